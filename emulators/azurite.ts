@@ -1,0 +1,114 @@
+// Starts the real Azurite (Blob, Queue, Table) in memory on free ports, for tests and the local host.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+/** Azurite's published development account; not a secret. */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuriteInstance {
+  blobUrl: string;
+  queueUrl: string;
+  tableUrl: string;
+  connectionString: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = (): void => {
+      if (child.exitCode !== null) return reject(new Error(`Azurite exited with code ${child.exitCode}`));
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline)
+          return reject(new Error(`Azurite did not listen on ${port} in ${timeoutMs} ms`));
+        setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+export function azuriteConnectionString(blobUrl: string, queueUrl: string, tableUrl: string): string {
+  return [
+    'DefaultEndpointsProtocol=http',
+    `AccountName=${AZURITE_ACCOUNT}`,
+    `AccountKey=${AZURITE_KEY}`,
+    `BlobEndpoint=${blobUrl}`,
+    `QueueEndpoint=${queueUrl}`,
+    `TableEndpoint=${tableUrl}`,
+  ].join(';');
+}
+
+export async function startAzurite(options: { silent?: boolean } = {}): Promise<AzuriteInstance> {
+  const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
+  const entry = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  const child = spawn(
+    process.execPath,
+    [
+      entry,
+      '--inMemoryPersistence',
+      '--silent',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--blobPort',
+      String(blobPort),
+      '--queuePort',
+      String(queuePort),
+      '--tablePort',
+      String(tablePort),
+    ],
+    { stdio: options.silent === false ? 'inherit' : 'ignore' },
+  );
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  try {
+    await Promise.all([blobPort, queuePort, tablePort].map((p) => waitForPort(p, child, 30_000)));
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  const blobUrl = `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT}`;
+  const queueUrl = `http://127.0.0.1:${queuePort}/${AZURITE_ACCOUNT}`;
+  const tableUrl = `http://127.0.0.1:${tablePort}/${AZURITE_ACCOUNT}`;
+  return {
+    blobUrl,
+    queueUrl,
+    tableUrl,
+    connectionString: azuriteConnectionString(blobUrl, queueUrl, tableUrl),
+    pid: child.pid ?? -1,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      });
+    },
+  };
+}
