@@ -1,0 +1,250 @@
+// Every setting the product reads, in one table: its name, type, default (or that it is required),
+// where it comes from in Azure, and what it means. The loader (./load.ts), local.settings.example.json,
+// the configuration reference in docs/ and the Bicep template are all checked against this table.
+
+export type SettingType = 'string' | 'url' | 'integer' | 'boolean' | 'ncrontab' | 'enum' | 'integer-list';
+
+/**
+ * Where the value comes from when deployed:
+ * - `template`: infra/ sets it (the infra tests check every one is set);
+ * - `platform`: Azure Functions or the user sets it outside the template (keys, secrets' stores);
+ * - `local`: only for development against the emulators; unset in Azure.
+ */
+export type SettingSource = 'template' | 'platform' | 'local';
+
+export interface SettingSpec {
+  name: string;
+  type: SettingType;
+  /** Allowed values for `enum`. */
+  values?: readonly string[];
+  /** Bounds for `integer` and each item of `integer-list`. */
+  min?: number;
+  max?: number;
+  /** Used when unset; `undefined` with `required: true` means the setting must be given. */
+  default?: string;
+  /** Required when running against real Azure (the local host fills these with emulator values). */
+  required: boolean;
+  source: SettingSource;
+  description: string;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    name: 'AzureWebJobsStorage',
+    type: 'string',
+    required: false,
+    source: 'local',
+    description:
+      'Storage connection string for queues and tables (local development and Azurite); in Azure use the identity-based AzureWebJobsStorage__accountName instead.',
+  },
+  {
+    name: 'AzureWebJobsStorage__accountName',
+    type: 'string',
+    required: false,
+    source: 'template',
+    description:
+      'Storage account for the host and the product state (queues, tables), reached with managed identity.',
+  },
+  {
+    name: 'AzureWebJobsStorage__credential',
+    type: 'enum',
+    values: ['managedidentity'],
+    required: false,
+    source: 'template',
+    description: 'Tells the Functions host to use managed identity for AzureWebJobsStorage.',
+  },
+  {
+    name: 'AzureWebJobsStorage__clientId',
+    type: 'string',
+    required: false,
+    source: 'template',
+    description:
+      'Client id of the user-assigned managed identity used for storage (omit for system-assigned).',
+  },
+  {
+    name: 'MANAGED_IDENTITY_CLIENT_ID',
+    type: 'string',
+    required: false,
+    source: 'template',
+    description:
+      'Client id of the user-assigned managed identity the code uses for Key Vault and source storage.',
+  },
+  {
+    name: 'KEY_VAULT_URL',
+    type: 'url',
+    required: true,
+    source: 'template',
+    description:
+      'Key Vault that holds the client secret, refresh tokens and webhook URLs (https://<name>.vault.azure.net/).',
+  },
+  {
+    name: 'GRAPH_CLIENT_ID',
+    type: 'string',
+    required: true,
+    source: 'template',
+    description: 'Application (client) id of the Entra app registration used to sign in to OneDrive.',
+  },
+  {
+    name: 'GRAPH_TENANT',
+    type: 'string',
+    default: 'common',
+    required: false,
+    source: 'template',
+    description: 'Default tenant for new connections: common, consumers, organizations or a tenant id.',
+  },
+  {
+    name: 'GRAPH_CLOUD',
+    type: 'enum',
+    values: ['global', 'usgov', 'usgov-dod', 'china'],
+    default: 'global',
+    required: false,
+    source: 'template',
+    description: 'Default national cloud for new connections.',
+  },
+  {
+    name: 'CLIENT_SECRET_NAME',
+    type: 'string',
+    default: 'graph-client-secret',
+    required: false,
+    source: 'template',
+    description:
+      'Name of the Key Vault secret that holds the app registration client secret (its exp is the expiry).',
+  },
+  {
+    name: 'PUBLIC_BASE_URL',
+    type: 'url',
+    default: 'http://localhost:7071',
+    required: true,
+    source: 'template',
+    description: 'Public base URL of the function app; the OAuth redirect URI is <base>/api/auth/callback.',
+  },
+  {
+    name: 'AUTH_REDIRECT_URI',
+    type: 'url',
+    required: false,
+    source: 'platform',
+    description: 'Overrides the OAuth redirect URI (default <PUBLIC_BASE_URL>/api/auth/callback).',
+  },
+  {
+    name: 'SCHEDULER_CRON',
+    type: 'ncrontab',
+    default: '0 */5 * * * *',
+    required: false,
+    source: 'template',
+    description: 'How often the scheduler looks for due jobs (6-field NCRONTAB, UTC).',
+  },
+  {
+    name: 'SECRET_CHECK_CRON',
+    type: 'ncrontab',
+    default: '0 0 8 * * *',
+    required: false,
+    source: 'template',
+    description: 'When the daily client-secret expiry check runs (6-field NCRONTAB, UTC).',
+  },
+  {
+    name: 'SECRET_EXPIRY_THRESHOLDS_DAYS',
+    type: 'integer-list',
+    default: '30,14,7,3,1',
+    min: 0,
+    max: 365,
+    required: false,
+    source: 'template',
+    description: 'Days before the client secret expires at which to warn, each once per secret version.',
+  },
+  {
+    name: 'UPLOAD_CHUNK_BYTES',
+    type: 'integer',
+    default: String(10 * 1024 * 1024),
+    min: 327680,
+    max: 60 * 1024 * 1024 - 1,
+    required: false,
+    source: 'template',
+    description: 'Default upload-session chunk size: a multiple of 320 KiB (327,680 bytes), under 60 MiB.',
+  },
+  {
+    name: 'SIMPLE_UPLOAD_MAX_BYTES',
+    type: 'integer',
+    default: String(4 * 1024 * 1024),
+    min: 0,
+    max: 4 * 1024 * 1024,
+    required: false,
+    source: 'template',
+    description: 'Files up to this size go in one simple PUT; larger ones through an upload session.',
+  },
+  {
+    name: 'INVOCATION_BUDGET_SECONDS',
+    type: 'integer',
+    default: '480',
+    min: 5,
+    max: 3600,
+    required: false,
+    source: 'template',
+    description: 'Time one queue invocation may work on a file before it queues a continuation and finishes.',
+  },
+  {
+    name: 'PLANNER_PAGE_SIZE',
+    type: 'integer',
+    default: '5000',
+    min: 1,
+    max: 5000,
+    required: false,
+    source: 'template',
+    description: 'Blobs listed per planner message.',
+  },
+  {
+    name: 'RUN_TIMEOUT_MINUTES',
+    type: 'integer',
+    default: '720',
+    min: 5,
+    max: 10080,
+    required: false,
+    source: 'template',
+    description: 'A run with no progress for this long is marked timed out, so its job can run again.',
+  },
+  {
+    name: 'SOURCE_CONNECTION_STRING',
+    type: 'string',
+    required: false,
+    source: 'local',
+    description:
+      'Connection string for source blob storage (Azurite locally); in Azure sources use managed identity.',
+  },
+  {
+    name: 'LOGIN_ENDPOINT_OVERRIDE',
+    type: 'url',
+    required: false,
+    source: 'local',
+    description: "Sends every cloud's sign-in traffic to this base URL instead (the identity emulator).",
+  },
+  {
+    name: 'GRAPH_ENDPOINT_OVERRIDE',
+    type: 'url',
+    required: false,
+    source: 'local',
+    description: "Sends every cloud's Microsoft Graph traffic to this base URL instead (the Graph emulator).",
+  },
+  {
+    name: 'KEY_VAULT_TOKEN_OVERRIDE',
+    type: 'string',
+    required: false,
+    source: 'local',
+    description: 'Static bearer token for the Key Vault emulator, instead of managed identity.',
+  },
+  {
+    name: 'LOCAL_FUNCTION_KEY',
+    type: 'string',
+    required: false,
+    source: 'local',
+    description: 'Function key the local host requires on admin routes (generated and printed when unset).',
+  },
+  {
+    name: 'LOCAL_HOST_PORT',
+    type: 'integer',
+    default: '7071',
+    min: 1,
+    max: 65535,
+    required: false,
+    source: 'local',
+    description: 'Port of the local host (npm start).',
+  },
+];

@@ -1,0 +1,109 @@
+// Typed errors with stable codes. Each carries the advice a person needs; `httpStatus` and
+// `alertSeverity` map them to HTTP and to alerts in this one place.
+
+export type ErrorCode =
+  | 'ValidationFailed'
+  | 'NotFound'
+  | 'Conflict'
+  | 'Unauthorized'
+  | 'ConfigInvalid'
+  | 'StateInvalid'
+  | 'ReauthRequired'
+  | 'InvalidClient'
+  | 'ConsentRequired'
+  | 'QuotaExceeded'
+  | 'SessionExpired'
+  | 'Throttled'
+  | 'Transient'
+  | 'HashMismatch'
+  | 'PathTooLong'
+  | 'NameInvalid'
+  | 'UpstreamError'
+  | 'MessageInvalid';
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  ValidationFailed: 400,
+  NotFound: 404,
+  Conflict: 409,
+  Unauthorized: 401,
+  ConfigInvalid: 500,
+  StateInvalid: 400,
+  ReauthRequired: 409,
+  InvalidClient: 502,
+  ConsentRequired: 403,
+  QuotaExceeded: 507,
+  SessionExpired: 409,
+  Throttled: 503,
+  Transient: 503,
+  HashMismatch: 502,
+  PathTooLong: 400,
+  NameInvalid: 400,
+  UpstreamError: 502,
+  MessageInvalid: 400,
+};
+
+/** Errors that a retry can cure; everything else fails fast. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['Throttled', 'Transient', 'SessionExpired']);
+
+export interface AppErrorOptions {
+  /** What the person should do about it, in plain words. */
+  advice?: string;
+  /** The field or setting at fault, for validation errors. */
+  field?: string;
+  /** Upstream detail safe to show (never a token or secret). */
+  detail?: string;
+  /** Seconds to wait before retrying, when the server said so. */
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly advice?: string;
+  readonly field?: string;
+  readonly detail?: string;
+  readonly retryAfterSeconds?: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = code;
+    this.advice = options.advice;
+    this.field = options.field;
+    this.detail = options.detail;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
+  }
+
+  /** The JSON an API returns for this error. */
+  toJSON(): {
+    error: { code: ErrorCode; message: string; field?: string; advice?: string; detail?: string };
+  } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        field: this.field,
+        advice: this.advice,
+        detail: this.detail,
+      },
+    };
+  }
+}
+
+export function validationError(field: string, rule: string): AppError {
+  return new AppError('ValidationFailed', `${field}: ${rule}`, { field });
+}
+
+export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
+  return error instanceof AppError && (code === undefined || error.code === code);
+}
