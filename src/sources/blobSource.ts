@@ -1,0 +1,135 @@
+// The backup source: one container of a storage account, optionally narrowed to a prefix.
+// Lists in pages (the planner handles one page per queue message) and reads byte ranges, pinned
+// to the ETag the planner saw, so a blob overwritten mid-upload is detected instead of producing
+// a file that mixes two versions.
+
+import type { ContainerClient, ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
+import { AppError } from '../errors';
+import { createContainerClient, type SourceConnection } from './containerClient';
+import { readAhead } from './readAhead';
+import { isInvalidRange, toSourceError } from './storageErrors';
+import type { BlobSource, OpenReaderOptions, SourceChunk, SourceItem, SourcePage } from './types';
+
+export interface BlobSourceOptions extends SourceConnection {
+  prefix?: string;
+}
+
+/** The service's limit on one listing page. */
+export const MAX_LIST_PAGE_SIZE = 5000;
+
+/** ETags in listings come bare (0x8D...), in headers quoted; keep one form so comparisons work. */
+export function normalizeEtag(etag: string): string {
+  return etag.startsWith('"') || etag.startsWith('W/') ? etag : `"${etag}"`;
+}
+
+const md5Base64 = (md5: Uint8Array | undefined): string | undefined =>
+  md5 && md5.length > 0 ? Buffer.from(md5).toString('base64') : undefined;
+
+async function readBody(stream: NodeJS.ReadableStream | undefined, expected: number): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
+  // Preallocated to the response length: one buffer per chunk, no concatenation copies.
+  const out = Buffer.allocUnsafe(expected);
+  let filled = 0;
+  for await (const piece of stream as AsyncIterable<Buffer>) {
+    if (filled + piece.length > expected)
+      throw new Error(`Blob download returned more than the ${expected} bytes announced`);
+    piece.copy(out, filled);
+    filled += piece.length;
+  }
+  return filled === expected ? out : out.subarray(0, filled);
+}
+
+export function createBlobSource(options: BlobSourceOptions): BlobSource {
+  const client: ContainerClient = createContainerClient(options);
+  const container = options.container;
+  const prefix = options.prefix ?? '';
+
+  async function listPage(continuationToken: string | undefined, pageSize: number): Promise<SourcePage> {
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_LIST_PAGE_SIZE)
+      throw new RangeError(`pageSize must be 1-${MAX_LIST_PAGE_SIZE}, got ${pageSize}`);
+    try {
+      const pages = client
+        .listBlobsFlat({ prefix: prefix || undefined })
+        .byPage({ continuationToken: continuationToken || undefined, maxPageSize: pageSize });
+      const result = await pages.next();
+      if (result.done || !result.value) return { items: [] };
+      const page: ContainerListBlobFlatSegmentResponse = result.value;
+      const items: SourceItem[] = page.segment.blobItems.map((blob) => ({
+        name: blob.name,
+        size: blob.properties.contentLength ?? 0,
+        etag: normalizeEtag(blob.properties.etag),
+        contentMd5: md5Base64(blob.properties.contentMD5),
+        lastModified: blob.properties.lastModified,
+      }));
+      return page.continuationToken ? { items, continuationToken: page.continuationToken } : { items };
+    } catch (error) {
+      throw toSourceError(error, { container });
+    }
+  }
+
+  async function properties(name: string): Promise<SourceItem> {
+    try {
+      const p = await client.getBlobClient(name).getProperties();
+      return {
+        name,
+        size: p.contentLength ?? 0,
+        etag: normalizeEtag(p.etag ?? ''),
+        contentMd5: md5Base64(p.contentMD5),
+        lastModified: p.lastModified ?? new Date(0),
+      };
+    } catch (error) {
+      throw toSourceError(error, { container, name });
+    }
+  }
+
+  async function readRange(
+    name: string,
+    offset: number,
+    count: number,
+    etag?: string,
+    abortSignal?: AbortSignal,
+  ): Promise<Buffer> {
+    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(count) || count < 0)
+      throw new RangeError(`Invalid range: offset ${offset}, count ${count}`);
+    if (count === 0) return Buffer.alloc(0);
+    try {
+      const response = await client.getBlobClient(name).download(offset, count, {
+        conditions: etag ? { ifMatch: normalizeEtag(etag) } : undefined,
+        abortSignal,
+        // Resumes a body cut mid-stream (the SDK pins the retry to the same ETag).
+        maxRetryRequests: 3,
+      });
+      return await readBody(response.readableStreamBody, response.contentLength ?? count);
+    } catch (error) {
+      // Reading at or past the end returns nothing, like a file read at EOF.
+      if (isInvalidRange(error)) return Buffer.alloc(0);
+      throw toSourceError(error, { container, name, etag });
+    }
+  }
+
+  async function* openReader(name: string, reader: OpenReaderOptions): AsyncGenerator<SourceChunk> {
+    let { etag, size } = reader;
+    if (size === undefined) {
+      const props = await properties(name);
+      if (etag && normalizeEtag(etag) !== props.etag)
+        throw new AppError(
+          'Conflict',
+          `The blob "${name}" in container "${container}" changed since it was planned (ETag ${etag}, now ${props.etag}).`,
+          {
+            advice: 'The file will be backed up again on the next run, from its new version.',
+          },
+        );
+      size = props.size;
+      // Pin every chunk to the version just measured, so all chunks come from one version.
+      etag = props.etag;
+    }
+    yield* readAhead((offset, count, signal) => readRange(name, offset, count, etag, signal), {
+      size,
+      chunkSize: reader.chunkSize,
+      startOffset: reader.startOffset,
+      abortSignal: reader.abortSignal,
+    });
+  }
+
+  return { container, prefix, listPage, readRange, openReader, properties };
+}

@@ -1,0 +1,48 @@
+// Builds the storage SDK's ContainerClient for a source: Azurite or a storage account by
+// connection string (local development, tests), or an endpoint with a TokenCredential (managed
+// identity in Azure: the storage account refuses shared keys there).
+
+import type { TokenCredential } from '@azure/identity';
+import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import { AppError } from '../errors';
+
+export interface SourceConnection {
+  /** e.g. https://account.blob.core.windows.net, used with `credential`. */
+  blobEndpoint?: string;
+  connectionString?: string;
+  credential?: TokenCredential;
+  container: string;
+}
+
+// The SDK retries transient failures itself; these bounds keep one invocation's time budget
+// predictable (a stuck read fails within minutes, and the queue redelivers the task).
+const PIPELINE: StoragePipelineOptions = {
+  retryOptions: { maxTries: 4, tryTimeoutInMs: 120_000, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
+};
+
+export function createContainerClient(connection: SourceConnection): ContainerClient {
+  if (!connection.container)
+    throw new AppError('ValidationFailed', 'source.container: a container name is required', {
+      field: 'source.container',
+    });
+  if (connection.connectionString) {
+    // Azurite's well-known account is reached over http with a shared key, which the storage
+    // SDK allows without further options.
+    return BlobServiceClient.fromConnectionString(connection.connectionString, PIPELINE).getContainerClient(
+      connection.container,
+    );
+  }
+  if (connection.blobEndpoint && connection.credential) {
+    return new BlobServiceClient(connection.blobEndpoint, connection.credential, PIPELINE).getContainerClient(
+      connection.container,
+    );
+  }
+  throw new AppError(
+    'ConfigInvalid',
+    'The blob source needs either a connection string, or a blob endpoint and a credential (managed identity).',
+    {
+      field: 'source.blobEndpoint',
+      advice: 'Set the storage account blob endpoint, e.g. https://<account>.blob.core.windows.net.',
+    },
+  );
+}
