@@ -1,0 +1,29 @@
+// Everything the auth handlers use, built once by ./wiring.ts (from Config) or by a test.
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { SecretStore } from '../secrets/secretStore';
+import type { ConnectionStore } from '../store/connections';
+import type { OAuthStateStore } from '../store/oauthStates';
+import type { CloudName, EndpointOverrides } from './clouds';
+import type { AppDefaults } from './credentials';
+import type { StateKeyProvider } from './stateKey';
+import type { TokenClient } from './tokenClient';
+import type { TokenService } from './tokenService';
+import type { Connection } from '../store/connections';
+
+export interface AuthDeps {
+  connections: ConnectionStore;
+  states: OAuthStateStore;
+  secrets: SecretStore;
+  stateKeys: StateKeyProvider;
+  tokenClient: TokenClient;
+  tokens: TokenService;
+  /** A Graph client that authenticates as the connection. */
+  graph: (connection: Pick<Connection, 'id' | 'cloud'>) => Client;
+  app: AppDefaults;
+  defaultTenant: string;
+  defaultCloud: CloudName;
+  overrides: EndpointOverrides;
+  /** The exact redirect URI registered on the app. */
+  redirectUri: string;
+  now: () => Date;
+}

@@ -1,0 +1,344 @@
+// Access tokens for connections. In memory, per connection, until about 5 minutes before expiry;
+// one refresh at a time per connection (concurrent callers share it); the rotated refresh token is
+// written back to Key Vault only when it changed; errors change the connection's status:
+// - invalid_grant / interaction_required: `reauth-required` with the code and advice, and no token
+//   request at all until the connection is authorized again (no retry storm);
+// - invalid_client (7000215, 7000222): every connection of that app is flagged and an alert raised;
+//   the next attempt tries again, so fixing the secret in Key Vault heals them all;
+// - transient failures (network, 429, 5xx, temporarily_unavailable): retried with bounded backoff.
+import { AppError, isAppError } from '../errors';
+import { log as rootLog, type Logger } from '../log/logger';
+import type { SecretStore } from '../secrets/secretStore';
+import { refreshTokenSecretName } from '../secrets/names';
+import type { Connection, ConnectionRepository } from '../store/connections';
+import { adviseIdentityError, type Advice } from './advice';
+import { delegatedScopes } from './authorizeUrl';
+import { resolveEndpoints, type CloudEndpoints, type EndpointOverrides } from './clouds';
+import { effectiveClientId, loadClientCredentials, type AppDefaults } from './credentials';
+import { TokenEndpointError, type TokenClient, type TokenResponse } from './tokenClient';
+
+export const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
+/** Errors after which the refresh token is useless until a person signs in again. */
+const REAUTH_ERRORS = new Set([
+  'invalid_grant',
+  'interaction_required',
+  'login_required',
+  'consent_required',
+]);
+
+export interface TokenAlert {
+  kind: 'invalid-client' | 'reauth-required';
+  clientId: string;
+  connectionIds: string[];
+  advice: Advice;
+}
+
+export interface TokenServiceOptions extends AppDefaults, EndpointOverrides {
+  connections: ConnectionRepository;
+  secrets: SecretStore;
+  tokenClient: TokenClient;
+  /** Milliseconds since the epoch (tests move it). */
+  now?: () => number;
+  /** Waits between retries (tests resolve it at once and record the delays). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Attempts per refresh, first included. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  onAlert?: (alert: TokenAlert) => void | Promise<void>;
+  log?: Logger;
+}
+
+interface CachedToken {
+  token: string;
+  /** When to stop using it (expiry minus the margin). */
+  useUntil: number;
+}
+
+export class TokenService {
+  private readonly cache = new Map<string, CachedToken>();
+  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly log: Logger;
+
+  constructor(private readonly options: TokenServiceOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.log = options.log ?? rootLog.child({ area: 'auth' });
+  }
+
+  endpointsFor(connection: Pick<Connection, 'cloud'>): CloudEndpoints {
+    return resolveEndpoints(connection.cloud, this.options);
+  }
+
+  /** A valid access token for Microsoft Graph on behalf of the connection. */
+  async getAccessToken(connectionId: string, options: { forceRefresh?: boolean } = {}): Promise<string> {
+    if (!options.forceRefresh) {
+      const cached = this.cache.get(connectionId);
+      if (cached && this.now() < cached.useUntil) return cached.token;
+    }
+    const running = this.inFlight.get(connectionId);
+    if (running) return running;
+    const flight = this.acquire(connectionId).finally(() => this.inFlight.delete(connectionId));
+    this.inFlight.set(connectionId, flight);
+    return flight;
+  }
+
+  /** Forget the cached token (after a 401 from Graph, or when a connection is re-authorized or deleted). */
+  invalidate(connectionId: string): void {
+    this.cache.delete(connectionId);
+  }
+
+  /** Puts a freshly issued token in the cache (the callback just redeemed a code). */
+  remember(connectionId: string, response: Pick<TokenResponse, 'accessToken' | 'expiresIn'>): void {
+    const lifetime = response.expiresIn * 1000;
+    const margin = Math.min(EXPIRY_MARGIN_MS, lifetime / 2);
+    this.cache.set(connectionId, { token: response.accessToken, useUntil: this.now() + lifetime - margin });
+  }
+
+  /**
+   * Refreshes every authorized delegated connection that has not refreshed for `maxIdleDays`, so the
+   * refresh token's 90-day inactivity limit never ends a rarely-run job. Failures are recorded on the
+   * connection by the refresh itself; this returns what happened.
+   */
+  async refreshIdle(maxIdleDays = 30): Promise<{ refreshed: string[]; failed: string[] }> {
+    const cutoff = this.now() - maxIdleDays * 24 * 3600 * 1000;
+    const result = { refreshed: [] as string[], failed: [] as string[] };
+    for (const connection of await this.options.connections.list()) {
+      if (connection.authMode !== 'delegated' || connection.status !== 'authorized') continue;
+      const last = Date.parse(connection.lastRefreshAt ?? connection.authorizedAt ?? connection.createdAt);
+      if (Number.isFinite(last) && last > cutoff) continue;
+      try {
+        await this.getAccessToken(connection.id, { forceRefresh: true });
+        result.refreshed.push(connection.id);
+      } catch {
+        result.failed.push(connection.id);
+      }
+    }
+    return result;
+  }
+
+  private async acquire(connectionId: string): Promise<string> {
+    const connection = await this.options.connections.require(connectionId);
+    // App-only connections have no sign-in to redo: their errors never block the next attempt.
+    if (connection.status === 'reauth-required' && connection.authMode === 'delegated') {
+      throw new AppError('ReauthRequired', `Connection '${connection.name}' must be authorized again`, {
+        advice: connection.advice ?? 'Open the connection in the setup page and choose Authorize again.',
+        detail: connection.statusCode,
+      });
+    }
+    const response =
+      connection.authMode === 'app-only' ? await this.appOnly(connection) : await this.refresh(connection);
+    this.remember(connectionId, response);
+    return response.accessToken;
+  }
+
+  private async appOnly(connection: Connection): Promise<TokenResponse> {
+    const client = await loadClientCredentials(connection, this.options, this.options.secrets);
+    const endpoints = this.endpointsFor(connection);
+    const response = await this.withRetries(connection, client.clientId, client.secretName, () =>
+      this.options.tokenClient.clientCredentials(endpoints.tokenUrl(connection.tenant), client, {
+        scope: `${endpoints.graphResource}/.default`,
+      }),
+    );
+    await this.recordSuccess(connection);
+    return response;
+  }
+
+  private async refresh(connection: Connection): Promise<TokenResponse> {
+    const secretName = refreshTokenSecretName(connection.id);
+    const stored = await this.options.secrets.getSecret(secretName);
+    if (!stored) {
+      const advice: Advice = {
+        code: connection.status === 'new' ? 'not-authorized' : 'refresh-token-missing',
+        title: 'Not signed in',
+        explanation:
+          connection.status === 'new'
+            ? 'This connection has not been authorized yet.'
+            : 'The saved sign-in of this connection is missing from Key Vault.',
+        fix: 'Open the connection in the setup page and choose Authorize.',
+        action: 'reauthorize',
+      };
+      await this.markReauthRequired(connection, advice);
+      throw reauthError(connection, advice);
+    }
+    const client = await loadClientCredentials(connection, this.options, this.options.secrets);
+    const endpoints = this.endpointsFor(connection);
+    const response = await this.withRetries(connection, client.clientId, client.secretName, () =>
+      this.options.tokenClient.refresh(endpoints.tokenUrl(connection.tenant), client, {
+        refreshToken: stored.value,
+        scopes: delegatedScopes(connection.driveType),
+      }),
+    );
+    const rotated = response.refreshToken !== undefined && response.refreshToken !== stored.value;
+    if (rotated) {
+      await this.options.secrets.setSecret(secretName, response.refreshToken!, {
+        contentType: 'refresh-token',
+        tags: { connectionId: connection.id },
+      });
+    }
+    this.log.info('token.refreshed', { connectionId: connection.id, rotated });
+    await this.recordSuccess(connection);
+    return response;
+  }
+
+  private async recordSuccess(connection: Connection): Promise<void> {
+    const patch: Partial<Connection> = { lastRefreshAt: new Date(this.now()).toISOString() };
+    if (
+      connection.status === 'error' ||
+      (connection.authMode === 'app-only' && connection.status === 'new')
+    ) {
+      Object.assign(patch, {
+        status: 'authorized',
+        statusCode: undefined,
+        statusReason: undefined,
+        advice: undefined,
+      });
+    }
+    await this.options.connections.update(connection.id, patch);
+  }
+
+  /** Runs one token request with bounded, jittered backoff for transient failures; maps the rest. */
+  private async withRetries(
+    connection: Connection,
+    clientId: string,
+    clientSecretName: string,
+    request: () => Promise<TokenResponse>,
+  ): Promise<TokenResponse> {
+    const maxAttempts = this.options.maxAttempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (!(error instanceof TokenEndpointError)) throw error;
+        if (error.transient && attempt < maxAttempts) {
+          const delay = this.backoff(attempt, error.retryAfterSeconds);
+          this.log.warn('token.retry', {
+            connectionId: connection.id,
+            attempt,
+            delayMs: delay,
+            status: error.status,
+          });
+          await this.sleep(delay);
+          continue;
+        }
+        throw await this.handleFailure(connection, clientId, clientSecretName, error);
+      }
+    }
+  }
+
+  private backoff(attempt: number, retryAfterSeconds?: number): number {
+    const max = this.options.maxDelayMs ?? 30_000;
+    if (retryAfterSeconds !== undefined) return Math.min(max, retryAfterSeconds * 1000);
+    const base = (this.options.baseDelayMs ?? 500) * 2 ** (attempt - 1);
+    // Full jitter on the upper half: spreads retries of many instances without collapsing to zero.
+    return Math.min(max, Math.round(base / 2 + (Math.random() * base) / 2));
+  }
+
+  private async handleFailure(
+    connection: Connection,
+    clientId: string,
+    clientSecretName: string,
+    error: TokenEndpointError,
+  ): Promise<AppError> {
+    const advice = adviseIdentityError(error, {
+      clientId,
+      tenant: connection.tenant,
+      clientSecretName,
+      loginOrigin: this.endpointsFor(connection).loginOrigin,
+    });
+    const detail = `${advice.code}${error.traceId ? ` (trace ${error.traceId})` : ''}`;
+    this.log.warn('token.failed', {
+      connectionId: connection.id,
+      status: error.status,
+      error: error.error,
+      errorCodes: error.errorCodes,
+      traceId: error.traceId,
+      correlationId: error.correlationId,
+    });
+    if (error.transient) {
+      return new AppError('Transient', 'Microsoft sign-in is temporarily unavailable', {
+        advice: advice.fix,
+        detail,
+        retryAfterSeconds: error.retryAfterSeconds,
+      });
+    }
+    if (error.error === 'invalid_client' || advice.action === 'fix-client') {
+      const ids = await this.flagApp(clientId, advice);
+      await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice });
+      return new AppError('InvalidClient', advice.title, { advice: advice.fix, detail });
+    }
+    if (
+      connection.authMode === 'delegated' &&
+      (REAUTH_ERRORS.has(error.error) || advice.action === 'reauthorize')
+    ) {
+      this.invalidate(connection.id);
+      await this.markReauthRequired(connection, advice);
+      await this.alert({ kind: 'reauth-required', clientId, connectionIds: [connection.id], advice });
+      return reauthError(connection, advice);
+    }
+    await this.options.connections.update(connection.id, {
+      status: 'error',
+      statusCode: advice.code,
+      statusReason: advice.explanation,
+      advice: advice.fix,
+    });
+    return new AppError('UpstreamError', advice.title, { advice: advice.fix, detail });
+  }
+
+  private async markReauthRequired(connection: Connection, advice: Advice): Promise<void> {
+    await this.options.connections.update(connection.id, {
+      status: 'reauth-required',
+      statusCode: advice.code,
+      statusReason: advice.explanation,
+      advice: advice.fix,
+    });
+  }
+
+  /** Flags every connection that signs in with this app; returns their ids. */
+  private async flagApp(clientId: string, advice: Advice): Promise<string[]> {
+    const ids: string[] = [];
+    for (const other of await this.options.connections.list()) {
+      if (effectiveClientId(other, this.options) !== clientId) continue;
+      // A connection already waiting for a person keeps that status: it needs both fixes, sign-in last.
+      if (other.status === 'reauth-required') continue;
+      this.invalidate(other.id);
+      await this.options.connections.update(other.id, {
+        status: 'error',
+        statusCode: advice.code,
+        statusReason: advice.explanation,
+        advice: advice.fix,
+      });
+      ids.push(other.id);
+    }
+    return ids;
+  }
+
+  private async alert(alert: TokenAlert): Promise<void> {
+    this.log.error(alert.kind === 'invalid-client' ? 'auth.invalidClient' : 'auth.reauthRequired', {
+      clientId: alert.clientId,
+      connectionIds: alert.connectionIds,
+      adviceCode: alert.advice.code,
+    });
+    try {
+      await this.options.onAlert?.(alert);
+    } catch (error) {
+      // An alert channel failing must not hide the token error from the caller.
+      this.log.warn('auth.alertFailed', {
+        error: isAppError(error) ? error.code : String((error as Error)?.name),
+      });
+    }
+  }
+}
+
+function reauthError(connection: Connection, advice: Advice): AppError {
+  return new AppError(
+    'ReauthRequired',
+    `Connection '${connection.name}' must be authorized again: ${advice.title}`,
+    {
+      advice: advice.fix,
+      detail: advice.code,
+    },
+  );
+}

@@ -1,0 +1,95 @@
+// "Test connection": checks, step by step, that a connection can really back up — a token can be
+// had, the drive answers, the target folder exists (or is created) and a small probe file can be
+// written and deleted. Each step reports its result; later steps are skipped after a failure.
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { isAppError } from '../errors';
+import { driveBase, ensureFolderPath, getDrive, itemPath, normalizePath, type DriveTarget } from './drives';
+import { toAppError } from './graphErrors';
+
+export type StepName = 'token' | 'drive' | 'folder' | 'probe';
+
+export interface StepResult {
+  step: StepName;
+  ok: boolean;
+  skipped?: boolean;
+  detail?: string;
+  code?: string;
+  advice?: string;
+}
+
+export interface ConnectionTestReport {
+  ok: boolean;
+  steps: StepResult[];
+}
+
+export interface ConnectionTestInput {
+  target: DriveTarget;
+  rootFolder: string;
+  appOnly: boolean;
+  /** Gets a fresh token (forcing a refresh proves the refresh token still works). */
+  refreshToken: () => Promise<unknown>;
+  client: Client;
+  now?: () => Date;
+}
+
+const APP_ONLY_CONSENT =
+  'App-only access needs the Microsoft Graph application permission Files.ReadWrite.All (or Sites.ReadWrite.All for SharePoint) on the app registration, and an administrator must choose “Grant admin consent” on its API permissions page.';
+
+function failed(step: StepName, error: unknown, appOnly: boolean): StepResult {
+  const appError = isAppError(error) ? error : toAppError(error, step);
+  const consent = appOnly && (appError.code === 'ConsentRequired' || appError.code === 'Unauthorized');
+  return {
+    step,
+    ok: false,
+    code: appError.code,
+    detail: appError.detail ?? appError.message,
+    advice: consent ? APP_ONLY_CONSENT : appError.advice,
+  };
+}
+
+export async function testConnection(input: ConnectionTestInput): Promise<ConnectionTestReport> {
+  const steps: StepResult[] = [];
+  const { client, target, appOnly } = input;
+  const run = async (step: StepName, action: () => Promise<string>): Promise<boolean> => {
+    if (steps.some((s) => !s.ok)) {
+      steps.push({ step, ok: false, skipped: true });
+      return false;
+    }
+    try {
+      steps.push({ step, ok: true, detail: await action() });
+      return true;
+    } catch (error) {
+      steps.push(failed(step, error, appOnly));
+      return false;
+    }
+  };
+
+  await run('token', async () => {
+    await input.refreshToken();
+    return appOnly ? 'Got an app-only token' : 'Refreshed the sign-in';
+  });
+  await run('drive', async () => {
+    const drive = await getDrive(client, target);
+    return `Drive ${drive.name ?? drive.id} (${drive.driveType ?? 'unknown type'}) is reachable`;
+  });
+  const folder = normalizePath(input.rootFolder);
+  await run('folder', async () => {
+    const result = await ensureFolderPath(client, target, folder);
+    return result.created ? `Created ${folder}` : `${folder} exists`;
+  });
+  await run('probe', async () => {
+    const name = `.backup-probe-${(input.now?.() ?? new Date()).getTime()}.txt`;
+    const path = `${folder === '/' ? '' : folder}/${name}`;
+    try {
+      const item = await client
+        .api(`${itemPath(target, path)}/content`)
+        .header('content-type', 'text/plain')
+        .put('azure-onedrive-backup connection test');
+      await client.api(`${driveBase(target)}/items/${encodeURIComponent(String(item.id))}`).delete();
+    } catch (error) {
+      throw toAppError(error, 'write probe file');
+    }
+    return `Wrote and deleted ${name} in ${folder}`;
+  });
+  return { ok: steps.every((s) => s.ok), steps };
+}

@@ -1,0 +1,187 @@
+// A small typed repository over one Azure Table: create-if-missing, get, insert, upsert, ETag-checked
+// merge, list by partition, delete. Entities are plain objects; the repository adds nothing but the
+// partition and row keys and maps SDK errors to typed errors (404 NotFound, 409/412 Conflict).
+import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
+import { AppError } from '../errors';
+
+export type Scalar = string | number | boolean | Date | undefined;
+export type EntityFields = Record<string, Scalar>;
+
+export interface Stored<T> {
+  partitionKey: string;
+  rowKey: string;
+  etag: string;
+  value: T;
+}
+
+/** Builds a TableClient for a table name; the wiring decides connection string or managed identity. */
+export type TableClientFactory = (tableName: string) => TableClient;
+
+export function connectionStringTables(connectionString: string): TableClientFactory {
+  return (tableName) =>
+    TableClient.fromConnectionString(connectionString, tableName, {
+      // Azurite speaks plain http on 127.0.0.1; Azure storage is always https.
+      allowInsecureConnection: connectionString.includes('http://'),
+    });
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number })?.statusCode;
+}
+
+function mapError(table: string, operation: string, error: unknown): never {
+  const status = statusOf(error);
+  if (status === 404) throw new AppError('NotFound', `${table}: entity not found`, { cause: error });
+  if (status === 409 || status === 412)
+    throw new AppError('Conflict', `${table}: ${operation} lost a race (the entity changed)`, {
+      cause: error,
+    });
+  throw new AppError(
+    status !== undefined && status < 500 && status !== 429 ? 'UpstreamError' : 'Transient',
+    `${table}: ${operation} failed${status ? ` with HTTP ${status}` : ''}`,
+    { cause: error },
+  );
+}
+
+/** Removes undefined fields: the Table SDK would otherwise refuse them. */
+function clean(fields: EntityFields): Record<string, string | number | boolean | Date> {
+  const out: Record<string, string | number | boolean | Date> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+export class TableRepository<T extends EntityFields> {
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly client: TableClient,
+    /** Turns raw entity properties into T (drops the system fields, applies defaults). */
+    private readonly decode: (raw: Record<string, unknown>) => T,
+  ) {}
+
+  get tableName(): string {
+    return this.client.tableName;
+  }
+
+  /** Creates the table on first use (idempotent: the SDK treats 409 TableAlreadyExists as success). */
+  private ensure(): Promise<void> {
+    this.ready ??= this.client.createTable().catch((error) => {
+      this.ready = undefined;
+      mapError(this.tableName, 'create table', error);
+    });
+    return this.ready;
+  }
+
+  private toStored(entity: TableEntityResult<Record<string, unknown>>): Stored<T> {
+    const { partitionKey, rowKey, etag, timestamp: _t, ...rest } = entity;
+    void _t;
+    return { partitionKey: partitionKey!, rowKey: rowKey!, etag, value: this.decode(rest) };
+  }
+
+  async get(partitionKey: string, rowKey: string): Promise<Stored<T> | undefined> {
+    await this.ensure();
+    try {
+      return this.toStored(await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      mapError(this.tableName, 'read', error);
+    }
+  }
+
+  /** Inserts; Conflict when the row exists. */
+  async insert(partitionKey: string, rowKey: string, value: T): Promise<string> {
+    await this.ensure();
+    try {
+      const result = await this.client.createEntity({ partitionKey, rowKey, ...clean(value) });
+      return result.etag ?? '';
+    } catch (error) {
+      mapError(this.tableName, 'insert', error);
+    }
+  }
+
+  async upsert(partitionKey: string, rowKey: string, value: T): Promise<string> {
+    await this.ensure();
+    try {
+      const result = await this.client.upsertEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace');
+      return result.etag ?? '';
+    } catch (error) {
+      mapError(this.tableName, 'upsert', error);
+    }
+  }
+
+  /**
+   * Merges fields into an existing row. With `etag` the merge succeeds only if nobody changed the row
+   * since it was read (Conflict otherwise); without, it applies unconditionally (NotFound if absent).
+   */
+  async merge(partitionKey: string, rowKey: string, fields: Partial<T>, etag?: string): Promise<string> {
+    await this.ensure();
+    try {
+      const result = await this.client.updateEntity(
+        { partitionKey, rowKey, ...clean(fields as EntityFields) },
+        'Merge',
+        { etag: etag ?? '*' },
+      );
+      return result.etag ?? '';
+    } catch (error) {
+      mapError(this.tableName, 'merge', error);
+    }
+  }
+
+  /** Replaces the whole row (properties left out are removed); with `etag`, only if unchanged since read. */
+  async replace(partitionKey: string, rowKey: string, value: T, etag?: string): Promise<string> {
+    await this.ensure();
+    try {
+      const result = await this.client.updateEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace', {
+        etag: etag ?? '*',
+      });
+      return result.etag ?? '';
+    } catch (error) {
+      mapError(this.tableName, 'replace', error);
+    }
+  }
+
+  async listPartition(partitionKey: string): Promise<Stored<T>[]> {
+    await this.ensure();
+    const out: Stored<T>[] = [];
+    try {
+      const entities = this.client.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
+      });
+      for await (const entity of entities) out.push(this.toStored(entity));
+    } catch (error) {
+      mapError(this.tableName, 'list', error);
+    }
+    return out;
+  }
+
+  /** Deletes a row; false when it was already gone. */
+  async delete(partitionKey: string, rowKey: string, etag?: string): Promise<boolean> {
+    await this.ensure();
+    try {
+      await this.client.deleteEntity(partitionKey, rowKey, { etag: etag ?? '*' });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      mapError(this.tableName, 'delete', error);
+    }
+  }
+}
+
+/** Decoding helpers: Table storage returns what was written, but old rows may miss newer fields. */
+export const field = {
+  string(raw: Record<string, unknown>, key: string): string | undefined {
+    const v = raw[key];
+    return typeof v === 'string' ? v : undefined;
+  },
+  requiredString(raw: Record<string, unknown>, key: string, fallback = ''): string {
+    const v = raw[key];
+    return typeof v === 'string' ? v : fallback;
+  },
+  number(raw: Record<string, unknown>, key: string): number | undefined {
+    const v = raw[key];
+    return typeof v === 'number' ? v : undefined;
+  },
+  boolean(raw: Record<string, unknown>, key: string): boolean {
+    return raw[key] === true;
+  },
+};
