@@ -1,0 +1,246 @@
+// azure-onedrive-backup: everything the functions need, in the user's own subscription.
+//
+// Deployed by `azd up` (azure.yaml) or `az deployment group create -f infra/main.bicep -p infra/main.bicepparam`.
+// The Event Grid subscription for Key Vault's SecretNearExpiry is NOT here: Event Grid validates the
+// destination function when the subscription is created, so it can only exist after the code is
+// deployed. infra/eventgrid.bicep does that, from the azd postdeploy hook (infra/hooks/).
+//
+// Nothing here holds a key or a secret: every connection is by the user-assigned managed identity,
+// storage refuses shared keys, Application Insights refuses instrumentation-key ingestion, and the
+// client secret is put in Key Vault afterwards by the person (docs/deploy.md), never by a template.
+
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(40)
+@description('Name of the environment (azd sets it); part of the generated resource names and tags.')
+param environmentName string
+
+@description('Region for every resource. Defaults to the resource group\'s region; Flex Consumption is not offered in every region.')
+param location string = resourceGroup().location
+
+@minLength(36)
+@maxLength(36)
+@description('Application (client) id of the Entra app registration used to sign in to OneDrive (GRAPH_CLIENT_ID).')
+param graphClientId string
+
+@minLength(1)
+@description('Default tenant for new connections: common (personal and work accounts), consumers (personal only), organizations (work only) or a tenant id.')
+param graphTenant string = 'common'
+
+@allowed(['global', 'usgov', 'usgov-dod', 'china'])
+@description('Default national cloud for new connections.')
+param graphCloud string = 'global'
+
+@minLength(1)
+@maxLength(127)
+@description('Name of the Key Vault secret that will hold the app registration\'s client secret.')
+param clientSecretName string = 'graph-client-secret'
+
+@minLength(3)
+@description('Email address that receives the alerts (secret expiring, re-authorization needed, failed runs, poison messages).')
+param alertEmail string
+
+@minLength(3)
+@maxLength(24)
+@description('Storage account that holds the data to back up. The function gets Storage Blob Data Reader on it.')
+param sourceStorageAccountName string
+
+@description('Resource group of the source storage account; empty means this deployment\'s resource group.')
+param sourceStorageResourceGroup string = ''
+
+@description('Subscription of the source storage account; empty means this deployment\'s subscription.')
+param sourceStorageSubscriptionId string = ''
+
+@description('Object id of the person (or pipeline) deploying; gets Key Vault Secrets Officer so they can store the client secret. azd fills it from AZURE_PRINCIPAL_ID. Empty grants nothing.')
+param deployerPrincipalId string = ''
+
+@allowed(['User', 'ServicePrincipal', 'Group'])
+@description('Kind of principal deployerPrincipalId is.')
+param deployerPrincipalType string = 'User'
+
+// Tuning: each mirrors a setting in src/config/settings.ts with the same default and bounds (the
+// infra tests compare them, so the template and the code cannot drift apart).
+@description('SCHEDULER_CRON: how often the scheduler looks for due jobs (6-field NCRONTAB, UTC).')
+param schedulerCron string = '0 */5 * * * *'
+
+@description('SECRET_CHECK_CRON: when the daily client-secret expiry check runs (6-field NCRONTAB, UTC).')
+param expiryCheckCron string = '0 0 8 * * *'
+
+@description('SECRET_EXPIRY_THRESHOLDS_DAYS: days before expiry at which to warn, comma separated.')
+param expiryWarningThresholdsDays string = '30,14,7,3,1'
+
+@minValue(327680)
+@maxValue(62914559)
+@description('UPLOAD_CHUNK_BYTES: default upload-session chunk size, a multiple of 320 KiB under 60 MiB.')
+param uploadChunkBytes int = 10485760
+
+@minValue(0)
+@maxValue(4194304)
+@description('SIMPLE_UPLOAD_MAX_BYTES: files up to this size go in one simple PUT.')
+param simpleUploadMaxBytes int = 4194304
+
+@minValue(5)
+@maxValue(3600)
+@description('INVOCATION_BUDGET_SECONDS: time one queue invocation may work on a file before it queues a continuation.')
+param invocationBudgetSeconds int = 480
+
+@minValue(1)
+@maxValue(5000)
+@description('PLANNER_PAGE_SIZE: blobs listed per planner message.')
+param plannerPageSize int = 5000
+
+@minValue(5)
+@maxValue(10080)
+@description('RUN_TIMEOUT_MINUTES: a run with no progress for this long is marked timed out.')
+param runTimeoutMinutes int = 720
+
+@minValue(1)
+@maxValue(1000)
+@description('Most instances the Flex Consumption app may scale out to (caps cost and Graph throttling).')
+param maximumInstanceCount int = 40
+
+@allowed([512, 2048, 4096])
+@description('Memory per instance in MB; 2048 leaves room for a few 10 MiB chunks in flight per file.')
+param instanceMemoryMB int = 2048
+
+// One token per subscription, resource group and environment keeps names globally unique and
+// stable across redeployments (a changed name would orphan the vault and its secrets).
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = { 'azd-env-name': environmentName }
+var names = {
+  identity: 'id-${resourceToken}'
+  storage: 'st${resourceToken}'
+  keyVault: 'kv-${resourceToken}'
+  logAnalytics: 'log-${resourceToken}'
+  appInsights: 'appi-${resourceToken}'
+  actionGroup: 'ag-${resourceToken}'
+  plan: 'plan-${resourceToken}'
+  functionApp: 'func-${resourceToken}'
+}
+
+// One user-assigned identity for everything (host storage, deployment package, Key Vault, source
+// storage, Application Insights): it exists before the app, so every role assignment can be made
+// in the same deployment, and it survives the app being recreated.
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: names.identity
+  location: location
+  tags: tags
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: tags
+    principalId: identity.properties.principalId
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    principalId: identity.properties.principalId
+    deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: names.logAnalytics
+    appInsightsName: names.appInsights
+    actionGroupName: names.actionGroup
+    location: location
+    tags: tags
+    principalId: identity.properties.principalId
+    alertEmail: alertEmail
+  }
+}
+
+// The source account may live in another resource group (or subscription), so its role
+// assignment is a module deployed at that resource group's scope.
+module sourceAccess 'modules/source-storage-access.bicep' = {
+  name: 'source-storage-access'
+  scope: resourceGroup(
+    empty(sourceStorageSubscriptionId) ? subscription().subscriptionId : sourceStorageSubscriptionId,
+    empty(sourceStorageResourceGroup) ? resourceGroup().name : sourceStorageResourceGroup
+  )
+  params: {
+    storageAccountName: sourceStorageAccountName
+    principalId: identity.properties.principalId
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    planName: names.plan
+    name: names.functionApp
+    location: location
+    tags: tags
+    identityId: identity.id
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    // Every setting in src/config/settings.ts whose source is 'template'. Values are names, URLs and
+    // ids only: no account key, no connection string with a key, no secret value.
+    appSettings: {
+      AzureWebJobsStorage__accountName: storage.outputs.name
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identity.properties.clientId
+      MANAGED_IDENTITY_CLIENT_ID: identity.properties.clientId
+      // DefaultAzureCredential picks the user-assigned identity from this without code changes.
+      AZURE_CLIENT_ID: identity.properties.clientId
+      KEY_VAULT_URL: keyVault.outputs.uri
+      GRAPH_CLIENT_ID: graphClientId
+      GRAPH_TENANT: graphTenant
+      GRAPH_CLOUD: graphCloud
+      CLIENT_SECRET_NAME: clientSecretName
+      SCHEDULER_CRON: schedulerCron
+      SECRET_CHECK_CRON: expiryCheckCron
+      SECRET_EXPIRY_THRESHOLDS_DAYS: expiryWarningThresholdsDays
+      UPLOAD_CHUNK_BYTES: string(uploadChunkBytes)
+      SIMPLE_UPLOAD_MAX_BYTES: string(simpleUploadMaxBytes)
+      INVOCATION_BUDGET_SECONDS: string(invocationBudgetSeconds)
+      PLANNER_PAGE_SIZE: string(plannerPageSize)
+      RUN_TIMEOUT_MINUTES: string(runTimeoutMinutes)
+      // The connection string only says where to send telemetry; with local auth disabled on the
+      // component, ingestion is authorized by the identity (Monitoring Metrics Publisher).
+      APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    }
+  }
+}
+
+@description('Public base URL of the function app.')
+output FUNCTION_BASE_URL string = functionApp.outputs.baseUrl
+
+@description('The exact redirect URI to register in the app registration (Authentication, Web platform).')
+output AUTH_REDIRECT_URI string = '${functionApp.outputs.baseUrl}/api/auth/callback'
+
+@description('Key Vault that holds the client secret and refresh tokens.')
+output KEY_VAULT_NAME string = keyVault.outputs.name
+
+@description('Key Vault URL (KEY_VAULT_URL).')
+output KEY_VAULT_URL string = keyVault.outputs.uri
+
+@description('Function app name, for the postdeploy hook and `az functionapp` commands.')
+output FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('Name of the Key Vault secret for the client secret, for the postdeploy hook\'s Event Grid filter.')
+output CLIENT_SECRET_NAME string = clientSecretName
+
+@description('Resource group of the deployment, for the postdeploy hook.')
+output AZURE_RESOURCE_GROUP string = resourceGroup().name
+
+@description('Client id of the managed identity, to grant it access to more source accounts.')
+output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
+
+@description('Principal (object) id of the managed identity, for `az role assignment create --assignee-object-id`.')
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
