@@ -1,0 +1,109 @@
+// The admin API for jobs and runs: CRUD under api/jobs (400 naming the field and rule), run now,
+// a job's runs, and one run with live totals and per-file failures.
+import { randomUUID } from 'node:crypto';
+import { isAppError, AppError } from '../errors';
+import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
+import { validateJob } from '../store/jobs';
+import { FINAL_RUN_STATUSES } from '../store/runs';
+import type { BackupDeps } from './deps';
+import { startRun } from './scheduler';
+
+export interface AdminDeps {
+  backup: BackupDeps;
+  /** True when a connection with this id exists. */
+  connectionExists(id: string): Promise<boolean>;
+}
+
+function parseBody(request: HttpRequestLike): unknown {
+  try {
+    return request.body ? JSON.parse(request.body) : undefined;
+  } catch {
+    throw new AppError('ValidationFailed', 'body: must be valid JSON', { field: 'body' });
+  }
+}
+
+export function errorResult(error: unknown): HttpResult {
+  if (isAppError(error)) return jsonResult(error.httpStatus, error.toJSON());
+  throw error;
+}
+
+async function guard(run: () => Promise<HttpResult>): Promise<HttpResult> {
+  try {
+    return await run();
+  } catch (error) {
+    return errorResult(error);
+  }
+}
+
+async function checkConnection(deps: AdminDeps, connectionId: string): Promise<void> {
+  if (!(await deps.connectionExists(connectionId)))
+    throw new AppError('ValidationFailed', 'connectionId: must name an existing connection', {
+      field: 'connectionId',
+    });
+}
+
+export const jobsApi = {
+  list: (deps: AdminDeps) => guard(async () => jsonResult(200, { jobs: await deps.backup.jobs.list() })),
+
+  create: (deps: AdminDeps, request: HttpRequestLike) =>
+    guard(async () => {
+      const job = validateJob(parseBody(request), undefined, randomUUID(), new Date(deps.backup.clock.now()));
+      await checkConnection(deps, job.connectionId);
+      // A new job waits for its next occurrence instead of running at once.
+      job.lastScheduledAt = job.createdAt;
+      await deps.backup.jobs.create(job);
+      return jsonResult(201, job);
+    }),
+
+  get: (deps: AdminDeps, id: string) =>
+    guard(async () => jsonResult(200, await deps.backup.jobs.require(id))),
+
+  update: (deps: AdminDeps, id: string, request: HttpRequestLike) =>
+    guard(async () => {
+      const stored = await deps.backup.jobs.getWithEtag(id);
+      if (!stored) throw new AppError('NotFound', `No job with id ${id}.`);
+      const job = validateJob(parseBody(request), stored.value, id, new Date(deps.backup.clock.now()));
+      if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
+      await deps.backup.jobs.save(job, stored.etag);
+      return jsonResult(200, job);
+    }),
+
+  remove: (deps: AdminDeps, id: string) =>
+    guard(async () => {
+      const job = await deps.backup.jobs.get(id);
+      if (job?.activeRunId)
+        throw new AppError('Conflict', 'The job is running; delete it when the run has finished.');
+      if (!(await deps.backup.jobs.delete(id))) throw new AppError('NotFound', `No job with id ${id}.`);
+      return { status: 204 };
+    }),
+
+  runNow: (deps: AdminDeps, id: string) =>
+    guard(async () => jsonResult(202, await startRun(deps.backup, id, 'manual'))),
+
+  runs: (deps: AdminDeps, id: string) =>
+    guard(async () => {
+      await deps.backup.jobs.require(id);
+      return jsonResult(200, { runs: await deps.backup.runs.listForJob(id) });
+    }),
+
+  run: (deps: AdminDeps, runId: string) =>
+    guard(async () => {
+      const run = await deps.backup.runs.find(runId);
+      if (!run) throw new AppError('NotFound', `No run with id ${runId}.`);
+      const live =
+        FINAL_RUN_STATUSES.has(run.status) && run.totals
+          ? { totals: run.totals }
+          : await deps.backup.runs.totals(runId);
+      const failures = await deps.backup.runs.failures(runId);
+      return jsonResult(200, {
+        ...run,
+        totals: live.totals,
+        failures: failures.map((f) => ({
+          file: f.blobName,
+          code: f.code,
+          reason: f.reason,
+          attempts: f.attempts,
+        })),
+      });
+    }),
+};

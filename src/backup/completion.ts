@@ -1,0 +1,88 @@
+// The end of a run. Whoever finishes the last file (or the last planner page) checks whether every
+// planned file has a result; the first to move the run to a final state with an ETag-checked write
+// does the end-of-run work (retention, deletions) and releases the job's one-run lock. Cheap
+// checks first: the counter shards decide whether to look closer, the file rows give exact totals.
+import { isAppError } from '../errors';
+import type { Run, RunStatus, RunTotals } from '../store/runs';
+import { FINAL_RUN_STATUSES } from '../store/runs';
+import type { BackupDeps } from './deps';
+import { cleanupAfterRun } from './retention';
+
+export function finalStatus(totals: RunTotals): RunStatus {
+  if (totals.failedFiles === 0) return 'succeeded';
+  return totals.uploadedFiles + totals.skippedFiles > 0 ? 'partially-failed' : 'failed';
+}
+
+export async function checkCompletion(
+  deps: BackupDeps,
+  jobId: string,
+  runId: string,
+): Promise<RunStatus | undefined> {
+  const stored = await deps.runs.get(jobId, runId);
+  if (!stored || FINAL_RUN_STATUSES.has(stored.value.status) || !stored.value.planningComplete)
+    return undefined;
+  const live = await deps.runs.totals(runId);
+  if (live.totals.uploadedFiles + live.totals.failedFiles < live.totals.plannedFiles) return undefined;
+  // The shards say done; the file rows say exactly what happened (and correct any lost count).
+  const exact = await deps.runs.countFiles(runId);
+  const totals: RunTotals = { ...live.totals, ...exact };
+  if (exact.uploadedFiles + exact.failedFiles < totals.plannedFiles) return undefined;
+  return finishRun(deps, stored.value, stored.etag, totals, finalStatus(totals));
+}
+
+/** Moves the run to `status` (once), runs the end-of-run work, and releases the job. */
+export async function finishRun(
+  deps: BackupDeps,
+  run: Run,
+  etag: string,
+  totals: RunTotals,
+  status: RunStatus,
+  error?: string,
+): Promise<RunStatus | undefined> {
+  const endedAt = new Date(deps.clock.now());
+  const started = Date.parse(run.startedAt ?? run.createdAt);
+  const seconds = Math.max(0.001, (endedAt.getTime() - started) / 1000);
+  try {
+    await deps.runs.update(
+      run.jobId,
+      run.id,
+      {
+        status,
+        endedAt: endedAt.toISOString(),
+        totals,
+        throughputBytesPerSecond: Math.round(totals.uploadedBytes / seconds),
+        error,
+      },
+      etag,
+    );
+  } catch (e) {
+    if (isAppError(e, 'Conflict')) return undefined; // another worker finished it
+    throw e;
+  }
+  deps.log.info('run.finished', { runId: run.id, jobId: run.jobId, status, ...totals });
+  if (status === 'succeeded' || status === 'partially-failed') {
+    try {
+      const summary = await cleanupAfterRun(deps, run, status);
+      if (summary) await deps.runs.update(run.jobId, run.id, { cleanup: summary });
+    } catch (e) {
+      deps.log.error('run.cleanup.failed', { runId: run.id, jobId: run.jobId, error: e });
+      await deps.runs.update(run.jobId, run.id, { cleanup: `failed: ${(e as Error).message}` });
+    }
+  }
+  await releaseJob(deps, run.jobId, run.id);
+  return status;
+}
+
+/** Clears the job's lock if it still points at this run (ETag-checked, retried on a race). */
+export async function releaseJob(deps: BackupDeps, jobId: string, runId: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const job = await deps.jobs.getWithEtag(jobId);
+    if (!job || job.value.activeRunId !== runId) return;
+    try {
+      await deps.jobs.save({ ...job.value, activeRunId: undefined }, job.etag);
+      return;
+    } catch (e) {
+      if (!isAppError(e, 'Conflict')) throw e;
+    }
+  }
+}

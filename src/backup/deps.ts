@@ -1,0 +1,44 @@
+// What the backup handlers need from the rest of the app, as small interfaces. ./wiring.ts builds
+// them from the real services; tests build them over Azurite and the emulators directly.
+import type { Logger } from '../log/logger';
+import type { BlobSource } from '../sources/types';
+import type { JobStore, Job } from '../store/jobs';
+import type { ManifestStore } from '../store/manifest';
+import type { RunStore } from '../store/runs';
+import type { Clock } from './upload/clock';
+import type { AccessTokenProvider } from './upload/types';
+
+/** Where a connection's files go. */
+export interface DriveDestination {
+  /** Graph API root with version (the emulator's locally). */
+  apiBaseUrl: string;
+  driveId: string;
+  /** The connection's root folder in the drive ('' for the drive root). */
+  rootFolder: string;
+  /** permanentDelete exists on business drives only. */
+  driveType: 'personal' | 'business' | 'sharepoint';
+  /** Hosts an upload URL of this connection's cloud may be on. */
+  allowedUploadHosts: readonly string[];
+  tokens: AccessTokenProvider;
+}
+
+export interface BackupSettings {
+  simpleUploadMaxBytes: number;
+  invocationBudgetSeconds: number;
+  plannerPageSize: number;
+  runTimeoutMinutes: number;
+  /** Concurrent queue sends while the planner fans out a page. */
+  sendConcurrency: number;
+}
+
+export interface BackupDeps {
+  jobs: JobStore;
+  runs: RunStore;
+  manifest: ManifestStore;
+  source(job: Job): BlobSource;
+  destination(connectionId: string): Promise<DriveDestination>;
+  send(queue: string, message: unknown, options?: { visibilityTimeoutSeconds?: number }): Promise<void>;
+  settings: BackupSettings;
+  clock: Clock;
+  log: Logger;
+}

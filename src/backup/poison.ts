@@ -1,0 +1,60 @@
+// Poison queues: a message that failed every delivery. For an upload task, its file is marked failed
+// in its run with the reason (so the run can still finish); for a planner page, the run fails (its
+// plan is incomplete, so deletions must not be propagated from it).
+import { isAppError } from '../errors';
+import { EMPTY_TOTALS, FINAL_RUN_STATUSES } from '../store/runs';
+import { checkCompletion, finishRun } from './completion';
+import type { BackupDeps } from './deps';
+import { parsePlanMessage, parseUploadMessage } from './messages';
+
+const REASON =
+  'The task failed on every delivery (moved to the poison queue); see the logs for each attempt.';
+
+export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promise<void> {
+  let message;
+  try {
+    message = parseUploadMessage(raw);
+  } catch (error) {
+    deps.log.error('poison.upload.unreadable', { reason: (error as Error).message });
+    return;
+  }
+  deps.log.error('poison.upload', { runId: message.runId, jobId: message.jobId, file: message.blobName });
+  const run = await deps.runs.get(message.jobId, message.runId);
+  if (!run || FINAL_RUN_STATUSES.has(run.value.status)) return;
+  await deps.runs.finishFile(message.runId, {
+    blobName: message.blobName,
+    status: 'failed',
+    size: message.size,
+    bytesDone: 0,
+    code: 'Poisoned',
+    reason: REASON,
+    attempts: 0,
+  });
+  await checkCompletion(deps, message.jobId, message.runId);
+}
+
+export async function handlePlanPoison(deps: BackupDeps, raw: unknown): Promise<void> {
+  let message;
+  try {
+    message = parsePlanMessage(raw);
+  } catch (error) {
+    deps.log.error('poison.plan.unreadable', { reason: (error as Error).message });
+    return;
+  }
+  deps.log.error('poison.plan', { runId: message.runId, jobId: message.jobId, page: message.page });
+  const run = await deps.runs.get(message.jobId, message.runId);
+  if (!run || FINAL_RUN_STATUSES.has(run.value.status)) return;
+  const live = await deps.runs.totals(message.runId).catch(() => ({ totals: EMPTY_TOTALS }));
+  try {
+    await finishRun(
+      deps,
+      run.value,
+      run.etag,
+      live.totals,
+      'failed',
+      `Planning page ${message.page} failed: ${REASON}`,
+    );
+  } catch (error) {
+    if (!isAppError(error, 'Conflict')) throw error;
+  }
+}

@@ -1,0 +1,170 @@
+// End-of-run housekeeping in the drive. Snapshot mode: dated folders beyond the job's policy (keep
+// the last N, and/or none older than D days) are removed; the run's own folder is always kept.
+// Mirror mode: files whose blob is gone (when deletions propagate) or older than the mirror's
+// maximum age are removed, and their manifest entries with them. Removal goes to the recycle bin;
+// `permanentDelete` is used only when the job asks for hard delete and the drive supports it.
+import { isAppError } from '../errors';
+import { graphPath, joinDrivePath } from '../graph/names';
+import type { Job } from '../store/jobs';
+import type { Run, RunStatus } from '../store/runs';
+import type { BackupDeps, DriveDestination } from './deps';
+import { snapshotFolderTime } from './destination';
+import { graphCall, type HttpContext } from './upload/graphHttp';
+import { DEFAULT_RETRY_POLICY } from './upload/retryPolicy';
+
+const DAY_MS = 86_400_000;
+
+export async function cleanupAfterRun(
+  deps: BackupDeps,
+  run: Run,
+  status: RunStatus,
+): Promise<string | undefined> {
+  const job = await deps.jobs.get(run.jobId);
+  if (!job) return undefined;
+  const wantsSnapshots =
+    job.mode === 'snapshot' &&
+    (job.retention.keepLast !== undefined || job.retention.maxAgeDays !== undefined);
+  const wantsMirror =
+    job.mode === 'mirror' && (job.propagateDeletes || job.retention.mirrorMaxAgeDays !== undefined);
+  if (!wantsSnapshots && !wantsMirror) return undefined;
+  const destination = await deps.destination(job.connectionId);
+  const remover = new Remover(deps, destination, job.hardDelete);
+  if (wantsSnapshots) {
+    const removed = await pruneSnapshots(deps, remover, destination, job, run);
+    return `removed ${removed} snapshot folder(s)`;
+  }
+  // Deletions only after a run that listed the whole source: `seenRunId` is complete then.
+  const removed = await pruneMirror(deps, remover, job, run, status);
+  return `removed ${removed} file(s) from the mirror`;
+}
+
+class Remover {
+  readonly ctx: HttpContext;
+  private readonly permanent: boolean;
+
+  constructor(
+    deps: BackupDeps,
+    private readonly destination: DriveDestination,
+    hardDelete: boolean,
+  ) {
+    this.permanent = hardDelete && destination.driveType !== 'personal';
+    this.ctx = {
+      clock: deps.clock,
+      retry: DEFAULT_RETRY_POLICY,
+      log: deps.log,
+      requestTimeoutMs: 60_000,
+      stats: { requests: 0, bytesSent: 0, retries: 0, sessionsCreated: 0 },
+      deadline: Number.MAX_SAFE_INTEGER,
+    };
+  }
+
+  private itemUrl(id: string): string {
+    return `${this.destination.apiBaseUrl}/drives/${encodeURIComponent(this.destination.driveId)}/items/${encodeURIComponent(id)}`;
+  }
+
+  /** Removes an item; an item already gone counts as removed. */
+  async remove(itemId: string): Promise<void> {
+    try {
+      if (this.permanent)
+        await graphCall(
+          this.ctx,
+          this.destination.tokens,
+          { method: 'POST', url: `${this.itemUrl(itemId)}/permanentDelete` },
+          'Permanent delete',
+        );
+      else
+        await graphCall(
+          this.ctx,
+          this.destination.tokens,
+          { method: 'DELETE', url: this.itemUrl(itemId) },
+          'Delete',
+        );
+    } catch (error) {
+      if (!isAppError(error, 'NotFound')) throw error;
+    }
+  }
+
+  async children(folderPath: string): Promise<Array<{ id: string; name: string; folder?: unknown }>> {
+    const out: Array<{ id: string; name: string; folder?: unknown }> = [];
+    let url: string | undefined =
+      `${this.destination.apiBaseUrl}/drives/${encodeURIComponent(this.destination.driveId)}/root:/${graphPath(folderPath)}:/children`;
+    while (url) {
+      let body: { value?: Array<{ id: string; name: string; folder?: unknown }>; '@odata.nextLink'?: string };
+      try {
+        body = (await graphCall(this.ctx, this.destination.tokens, { method: 'GET', url }, 'List folder'))
+          .body as typeof body;
+      } catch (error) {
+        if (isAppError(error, 'NotFound')) return out;
+        throw error;
+      }
+      out.push(...(body.value ?? []));
+      url = body['@odata.nextLink'];
+    }
+    return out;
+  }
+}
+
+async function pruneSnapshots(
+  deps: BackupDeps,
+  remover: Remover,
+  destination: DriveDestination,
+  job: Job,
+  run: Run,
+): Promise<number> {
+  const folder = joinDrivePath(destination.rootFolder, job.destinationFolder);
+  const snapshots = (await remover.children(folder))
+    .filter((c) => c.folder !== undefined)
+    .map((c) => ({ ...c, at: snapshotFolderTime(c.name) }))
+    .filter((c): c is typeof c & { at: number } => c.at !== undefined)
+    .sort((a, b) => b.at - a.at);
+  const now = deps.clock.now();
+  let removed = 0;
+  for (const [index, snapshot] of snapshots.entries()) {
+    if (snapshot.name === run.snapshotFolder) continue;
+    const beyondCount = job.retention.keepLast !== undefined && index >= job.retention.keepLast;
+    const tooOld =
+      job.retention.maxAgeDays !== undefined && now - snapshot.at > job.retention.maxAgeDays * DAY_MS;
+    if (!beyondCount && !tooOld) continue;
+    await remover.remove(snapshot.id);
+    removed += 1;
+    deps.log.info('retention.snapshot.removed', { jobId: job.id, runId: run.id, folder: snapshot.name });
+  }
+  return removed;
+}
+
+async function pruneMirror(
+  deps: BackupDeps,
+  remover: Remover,
+  job: Job,
+  run: Run,
+  status: RunStatus,
+): Promise<number> {
+  const maxAge =
+    job.retention.mirrorMaxAgeDays !== undefined ? job.retention.mirrorMaxAgeDays * DAY_MS : undefined;
+  const now = deps.clock.now();
+  const doomed: Array<{ blobName: string; driveItemId: string; why: string }> = [];
+  for await (const entry of deps.manifest.list(job.id)) {
+    const gone = job.propagateDeletes && status !== 'failed' && entry.seenRunId !== run.id;
+    const old =
+      maxAge !== undefined &&
+      entry.lastModified !== undefined &&
+      now - Date.parse(entry.lastModified) > maxAge;
+    if (gone || old)
+      doomed.push({
+        blobName: entry.blobName,
+        driveItemId: entry.driveItemId,
+        why: gone ? 'deleted at source' : 'past maximum age',
+      });
+  }
+  for (const item of doomed) {
+    await remover.remove(item.driveItemId);
+    await deps.manifest.delete(job.id, item.blobName);
+    deps.log.info('retention.file.removed', {
+      jobId: job.id,
+      runId: run.id,
+      file: item.blobName,
+      why: item.why,
+    });
+  }
+  return doomed.length;
+}

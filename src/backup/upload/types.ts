@@ -1,0 +1,102 @@
+// The small interfaces the upload engine is written against. The real token service, blob source and
+// quickXorHash plug in through ../wiring.ts; tests can hand in anything that fits.
+import type { Logger } from '../../log/logger';
+import type { Clock } from './clock';
+import type { RetryPolicy } from './retryPolicy';
+
+/**
+ * An access token for the connection's Graph API. `forceRefresh` asks for a fresh token after a
+ * 401, bypassing any cache. Errors it throws that are retryable AppErrors (for example the token
+ * endpoint answering 500) are retried by the engine with backoff.
+ */
+export type AccessTokenProvider = (options: { forceRefresh: boolean }) => Promise<string>;
+
+/** Reads bytes [offset, offset+count) of the one source version being uploaded (ETag-pinned). */
+export type RangeReader = (offset: number, count: number) => Promise<Buffer>;
+
+/** A running quickXorHash whose state can be carried across invocations as a string. */
+export interface ContentHasher {
+  update(data: Uint8Array): void;
+  /** Base64 digest of everything fed so far. Does not end the hasher. */
+  digest(): string;
+  /** Serializable state (a few dozen bytes). */
+  save(): string;
+}
+
+export interface HashAlgorithm {
+  create(): ContentHasher;
+  restore(state: string): ContentHasher;
+}
+
+export interface UploadTarget {
+  /** Graph API root including the version, e.g. https://graph.microsoft.com/v1.0. */
+  apiBaseUrl: string;
+  driveId: string;
+  /** Destination path below the drive root, each segment already percent-encoded, no leading slash. */
+  encodedPath: string;
+}
+
+/** What an invocation hands to the next one when its time budget runs out mid-file. */
+export interface UploadContinuation {
+  uploadUrl: string;
+  /** First byte the next invocation sends; the hash state covers exactly [0, nextOffset). */
+  nextOffset: number;
+  hashState: string;
+  /** ISO time after which the server forgets the session (a new one is started then). */
+  sessionExpiresAt?: string;
+}
+
+export interface UploadedItem {
+  id: string;
+  size: number;
+  quickXorHash: string;
+  eTag?: string;
+}
+
+export interface UploadStats {
+  /** Every HTTP request sent to Graph or the upload URL, including retries. */
+  requests: number;
+  /** Body bytes put on the wire, including resent ones. */
+  bytesSent: number;
+  retries: number;
+  sessionsCreated: number;
+}
+
+export type UploadOutcome =
+  | { status: 'completed'; item: UploadedItem; stats: UploadStats }
+  | { status: 'continue'; continuation: UploadContinuation; stats: UploadStats };
+
+export interface UploadOptions {
+  /** Upload-session fragment size: a multiple of 320 KiB, under 60 MiB (validated by the caller). */
+  chunkBytes: number;
+  /** Files up to this size go in one simple PUT. */
+  simpleUploadMaxBytes: number;
+  /** Epoch ms after which no new chunk is started; the engine returns a continuation instead. */
+  deadline: number;
+  /**
+   * Hosts a message-borne upload URL may point at: exact names or `*.suffix` patterns. A tampered
+   * message must not make the worker PUT our data (or GET) anywhere else.
+   */
+  allowedUploadHosts: readonly string[];
+  clock: Clock;
+  retry: RetryPolicy;
+  hash: HashAlgorithm;
+  log: Logger;
+  /** Per-request timeout; a hung connection counts as a network failure. */
+  requestTimeoutMs: number;
+  /** Called after the session is created and after every accepted chunk (for progress and crash-resume checkpoints). */
+  onProgress?: (progress: {
+    committed: number;
+    total: number;
+    continuation: UploadContinuation;
+  }) => void | Promise<void>;
+}
+
+export interface UploadRequest {
+  target: UploadTarget;
+  size: number;
+  read: RangeReader;
+  tokens: AccessTokenProvider;
+  /** Resume an earlier invocation's session. */
+  continuation?: UploadContinuation;
+}

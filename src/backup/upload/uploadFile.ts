@@ -1,0 +1,414 @@
+// Uploads one file into a drive: a simple PUT for small files, an upload session for the rest, with
+// the retry, resume and continuation rules of DESIGN sections 4 and 5.
+//
+// Hash bookkeeping, the part that is easy to get wrong: `hasher` always covers exactly the bytes
+// [0, committed) the server has acknowledged. A chunk is hashed into a copy while it is on the wire
+// and the copy replaces `hasher` only when the server takes the chunk, so every byte is hashed once
+// on the normal path. When the server's view differs from ours (a lost response, a crash, a
+// continuation from a message) we trust the server's nextExpectedRanges and move the hash to match:
+// forward by hashing the missing bytes (from the chunk in memory, or re-read from the ETag-pinned
+// source: a re-read costs a blob download, never a re-upload); backward, which a hash cannot do, by
+// re-hashing from byte 0 out of the source. Restarting the session instead would be simpler but
+// resends bytes the server already holds; re-reading them is cheaper and just as exact.
+import { AppError } from '../../errors';
+import {
+  describe,
+  exchange,
+  failureToError,
+  graphCall,
+  waitBeforeRetry,
+  type Exchange,
+  type HttpContext,
+} from './graphHttp';
+import { ChunkPrefetcher } from './prefetch';
+import { firstExpectedByte } from './ranges';
+import { contentUrl, createSessionUrl, itemByIdUrl, itemUrl } from './targetUrls';
+import type {
+  ContentHasher,
+  UploadContinuation,
+  UploadedItem,
+  UploadOptions,
+  UploadOutcome,
+  UploadRequest,
+  UploadStats,
+} from './types';
+import { assertUploadUrl } from './uploadUrl';
+import { readItem, verifyItem } from './verify';
+
+/** New sessions one invocation may start (after 404s) before the file fails. */
+const MAX_SESSIONS = 3;
+
+export async function uploadFile(request: UploadRequest, options: UploadOptions): Promise<UploadOutcome> {
+  const stats: UploadStats = { requests: 0, bytesSent: 0, retries: 0, sessionsCreated: 0 };
+  const ctx: HttpContext = {
+    clock: options.clock,
+    retry: options.retry,
+    log: options.log,
+    requestTimeoutMs: options.requestTimeoutMs,
+    stats,
+    deadline: options.deadline,
+  };
+  if (!Number.isSafeInteger(request.size) || request.size < 0)
+    throw new AppError('MessageInvalid', `Invalid file size ${request.size}.`);
+  if (!request.continuation && request.size <= options.simpleUploadMaxBytes) {
+    const item = await simpleUpload(request, options, ctx);
+    return { status: 'completed', item, stats };
+  }
+  return new SessionUpload(request, options, ctx).run();
+}
+
+async function simpleUpload(
+  request: UploadRequest,
+  options: UploadOptions,
+  ctx: HttpContext,
+): Promise<UploadedItem> {
+  const data = request.size === 0 ? Buffer.alloc(0) : await request.read(0, request.size);
+  if (data.length !== request.size)
+    throw new AppError(
+      'UpstreamError',
+      `The source returned ${data.length} bytes where ${request.size} were expected.`,
+    );
+  const hasher = options.hash.create();
+  hasher.update(data);
+  const result = await graphCall(
+    ctx,
+    request.tokens,
+    {
+      method: 'PUT',
+      url: contentUrl(request.target),
+      headers: { 'content-type': 'application/octet-stream' },
+      body: data,
+    },
+    'Simple upload',
+  );
+  return verify(ctx, request, readItem(result.body), hasher.digest(), options);
+}
+
+async function verify(
+  ctx: HttpContext,
+  request: UploadRequest,
+  item: ReturnType<typeof readItem>,
+  digest: string,
+  options: UploadOptions,
+): Promise<UploadedItem> {
+  let checked = item;
+  if (checked.quickXorHash === undefined) {
+    // Some drives fill in hashes a moment after the upload: ask once more before judging.
+    const again = await graphCall(
+      ctx,
+      request.tokens,
+      { method: 'GET', url: itemByIdUrl(request.target, item.id) },
+      'Read uploaded item',
+    );
+    checked = readItem(again.body);
+  }
+  try {
+    return verifyItem(checked, request.size, digest);
+  } catch (error) {
+    options.log.error('upload.verify.failed', { size: request.size, itemId: checked.id, error });
+    throw error;
+  }
+}
+
+class SessionUpload {
+  private uploadUrl = '';
+  private expiresAt?: string;
+  private committed = 0;
+  private hasher: ContentHasher;
+  private readonly prefetch: ChunkPrefetcher;
+  private readonly total: number;
+  private failures = 0;
+  private chunksSent = 0;
+  private lastChunkMs = 0;
+
+  constructor(
+    private readonly request: UploadRequest,
+    private readonly options: UploadOptions,
+    private readonly ctx: HttpContext,
+  ) {
+    this.total = request.size;
+    this.hasher = options.hash.create();
+    this.prefetch = new ChunkPrefetcher(request.read, request.size, options.chunkBytes);
+  }
+
+  async run(): Promise<UploadOutcome> {
+    try {
+      if (this.request.continuation) await this.resume(this.request.continuation);
+      else await this.newSession();
+      return await this.loop();
+    } finally {
+      this.prefetch.discard();
+    }
+  }
+
+  private async loop(): Promise<UploadOutcome> {
+    for (;;) {
+      if (this.committed >= this.total) return this.completed(await this.lookupFinishedItem());
+      // Always send at least one chunk per invocation, so a budget shorter than one chunk still progresses.
+      if (this.chunksSent > 0 && this.ctx.clock.now() + this.lastChunkMs >= this.ctx.deadline)
+        return this.handOver();
+
+      const offset = this.committed;
+      const data = await this.prefetch.take(offset);
+      const started = this.ctx.clock.now();
+      const put = exchange(this.ctx, {
+        method: 'PUT',
+        // No Authorization header: the upload URL carries its own, and a token sent there leaks.
+        url: this.uploadUrl,
+        headers: {
+          'content-range': `bytes ${offset}-${offset + data.length - 1}/${this.total}`,
+          'content-type': 'application/octet-stream',
+        },
+        body: data,
+      });
+      // Hash while the bytes travel; this copy replaces `hasher` only if the server takes them.
+      const candidate = this.options.hash.restore(this.hasher.save());
+      candidate.update(data);
+      const result = await put;
+      this.lastChunkMs = this.ctx.clock.now() - started;
+      this.chunksSent += 1;
+
+      if (result.kind === 'ok') {
+        if (result.status === 200 || result.status === 201) {
+          this.hasher = candidate;
+          this.committed = offset + data.length;
+          return this.completed(readItem(result.body));
+        }
+        const next = firstExpectedByte(
+          (result.body as { nextExpectedRanges?: unknown })?.nextExpectedRanges,
+          this.total,
+        );
+        this.failures = 0;
+        if (next === offset + data.length) {
+          this.hasher = candidate;
+          this.committed = next;
+        } else {
+          this.options.log.warn('upload.realign', {
+            offset,
+            expected: offset + data.length,
+            server: next ?? 'unreadable',
+          });
+          await this.realignFromStatus(data, offset, next);
+        }
+        await this.reportProgress();
+        continue;
+      }
+      if (result.kind === 'failed' && result.status === 404) {
+        this.options.log.warn('upload.session.gone', { offset });
+        await this.newSession();
+        continue;
+      }
+      if (result.kind === 'failed' && result.status === 416) {
+        // That range was already received: the server knows best where we are.
+        this.options.log.warn('upload.range.conflict', { offset });
+        await this.realignFromStatus(data, offset);
+        continue;
+      }
+      if (result.kind === 'failed') {
+        await this.abandon();
+        throw failureToError(result, 'Upload chunk');
+      }
+      // Throttled, 5xx or a network failure: wait (as told, or backing off), then ask the server
+      // what it has before sending anything: the chunk may have arrived even if the answer did not.
+      this.failures += 1;
+      this.ctx.log.warn('upload.chunk.retry', { offset, attempt: this.failures, reason: describe(result) });
+      if (this.failures >= this.options.retry.maxAttempts)
+        throw new AppError('Transient', `Upload kept failing at byte ${offset} (${describe(result)}).`, {
+          detail: describe(result),
+          advice: 'The file will be retried on the next delivery or run.',
+        });
+      if (!(await waitBeforeRetry(this.ctx, result, this.failures, false))) return this.handOver();
+      if (result.kind === 'throttled') continue;
+      const next = await this.status();
+      if (next === 'gone' && offset + data.length === this.total) {
+        // The last chunk may have landed and finished the file while its answer was lost: if the
+        // drive holds exactly our bytes, we are done without sending the file again.
+        const finished = await this.finishedElsewhere(candidate);
+        if (finished) return finished;
+      }
+      await this.realignFromStatus(data, offset, next);
+    }
+  }
+
+  /** Picks up a session an earlier invocation started; the server's status decides where. */
+  private async resume(continuation: UploadContinuation): Promise<void> {
+    assertUploadUrl(continuation.uploadUrl, this.options.allowedUploadHosts);
+    if (
+      !Number.isSafeInteger(continuation.nextOffset) ||
+      continuation.nextOffset < 0 ||
+      continuation.nextOffset > this.total ||
+      typeof continuation.hashState !== 'string'
+    )
+      throw new AppError('MessageInvalid', 'The continuation carries an impossible offset or no hash state.');
+    this.uploadUrl = continuation.uploadUrl;
+    this.expiresAt = continuation.sessionExpiresAt;
+    try {
+      this.hasher = this.options.hash.restore(continuation.hashState);
+    } catch {
+      throw new AppError('MessageInvalid', 'The continuation carries an unreadable hash state.');
+    }
+    this.committed = continuation.nextOffset;
+    await this.realignFromStatus();
+  }
+
+  /** GET uploadUrl, then move `committed` and the hash to where the server is. 404: start over. */
+  private async realignFromStatus(
+    chunk?: Buffer,
+    chunkOffset?: number,
+    hint?: number | 'gone',
+  ): Promise<void> {
+    const next = hint ?? (await this.status());
+    if (next === 'gone') {
+      this.options.log.warn('upload.session.gone', { offset: this.committed });
+      await this.newSession();
+      return;
+    }
+    await this.moveTo(next, chunk, chunkOffset);
+  }
+
+  private async moveTo(next: number, chunk?: Buffer, chunkOffset?: number): Promise<void> {
+    if (next === this.committed) return;
+    if (next > this.committed) {
+      if (chunk && chunkOffset === this.committed && next <= chunkOffset + chunk.length) {
+        this.hasher.update(chunk.subarray(0, next - this.committed));
+      } else {
+        await this.hashFromSource(this.committed, next);
+      }
+    } else {
+      this.options.log.warn('upload.rewind', { from: this.committed, to: next });
+      this.hasher = this.options.hash.create();
+      await this.hashFromSource(0, next);
+    }
+    this.committed = next;
+  }
+
+  private async hashFromSource(from: number, to: number): Promise<void> {
+    this.prefetch.discard();
+    for (let offset = from; offset < to;) {
+      const count = Math.min(this.options.chunkBytes, to - offset);
+      const data = await this.request.read(offset, count);
+      if (data.length !== count) throw new AppError('UpstreamError', 'The source changed during the upload.');
+      this.hasher.update(data);
+      offset += count;
+    }
+  }
+
+  /** Where the server wants the next byte, or 'gone' when the session no longer exists. */
+  private async status(): Promise<number | 'gone'> {
+    for (let attempt = 1; ; attempt += 1) {
+      const result: Exchange = await exchange(this.ctx, { method: 'GET', url: this.uploadUrl });
+      if (result.kind === 'ok') {
+        const body = result.body as
+          { nextExpectedRanges?: unknown; expirationDateTime?: unknown } | undefined;
+        if (typeof body?.expirationDateTime === 'string') this.expiresAt = body.expirationDateTime;
+        const next = firstExpectedByte(body?.nextExpectedRanges, this.total);
+        if (next === undefined)
+          throw new AppError(
+            'UpstreamError',
+            'The upload session status has no readable nextExpectedRanges.',
+          );
+        return next;
+      }
+      if (result.kind === 'failed' && (result.status === 404 || result.status === 410)) return 'gone';
+      if (result.kind === 'failed') throw failureToError(result, 'Upload session status');
+      if (attempt >= this.options.retry.maxAttempts)
+        throw new AppError('Transient', `Upload session status kept failing (${describe(result)}).`);
+      this.ctx.log.warn('upload.status.retry', { attempt, reason: describe(result) });
+      await waitBeforeRetry(this.ctx, result, attempt, true);
+    }
+  }
+
+  private async newSession(): Promise<void> {
+    if (this.ctx.stats.sessionsCreated >= MAX_SESSIONS)
+      throw new AppError(
+        'SessionExpired',
+        `The upload session was lost ${MAX_SESSIONS} times in one invocation.`,
+        {
+          advice: 'The file will be retried on the next delivery or run.',
+        },
+      );
+    this.ctx.stats.sessionsCreated += 1;
+    const result = await graphCall(
+      this.ctx,
+      this.request.tokens,
+      {
+        method: 'POST',
+        url: createSessionUrl(this.request.target),
+        headers: { 'content-type': 'application/json' },
+        // replace: a redelivered task overwrites its own earlier copy instead of adding `name (1).ext`.
+        body: JSON.stringify({ item: { '@microsoft.graph.conflictBehavior': 'replace' } }),
+      },
+      'Create upload session',
+    );
+    const body = result.body as { uploadUrl?: unknown; expirationDateTime?: unknown } | undefined;
+    if (typeof body?.uploadUrl !== 'string')
+      throw new AppError('UpstreamError', 'Graph created an upload session without an uploadUrl.');
+    this.uploadUrl = body.uploadUrl;
+    this.expiresAt = typeof body.expirationDateTime === 'string' ? body.expirationDateTime : undefined;
+    this.hasher = this.options.hash.create();
+    this.committed = 0;
+    this.prefetch.discard();
+    this.options.log.info('upload.session.created', {
+      size: this.total,
+      session: this.ctx.stats.sessionsCreated,
+    });
+    await this.reportProgress();
+  }
+
+  private continuation(): UploadContinuation {
+    return {
+      uploadUrl: this.uploadUrl,
+      nextOffset: this.committed,
+      hashState: this.hasher.save(),
+      sessionExpiresAt: this.expiresAt,
+    };
+  }
+
+  private handOver(): UploadOutcome {
+    this.options.log.info('upload.continuation', { committed: this.committed, size: this.total });
+    return { status: 'continue', continuation: this.continuation(), stats: this.ctx.stats };
+  }
+
+  private async reportProgress(): Promise<void> {
+    await this.options.onProgress?.({
+      committed: this.committed,
+      total: this.total,
+      continuation: this.continuation(),
+    });
+  }
+
+  /** The server holds every byte but we never saw the final answer: read the item by path. */
+  private async lookupFinishedItem(): Promise<ReturnType<typeof readItem>> {
+    const result = await graphCall(
+      this.ctx,
+      this.request.tokens,
+      { method: 'GET', url: itemUrl(this.request.target) },
+      'Read uploaded item',
+    );
+    return readItem(result.body);
+  }
+
+  private async finishedElsewhere(candidate: ContentHasher): Promise<UploadOutcome | undefined> {
+    try {
+      const item = await this.lookupFinishedItem();
+      if (item.size !== this.total || item.quickXorHash !== candidate.digest()) return undefined;
+      this.hasher = candidate;
+      this.committed = this.total;
+      return await this.completed(item);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  private async completed(item: ReturnType<typeof readItem>): Promise<UploadOutcome> {
+    const verified = await verify(this.ctx, this.request, item, this.hasher.digest(), this.options);
+    return { status: 'completed', item: verified, stats: this.ctx.stats };
+  }
+
+  /** Best effort: free the server's partial file when the upload cannot go on. */
+  private async abandon(): Promise<void> {
+    if (!this.uploadUrl) return;
+    await exchange(this.ctx, { method: 'DELETE', url: this.uploadUrl }).catch(() => undefined);
+  }
+}

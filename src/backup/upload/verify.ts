@@ -1,0 +1,59 @@
+// The last word on an upload: the driveItem Graph returned must have our size and our quickXorHash.
+// Anything else is a failed file, logged at error level, never a silent success.
+import { AppError } from '../../errors';
+import type { UploadedItem } from './types';
+
+interface DriveItemLike {
+  id?: unknown;
+  size?: unknown;
+  eTag?: unknown;
+  file?: { hashes?: { quickXorHash?: unknown } };
+}
+
+/** The item's id, size and hash, or an UpstreamError when the answer is not a driveItem. */
+export function readItem(body: unknown): { id: string; size: number; quickXorHash?: string; eTag?: string } {
+  const item = body as DriveItemLike | undefined;
+  if (!item || typeof item.id !== 'string' || typeof item.size !== 'number')
+    throw new AppError('UpstreamError', 'Graph finished the upload without returning the driveItem.');
+  const hash = item.file?.hashes?.quickXorHash;
+  return {
+    id: item.id,
+    size: item.size,
+    quickXorHash: typeof hash === 'string' ? hash : undefined,
+    eTag: typeof item.eTag === 'string' ? item.eTag : undefined,
+  };
+}
+
+export function verifyItem(
+  item: ReturnType<typeof readItem>,
+  expectedSize: number,
+  expectedHash: string,
+): UploadedItem {
+  if (item.size !== expectedSize)
+    throw new AppError(
+      'HashMismatch',
+      `The uploaded file has ${item.size} bytes; the source has ${expectedSize}.`,
+      {
+        detail: `size ${item.size} != ${expectedSize}`,
+        advice: 'The copy in OneDrive is not trustworthy; the file will be uploaded again on the next run.',
+      },
+    );
+  if (item.quickXorHash === undefined)
+    throw new AppError(
+      'HashMismatch',
+      'Graph returned no quickXorHash for the uploaded file, so it cannot be verified.',
+      {
+        advice: 'The file will be uploaded and verified again on the next run.',
+      },
+    );
+  if (item.quickXorHash !== expectedHash)
+    throw new AppError(
+      'HashMismatch',
+      'The uploaded file does not match the source (quickXorHash differs).',
+      {
+        detail: `drive ${item.quickXorHash} != source ${expectedHash}`,
+        advice: 'The copy in OneDrive is not trustworthy; the file will be uploaded again on the next run.',
+      },
+    );
+  return { id: item.id, size: item.size, quickXorHash: item.quickXorHash, eTag: item.eTag };
+}

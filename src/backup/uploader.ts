@@ -1,0 +1,192 @@
+// The uploader: one file per message. Idempotent: a file already final in this run, or whose
+// manifest entry already matches this blob version, changes nothing. The manifest is written only
+// after a verified upload. Failures a retry cannot cure (quota, hash mismatch, a path too long, a
+// blob that changed or vanished) fail the file with the reason; the others are thrown so the queue
+// retries and, in the end, the poison handler records them.
+import { QUEUES } from '../app/queues';
+import { AppError, isAppError } from '../errors';
+import { manifestMatches } from '../store/manifest';
+import { FINAL_RUN_STATUSES } from '../store/runs';
+import { checkCompletion } from './completion';
+import type { BackupDeps } from './deps';
+import { blobDestination, runFolder } from './destination';
+import { parseUploadMessage, type UploadMessage } from './messages';
+import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
+
+/** How often a file in flight writes its progress row and the run's heartbeat. */
+const PROGRESS_EVERY_MS = 10_000;
+
+export async function handleUploadMessage(
+  deps: BackupDeps,
+  raw: unknown,
+  meta: { dequeueCount: number } = { dequeueCount: 1 },
+): Promise<void> {
+  const message = parseUploadMessage(raw);
+  const log = deps.log.child({
+    runId: message.runId,
+    jobId: message.jobId,
+    file: message.blobName,
+    attempt: meta.dequeueCount,
+  });
+  const [job, stored] = await Promise.all([
+    deps.jobs.get(message.jobId),
+    deps.runs.get(message.jobId, message.runId),
+  ]);
+  if (!job || !stored) return log.warn('upload.orphan', { reason: !job ? 'job deleted' : 'run missing' });
+  const run = stored.value;
+  if (FINAL_RUN_STATUSES.has(run.status)) return log.info('upload.run.finished', { status: run.status });
+  const already = await deps.runs.getFile(run.id, message.blobName);
+  if (already && (already.status === 'uploaded' || already.status === 'failed'))
+    return log.info('upload.duplicate', { status: already.status });
+
+  const fail = async (error: AppError): Promise<void> => {
+    log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: message.size });
+    await deps.runs.finishFile(run.id, {
+      blobName: message.blobName,
+      status: 'failed',
+      size: message.size,
+      bytesDone: 0,
+      code: error.code,
+      reason: error.message,
+      attempts: meta.dequeueCount,
+    });
+    await checkCompletion(deps, job.id, run.id);
+  };
+
+  const entry =
+    job.mode === 'mirror' && !message.continuation
+      ? await deps.manifest.get(job.id, message.blobName)
+      : undefined;
+  if (entry && manifestMatches(entry, message)) {
+    // An earlier delivery uploaded and recorded it, then died before recording the result.
+    await recordUploaded(deps, message, entry.driveItemId, meta.dequeueCount);
+    return;
+  }
+
+  const destination = await deps.destination(job.connectionId);
+  let path: { drivePath: string; encodedPath: string };
+  try {
+    path = blobDestination(runFolder(destination.rootFolder, job, run), message.blobName);
+  } catch (error) {
+    if (isAppError(error)) return fail(error);
+    throw error;
+  }
+
+  const source = deps.source(job);
+  const started = deps.clock.now();
+  let lastProgress = started;
+  let outcome;
+  try {
+    outcome = await uploadFile(
+      {
+        target: {
+          apiBaseUrl: destination.apiBaseUrl,
+          driveId: destination.driveId,
+          encodedPath: path.encodedPath,
+        },
+        size: message.size,
+        read: (offset, count) => source.readRange(message.blobName, offset, count, message.etag),
+        tokens: destination.tokens,
+        continuation: message.continuation,
+      },
+      {
+        chunkBytes: job.chunkSizeBytes,
+        simpleUploadMaxBytes: deps.settings.simpleUploadMaxBytes,
+        deadline: started + deps.settings.invocationBudgetSeconds * 1000,
+        allowedUploadHosts: destination.allowedUploadHosts,
+        clock: deps.clock,
+        retry: DEFAULT_RETRY_POLICY,
+        hash: quickXorAlgorithm,
+        log,
+        requestTimeoutMs: 120_000,
+        onProgress: async ({ committed, total }) => {
+          if (deps.clock.now() - lastProgress < PROGRESS_EVERY_MS) return;
+          lastProgress = deps.clock.now();
+          await deps.runs.recordFileProgress(run.id, message.blobName, total, committed, meta.dequeueCount);
+          await deps.runs.heartbeat(run.id);
+        },
+      },
+    );
+  } catch (error) {
+    if (isAppError(error, 'MessageInvalid') && message.continuation) {
+      // A continuation we cannot trust (altered upload URL or hash state): start the file afresh.
+      log.warn('upload.continuation.refused', { reason: error.message });
+      await deps.send(QUEUES.upload, { ...message, continuation: undefined } satisfies UploadMessage);
+      return;
+    }
+    if (isAppError(error) && !error.retryable && error.code !== 'Unauthorized')
+      return fail(sourceAware(error));
+    log.warn('upload.file.retry', {
+      code: isAppError(error) ? error.code : 'error',
+      reason: (error as Error).message,
+    });
+    throw error;
+  }
+
+  if (outcome.status === 'continue') {
+    log.info('upload.file.continues', {
+      committed: outcome.continuation.nextOffset,
+      bytes: message.size,
+      ms: deps.clock.now() - started,
+    });
+    await deps.runs.recordFileProgress(
+      run.id,
+      message.blobName,
+      message.size,
+      outcome.continuation.nextOffset,
+      meta.dequeueCount,
+    );
+    await deps.runs.heartbeat(run.id);
+    await deps.send(QUEUES.upload, {
+      ...message,
+      continuation: outcome.continuation,
+    } satisfies UploadMessage);
+    return;
+  }
+  await deps.manifest.put(job.id, {
+    blobName: message.blobName,
+    etag: message.etag,
+    size: message.size,
+    contentMd5: message.contentMd5,
+    lastModified: message.lastModified,
+    driveItemId: outcome.item.id,
+    drivePath: path.drivePath,
+    quickXorHash: outcome.item.quickXorHash,
+    uploadedAt: new Date(deps.clock.now()).toISOString(),
+    seenRunId: run.id,
+  });
+  log.info('upload.file.done', {
+    bytes: message.size,
+    ms: deps.clock.now() - started,
+    requests: outcome.stats.requests,
+    retries: outcome.stats.retries,
+  });
+  await recordUploaded(deps, message, outcome.item.id, meta.dequeueCount);
+}
+
+async function recordUploaded(
+  deps: BackupDeps,
+  message: UploadMessage,
+  driveItemId: string,
+  attempts: number,
+): Promise<void> {
+  await deps.runs.finishFile(message.runId, {
+    blobName: message.blobName,
+    status: 'uploaded',
+    size: message.size,
+    bytesDone: message.size,
+    driveItemId,
+    attempts,
+  });
+  await checkCompletion(deps, message.jobId, message.runId);
+}
+
+/** A source that changed or vanished mid-run is not a failure of the copy: say so. */
+function sourceAware(error: AppError): AppError {
+  if (error.code === 'Conflict' || error.code === 'NotFound')
+    return new AppError(
+      error.code,
+      `The blob changed or was deleted during the backup (${error.message}); the next run copies its current version.`,
+    );
+  return error;
+}

@@ -1,0 +1,76 @@
+// Builds the backup area's dependencies from the shared services and the auth area's token service.
+// The one module that knows the real pieces; handlers and tests see only ./deps.ts.
+import type { Services } from '../app/services';
+import { buildAuthDeps } from '../auth/wiring';
+import { AppError } from '../errors';
+import { createBlobSource } from '../sources/blobSource';
+import { JOBS_TABLE, JobStore, type Job } from '../store/jobs';
+import { MANIFEST_TABLE, ManifestStore } from '../store/manifest';
+import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
+import type { BackupDeps, DriveDestination } from './deps';
+import { systemClock } from './upload/clock';
+import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
+
+export async function buildBackupDeps(services: Services): Promise<BackupDeps> {
+  const config = services.config;
+  const auth = await buildAuthDeps(services);
+  const [jobs, runs, progress, files, manifest] = await Promise.all(
+    [JOBS_TABLE, RUNS_TABLE, RUN_PROGRESS_TABLE, RUN_FILES_TABLE, MANIFEST_TABLE].map((t) =>
+      services.table(t),
+    ),
+  );
+  const localUploadHosts = config.graphEndpointOverride
+    ? // The Graph emulator serves upload URLs on a second name of its own host (DESIGN section 6).
+      [new URL(config.graphEndpointOverride).hostname, '127.0.0.1']
+    : [];
+  return {
+    jobs: new JobStore(jobs),
+    runs: new RunStore({ runs, progress, files }),
+    manifest: new ManifestStore(manifest),
+    source: (job: Job) =>
+      createBlobSource({
+        container: job.source.container,
+        prefix: job.source.prefix,
+        ...(job.source.blobEndpoint
+          ? { blobEndpoint: job.source.blobEndpoint, credential: services.credential() }
+          : { connectionString: config.sourceConnectionString ?? requireLocalSource() }),
+      }),
+    destination: async (connectionId): Promise<DriveDestination> => {
+      const connection = await auth.connections.require(connectionId);
+      if (!connection.driveId)
+        throw new AppError('StateInvalid', `Connection ${connection.name} has no drive yet.`, {
+          advice: 'Authorize the connection and pick its drive on the setup page.',
+        });
+      return {
+        apiBaseUrl: auth.tokens.endpointsFor(connection).graphBaseUrl,
+        driveId: connection.driveId,
+        rootFolder: connection.rootFolder,
+        driveType: connection.driveType,
+        allowedUploadHosts: [...UPLOAD_HOSTS_BY_CLOUD[connection.cloud], ...localUploadHosts],
+        tokens: ({ forceRefresh }) => auth.tokens.getAccessToken(connectionId, { forceRefresh }),
+      };
+    },
+    send: (queue, message, options) => services.sendMessage(queue, message, options),
+    settings: {
+      simpleUploadMaxBytes: config.simpleUploadMaxBytes,
+      invocationBudgetSeconds: config.invocationBudgetSeconds,
+      plannerPageSize: config.plannerPageSize,
+      runTimeoutMinutes: config.runTimeoutMinutes,
+      sendConcurrency: 16,
+    },
+    clock: systemClock,
+    log: services.log.child({ area: 'backup' }),
+  };
+}
+
+function requireLocalSource(): never {
+  throw new AppError(
+    'ConfigInvalid',
+    'The job has no source.blobEndpoint and SOURCE_CONNECTION_STRING is not set.',
+    {
+      field: 'source.blobEndpoint',
+      advice:
+        "Set the job's source.blobEndpoint to the storage account's blob endpoint (https://<account>.blob.core.windows.net).",
+    },
+  );
+}

@@ -1,0 +1,164 @@
+// The manifest: per job, what was last copied for each source blob (ETag, size, MD5) and where it
+// went (drive item id, quickXorHash). The planner compares the source with it so unchanged files
+// cost no Graph request; the uploader writes an entry only after a verified upload.
+import { createHash } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import { field, TableRepository } from './table';
+
+export const MANIFEST_TABLE = 'manifest';
+
+/** Longest escaped key kept readable; longer names use a digest (Table keys are limited to 1 KiB). */
+const MAX_READABLE_KEY = 400;
+
+/**
+ * A Table row key for any string. Table storage forbids / \ # ? and control characters in keys;
+ * those (and `%` and `~`, so the mapping stays reversible and `~` stays free) become `%XX`. Very long
+ * names become `~` + SHA-256: not reversible, so rows keep the original name in a property.
+ */
+export function encodeRowKey(value: string): string {
+  const escaped = value.replace(
+    // Control characters are exactly what Table storage refuses, so the pattern names them.
+    // eslint-disable-next-line no-control-regex
+    /[%~/\\#?\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+  if (escaped.length <= MAX_READABLE_KEY) return escaped;
+  return `~${createHash('sha256').update(value, 'utf8').digest('hex')}`;
+}
+
+/** Inverse of encodeRowKey for readable keys (digest keys return undefined: read the row's name). */
+export function decodeRowKey(key: string): string | undefined {
+  if (key.startsWith('~')) return undefined;
+  return key.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Rows matching a filter (for queries the repository does not offer); a table not created yet has none. */
+export async function* query(client: TableClient, filter: string): AsyncIterable<Record<string, unknown>> {
+  try {
+    for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+      yield entity;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return;
+    throw error;
+  }
+}
+
+export interface ManifestEntry {
+  blobName: string;
+  etag: string;
+  size: number;
+  contentMd5?: string;
+  /** Source last-modified time (ISO), for mirror-mode maximum age. */
+  lastModified?: string;
+  driveItemId: string;
+  /** Drive path relative to the drive root (not URL-encoded), for deletes and restores. */
+  drivePath: string;
+  quickXorHash: string;
+  uploadedAt: string;
+  /** The last run whose planning saw this blob in the source (kept only when deletions propagate). */
+  seenRunId?: string;
+}
+
+type Row = Record<string, string | number | undefined>;
+
+function decode(raw: Record<string, unknown>): Row {
+  return raw as Row;
+}
+
+function toEntry(raw: Record<string, unknown>): ManifestEntry {
+  return {
+    blobName: field.requiredString(raw, 'blobName'),
+    etag: field.requiredString(raw, 'etag'),
+    size: field.number(raw, 'size') ?? -1,
+    contentMd5: field.string(raw, 'contentMd5'),
+    lastModified: field.string(raw, 'lastModified'),
+    driveItemId: field.requiredString(raw, 'driveItemId'),
+    drivePath: field.requiredString(raw, 'drivePath'),
+    quickXorHash: field.requiredString(raw, 'quickXorHash'),
+    uploadedAt: field.requiredString(raw, 'uploadedAt'),
+    seenRunId: field.string(raw, 'seenRunId'),
+  };
+}
+
+/** What the planner knows of a source blob. */
+export interface SourceBlobFacts {
+  etag: string;
+  size: number;
+  contentMd5?: string;
+}
+
+/** True when the entry describes exactly this version of the blob (no upload needed). */
+export function manifestMatches(entry: ManifestEntry | undefined, blob: SourceBlobFacts): boolean {
+  if (!entry) return false;
+  if (entry.size !== blob.size) return false;
+  if (entry.etag === blob.etag) return true;
+  // A blob rewritten with identical bytes gets a new ETag; the MD5 (when the source has one) proves
+  // the content is the same, so a re-upload would only copy the same bytes again.
+  return !!entry.contentMd5 && !!blob.contentMd5 && entry.contentMd5 === blob.contentMd5;
+}
+
+export class ManifestStore {
+  private readonly repo: TableRepository<Row>;
+
+  constructor(private readonly client: TableClient) {
+    this.repo = new TableRepository<Row>(client, decode);
+  }
+
+  async get(jobId: string, blobName: string): Promise<ManifestEntry | undefined> {
+    const stored = await this.repo.get(jobId, encodeRowKey(blobName));
+    if (!stored) return undefined;
+    const entry = toEntry(stored.value as Record<string, unknown>);
+    // A digest key could in theory be shared by two names; the stored name settles it.
+    return entry.blobName === blobName ? entry : undefined;
+  }
+
+  /** Point reads with bounded concurrency: one page of the planner (up to 5,000 names). */
+  async getMany(
+    jobId: string,
+    blobNames: readonly string[],
+    concurrency = 32,
+  ): Promise<Map<string, ManifestEntry>> {
+    const found = new Map<string, ManifestEntry>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < blobNames.length) {
+        const name = blobNames[next++];
+        const entry = await this.get(jobId, name);
+        if (entry) found.set(name, entry);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, blobNames.length) }, worker));
+    return found;
+  }
+
+  async put(jobId: string, entry: ManifestEntry): Promise<void> {
+    await this.repo.upsert(jobId, encodeRowKey(entry.blobName), entry as unknown as Row);
+  }
+
+  /** Records that a run saw these blobs (batched, 100 per transaction as Table storage allows). */
+  async markSeen(jobId: string, blobNames: readonly string[], runId: string): Promise<void> {
+    for (let i = 0; i < blobNames.length; i += 100) {
+      const actions = blobNames
+        .slice(i, i + 100)
+        .map(
+          (name) =>
+            [
+              'update',
+              { partitionKey: jobId, rowKey: encodeRowKey(name), seenRunId: runId },
+              'Merge',
+            ] as const,
+        );
+      if (actions.length) await this.client.submitTransaction(actions.map((a) => [...a]) as never);
+    }
+  }
+
+  async delete(jobId: string, blobName: string): Promise<boolean> {
+    return this.repo.delete(jobId, encodeRowKey(blobName));
+  }
+
+  /** Every entry of a job, page by page (for deletions, retention and restores). */
+  async *list(jobId: string): AsyncIterable<ManifestEntry> {
+    const entities = query(this.client, odata`PartitionKey eq ${jobId}`);
+    for await (const entity of entities) yield toEntry(entity);
+  }
+}

@@ -1,0 +1,390 @@
+// Runs and their progress. Many upload workers finish files of one run at the same time, so no
+// single row counts them (it would be a hot row, lost to ETag races):
+//   - `runs`          partition = job id, row = run id (newest first): status, times, final totals;
+//   - `runprogress`   partition = run id: one row per planner page (`page-N`: files and bytes to
+//                     upload or skipped; written once per page, so a redelivered page overwrites,
+//                     never double counts) and 16 counter shards (`shard-K`) that finished files add to
+//                     with ETag-checked merges on a random shard;
+//   - `runfiles`      partition = run id, row = escaped blob name: the per-file result (uploaded or
+//                     failed with reason). A file counts towards the shards only for the worker whose
+//                     ETag-checked write moved its row to a final state, so redelivery never counts twice.
+import { randomBytes, randomInt } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import { AppError, isAppError } from '../errors';
+import { encodeRowKey, query } from './manifest';
+import { field, TableRepository, type Stored } from './table';
+
+export const RUNS_TABLE = 'runs';
+export const RUN_PROGRESS_TABLE = 'runprogress';
+export const RUN_FILES_TABLE = 'runfiles';
+const SHARDS = 16;
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partially-failed' | 'failed' | 'timed-out';
+export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
+  'succeeded',
+  'partially-failed',
+  'failed',
+  'timed-out',
+]);
+
+export interface RunTotals {
+  plannedFiles: number;
+  plannedBytes: number;
+  skippedFiles: number;
+  skippedBytes: number;
+  uploadedFiles: number;
+  uploadedBytes: number;
+  failedFiles: number;
+  failedBytes: number;
+}
+
+export interface Run {
+  id: string;
+  jobId: string;
+  kind: 'backup' | 'restore';
+  trigger: 'schedule' | 'manual';
+  status: RunStatus;
+  /** Snapshot mode: the dated folder this run writes into (relative to the job's destination). */
+  snapshotFolder?: string;
+  scheduledFor?: string;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  planningComplete: boolean;
+  pagesPlanned: number;
+  /** Totals as of the end of the run (live totals come from `totals()`). */
+  totals?: RunTotals;
+  throughputBytesPerSecond?: number;
+  error?: string;
+  cleanup?: string;
+}
+
+export type FileStatus = 'uploading' | 'uploaded' | 'failed';
+
+export interface FileResult {
+  blobName: string;
+  status: FileStatus;
+  size: number;
+  /** Bytes the server has acknowledged so far (progress of a large file). */
+  bytesDone: number;
+  code?: string;
+  reason?: string;
+  attempts: number;
+  driveItemId?: string;
+  /** Set once the file's outcome has been added to a counter shard. */
+  counted: boolean;
+  updatedAt: string;
+}
+
+export interface PagePlan {
+  files: number;
+  bytes: number;
+  skippedFiles: number;
+  skippedBytes: number;
+  last: boolean;
+}
+
+/** Run ids sort newest first inside a job's partition. */
+export function newRunId(now: Date): string {
+  return `${String(9_999_999_999_999 - now.getTime()).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
+}
+
+export const EMPTY_TOTALS: RunTotals = {
+  plannedFiles: 0,
+  plannedBytes: 0,
+  skippedFiles: 0,
+  skippedBytes: 0,
+  uploadedFiles: 0,
+  uploadedBytes: 0,
+  failedFiles: 0,
+  failedBytes: 0,
+};
+
+type Row = Record<string, string | number | boolean | undefined>;
+const raw = (r: Record<string, unknown>): Row => r as Row;
+const num = (r: Record<string, unknown>, k: string): number => field.number(r, k) ?? 0;
+
+function runToRow(run: Run): Row {
+  const { totals, ...rest } = run;
+  return { ...rest, totals: totals ? JSON.stringify(totals) : undefined };
+}
+
+function rowToRun(r: Record<string, unknown>): Run {
+  const totals = field.string(r, 'totals');
+  return {
+    id: field.requiredString(r, 'id'),
+    jobId: field.requiredString(r, 'jobId'),
+    kind: field.requiredString(r, 'kind', 'backup') as Run['kind'],
+    trigger: field.requiredString(r, 'trigger', 'manual') as Run['trigger'],
+    status: field.requiredString(r, 'status', 'queued') as RunStatus,
+    snapshotFolder: field.string(r, 'snapshotFolder'),
+    scheduledFor: field.string(r, 'scheduledFor'),
+    createdAt: field.requiredString(r, 'createdAt'),
+    startedAt: field.string(r, 'startedAt'),
+    endedAt: field.string(r, 'endedAt'),
+    planningComplete: field.boolean(r, 'planningComplete'),
+    pagesPlanned: num(r, 'pagesPlanned'),
+    totals: totals ? (JSON.parse(totals) as RunTotals) : undefined,
+    throughputBytesPerSecond: field.number(r, 'throughputBytesPerSecond'),
+    error: field.string(r, 'error'),
+    cleanup: field.string(r, 'cleanup'),
+  };
+}
+
+function rowToFile(r: Record<string, unknown>): FileResult {
+  return {
+    blobName: field.requiredString(r, 'blobName'),
+    status: field.requiredString(r, 'status', 'uploading') as FileStatus,
+    size: num(r, 'size'),
+    bytesDone: num(r, 'bytesDone'),
+    code: field.string(r, 'code'),
+    reason: field.string(r, 'reason'),
+    attempts: num(r, 'attempts'),
+    driveItemId: field.string(r, 'driveItemId'),
+    counted: field.boolean(r, 'counted'),
+    updatedAt: field.requiredString(r, 'updatedAt'),
+  };
+}
+
+const isFinal = (status: FileStatus): boolean => status === 'uploaded' || status === 'failed';
+
+export class RunStore {
+  private readonly runs: TableRepository<Row>;
+  private readonly progress: TableRepository<Row>;
+  private readonly files: TableRepository<Row>;
+
+  constructor(
+    private readonly clients: { runs: TableClient; progress: TableClient; files: TableClient },
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.runs = new TableRepository<Row>(clients.runs, raw);
+    this.progress = new TableRepository<Row>(clients.progress, raw);
+    this.files = new TableRepository<Row>(clients.files, raw);
+  }
+
+  // ---- runs ----
+
+  async create(run: Run): Promise<void> {
+    await this.runs.insert(run.jobId, run.id, runToRow(run));
+  }
+
+  async get(jobId: string, runId: string): Promise<Stored<Run> | undefined> {
+    const stored = await this.runs.get(jobId, runId);
+    return stored && { ...stored, value: rowToRun(stored.value) };
+  }
+
+  async require(jobId: string, runId: string): Promise<Stored<Run>> {
+    const run = await this.get(jobId, runId);
+    if (!run) throw new AppError('NotFound', `No run ${runId} for job ${jobId}.`);
+    return run;
+  }
+
+  /** A run by id alone (the admin API's GET runs/{id}); a cross-partition query on the row key. */
+  async find(runId: string): Promise<Run | undefined> {
+    const entities = query(this.clients.runs, odata`RowKey eq ${runId}`);
+    for await (const entity of entities) return rowToRun(entity);
+    return undefined;
+  }
+
+  async listForJob(jobId: string, limit = 50): Promise<Run[]> {
+    const out: Run[] = [];
+    const entities = query(this.clients.runs, odata`PartitionKey eq ${jobId}`);
+    for await (const entity of entities) {
+      out.push(rowToRun(entity));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Merges fields into a run; with `etag`, only if unchanged since read (Conflict otherwise). */
+  async update(jobId: string, runId: string, patch: Partial<Run>, etag?: string): Promise<string> {
+    const row = runToRow({ ...(patch as Run) });
+    for (const key of Object.keys(row)) if (row[key] === undefined) delete row[key];
+    return this.runs.merge(jobId, runId, row, etag);
+  }
+
+  // ---- planning ----
+
+  /** Records one planner page; idempotent (a redelivered page overwrites its own row). */
+  async recordPage(runId: string, index: number, plan: PagePlan): Promise<void> {
+    await this.progress.upsert(runId, `page-${String(index).padStart(8, '0')}`, {
+      ...plan,
+      at: this.now().toISOString(),
+    });
+  }
+
+  // ---- files ----
+
+  async getFile(runId: string, blobName: string): Promise<FileResult | undefined> {
+    const stored = await this.files.get(runId, encodeRowKey(blobName));
+    return stored && rowToFile(stored.value);
+  }
+
+  /** Progress of a file in flight (bytes acknowledged); never overwrites a final result. */
+  async recordFileProgress(
+    runId: string,
+    blobName: string,
+    size: number,
+    bytesDone: number,
+    attempts: number,
+  ): Promise<void> {
+    const key = encodeRowKey(blobName);
+    const stored = await this.files.get(runId, key);
+    if (stored && isFinal(rowToFile(stored.value).status)) return;
+    const row: Row = {
+      blobName,
+      status: 'uploading',
+      size,
+      bytesDone,
+      attempts,
+      counted: false,
+      updatedAt: this.now().toISOString(),
+    };
+    try {
+      if (stored) await this.files.replace(runId, key, row, stored.etag);
+      else await this.files.insert(runId, key, row);
+    } catch (error) {
+      // Someone else wrote the row meanwhile (a duplicate delivery or the final result): progress is
+      // only informative, so losing this write is fine.
+      if (!isAppError(error, 'Conflict')) throw error;
+    }
+  }
+
+  /**
+   * Moves a file to its final state and counts it, exactly once however often it is delivered.
+   * Returns false when it was already final (this delivery changed nothing).
+   */
+  async finishFile(runId: string, result: Omit<FileResult, 'counted' | 'updatedAt'>): Promise<boolean> {
+    const key = encodeRowKey(result.blobName);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const stored = await this.files.get(runId, key);
+      if (stored) {
+        const current = rowToFile(stored.value);
+        if (isFinal(current.status)) {
+          // Final but never counted: the worker that wrote it died before counting. Count now.
+          if (!current.counted) await this.countOnce(runId, key, current, stored.etag);
+          return false;
+        }
+      }
+      const row: Row = { ...result, counted: false, updatedAt: this.now().toISOString() } as Row;
+      try {
+        const etag = stored
+          ? await this.files.replace(runId, key, row, stored.etag)
+          : await this.files.insert(runId, key, row);
+        await this.countOnce(runId, key, { ...result, counted: false, updatedAt: '' }, etag);
+        return true;
+      } catch (error) {
+        if (!isAppError(error, 'Conflict')) throw error;
+      }
+    }
+    throw new AppError(
+      'Transient',
+      `Could not record the result of ${result.blobName}: the row kept changing.`,
+    );
+  }
+
+  private async countOnce(runId: string, key: string, file: FileResult, etag: string): Promise<void> {
+    // Claim the counting with the row's ETag first, then add: a crash in between leaves the file
+    // uncounted (the run then ends by timeout reconciliation), never counted twice.
+    try {
+      await this.files.merge(runId, key, { counted: true }, etag);
+    } catch (error) {
+      if (isAppError(error, 'Conflict')) return;
+      throw error;
+    }
+    const uploaded = file.status === 'uploaded';
+    await this.addToShard(runId, {
+      uploadedFiles: uploaded ? 1 : 0,
+      uploadedBytes: uploaded ? file.size : 0,
+      failedFiles: uploaded ? 0 : 1,
+      failedBytes: uploaded ? 0 : file.size,
+    });
+  }
+
+  private async addToShard(runId: string, delta: Record<string, number>): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const key = `shard-${String(randomInt(SHARDS)).padStart(2, '0')}`;
+      const stored = await this.progress.get(runId, key);
+      const next: Row = { at: this.now().toISOString() };
+      for (const [k, v] of Object.entries(delta))
+        next[k] = ((stored?.value[k] as number | undefined) ?? 0) + v;
+      try {
+        if (stored) await this.progress.merge(runId, key, next, stored.etag);
+        else await this.progress.insert(runId, key, next);
+        return;
+      } catch (error) {
+        if (!isAppError(error, 'Conflict')) throw error;
+      }
+    }
+    throw new AppError('Transient', 'Could not update the run counters: too much contention.');
+  }
+
+  /** Touches a shard so a long upload shows the run is alive (the scheduler's stuck-run check). */
+  async heartbeat(runId: string): Promise<void> {
+    await this.addToShard(runId, {});
+  }
+
+  /** Live totals, the planner's pages, and the last time anything moved. */
+  async totals(
+    runId: string,
+  ): Promise<{ totals: RunTotals; pages: number; lastPageSeen: boolean; lastProgressAt?: string }> {
+    const rows = await this.progress.listPartition(runId);
+    const totals = { ...EMPTY_TOTALS };
+    let pages = 0;
+    let lastPageSeen = false;
+    let lastProgressAt: string | undefined;
+    for (const { rowKey, value } of rows) {
+      const v = value as Record<string, unknown>;
+      const at = field.string(v, 'at');
+      if (at && (!lastProgressAt || at > lastProgressAt)) lastProgressAt = at;
+      if (rowKey.startsWith('page-')) {
+        pages += 1;
+        if (field.boolean(v, 'last')) lastPageSeen = true;
+        totals.plannedFiles += num(v, 'files');
+        totals.plannedBytes += num(v, 'bytes');
+        totals.skippedFiles += num(v, 'skippedFiles');
+        totals.skippedBytes += num(v, 'skippedBytes');
+      } else {
+        totals.uploadedFiles += num(v, 'uploadedFiles');
+        totals.uploadedBytes += num(v, 'uploadedBytes');
+        totals.failedFiles += num(v, 'failedFiles');
+        totals.failedBytes += num(v, 'failedBytes');
+      }
+    }
+    return { totals, pages, lastPageSeen, lastProgressAt };
+  }
+
+  /** Files that failed, with their reasons (GET runs/{id}). */
+  async failures(runId: string, limit = 500): Promise<FileResult[]> {
+    const out: FileResult[] = [];
+    const entities = query(this.clients.files, odata`PartitionKey eq ${runId} and status eq ${'failed'}`);
+    for await (const entity of entities) {
+      out.push(rowToFile(entity));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Exact totals from the file rows (used once, when a run ends, to correct any lost count). */
+  async countFiles(runId: string): Promise<{
+    uploadedFiles: number;
+    uploadedBytes: number;
+    failedFiles: number;
+    failedBytes: number;
+    inFlight: number;
+  }> {
+    const out = { uploadedFiles: 0, uploadedBytes: 0, failedFiles: 0, failedBytes: 0, inFlight: 0 };
+    const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
+    for await (const entity of entities) {
+      const file = rowToFile(entity);
+      if (file.status === 'uploaded') {
+        out.uploadedFiles += 1;
+        out.uploadedBytes += file.size;
+      } else if (file.status === 'failed') {
+        out.failedFiles += 1;
+        out.failedBytes += file.size;
+      } else out.inFlight += 1;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,319 @@
+// The backup pipeline end to end through its handlers (scheduler → planner → uploader → completion)
+// against Azurite tables and blobs and the Graph emulator, with an in-memory queue drained by the
+// test so every delivery, redelivery and poison path can be driven precisely.
+import { TableClient } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
+import { QUEUES } from '../../src/app/queues';
+import { jobsApi, type AdminDeps } from '../../src/backup/admin';
+import type { BackupDeps } from '../../src/backup/deps';
+import { handlePlanMessage } from '../../src/backup/planner';
+import { handleUploadPoison } from '../../src/backup/poison';
+import { runScheduler, startRun } from '../../src/backup/scheduler';
+import { handleUploadMessage } from '../../src/backup/uploader';
+import { ManualClock } from '../../src/backup/upload/clock';
+import { QuickXorHash } from '../../src/graph/quickXorHash';
+import { decodeDrivePath } from '../../src/graph/names';
+import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import { createBlobSource } from '../../src/sources/blobSource';
+import { JobStore, validateJob, type Job } from '../../src/store/jobs';
+import { ManifestStore } from '../../src/store/manifest';
+import { RunStore } from '../../src/store/runs';
+import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { content, MiB, newContainer, putBlob, startGraph, UNIT, type GraphFixture } from './backupHarness';
+
+let fx: GraphFixture;
+let previousSink: LogSink;
+const table = (prefix: string): TableClient =>
+  TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
+    allowInsecureConnection: true,
+  });
+
+interface World {
+  deps: BackupDeps;
+  clock: ManualClock;
+  queue: Array<{ queue: string; message: unknown }>;
+  container: ContainerClient;
+  job: Job;
+  admin: AdminDeps;
+}
+
+async function world(jobInput: Record<string, unknown> = {}, budgetSeconds = 480): Promise<World> {
+  const container = await newContainer();
+  const clock = new ManualClock(Date.UTC(2026, 2, 1, 9, 0, 0));
+  const queue: World['queue'] = [];
+  const deps: BackupDeps = {
+    jobs: new JobStore(table('jobs')),
+    runs: new RunStore(
+      { runs: table('runs'), progress: table('prog'), files: table('files') },
+      () => new Date(clock.now()),
+    ),
+    manifest: new ManifestStore(table('manifest')),
+    source: (job) =>
+      createBlobSource({
+        connectionString: azuriteConnectionString(),
+        container: job.source.container,
+        prefix: job.source.prefix,
+      }),
+    destination: async () => ({
+      apiBaseUrl: fx.apiBaseUrl,
+      driveId: fx.driveId,
+      rootFolder: 'Apps/Backup',
+      driveType: 'business',
+      allowedUploadHosts: ['127.0.0.1'],
+      tokens: fx.tokens,
+    }),
+    send: async (q, message) => void queue.push({ queue: q, message: JSON.parse(JSON.stringify(message)) }),
+    settings: {
+      simpleUploadMaxBytes: 4 * MiB,
+      invocationBudgetSeconds: budgetSeconds,
+      plannerPageSize: 3,
+      runTimeoutMinutes: 60,
+      sendConcurrency: 4,
+    },
+    clock,
+    log: createLogger({ test: 'pipeline' }),
+  };
+  const job = validateJob(
+    {
+      name: 'nightly',
+      connectionId: 'conn-1',
+      source: { container: container.containerName },
+      destinationFolder: `Jobs/${container.containerName}`,
+      schedule: '0 0 2 * * *',
+      chunkSizeBytes: 4 * UNIT,
+      ...jobInput,
+    },
+    undefined,
+    uniqueName('job'),
+    new Date(clock.now()),
+  );
+  await deps.jobs.create(job);
+  return {
+    deps,
+    clock,
+    queue,
+    container,
+    job,
+    admin: { backup: deps, connectionExists: async (id) => id === 'conn-1' },
+  };
+}
+
+/** Delivers queued messages until none are left; returns how many uploads were handled. */
+async function drain(w: World): Promise<number> {
+  let uploads = 0;
+  while (w.queue.length) {
+    const { queue, message } = w.queue.shift()!;
+    if (queue === QUEUES.plan) await handlePlanMessage(w.deps, message);
+    else {
+      uploads += 1;
+      await handleUploadMessage(w.deps, message);
+    }
+  }
+  return uploads;
+}
+
+function driveFile(
+  w: World,
+  blobName: string,
+): { content: Buffer; item: Record<string, unknown> } | undefined {
+  const prefix = `Apps/Backup/${w.job.destinationFolder}/`;
+  const found = fx.graph.listFiles(fx.driveId).filter((f) => {
+    const path = f.path.replace(/^\//, '');
+    return path.startsWith(prefix) && decodeDrivePath(path.slice(prefix.length)) === blobName;
+  });
+  expect(found.length).toBeLessThanOrEqual(1);
+  return found[0];
+}
+
+beforeAll(async () => {
+  previousSink = setLogSink(() => undefined);
+  fx = await startGraph('work');
+});
+afterAll(async () => {
+  setLogSink(previousSink);
+  await fx.graph.stop();
+});
+
+const NAMES = [
+  'plain.txt',
+  'a:b*c?.txt',
+  'quote"s<and>pipes|.bin',
+  'CON',
+  'deep/er/and/deeper/folder/file.dat',
+  'unicode/日本語/naïve café.txt',
+  ' leading and trailing ',
+  'desktop.ini',
+  '~$lockfile.docx',
+  'folder./x.txt',
+];
+
+describe('a backup run', () => {
+  it('copies every file byte-identical, then uploads nothing when nothing changed, then only what changed', async () => {
+    const w = await world();
+    const files = new Map<string, Buffer>();
+    const sizes = [0, 1, 4 * MiB, 4 * MiB + 1, 3 * MiB + 17];
+    for (const [i, name] of NAMES.entries()) files.set(name, content(sizes[i % sizes.length]));
+    for (const [name, data] of files) await putBlob(w.container, name, data);
+
+    const run = await startRun(w.deps, w.job.id, 'manual');
+    expect(await drain(w)).toBe(files.size);
+    for (const [name, data] of files) {
+      const file = driveFile(w, name);
+      expect(file).toBeDefined();
+      expect(file!.content.equals(data)).toBe(true);
+      expect((file!.item.file as { hashes: { quickXorHash: string } }).hashes.quickXorHash).toBe(
+        QuickXorHash.of(data),
+      );
+    }
+    const done = await w.deps.runs.get(w.job.id, run.id);
+    expect(done!.value.status).toBe('succeeded');
+    expect(done!.value.totals).toMatchObject({
+      plannedFiles: files.size,
+      uploadedFiles: files.size,
+      failedFiles: 0,
+    });
+    expect((await w.deps.jobs.get(w.job.id))!.activeRunId).toBeUndefined();
+
+    // Second run, nothing changed: no upload tasks, no Graph upload requests.
+    const before = fx.graph.server.requests.length;
+    const second = await startRun(w.deps, w.job.id, 'manual');
+    expect(await drain(w)).toBe(0);
+    expect(fx.graph.server.requests.length).toBe(before);
+    const secondDone = await w.deps.runs.get(w.job.id, second.id);
+    expect(secondDone!.value).toMatchObject({
+      status: 'succeeded',
+      totals: { skippedFiles: files.size, uploadedFiles: 0 },
+    });
+
+    // Change one file: only it goes.
+    const changed = content(2 * MiB);
+    await putBlob(w.container, 'plain.txt', changed);
+    await startRun(w.deps, w.job.id, 'manual');
+    expect(await drain(w)).toBe(1);
+    expect(driveFile(w, 'plain.txt')!.content.equals(changed)).toBe(true);
+  });
+
+  it('a redelivered task of a finished file changes nothing', async () => {
+    const w = await world();
+    await putBlob(w.container, 'one.bin', content(5 * MiB));
+    await startRun(w.deps, w.job.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    const task = w.queue.shift()!.message;
+    await handleUploadMessage(w.deps, task);
+    const before = fx.graph.server.requests.length;
+    await handleUploadMessage(w.deps, task);
+    expect(fx.graph.server.requests.length).toBe(before);
+  });
+
+  it('a file too large for one invocation finishes through queued continuations', async () => {
+    const w = await world({}, 0);
+    const data = content(6 * MiB + 3);
+    await putBlob(w.container, 'big.bin', data);
+    await startRun(w.deps, w.job.id, 'manual');
+    const deliveries = await drain(w);
+    expect(deliveries).toBe(Math.ceil(data.length / (4 * UNIT)));
+    expect(driveFile(w, 'big.bin')!.content.equals(data)).toBe(true);
+    // The continuation messages carry no token.
+    expect(JSON.stringify(w.queue)).not.toMatch(/Bearer|work/);
+  });
+
+  it('a path over 400 characters fails that file with the reason, and the run is partially failed', async () => {
+    const w = await world();
+    await putBlob(w.container, 'ok.txt', content(10));
+    await putBlob(
+      w.container,
+      `${'d'.repeat(120)}/${'e'.repeat(120)}/${'f'.repeat(120)}/long.txt`,
+      content(10),
+    );
+    const run = await startRun(w.deps, w.job.id, 'manual');
+    await drain(w);
+    const response = await jobsApi.run(w.admin, run.id);
+    const body = response.body as { status: string; failures: Array<{ code: string; reason: string }> };
+    expect(body.status).toBe('partially-failed');
+    expect(body.failures).toHaveLength(1);
+    expect(body.failures[0].code).toBe('PathTooLong');
+  });
+
+  it('a malformed message is refused (to the poison path), and a poisoned task fails its file', async () => {
+    const w = await world();
+    await expect(handleUploadMessage(w.deps, { v: 2, runId: 'x' })).rejects.toMatchObject({
+      code: 'MessageInvalid',
+    });
+    await putBlob(w.container, 'p.bin', content(10));
+    const run = await startRun(w.deps, w.job.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    await handleUploadPoison(w.deps, w.queue.shift()!.message);
+    const done = await w.deps.runs.get(w.job.id, run.id);
+    expect(done!.value.status).toBe('failed');
+    expect((await w.deps.runs.failures(run.id))[0]).toMatchObject({ blobName: 'p.bin', code: 'Poisoned' });
+  });
+});
+
+describe('scheduling', () => {
+  it('never starts a second run while one is active, and times out a stuck run', async () => {
+    const w = await world({ schedule: '0 */5 * * * *' });
+    await putBlob(w.container, 'a.txt', content(10));
+    w.clock.advance(5 * 60_000);
+    const first = await runScheduler(w.deps);
+    expect(first.started).toHaveLength(1);
+    // Due again 30 minutes later, but the first run (never planned: its message is still queued) is active.
+    w.clock.advance(30 * 60_000);
+    expect((await runScheduler(w.deps)).started).toHaveLength(0);
+    await expect(startRun(w.deps, w.job.id, 'manual')).rejects.toMatchObject({ code: 'Conflict' });
+    // No progress for longer than the timeout (60 minutes): timed out, and the job may run again.
+    w.clock.advance(31 * 60_000);
+    const third = await runScheduler(w.deps);
+    expect(third.timedOut).toEqual(first.started);
+    expect(third.started).toHaveLength(1);
+    expect((await w.deps.runs.get(w.job.id, first.started[0]))!.value.status).toBe('timed-out');
+  });
+
+  it('runs a missed schedule once, not once per miss', async () => {
+    const w = await world();
+    w.clock.advance(5 * 24 * 3600_000);
+    expect((await runScheduler(w.deps)).started).toHaveLength(1);
+    await drain(w);
+    expect((await runScheduler(w.deps)).started).toHaveLength(0);
+  });
+});
+
+describe('jobs API', () => {
+  it('answers 400 naming the field and the rule', async () => {
+    const w = await world();
+    const bad = async (body: unknown): Promise<{ status: number; field?: string }> => {
+      const res = await jobsApi.create(w.admin, {
+        method: 'POST',
+        url: '/api/jobs',
+        params: {},
+        query: new URLSearchParams(),
+        headers: {},
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, field: (res.body as { error?: { field?: string } }).error?.field };
+    };
+    const valid = {
+      name: 'n',
+      connectionId: 'conn-1',
+      source: { container: 'abc' },
+      destinationFolder: 'x',
+      schedule: '0 0 2 * * *',
+    };
+    expect(await bad({ ...valid, chunkSizeBytes: 1000 })).toEqual({ status: 400, field: 'chunkSizeBytes' });
+    expect(await bad({ ...valid, schedule: '0 2 * * *' })).toEqual({ status: 400, field: 'schedule' });
+    expect(await bad({ ...valid, mode: 'copy' })).toEqual({ status: 400, field: 'mode' });
+    expect(await bad({ ...valid, source: { container: 'Bad_Name' } })).toEqual({
+      status: 400,
+      field: 'source.container',
+    });
+    expect(await bad({ ...valid, connectionId: 'nope' })).toEqual({ status: 400, field: 'connectionId' });
+    const ok = await jobsApi.create(w.admin, {
+      method: 'POST',
+      url: '/api/jobs',
+      params: {},
+      query: new URLSearchParams(),
+      headers: {},
+      body: JSON.stringify(valid),
+    });
+    expect(ok.status).toBe(201);
+  });
+});
