@@ -1,0 +1,69 @@
+// HTTP control for tests in other processes (local host, browser tests): the same levers the
+// IdentityEmulator class offers in-process, under /_emulator/identity/. State never includes secret
+// values or tokens, only fingerprints and counts.
+import { json, type EmulatorRequest, type EmulatorServer } from '../shared/server';
+import { catalogueEntry } from './errors';
+import type { IdentityEmulator } from './index';
+
+const bodyOf = (req: EmulatorRequest): Record<string, unknown> => {
+  const text = req.body.toString('utf8');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+};
+
+export function installControl(server: EmulatorServer, emulator: IdentityEmulator): void {
+  const base = '/_emulator/identity';
+  const ok = (extra: Record<string, unknown> = {}) => json(200, { ok: true, ...extra });
+
+  server.route('GET', `${base}/state`, () => json(200, emulator.state()));
+  server.route('POST', `${base}/fail-next-token`, (req) => {
+    const { code, count } = bodyOf(req) as { code: number; count?: number };
+    catalogueEntry(code);
+    emulator.failNextToken(code, count ?? 1);
+    return ok();
+  });
+  server.route('POST', `${base}/fail-next-authorize`, (req) => {
+    emulator.failNextAuthorize(bodyOf(req) as { error: string; aadsts?: number });
+    return ok();
+  });
+  server.route('POST', `${base}/next-sign-in`, (req) => {
+    emulator.nextSignIn(bodyOf(req) as unknown as Parameters<IdentityEmulator['nextSignIn']>[0]);
+    return ok();
+  });
+  server.route('POST', `${base}/consent-mode`, (req) => {
+    emulator.setConsentMode((bodyOf(req) as { mode: 'auto' | 'interactive' }).mode);
+    return ok();
+  });
+  server.route('POST', `${base}/admin-consent`, (req) => {
+    const { clientId, tenantId, roles } = bodyOf(req) as {
+      clientId: string;
+      tenantId: string;
+      roles?: string[];
+    };
+    emulator.grantAdminConsent(clientId, tenantId, roles);
+    return ok();
+  });
+  server.route('POST', `${base}/revoke`, (req) => {
+    emulator.revokeRefreshTokens((bodyOf(req) as { oid?: string }).oid);
+    return ok();
+  });
+  server.route('POST', `${base}/expire-secret`, (req) => {
+    emulator.expireClientSecret((bodyOf(req) as { clientId: string }).clientId);
+    return ok();
+  });
+  server.route('POST', `${base}/apps`, (req) => {
+    emulator.registerApp(bodyOf(req) as unknown as Parameters<IdentityEmulator['registerApp']>[0]);
+    return ok();
+  });
+  server.route('POST', `${base}/users`, (req) => {
+    emulator.addUser(bodyOf(req) as unknown as Parameters<IdentityEmulator['addUser']>[0]);
+    return ok();
+  });
+  server.route('POST', `${base}/advance-clock`, (req) => {
+    emulator.advanceClock(Number((bodyOf(req) as { ms: number }).ms));
+    return ok({ now: emulator.now() });
+  });
+  server.route('POST', `${base}/reset-script`, () => {
+    emulator.script.clear();
+    return ok();
+  });
+}
