@@ -30,6 +30,15 @@ export interface SettingSpec {
 
 export const SETTINGS: readonly SettingSpec[] = [
   {
+    name: 'RUN_MODE',
+    type: 'enum',
+    values: ['azure', 'local'],
+    required: false,
+    source: 'local',
+    description:
+      'azure: every required setting must be given and URLs must be https. local: required settings that have a local default may be omitted. When unset: local if an emulator override or development storage is configured, else azure.',
+  },
+  {
     name: 'AzureWebJobsStorage',
     type: 'string',
     required: false,

@@ -1,0 +1,237 @@
+// Reads every setting of the table once, validates it, applies defaults and returns one frozen,
+// typed Config. Every problem is collected first and reported together, so a person fixes the
+// settings in one pass rather than one restart per mistake.
+import { AppError } from '../errors';
+import { parseSetting, expectation, type SettingValue } from './parse';
+import { SETTINGS, type SettingSpec } from './settings';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+export type RunMode = 'azure' | 'local';
+export type Backend = 'real' | 'emulated';
+export type GraphCloud = 'global' | 'usgov' | 'usgov-dod' | 'china';
+
+/** How the code reaches the storage account that holds queues and tables. */
+export type StorageConfig =
+  | {
+      kind: 'connectionString';
+      connectionString: string;
+      /** Azurite (or UseDevelopmentStorage=true): plain http, so SDK clients must allow it. */
+      emulated: boolean;
+    }
+  | {
+      kind: 'identity';
+      accountName: string;
+      /** User-assigned managed identity; undefined means system-assigned (or a developer's az login). */
+      clientId?: string;
+      blobUrl: string;
+      queueUrl: string;
+      tableUrl: string;
+    };
+
+export interface Config {
+  mode: RunMode;
+  storage: StorageConfig;
+  backends: { storage: Backend; identity: Backend; graph: Backend; keyVault: Backend };
+  managedIdentityClientId?: string;
+  keyVaultUrl: string;
+  graphClientId: string;
+  graphTenant: string;
+  graphCloud: GraphCloud;
+  clientSecretName: string;
+  publicBaseUrl: string;
+  /** AUTH_REDIRECT_URI, or <PUBLIC_BASE_URL>/api/auth/callback. */
+  redirectUri: string;
+  schedulerCron: string;
+  secretCheckCron: string;
+  secretExpiryThresholdsDays: readonly number[];
+  uploadChunkBytes: number;
+  simpleUploadMaxBytes: number;
+  invocationBudgetSeconds: number;
+  plannerPageSize: number;
+  runTimeoutMinutes: number;
+  sourceConnectionString?: string;
+  loginEndpointOverride?: string;
+  graphEndpointOverride?: string;
+  keyVaultTokenOverride?: string;
+  localFunctionKey?: string;
+  localHostPort: number;
+  /** Every setting's validated value (default applied) by its name, including any not given a typed field above. */
+  settings: Readonly<Record<string, SettingValue | undefined>>;
+}
+
+export interface ConfigProblem {
+  setting: string;
+  problem: string;
+}
+
+/** AppError('ConfigInvalid') that also lists each problem, for tools and tests. */
+export class ConfigError extends AppError {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      'ConfigInvalid',
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p.setting}: ${p.problem}`).join('\n'),
+      {
+        field: problems.map((p) => p.setting).join(', '),
+        advice:
+          'Set these as app settings in Azure, or in the environment / local.settings.json locally. ' +
+          'local.settings.example.json lists every setting; docs describe each.',
+      },
+    );
+  }
+}
+
+const EMULATOR_OVERRIDES = ['LOGIN_ENDPOINT_OVERRIDE', 'GRAPH_ENDPOINT_OVERRIDE', 'KEY_VAULT_TOKEN_OVERRIDE'];
+const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
+
+/** Azure app settings can exist with an empty value; treat that (and whitespace) as unset. */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+export function isDevelopmentStorage(connectionString: string): boolean {
+  return (
+    /UseDevelopmentStorage=true/i.test(connectionString) ||
+    /AccountName=devstoreaccount1/i.test(connectionString)
+  );
+}
+
+/**
+ * The mode rule: RUN_MODE when given; otherwise local when anything points at an emulator (an
+ * override setting or development storage), else azure. Azure is the strict default so that a
+ * deployed app missing a setting fails loudly instead of silently using a localhost default.
+ */
+export function runMode(env: Env): RunMode {
+  const explicit = raw(env, 'RUN_MODE');
+  if (explicit === 'local' || explicit === 'azure') return explicit;
+  if (EMULATOR_OVERRIDES.some((name) => raw(env, name))) return 'local';
+  const storage = raw(env, 'AzureWebJobsStorage');
+  return storage && isDevelopmentStorage(storage) ? 'local' : 'azure';
+}
+
+function quote(spec: SettingSpec, value: string): string {
+  // Only values of structured types are echoed: a free string may be a connection string or token.
+  if (spec.type === 'string') return '';
+  const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return `, got "${shown}"`;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const mode = runMode(env);
+  const httpsOnly = mode === 'azure';
+  const problems: ConfigProblem[] = [];
+  const values: Record<string, SettingValue | undefined> = {};
+
+  for (const spec of SETTINGS) {
+    const given = raw(env, spec.name);
+    if (given === undefined) {
+      // In Azure a required setting must be given even when it has a default: the defaults of
+      // required settings are local ones (e.g. PUBLIC_BASE_URL http://localhost:7071).
+      if (spec.required && (mode === 'azure' || spec.default === undefined)) {
+        problems.push({
+          setting: spec.name,
+          problem: `is required: expected ${expectation(spec, httpsOnly)}`,
+        });
+        continue;
+      }
+      values[spec.name] = spec.default === undefined ? undefined : parseDefault(spec);
+      continue;
+    }
+    const parsed = parseSetting(given, spec, httpsOnly && spec.type === 'url');
+    if (parsed.ok) values[spec.name] = parsed.value;
+    else problems.push({ setting: spec.name, problem: `expected ${parsed.expected}${quote(spec, given)}` });
+  }
+
+  const storage = storageConfig(values, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return build(mode, storage!, values);
+}
+
+function parseDefault(spec: SettingSpec): SettingValue {
+  const parsed = parseSetting(spec.default!, spec);
+  // A bad default is a bug in settings.ts, not a user mistake.
+  if (!parsed.ok) throw new Error(`settings.ts: default of ${spec.name} is not ${parsed.expected}`);
+  return parsed.value;
+}
+
+function storageConfig(
+  values: Record<string, SettingValue | undefined>,
+  problems: ConfigProblem[],
+): StorageConfig | undefined {
+  const connectionString = values['AzureWebJobsStorage'] as string | undefined;
+  const accountName = values['AzureWebJobsStorage__accountName'] as string | undefined;
+  if (connectionString) {
+    return { kind: 'connectionString', connectionString, emulated: isDevelopmentStorage(connectionString) };
+  }
+  if (!accountName) {
+    problems.push({
+      setting: 'AzureWebJobsStorage',
+      problem:
+        'is required: expected a storage connection string in AzureWebJobsStorage, or a storage account name in AzureWebJobsStorage__accountName (managed identity)',
+    });
+    return undefined;
+  }
+  if (!STORAGE_ACCOUNT_NAME.test(accountName)) {
+    problems.push({
+      setting: 'AzureWebJobsStorage__accountName',
+      problem: `expected a storage account name (3-24 lowercase letters and digits), got "${accountName}"`,
+    });
+    return undefined;
+  }
+  return {
+    kind: 'identity',
+    accountName,
+    clientId:
+      (values['AzureWebJobsStorage__clientId'] as string | undefined) ??
+      (values['MANAGED_IDENTITY_CLIENT_ID'] as string | undefined),
+    blobUrl: `https://${accountName}.blob.core.windows.net`,
+    queueUrl: `https://${accountName}.queue.core.windows.net`,
+    tableUrl: `https://${accountName}.table.core.windows.net`,
+  };
+}
+
+function build(
+  mode: RunMode,
+  storage: StorageConfig,
+  values: Record<string, SettingValue | undefined>,
+): Config {
+  const str = (name: string) => values[name] as string;
+  const optional = (name: string) => values[name] as string | undefined;
+  const int = (name: string) => values[name] as number;
+  const publicBaseUrl = str('PUBLIC_BASE_URL').replace(/\/+$/, '');
+  const emulatedWhen = (on: boolean): Backend => (on ? 'emulated' : 'real');
+  return Object.freeze({
+    mode,
+    storage: Object.freeze(storage),
+    backends: Object.freeze({
+      storage: emulatedWhen(storage.kind === 'connectionString' && storage.emulated),
+      identity: emulatedWhen(Boolean(optional('LOGIN_ENDPOINT_OVERRIDE'))),
+      graph: emulatedWhen(Boolean(optional('GRAPH_ENDPOINT_OVERRIDE'))),
+      keyVault: emulatedWhen(Boolean(optional('KEY_VAULT_TOKEN_OVERRIDE'))),
+    }),
+    managedIdentityClientId: optional('MANAGED_IDENTITY_CLIENT_ID'),
+    keyVaultUrl: str('KEY_VAULT_URL'),
+    graphClientId: str('GRAPH_CLIENT_ID'),
+    graphTenant: str('GRAPH_TENANT'),
+    graphCloud: str('GRAPH_CLOUD') as GraphCloud,
+    clientSecretName: str('CLIENT_SECRET_NAME'),
+    publicBaseUrl,
+    redirectUri: optional('AUTH_REDIRECT_URI') ?? `${publicBaseUrl}/api/auth/callback`,
+    schedulerCron: str('SCHEDULER_CRON'),
+    secretCheckCron: str('SECRET_CHECK_CRON'),
+    secretExpiryThresholdsDays: values['SECRET_EXPIRY_THRESHOLDS_DAYS'] as readonly number[],
+    uploadChunkBytes: int('UPLOAD_CHUNK_BYTES'),
+    simpleUploadMaxBytes: int('SIMPLE_UPLOAD_MAX_BYTES'),
+    invocationBudgetSeconds: int('INVOCATION_BUDGET_SECONDS'),
+    plannerPageSize: int('PLANNER_PAGE_SIZE'),
+    runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
+    sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),
+    loginEndpointOverride: optional('LOGIN_ENDPOINT_OVERRIDE'),
+    graphEndpointOverride: optional('GRAPH_ENDPOINT_OVERRIDE'),
+    keyVaultTokenOverride: optional('KEY_VAULT_TOKEN_OVERRIDE'),
+    localFunctionKey: optional('LOCAL_FUNCTION_KEY'),
+    localHostPort: int('LOCAL_HOST_PORT'),
+    settings: Object.freeze({ ...values }),
+  });
+}

@@ -1,0 +1,107 @@
+// Turns one raw setting string into a typed value, or says what the setting expects. Pure: no
+// environment, no defaults, no modes; ./load.ts decides which strings reach here.
+import { CronExpressionParser } from 'cron-parser';
+import type { SettingSpec } from './settings';
+
+export type SettingValue = string | number | boolean | readonly number[];
+
+export type ParseResult = { ok: true; value: SettingValue } | { ok: false; expected: string };
+
+/** Upload-session chunks must be whole multiples of this (Microsoft Graph's rule). */
+export const UPLOAD_CHUNK_MULTIPLE = 327_680;
+
+const INTEGER = /^[+-]?\d+$/;
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+function bounds(spec: SettingSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return ` from ${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return ` of at least ${spec.min}`;
+  if (spec.max !== undefined) return ` of at most ${spec.max}`;
+  return '';
+}
+
+function parseInteger(raw: string, spec: SettingSpec): number | undefined {
+  if (!INTEGER.test(raw)) return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value)) return undefined;
+  if (spec.min !== undefined && value < spec.min) return undefined;
+  if (spec.max !== undefined && value > spec.max) return undefined;
+  return value;
+}
+
+/** What a setting of this spec accepts, in words a person can act on. */
+export function expectation(spec: SettingSpec, httpsOnly = false): string {
+  switch (spec.type) {
+    case 'string':
+      return 'a non-empty string';
+    case 'url':
+      return httpsOnly ? 'an absolute https:// URL' : 'an absolute http:// or https:// URL';
+    case 'integer':
+      return spec.name === 'UPLOAD_CHUNK_BYTES'
+        ? `an integer${bounds(spec)} that is a multiple of ${UPLOAD_CHUNK_MULTIPLE} (320 KiB)`
+        : `an integer${bounds(spec)}`;
+    case 'boolean':
+      return 'true or false';
+    case 'enum':
+      return `one of ${(spec.values ?? []).join(', ')}`;
+    case 'ncrontab':
+      return 'a 6-field NCRONTAB expression "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 */5 * * * *"';
+    case 'integer-list':
+      return `a comma-separated list of integers, each${bounds(spec) || ' any value'}`;
+  }
+}
+
+export function parseSetting(raw: string, spec: SettingSpec, httpsOnly = false): ParseResult {
+  const fail = (): ParseResult => ({ ok: false, expected: expectation(spec, httpsOnly) });
+  switch (spec.type) {
+    case 'string':
+      return raw.length > 0 ? { ok: true, value: raw } : fail();
+    case 'url': {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        return fail();
+      }
+      const allowed = httpsOnly ? ['https:'] : ['http:', 'https:'];
+      return allowed.includes(url.protocol) ? { ok: true, value: raw } : fail();
+    }
+    case 'integer': {
+      const value = parseInteger(raw, spec);
+      if (value === undefined) return fail();
+      if (spec.name === 'UPLOAD_CHUNK_BYTES' && value % UPLOAD_CHUNK_MULTIPLE !== 0) return fail();
+      return { ok: true, value };
+    }
+    case 'boolean': {
+      const lower = raw.toLowerCase();
+      if (TRUE.has(lower)) return { ok: true, value: true };
+      if (FALSE.has(lower)) return { ok: true, value: false };
+      return fail();
+    }
+    case 'enum':
+      return spec.values?.includes(raw) ? { ok: true, value: raw } : fail();
+    case 'ncrontab':
+      return isNcrontab(raw) ? { ok: true, value: raw } : fail();
+    case 'integer-list': {
+      const items = raw.split(',').map((item) => item.trim());
+      const values = items.map((item) => parseInteger(item, spec));
+      if (values.some((v) => v === undefined)) return fail();
+      return { ok: true, value: Object.freeze(values as number[]) };
+    }
+  }
+}
+
+/**
+ * Azure Functions timers take six fields (seconds first). cron-parser also accepts five, which
+ * Azure would reject at deployment, so the field count is checked here first.
+ */
+export function isNcrontab(expression: string): boolean {
+  if (expression.split(/\s+/).length !== 6) return false;
+  try {
+    CronExpressionParser.parse(expression, { tz: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,171 @@
+// The local host: runs the function table without Functions Core Tools. HTTP entries on an
+// http server under /api, timers on their NCRONTAB settings, queue entries by polling storage with
+// host.json's semantics. In embedded mode it also brings Azurite and the Microsoft emulators.
+import type { AzuriteInstance } from '../../emulators/azurite';
+import { freePort } from '../../emulators/azurite';
+import type { Emulators } from '../../emulators';
+import { FUNCTIONS, assertValidTable } from '../app/functionTable';
+import { poisonQueueName } from '../app/queues';
+import { createServices, setServices, type Services } from '../app/services';
+import type { FunctionDefinition } from '../app/types';
+import { loadConfig, type Config, type Env } from '../config';
+import { createLogger, registerSecret, type Logger } from '../log/logger';
+import type { EmbeddedBackends } from './embedded';
+import { wantsEmbedded } from './mode';
+import { generateFunctionKey } from './functionKey';
+import { readQueueSemantics, type QueueSemantics } from './hostJson';
+import { LocalHttpServer } from './httpServer';
+import { QueuePoller } from './queuePoller';
+import { DEMO_CONTAINER } from './seed';
+import { readLocalSettings } from './settingsFile';
+import { TimerScheduler } from './timers';
+
+export interface LocalHostOptions {
+  /** Settings (default: process.env over local.settings.json's Values). */
+  env?: Env;
+  /** The table to run (default: the app's FUNCTIONS). */
+  functions?: readonly FunctionDefinition[];
+  /** HTTP port; 0 picks a free one (default: LOCAL_HOST_PORT, 7071). */
+  port?: number;
+  /** Force embedded mode on or off (default: on when no real settings are given). */
+  embedded?: boolean;
+  /** Overrides of host.json's queue semantics (tests shorten the retry delay and polling). */
+  queue?: Partial<QueueSemantics> & {
+    leaseSeconds?: number;
+    minPollingIntervalMs?: number;
+    stopGraceMs?: number;
+  };
+  /** Copy the embedded settings into process.env, for code that reads the environment itself (npm start). */
+  exportEnv?: boolean;
+  log?: Logger;
+}
+
+export interface LocalHost {
+  /** http://localhost:<port> (routes are under /api). */
+  url: string;
+  port: number;
+  functionKey: string;
+  config: Config;
+  services: Services;
+  functions: readonly FunctionDefinition[];
+  embedded: boolean;
+  emulators?: Emulators;
+  azurite?: AzuriteInstance;
+  demoContainer?: string;
+  /** Stops HTTP, timers, pollers and any embedded backends; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
+  const log = options.log ?? createLogger({ component: 'localhost' });
+  const functions = options.functions ?? FUNCTIONS;
+  assertValidTable(functions);
+  const baseEnv: Env = options.env ?? { ...readLocalSettings(), ...process.env };
+  const embedded = options.embedded ?? wantsEmbedded(baseEnv);
+
+  // Everything started is pushed here, so a failure half-way (or stop()) unwinds it in reverse.
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const unwind = async (): Promise<void> => {
+    while (cleanups.length > 0) {
+      try {
+        await cleanups.pop()!();
+      } catch (error) {
+        log.warn('localhost.stop.failed', { error });
+      }
+    }
+  };
+
+  try {
+    const requestedPort = options.port ?? Number(baseEnv.LOCAL_HOST_PORT?.trim() || 7071);
+    // The port must be known before the settings: PUBLIC_BASE_URL and the redirect URI contain it.
+    const port = requestedPort === 0 ? await freePort() : requestedPort;
+    const url = `http://localhost:${port}`;
+
+    let backends: EmbeddedBackends | undefined;
+    let env: Env = baseEnv;
+    if (embedded) {
+      // Loaded only in embedded mode: with real settings no emulator code is needed.
+      const { startEmbedded } = await import('./embedded');
+      backends = await startEmbedded({
+        publicBaseUrl: url,
+        clientSecretName: baseEnv.CLIENT_SECRET_NAME?.trim() || undefined,
+      });
+      cleanups.push(() => backends!.stop());
+      env = { ...baseEnv, ...backends.env };
+      if (options.exportEnv) {
+        const previous = Object.fromEntries(Object.keys(backends.env).map((k) => [k, process.env[k]]));
+        Object.assign(process.env, backends.env);
+        cleanups.push(() => {
+          for (const [k, v] of Object.entries(previous))
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+        });
+      }
+    }
+
+    const config = loadConfig(env);
+    registerSecret(config.keyVaultTokenOverride);
+    const services = createServices(config, log);
+    setServices(services);
+    cleanups.push(() => setServices(undefined));
+
+    const functionKey = config.localFunctionKey ?? generateFunctionKey();
+    const semantics: QueueSemantics = { ...readQueueSemantics(), ...stripUndefined(options.queue ?? {}) };
+
+    for (const definition of functions) {
+      const trigger = definition.trigger;
+      if (trigger.type === 'timer') {
+        const schedule = config.settings[trigger.scheduleSetting];
+        if (typeof schedule !== 'string')
+          throw new Error(
+            `${definition.name}: timer setting ${trigger.scheduleSetting} is not an NCRONTAB setting`,
+          );
+        const timer = new TimerScheduler(definition, schedule, log);
+        timer.start();
+        cleanups.push(() => timer.stop());
+      } else if (trigger.type === 'queue') {
+        const queue = await services.queue(trigger.queueName);
+        const poison = await services.queue(poisonQueueName(trigger.queueName));
+        const poller = new QueuePoller({
+          definition,
+          queue,
+          poison,
+          semantics,
+          log,
+          leaseSeconds: options.queue?.leaseSeconds,
+          minPollingIntervalMs: options.queue?.minPollingIntervalMs,
+          stopGraceMs: options.queue?.stopGraceMs,
+        });
+        poller.start();
+        cleanups.push(() => poller.stop());
+      }
+    }
+
+    const http = new LocalHttpServer({ functions, functionKey, log });
+    const boundPort = await http.listen(port);
+    cleanups.push(() => http.close());
+    log.info('localhost.started', { url, embedded, functions: functions.length });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port: boundPort,
+      functionKey,
+      config,
+      services,
+      functions,
+      embedded,
+      emulators: backends?.emulators,
+      azurite: backends?.azurite,
+      demoContainer: backends ? DEMO_CONTAINER : undefined,
+      stop: () => (stopping ??= unwind()),
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,231 @@
+// The local host's HTTP front: serves the table's HTTP entries under /api with Azure's route
+// templates and function-key check, and Event Grid entries at /runtime/webhooks/eventgrid (the
+// path Azure's Event Grid extension serves, including the subscription validation handshake).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { invocationContext, invokeHttp, invokeTrigger } from '../app/invoke';
+import type { EventGridEvent, FunctionDefinition, HttpTrigger } from '../app/types';
+import { resultHeaders, serializeBody } from '../http/body';
+import { compileRoute, type CompiledRoute } from '../http/routes';
+import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
+import type { Logger } from '../log/logger';
+import { keyMatches, presentedKey } from './functionKey';
+
+/** Larger bodies get 413; nothing the admin API or Event Grid sends comes near it. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+interface HttpEntry {
+  definition: FunctionDefinition;
+  trigger: HttpTrigger;
+  route: CompiledRoute;
+  specificity: number[];
+}
+
+export interface LocalHttpServerOptions {
+  functions: readonly FunctionDefinition[];
+  functionKey: string;
+  log: Logger;
+}
+
+export class LocalHttpServer {
+  readonly server: http.Server;
+  private readonly entries: HttpEntry[];
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly options: LocalHttpServerOptions) {
+    this.entries = options.functions
+      .filter((f) => f.trigger.type === 'http')
+      .map((definition) => {
+        const trigger = definition.trigger as HttpTrigger;
+        return {
+          definition,
+          trigger,
+          route: compileRoute(trigger.route),
+          specificity: specificity(trigger.route),
+        };
+      })
+      // Azure prefers literal segments over parameters; order the same way so `runs/latest` beats `runs/{id}`.
+      .sort((a, b) => compareSpecificity(b.specificity, a.specificity));
+    this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Idle keep-alive sockets would hold close() open; requests in flight have finished by now.
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private async dispatch(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const log = this.options.log;
+    try {
+      const url = new URL(raw.url ?? '/', `http://${raw.headers.host ?? 'localhost'}`);
+      const body = await readBody(raw);
+      if (body === undefined)
+        return send(res, notFoundLike(413, 'RequestTooLarge', 'The request body is too large.'));
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(raw.headers))
+        headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+      const request: HttpRequestLike = {
+        method: (raw.method ?? 'GET').toUpperCase(),
+        url: url.toString(),
+        params: {},
+        query: url.searchParams,
+        headers,
+        body: body.toString('utf8'),
+      };
+      if (url.pathname === '/api' || url.pathname.startsWith('/api/'))
+        return send(res, await this.api(request, url.pathname.slice('/api'.length)));
+      if (url.pathname.replace(/\/+$/, '') === '/runtime/webhooks/eventgrid')
+        return send(res, await this.eventGrid(request));
+      send(res, notFoundLike(404, 'NotFound', `Nothing is served at ${url.pathname}.`));
+    } catch (error) {
+      log.error('localhost.http.failed', { error });
+      if (!res.headersSent)
+        send(res, notFoundLike(500, 'InternalError', 'The local host failed to handle the request.'));
+      else res.destroy();
+    }
+  }
+
+  private async api(request: HttpRequestLike, path: string): Promise<HttpResult> {
+    const allowed = new Set<string>();
+    for (const entry of this.entries) {
+      const params = entry.route.match(path);
+      if (!params) continue;
+      if (!entry.trigger.methods.includes(request.method as HttpTrigger['methods'][number])) {
+        entry.trigger.methods.forEach((m) => allowed.add(m));
+        continue;
+      }
+      if (entry.trigger.authLevel !== 'anonymous' && !this.authorized(request))
+        return notFoundLike(
+          401,
+          'Unauthorized',
+          'This function needs a function key (x-functions-key header or ?code=).',
+        );
+      return invokeHttp(entry.definition, { ...request, params }, invocationContext(entry.definition.name));
+    }
+    if (allowed.size > 0)
+      return notFoundLike(405, 'MethodNotAllowed', `${request.method} is not allowed here.`, {
+        allow: [...allowed].join(', '),
+      });
+    return notFoundLike(404, 'NotFound', `No function serves /api${path}.`);
+  }
+
+  private authorized(request: HttpRequestLike): boolean {
+    return keyMatches(presentedKey(request.headers, request.query), this.options.functionKey);
+  }
+
+  private async eventGrid(request: HttpRequestLike): Promise<HttpResult> {
+    if (request.method !== 'POST')
+      return notFoundLike(405, 'MethodNotAllowed', 'Event Grid posts events.', { allow: 'POST' });
+    // Azure guards this endpoint with the Event Grid extension's system key; locally the function key stands in.
+    if (!this.authorized(request))
+      return notFoundLike(401, 'Unauthorized', 'Pass the function key as ?code=.');
+    const name = request.query.get('functionName') ?? '';
+    const definition = this.options.functions.find((f) => f.name === name && f.trigger.type === 'eventGrid');
+    if (!definition) return notFoundLike(404, 'NotFound', `No Event Grid function named "${name}".`);
+    let events: EventGridEvent[];
+    try {
+      const parsed = JSON.parse(request.body) as unknown;
+      events = (Array.isArray(parsed) ? parsed : [parsed]) as EventGridEvent[];
+    } catch {
+      return notFoundLike(400, 'ValidationFailed', 'The body must be a JSON array of Event Grid events.');
+    }
+    const kind = request.headers['aeg-event-type'];
+    if (kind === 'SubscriptionValidation') {
+      const code = (events[0]?.data as { validationCode?: string } | undefined)?.validationCode;
+      if (!code)
+        return notFoundLike(
+          400,
+          'ValidationFailed',
+          'A SubscriptionValidation event needs data.validationCode.',
+        );
+      return jsonResult(200, { validationResponse: code });
+    }
+    if (kind === 'Unsubscribe') return { status: 202 };
+    if (kind !== 'Notification')
+      return notFoundLike(
+        400,
+        'ValidationFailed',
+        'The aeg-event-type header must be Notification or SubscriptionValidation.',
+      );
+    for (const event of events) {
+      try {
+        await invokeTrigger(definition, { type: 'eventGrid', event }, invocationContext(definition.name));
+      } catch {
+        // Event Grid retries a delivery that does not succeed.
+        return notFoundLike(500, 'HandlerFailed', `The function failed on event ${event.id}.`);
+      }
+    }
+    return { status: 202 };
+  }
+}
+
+function notFoundLike(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): HttpResult {
+  return jsonResult(status, { error: { code, message } }, headers);
+}
+
+function send(res: ServerResponse, result: HttpResult): void {
+  const { payload, contentType } = serializeBody(result);
+  res.writeHead(result.status, {
+    ...resultHeaders(result, contentType),
+    'content-length': String(payload.length),
+  });
+  res.end(payload);
+}
+
+function readBody(raw: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    raw.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        raw.removeAllListeners('data');
+        raw.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    raw.on('end', () => resolve(Buffer.concat(chunks)));
+    raw.on('error', reject);
+  });
+}
+
+/** Per segment: 3 literal, 2 constrained or plain parameter, 1 optional, 0 catch-all. */
+function specificity(route: string): number[] {
+  return route
+    .split('/')
+    .filter(Boolean)
+    .map((s) => (!s.startsWith('{') ? 3 : s.startsWith('{*') ? 0 : s.endsWith('?}') ? 1 : 2));
+}
+
+function compareSpecificity(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+    const d = (a[i] ?? -1) - (b[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
