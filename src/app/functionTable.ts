@@ -1,12 +1,17 @@
 // The one declarative table of the app's functions. functions/index.ts registers it with Azure
 // Functions and src/local/ runs it, so the two cannot drift apart. Each area exports its own
 // FunctionDefinition[]; adding an area is one line here.
+import { authFunctions } from '../auth/functions';
+import { backupFunctions } from '../backup/functions';
+import { uiFunctions } from '../ui/functions';
 import { healthFunctions } from './health';
 import type { FunctionDefinition } from './types';
 
 export const FUNCTIONS: readonly FunctionDefinition[] = Object.freeze([
   ...healthFunctions,
-  // ...authFunctions, ...adminFunctions, ...backupFunctions, ... (each area's own list)
+  ...authFunctions,
+  ...backupFunctions,
+  ...uiFunctions,
 ]);
 
 /** Fails at start, not at the first request, when two entries share a name or an HTTP route and method. */

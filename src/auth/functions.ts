@@ -17,24 +17,14 @@ import {
 } from './connectionsApi';
 import type { AuthDeps } from './deps';
 import { getDrives, getFolders, getSiteDrives, getSites, postFolder, postTest } from './drivesApi';
-import { buildAuthDeps } from './wiring';
+import { sharedAuthDeps } from './wiring';
 
 export type DepsResolver = () => Promise<AuthDeps>;
 
 type Handler = (deps: AuthDeps, request: HttpRequestLike, log: Logger) => Promise<HttpResult>;
 
-let cached: { services: unknown; deps: Promise<AuthDeps> } | undefined;
-
-/** Deps built from the current services container, rebuilt when the local host or a test installs new services. */
-export const defaultDeps: DepsResolver = () => {
-  const services = getServices();
-  if (!cached || cached.services !== services) {
-    const deps = buildAuthDeps(services);
-    deps.catch(() => (cached = undefined));
-    cached = { services, deps };
-  }
-  return cached.deps;
-};
+/** Deps built from the current services container, shared with the other areas (see sharedAuthDeps). */
+export const defaultDeps: DepsResolver = () => sharedAuthDeps(getServices());
 
 function http(
   resolve: DepsResolver,

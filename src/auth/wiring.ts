@@ -75,3 +75,19 @@ export async function buildAuthDeps(
     now,
   };
 }
+
+const shared = new WeakMap<Services, Promise<AuthDeps>>();
+
+/**
+ * The auth deps of a services container, built once and shared by every area: one TokenService per
+ * process is what makes refreshes single-flight and rotated refresh tokens written back exactly once.
+ */
+export function sharedAuthDeps(services: Services): Promise<AuthDeps> {
+  let deps = shared.get(services);
+  if (!deps) {
+    deps = buildAuthDeps(services);
+    deps.catch(() => shared.delete(services));
+    shared.set(services, deps);
+  }
+  return deps;
+}

@@ -3,7 +3,7 @@
 import { QUEUES, poisonQueueName } from '../app/queues';
 import { getServices } from '../app/services';
 import type { FunctionDefinition } from '../app/types';
-import { buildAuthDeps } from '../auth/wiring';
+import { sharedAuthDeps } from '../auth/wiring';
 import { jobsApi, type AdminDeps } from './admin';
 import type { BackupDeps } from './deps';
 import { handlePlanMessage } from './planner';
@@ -12,33 +12,41 @@ import { runScheduler } from './scheduler';
 import { handleUploadMessage } from './uploader';
 import { buildBackupDeps } from './wiring';
 
-let deps: Promise<BackupDeps> | undefined;
-let admin: Promise<AdminDeps> | undefined;
+let deps: { services: unknown; deps: Promise<BackupDeps> } | undefined;
+let admin: { services: unknown; deps: Promise<AdminDeps> } | undefined;
 
-/** Built once per process on first use; a failed build is retried next time. */
+/** Built once per services container on first use (a new local host or test gets fresh deps); a failed build is retried. */
 function backupDeps(): Promise<BackupDeps> {
-  deps ??= buildBackupDeps(getServices()).catch((error: unknown) => {
-    deps = undefined;
-    throw error;
-  });
-  return deps;
+  const services = getServices();
+  if (deps?.services !== services) {
+    const built = buildBackupDeps(services);
+    built.catch(() => (deps = undefined));
+    deps = { services, deps: built };
+  }
+  return deps.deps;
 }
 
 function adminDeps(): Promise<AdminDeps> {
-  admin ??= (async () => {
-    const [backup, auth] = await Promise.all([backupDeps(), buildAuthDeps(getServices())]);
-    return { backup, connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined };
-  })().catch((error: unknown) => {
-    admin = undefined;
-    throw error;
-  });
-  return admin;
+  const services = getServices();
+  if (admin?.services !== services) {
+    const built = (async () => {
+      const [backup, auth] = await Promise.all([backupDeps(), sharedAuthDeps(services)]);
+      return {
+        backup,
+        connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined,
+      };
+    })();
+    built.catch(() => (admin = undefined));
+    admin = { services, deps: built };
+  }
+  return admin.deps;
 }
 
 /** Tests and the local host may install their own dependencies. */
 export function setBackupDeps(next: BackupDeps | undefined, nextAdmin?: AdminDeps): void {
-  deps = next ? Promise.resolve(next) : undefined;
-  admin = nextAdmin ? Promise.resolve(nextAdmin) : undefined;
+  const services = getServices();
+  deps = next ? { services, deps: Promise.resolve(next) } : undefined;
+  admin = nextAdmin ? { services, deps: Promise.resolve(nextAdmin) } : undefined;
 }
 
 export const backupFunctions: FunctionDefinition[] = [

@@ -1,7 +1,7 @@
 // Builds the backup area's dependencies from the shared services and the auth area's token service.
 // The one module that knows the real pieces; handlers and tests see only ./deps.ts.
 import type { Services } from '../app/services';
-import { buildAuthDeps } from '../auth/wiring';
+import { sharedAuthDeps } from '../auth/wiring';
 import { AppError } from '../errors';
 import { createBlobSource } from '../sources/blobSource';
 import { JOBS_TABLE, JobStore, type Job } from '../store/jobs';
@@ -13,15 +13,17 @@ import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 
 export async function buildBackupDeps(services: Services): Promise<BackupDeps> {
   const config = services.config;
-  const auth = await buildAuthDeps(services);
+  const auth = await sharedAuthDeps(services);
   const [jobs, runs, progress, files, manifest] = await Promise.all(
     [JOBS_TABLE, RUNS_TABLE, RUN_PROGRESS_TABLE, RUN_FILES_TABLE, MANIFEST_TABLE].map((t) =>
       services.table(t),
     ),
   );
-  const localUploadHosts = config.graphEndpointOverride
-    ? // The Graph emulator serves upload URLs on a second name of its own host (DESIGN section 6).
-      [new URL(config.graphEndpointOverride).hostname, '127.0.0.1']
+  const emulator = config.graphEndpointOverride ? new URL(config.graphEndpointOverride) : undefined;
+  const localUploadHosts = emulator
+    ? // The Graph emulator serves upload URLs on a second name of its own host (DESIGN section 6);
+      // pinned to its port, so no other local service can be made to receive an upload.
+      [emulator.host, `127.0.0.1:${emulator.port || '443'}`]
     : [];
   return {
     jobs: new JobStore(jobs),

@@ -1,0 +1,110 @@
+// The setup page's static markup: every section and form with its labels. It contains no data;
+// the script fills it from the admin API with textContent only.
+const CLOUDS = [
+  ['global', 'Global (microsoft.com)'],
+  ['usgov', 'US Government (GCC High)'],
+  ['usgov-dod', 'US Government DoD'],
+  ['china', 'China (21Vianet)'],
+];
+const DRIVE_TYPES = [
+  ['personal', 'Personal OneDrive'],
+  ['business', 'OneDrive for work or school'],
+  ['sharepoint', 'SharePoint document library'],
+];
+
+function options(pairs: string[][]): string {
+  return pairs.map(([value, text]) => `<option value="${value}">${text}</option>`).join('');
+}
+
+export const BODY = `
+<header>
+  <h1>Azure Blob &rarr; OneDrive backup</h1>
+  <span id="key-state" class="hint"></span>
+  <button type="button" id="forget-key" hidden>Forget key</button>
+</header>
+<main>
+  <section id="key-section" aria-labelledby="key-title">
+    <h2 id="key-title">Function key</h2>
+    <p class="hint">The admin API needs the function app's key. It is kept in this browser tab only (session storage) and sent in the x-functions-key header.</p>
+    <form id="key-form">
+      <label for="key-input">Function key</label>
+      <input id="key-input" type="password" autocomplete="off" required>
+      <div class="actions"><button class="primary" type="submit">Use key</button></div>
+    </form>
+    <p id="key-error" class="error" role="alert" hidden></p>
+  </section>
+
+  <div id="app" hidden>
+    <section id="status-section" aria-labelledby="status-title">
+      <h2 id="status-title">Status</h2>
+      <p id="secret-status" aria-live="polite">Loading&hellip;</p>
+      <ul id="reauth-list" class="cards"></ul>
+      <p id="status-error" class="error" role="alert" hidden></p>
+    </section>
+
+    <section id="connections-section" aria-labelledby="connections-title">
+      <h2 id="connections-title">Connections (OneDrive destinations)</h2>
+      <ul id="connection-list" class="cards" aria-live="polite"></ul>
+      <p id="connections-error" class="error" role="alert" hidden></p>
+      <details id="add-connection">
+        <summary>Add a connection</summary>
+        <form id="connection-form">
+          <div class="grid">
+            <div><label for="conn-name">Name</label><input id="conn-name" name="name" required maxlength="100"></div>
+            <div><label for="conn-cloud">Cloud</label><select id="conn-cloud" name="cloud">${options(CLOUDS)}</select></div>
+            <div><label for="conn-tenant">Tenant <span class="hint">(common, consumers, organizations or a tenant id)</span></label>
+              <input id="conn-tenant" name="tenant" value="common"></div>
+            <div><label for="conn-drive-type">Drive type</label><select id="conn-drive-type" name="driveType">${options(DRIVE_TYPES)}</select></div>
+            <div><label for="conn-root">Backup folder <span class="hint">(can be picked later)</span></label><input id="conn-root" name="rootFolder" value="/Backups"></div>
+            <div><label for="conn-client-id">Own app client ID <span class="hint">(optional)</span></label><input id="conn-client-id" name="clientId" autocomplete="off"></div>
+            <div><label for="conn-client-secret">Own app client secret <span class="hint">(with your own app only)</span></label><input id="conn-client-secret" name="clientSecret" type="password" autocomplete="off"></div>
+          </div>
+          <div class="actions"><button class="primary" type="submit">Add connection</button></div>
+          <p id="connection-form-error" class="error" role="alert" hidden></p>
+        </form>
+      </details>
+    </section>
+
+    <section id="jobs-section" aria-labelledby="jobs-title">
+      <h2 id="jobs-title">Backup jobs</h2>
+      <ul id="job-list" class="cards" aria-live="polite"></ul>
+      <p id="jobs-error" class="error" role="alert" hidden></p>
+      <details id="job-editor">
+        <summary id="job-editor-title">Create a job</summary>
+        <form id="job-form">
+          <input type="hidden" id="job-id">
+          <div class="grid">
+            <div><label for="job-name">Name</label><input id="job-name" required maxlength="200"></div>
+            <div><label for="job-connection">Connection</label><select id="job-connection" required></select></div>
+            <div><label for="job-container">Source container</label><input id="job-container" required></div>
+            <div><label for="job-prefix">Source prefix <span class="hint">(optional)</span></label><input id="job-prefix"></div>
+            <div><label for="job-destination">Destination folder <span class="hint">(inside the connection's backup folder)</span></label><input id="job-destination"></div>
+            <div><label for="job-mode">Mode</label><select id="job-mode">
+              <option value="mirror">Mirror (incremental, same paths)</option>
+              <option value="snapshot">Snapshot (a dated folder per run)</option></select></div>
+            <div><label for="job-chunk">Chunk size in MiB <span class="hint">(a multiple of 0.3125, under 60)</span></label><input id="job-chunk" type="number" min="0.3125" max="59.6875" step="0.3125" value="10"></div>
+            <div><label for="job-keep-last">Keep last N snapshots <span class="hint">(snapshot mode)</span></label><input id="job-keep-last" type="number" min="1" step="1"></div>
+            <div><label for="job-max-age">Maximum age in days <span class="hint">(snapshots, or files in mirror mode)</span></label><input id="job-max-age" type="number" min="1" step="1"></div>
+          </div>
+          <label for="job-schedule">Schedule <span class="hint">(6-field NCRONTAB, UTC: second minute hour day month day-of-week)</span></label>
+          <div><input id="job-schedule" value="0 0 2 * * *" required aria-describedby="job-schedule-words" class="mono"><span id="job-schedule-words" class="cron-words" aria-live="polite"></span></div>
+          <label class="check"><input type="checkbox" id="job-propagate"> Propagate deletions to the OneDrive recycle bin (mirror mode)</label>
+          <label class="check"><input type="checkbox" id="job-hard-delete"> Delete permanently instead of to the recycle bin</label>
+          <label class="check"><input type="checkbox" id="job-enabled" checked> Enabled (runs on its schedule)</label>
+          <div class="actions">
+            <button class="primary" type="submit" id="job-save">Create job</button>
+            <button type="button" id="job-cancel">Cancel</button>
+          </div>
+          <p id="job-form-error" class="error" role="alert" hidden></p>
+        </form>
+      </details>
+    </section>
+
+    <section id="run-section" aria-labelledby="run-title" hidden>
+      <h2 id="run-title">Run</h2>
+      <div id="run-view"></div>
+      <p id="run-error" class="error" role="alert" hidden></p>
+    </section>
+  </div>
+</main>
+`;
