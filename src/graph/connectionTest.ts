@@ -3,7 +3,15 @@
 // written and deleted. Each step reports its result; later steps are skipped after a failure.
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { isAppError } from '../errors';
-import { driveBase, ensureFolderPath, getDrive, itemPath, normalizePath, type DriveTarget } from './drives';
+import {
+  driveBase,
+  ensureFolderPath,
+  getDrive,
+  getItem,
+  itemPath,
+  normalizePath,
+  type DriveTarget,
+} from './drives';
 import { toAppError } from './graphErrors';
 
 export type StepName = 'token' | 'drive' | 'folder' | 'probe';
@@ -20,6 +28,8 @@ export interface StepResult {
 export interface ConnectionTestReport {
   ok: boolean;
   steps: StepResult[];
+  /** Where the backups land, with a link to open it in OneDrive, so nobody wonders where they went. */
+  folder?: { path: string; webUrl?: string };
 }
 
 export interface ConnectionTestInput {
@@ -73,8 +83,11 @@ export async function testConnection(input: ConnectionTestInput): Promise<Connec
     return `Drive ${drive.name ?? drive.id} (${drive.driveType ?? 'unknown type'}) is reachable`;
   });
   const folder = normalizePath(input.rootFolder);
+  let folderWebUrl: string | undefined;
   await run('folder', async () => {
     const result = await ensureFolderPath(client, target, folder);
+    const item = await getItem(client, target, folder);
+    folderWebUrl = typeof item?.webUrl === 'string' ? item.webUrl : undefined;
     return result.created ? `Created ${folder}` : `${folder} exists`;
   });
   await run('probe', async () => {
@@ -91,5 +104,11 @@ export async function testConnection(input: ConnectionTestInput): Promise<Connec
     }
     return `Wrote and deleted ${name} in ${folder}`;
   });
-  return { ok: steps.every((s) => s.ok), steps };
+  return {
+    ok: steps.every((s) => s.ok),
+    steps,
+    ...(steps.some((s) => s.step === 'folder' && s.ok)
+      ? { folder: { path: folder, webUrl: folderWebUrl } }
+      : {}),
+  };
 }

@@ -422,6 +422,7 @@ describe('drives, folders and the connection test', () => {
         { step: 'folder', ok: true, detail: 'Created /Backups/nightly' },
         { step: 'probe', ok: true },
       ],
+      folder: { path: '/Backups/nightly', webUrl: expect.stringMatching(/^https:\/\//) },
     });
     const folders = await call('connectionFolders', { params: { id }, query: 'path=/Backups' });
     expect(folders.body).toMatchObject({ folders: [{ name: 'nightly', path: '/Backups/nightly' }] });
