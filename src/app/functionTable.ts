@@ -1,8 +1,10 @@
 // The one declarative table of the app's functions. functions/index.ts registers it with Azure
 // Functions and src/local/ runs it, so the two cannot drift apart. Each area exports its own
 // FunctionDefinition[]; adding an area is one line here.
+import { alertFunctionDefinitions } from '../alerts/functions';
 import { authFunctions } from '../auth/functions';
 import { backupFunctions } from '../backup/functions';
+import { restoreFunctions } from '../restore/functions';
 import { uiFunctions } from '../ui/functions';
 import { healthFunctions } from './health';
 import type { FunctionDefinition } from './types';
@@ -11,6 +13,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = Object.freeze([
   ...healthFunctions,
   ...authFunctions,
   ...backupFunctions,
+  ...alertFunctionDefinitions,
+  ...restoreFunctions,
   ...uiFunctions,
 ]);
 

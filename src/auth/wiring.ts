@@ -1,5 +1,8 @@
 // Builds the auth area's dependencies from the validated Config and the shared services container.
 // The only place that knows the Config's shape; everything else takes plain options.
+import { memoizeByServices, type ServicesMemo } from '../app/memoizeByServices';
+import { reportConnectionReauth } from '../alerts/check';
+import { alertDepsFor } from '../alerts/wiring';
 import type { Services } from '../app/services';
 import { createGraphClient } from '../graph/client';
 import { createLogger } from '../log/logger';
@@ -76,18 +79,23 @@ export async function buildAuthDeps(
   };
 }
 
-const shared = new WeakMap<Services, Promise<AuthDeps>>();
-
 /**
  * The auth deps of a services container, built once and shared by every area: one TokenService per
  * process is what makes refreshes single-flight and rotated refresh tokens written back exactly once.
  */
-export function sharedAuthDeps(services: Services): Promise<AuthDeps> {
-  let deps = shared.get(services);
-  if (!deps) {
-    deps = buildAuthDeps(services);
-    deps.catch(() => shared.delete(services));
-    shared.set(services, deps);
+export const sharedAuthDeps: ServicesMemo<AuthDeps> = memoizeByServices((services) =>
+  buildAuthDeps(services, { onAlert: (alert) => reportTokenAlert(services, alert) }),
+);
+
+/**
+ * A connection flagged reauth-required is reported at once through the alert channels (log event,
+ * metric, webhooks), deduped with the daily check, rather than waiting for that check.
+ */
+async function reportTokenAlert(services: Services, alert: TokenAlert): Promise<void> {
+  if (alert.kind !== 'reauth-required') return;
+  const [auth, alerts] = await Promise.all([sharedAuthDeps(services), alertDepsFor(services)]);
+  for (const id of alert.connectionIds) {
+    const connection = await auth.connections.get(id);
+    if (connection) await reportConnectionReauth(alerts, connection);
   }
-  return deps;
 }

@@ -1,6 +1,7 @@
 // The backup area's entries in the function table: the scheduler timer, the planner and uploader
 // queues, their poison twins, and the jobs/runs admin routes. Thin: parse, call, map.
 import { QUEUES, poisonQueueName } from '../app/queues';
+import { memoizeByServices } from '../app/memoizeByServices';
 import { getServices } from '../app/services';
 import type { FunctionDefinition } from '../app/types';
 import { sharedAuthDeps } from '../auth/wiring';
@@ -12,41 +13,18 @@ import { runScheduler } from './scheduler';
 import { handleUploadMessage } from './uploader';
 import { buildBackupDeps } from './wiring';
 
-let deps: { services: unknown; deps: Promise<BackupDeps> } | undefined;
-let admin: { services: unknown; deps: Promise<AdminDeps> } | undefined;
-
-/** Built once per services container on first use (a new local host or test gets fresh deps); a failed build is retried. */
-function backupDeps(): Promise<BackupDeps> {
-  const services = getServices();
-  if (deps?.services !== services) {
-    const built = buildBackupDeps(services);
-    built.catch(() => (deps = undefined));
-    deps = { services, deps: built };
-  }
-  return deps.deps;
-}
-
-function adminDeps(): Promise<AdminDeps> {
-  const services = getServices();
-  if (admin?.services !== services) {
-    const built = (async () => {
-      const [backup, auth] = await Promise.all([backupDeps(), sharedAuthDeps(services)]);
-      return {
-        backup,
-        connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined,
-      };
-    })();
-    built.catch(() => (admin = undefined));
-    admin = { services, deps: built };
-  }
-  return admin.deps;
-}
+const backupDepsOf = memoizeByServices(buildBackupDeps);
+const adminDepsOf = memoizeByServices(async (services): Promise<AdminDeps> => {
+  const [backup, auth] = await Promise.all([backupDepsOf(services), sharedAuthDeps(services)]);
+  return { backup, connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined };
+});
+const backupDeps = (): Promise<BackupDeps> => backupDepsOf(getServices());
+const adminDeps = (): Promise<AdminDeps> => adminDepsOf(getServices());
 
 /** Tests and the local host may install their own dependencies. */
 export function setBackupDeps(next: BackupDeps | undefined, nextAdmin?: AdminDeps): void {
-  const services = getServices();
-  deps = next ? { services, deps: Promise.resolve(next) } : undefined;
-  admin = nextAdmin ? { services, deps: Promise.resolve(nextAdmin) } : undefined;
+  backupDepsOf.override(getServices(), next);
+  adminDepsOf.override(getServices(), nextAdmin);
 }
 
 export const backupFunctions: FunctionDefinition[] = [

@@ -10,6 +10,9 @@ function watchRun(runId, title) {
   stopRunPoll();
   var section = $('run-section');
   section.hidden = false;
+  // A new run starts unfinished: a status left from the previous run must never read as this one's.
+  section.setAttribute('data-run-status', 'starting');
+  section.setAttribute('data-run-id', runId);
   $('run-title').textContent = title;
   $('run-view').replaceChildren(h('p', { className: 'meta', text: 'Starting\u2026' }));
   clearError($('run-error'));

@@ -1,0 +1,105 @@
+// Builds the alert area's dependencies from the app's services: the Key Vault secret store and
+// listing, the `alerts` dedupe table, and the connection, job and run stores the check reads. The
+// one place that knows which concrete piece stands behind each interface in ./deps.ts.
+import { resolveEndpoints } from '../auth/clouds';
+import { memoizeByServices } from '../app/memoizeByServices';
+import type { Services } from '../app/services';
+import { KeyVaultSecretStore, type SecretStore } from '../secrets/secretStore';
+import { CONNECTIONS_TABLE, ConnectionStore } from '../store/connections';
+import { JOBS_TABLE, JobStore } from '../store/jobs';
+import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
+import { ALERTS_TABLE, TableAlertStateStore } from './alertState';
+import { GraphAppRegistrationReader } from './appRegistration';
+import type { AlertDeps, SecretExpirySource } from './deps';
+import { vaultNameOf } from './eventGrid';
+import { AlertNotifier, type HttpPost } from './notifier';
+import { KeyVaultSecretLister } from './keyVaultListing';
+import { WebhookRegistry } from './webhooks';
+
+/** Consecutive failed runs after which a job is reported. */
+export const FAILING_RUNS_THRESHOLD = 3;
+
+/**
+ * The secret's attributes through the shared secret store. It reads the value too (the store has
+ * no properties-only read); the value is dropped here and the store has already registered it with
+ * the log masker.
+ */
+export function expirySourceFrom(store: Pick<SecretStore, 'getSecret'>): SecretExpirySource {
+  return {
+    getSecretProperties: async (name) => {
+      const secret = await store.getSecret(name);
+      return secret && { version: secret.version, expiresOn: secret.expiresOn, enabled: true };
+    },
+  };
+}
+
+export interface AlertWiringOptions {
+  now?: () => Date;
+  post?: HttpPost;
+  /** Other table names (tests sharing one Azurite). */
+  tables?: Partial<Record<'alerts' | 'connections' | 'jobs' | 'runs' | 'progress' | 'files', string>>;
+}
+
+export async function createAlertDeps(
+  services: Services,
+  options: AlertWiringOptions = {},
+): Promise<AlertDeps> {
+  const { config } = services;
+  const now = options.now ?? (() => new Date());
+  const log = services.log.child({ area: 'alerts' });
+  const vault = {
+    keyVaultUrl: config.keyVaultUrl,
+    keyVaultTokenOverride: config.keyVaultTokenOverride,
+    managedIdentityClientId: config.managedIdentityClientId,
+  };
+  const secrets = new KeyVaultSecretStore(vault);
+  const webhooks = new WebhookRegistry(secrets, new KeyVaultSecretLister(vault));
+  const [alerts, connections, jobs, runs, progress, files] = await Promise.all(
+    [
+      options.tables?.alerts ?? ALERTS_TABLE,
+      options.tables?.connections ?? CONNECTIONS_TABLE,
+      options.tables?.jobs ?? JOBS_TABLE,
+      options.tables?.runs ?? RUNS_TABLE,
+      options.tables?.progress ?? RUN_PROGRESS_TABLE,
+      options.tables?.files ?? RUN_FILES_TABLE,
+    ].map((t) => services.table(t)),
+  );
+  // The app registration is read only against real Azure: the emulators have no directory, and a
+  // developer's credential chain would only slow every `secret set` down.
+  const readsDirectory = config.mode === 'azure' && config.backends.graph === 'real';
+  const endpoints = resolveEndpoints(config.graphCloud);
+  return {
+    secretName: config.clientSecretName,
+    vaultName: vaultNameOf(config.keyVaultUrl),
+    thresholdsDays: config.secretExpiryThresholdsDays,
+    failingRunsThreshold: FAILING_RUNS_THRESHOLD,
+    secrets: expirySourceFrom(secrets),
+    connections: new ConnectionStore(connections),
+    jobs: new JobStore(jobs),
+    runs: new RunStore({ runs, progress, files }, now),
+    state: new TableAlertStateStore(alerts),
+    notifier: new AlertNotifier({ log, webhooks, post: options.post, now }),
+    log,
+    now,
+    webhooks,
+    secretSet: {
+      secretName: config.clientSecretName,
+      secrets,
+      now,
+      appRegistration: readsDirectory
+        ? {
+            appId: config.graphClientId,
+            reader: new GraphAppRegistrationReader({
+              graphBaseUrl: endpoints.graphBaseUrl,
+              graphResource: endpoints.graphResource,
+              credential: services.credential(),
+              log,
+            }),
+          }
+        : undefined,
+    },
+  };
+}
+
+/** The deps for these services, built once; a failed build is forgotten so the next call retries. */
+export const alertDepsFor = memoizeByServices((services) => createAlertDeps(services));

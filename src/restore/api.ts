@@ -1,0 +1,61 @@
+// The restore routes: POST api/jobs/{id}/restore and, for disaster recovery without a job or a
+// manifest, POST api/connections/{id}/restore. 202 with the run id; progress is GET api/runs/{id}.
+import { AppError } from '../errors';
+import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
+import type { Job } from '../store/jobs';
+import type { RestoreDeps } from './deps';
+import { validateRestoreRequest } from './request';
+import { startRestore, type StartedRestore } from './start';
+
+export interface RestoreApiDeps {
+  restore: RestoreDeps;
+  job(id: string): Promise<Job>;
+}
+
+function parseBody(request: HttpRequestLike): unknown {
+  try {
+    return request.body ? JSON.parse(request.body) : {};
+  } catch {
+    throw new AppError('ValidationFailed', 'body: must be valid JSON', { field: 'body' });
+  }
+}
+
+function accepted(started: StartedRestore): HttpResult {
+  return jsonResult(
+    202,
+    { runId: started.runId, status: 'queued', source: started.source, folder: started.rootPath },
+    { location: `/api/runs/${encodeURIComponent(started.runId)}` },
+  );
+}
+
+export async function restoreJob(
+  deps: RestoreApiDeps,
+  jobId: string,
+  request: HttpRequestLike,
+): Promise<HttpResult> {
+  const input = validateRestoreRequest(parseBody(request), { disasterRecovery: false });
+  const job = await deps.job(jobId);
+  const drive = await deps.restore.drive(job.connectionId);
+  const manifestHasEntries = (await deps.restore.manifest.page(job.id, undefined, 1)).entries.length > 0;
+  return accepted(
+    await startRestore(deps.restore, {
+      request: input,
+      connectionId: job.connectionId,
+      rootFolder: drive.rootFolder,
+      job,
+      manifestHasEntries,
+    }),
+  );
+}
+
+export async function restoreFromConnection(
+  deps: RestoreApiDeps,
+  connectionId: string,
+  request: HttpRequestLike,
+): Promise<HttpResult> {
+  const input = validateRestoreRequest(parseBody(request), { disasterRecovery: true });
+  const drive = await deps.restore.drive(connectionId);
+  return accepted(
+    await startRestore(deps.restore, { request: input, connectionId, rootFolder: drive.rootFolder }),
+  );
+}

@@ -1,0 +1,72 @@
+// What the restore handlers need from the rest of the app, as small interfaces. ./wiring.ts builds
+// them from the real services; tests build them over Azurite and the emulators directly.
+import type { Clock } from '../backup/upload/clock';
+import type { RetryPolicy } from '../backup/upload/retryPolicy';
+import type { Logger } from '../log/logger';
+import type { RunStatus } from '../store/runs';
+import type { AccessTokenProvider, RestoreTarget } from './download/types';
+import type { ListingLedger } from './listing/ledger';
+import type { RestoreMessage, RestoreSpec } from './messages';
+
+/** A connection's drive: where Graph is and who we are there. */
+export interface ConnectionDrive {
+  graphBaseUrl: string;
+  driveId: string;
+  /** The connection's root folder in the drive ('' for the drive root). */
+  rootFolder: string;
+  tokens: AccessTokenProvider;
+}
+
+/** One page of a job's manifest: which drive item holds which blob. */
+export interface ManifestPage {
+  entries: Array<{ blobName: string; driveItemId: string; size: number }>;
+  continuationToken?: string;
+}
+
+export interface ManifestPager {
+  page(jobId: string, continuationToken: string | undefined, pageSize: number): Promise<ManifestPage>;
+}
+
+export type FileOutcome =
+  | { status: 'restored'; size: number; driveItemId: string }
+  | { status: 'skipped'; size: number; driveItemId: string; reason: string }
+  | { status: 'failed'; size: number; driveItemId?: string; code: string; reason: string };
+
+/** The restore's view of the run store (runs.ts): same runs, statuses and counts as backups. */
+export interface RunRecorder {
+  create(run: { partition: string; runId: string; createdAt: string }): Promise<void>;
+  markRunning(partition: string, runId: string): Promise<void>;
+  recordListing(runId: string, listingKey: string, plan: { files: number; bytes: number }): Promise<void>;
+  markListingComplete(partition: string, runId: string): Promise<void>;
+  fileProgress(runId: string, blobName: string, size: number, bytesDone: number): Promise<void>;
+  /** Exactly once per file however often delivered; false when it was already final. */
+  finishFile(runId: string, blobName: string, outcome: FileOutcome): Promise<boolean>;
+  /** Ends the run when listing is complete and every listed file has a result. */
+  checkCompletion(partition: string, runId: string): Promise<RunStatus | undefined>;
+  failRun(partition: string, runId: string, error: string): Promise<void>;
+}
+
+export interface RestoreSettings {
+  blockSize: number;
+  invocationBudgetSeconds: number;
+  requestTimeoutMs: number;
+  manifestPageSize: number;
+  sendConcurrency: number;
+}
+
+export interface RestoreDeps {
+  runs: RunRecorder;
+  ledger: ListingLedger;
+  manifest: ManifestPager;
+  drive(connectionId: string): Promise<ConnectionDrive>;
+  /** The target blob (the container is created by ensureContainer first). */
+  target(spec: RestoreSpec, blobName: string): RestoreTarget;
+  ensureContainer(spec: RestoreSpec): Promise<void>;
+  send(message: RestoreMessage): Promise<void>;
+  settings: RestoreSettings;
+  clock: Clock;
+  retry: RetryPolicy;
+  log: Logger;
+  /** Injectable for tests that count requests. */
+  fetch?: typeof fetch;
+}

@@ -1,0 +1,130 @@
+// Reads byte ranges of one OneDrive file from its pre-authenticated download URL. No Authorization
+// header is ever sent there (the URL is the credential). Per range:
+//   - 206 with the asked Content-Range, body read into one buffer of exactly the range's size;
+//   - 429/503: wait for Retry-After; other 5xx, resets and short bodies: backoff with jitter, then
+//     the same range again;
+//   - 401/403/404/410: the link expired or was revoked: ask Graph for a fresh one (re-reading the
+//     item) and try again;
+//   - 416: the file is shorter than when the restore started: it changed, fail (nothing is committed).
+import { AppError } from '../../errors';
+import {
+  isAbort,
+  networkDetail,
+  pauseBeforeRetry,
+  throttledFailure,
+  type HttpContext,
+  type RetryableFailure,
+} from './http';
+
+export interface DownloadLink {
+  /** The URL to use now. */
+  current(): Promise<string>;
+  /** Drops the URL; the next `current()` gets a fresh one from Graph. */
+  invalidate(): void;
+}
+
+/** A link that starts from a known URL (or none) and asks `fetchFresh` when it has to. */
+export function downloadLink(initial: string | undefined, fetchFresh: () => Promise<string>): DownloadLink {
+  let url = initial;
+  return {
+    current: async () => (url ??= await fetchFresh()),
+    invalidate: () => {
+      url = undefined;
+    },
+  };
+}
+
+const LINK_GONE = new Set([401, 403, 404, 410]);
+
+/** Reads a response body into a buffer of exactly `count` bytes; anything else is an error. */
+async function readExactly(response: Response, count: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(count);
+  let filled = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (filled + value.length > count) {
+        await reader.cancel();
+        throw new AppError('UpstreamError', `The download returned more than the ${count} bytes asked for.`);
+      }
+      out.set(value, filled);
+      filled += value.length;
+    }
+  }
+  if (filled !== count) throw new ShortBody(filled, count);
+  return out;
+}
+
+class ShortBody extends Error {
+  constructor(got: number, expected: number) {
+    super(`short body: ${got} of ${expected} bytes`);
+  }
+}
+
+export async function readRange(
+  ctx: HttpContext,
+  link: DownloadLink,
+  offset: number,
+  count: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  const what = `Download bytes ${offset}-${offset + count - 1}`;
+  for (let attempt = 1; ; attempt += 1) {
+    const url = await link.current();
+    ctx.stats.rangeRequests += 1;
+    let failure: RetryableFailure;
+    try {
+      const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
+      const response = await ctx.fetch(url, {
+        headers: { range: `bytes=${offset}-${offset + count - 1}` },
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      if (response.status === 206 || (response.status === 200 && offset === 0)) {
+        const range = response.headers.get('content-range');
+        const expected = `bytes ${offset}-${offset + count - 1}/`;
+        if (response.status === 206 && !range?.startsWith(expected)) {
+          await response.body?.cancel();
+          throw new AppError('UpstreamError', `${what}: the server sent another range (${range}).`);
+        }
+        if (response.status === 200 && Number(response.headers.get('content-length')) !== count) {
+          // A server ignoring Range would send the whole file for every block: refuse rather than
+          // quietly downloading it n times.
+          await response.body?.cancel();
+          throw new AppError('UpstreamError', `${what}: the download host ignored the Range header.`);
+        }
+        const data = await readExactly(response, count);
+        ctx.stats.bytesDownloaded += data.length;
+        return data;
+      }
+      await response.body?.cancel();
+      if (LINK_GONE.has(response.status)) {
+        ctx.stats.urlRefreshes += 1;
+        ctx.log.info('restore.link.refresh', { status: response.status });
+        link.invalidate();
+        failure = { detail: `${response.status} (download link)`, throttled: false, retryAfterMs: 0 };
+        // A stale link is not a server in trouble: no backoff, but it still counts as an attempt so
+        // a link that never works ends the file.
+        if (attempt >= ctx.retry.maxAttempts) await pauseBeforeRetry(ctx, what, failure, attempt);
+        continue;
+      }
+      if (response.status === 416)
+        throw new AppError('Conflict', `${what}: the OneDrive file is shorter than when the restore began.`, {
+          advice: 'The file changed in OneDrive during the restore; run the restore again.',
+        });
+      if (response.status === 429 || response.status === 503) failure = throttledFailure(ctx, response);
+      else if (response.status >= 500) failure = { detail: `${response.status}`, throttled: false };
+      else throw new AppError('UpstreamError', `${what}: the download host answered ${response.status}.`);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (isAbort(error, signal)) throw error;
+      // A reset (before or mid-body), a timeout or a short body: the range is simply read again.
+      failure = {
+        detail: error instanceof ShortBody ? error.message : networkDetail(error),
+        throttled: false,
+      };
+    }
+    await pauseBeforeRetry(ctx, what, failure, attempt);
+  }
+}

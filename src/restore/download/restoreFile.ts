@@ -1,0 +1,209 @@
+// Restores one OneDrive file into a block blob, verified before it becomes visible:
+//   1. read the driveItem (size, quickXorHash, download URL);
+//   2. apply the overwrite policy; an existing blob with the same size and the hash an earlier
+//      verified restore recorded is a no-op (a redelivered task changes nothing);
+//   3. find blocks staged by an earlier invocation (../blockIds.ts) and continue after them with
+//      their hash state: no range is downloaded twice across invocations;
+//   4. download the rest in ranges (block n+1 in flight while block n is hashed and staged; about
+//      two blocks in memory), hashing while streaming and staging each range as one block;
+//   5. compare size and quickXorHash with the item; only then commit the block list. A mismatch
+//      commits nothing and fails the file with HashMismatch.
+// A time budget per invocation: when it runs out, the outcome is a continuation (item id, next
+// offset, hash state); the staged blocks stay (the service keeps them about a week).
+import { AppError } from '../../errors';
+import { QuickXorHash } from '../../graph/quickXorHash';
+import { readAhead } from '../../sources/readAhead';
+import type { SourceChunk } from '../../sources/types';
+import { blockCount, blockId, blockLength, blockPlan, resumePoint, type BlockPlan } from './blockIds';
+import { contentRedirect, getDriveFile } from './graphItems';
+import { OutOfBudget, type HttpContext } from './http';
+import { downloadLink, readRange, type DownloadLink } from './rangeReader';
+import {
+  emptyStats,
+  MAX_BLOCK_SIZE,
+  type DownloadOptions,
+  type DriveFile,
+  type RestoreFileRequest,
+  type RestoreOutcome,
+} from './types';
+
+export async function restoreFile(
+  request: RestoreFileRequest,
+  options: DownloadOptions,
+): Promise<RestoreOutcome> {
+  const { blockSize } = options;
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE)
+    throw new RangeError(`blockSize must be 1-${MAX_BLOCK_SIZE} bytes, got ${blockSize}`);
+  const stats = emptyStats();
+  const ctx: HttpContext = {
+    clock: options.clock,
+    retry: options.retry,
+    log: options.log.child({ blob: request.target.blobName, itemId: request.itemId }),
+    requestTimeoutMs: options.requestTimeoutMs,
+    deadline: options.deadline,
+    stats,
+    fetch: options.fetch ?? fetch,
+  };
+  const { location, itemId, target, tokens } = request;
+
+  let item: DriveFile;
+  try {
+    item = await getDriveFile(ctx, location, itemId, tokens);
+  } catch (error) {
+    if (error instanceof OutOfBudget) return handOver(request, 0, new QuickXorHash());
+    throw error;
+  }
+
+  const existing = await target.properties();
+  if (existing) {
+    if (existing.size === item.size && existing.quickXorHash === item.quickXorHash)
+      return { status: 'skipped', reason: 'identical', size: item.size, stats };
+    if (options.overwrite === 'skip-existing')
+      return { status: 'skipped', reason: 'exists', size: item.size, stats };
+    if (options.overwrite === 'fail-if-exists')
+      throw new AppError(
+        'Conflict',
+        `The blob "${target.blobName}" already exists in the target container.`,
+        {
+          advice:
+            'Restore into an empty container, or choose the overwrite policy "overwrite" or "skip-existing".',
+        },
+      );
+  }
+
+  const plan = blockPlan(item, blockSize);
+  const link = downloadLink(item.downloadUrl, async () => {
+    // A fresh URL: the item again (its URL is new each time), or the content redirect.
+    const fresh = await getDriveFile(ctx, location, itemId, tokens);
+    if (fresh.size !== item.size || fresh.quickXorHash !== item.quickXorHash)
+      throw new AppError('Conflict', `The OneDrive file ${itemId} changed during the restore.`, {
+        advice: 'Run the restore again to restore its new version.',
+      });
+    return fresh.downloadUrl ?? contentRedirect(ctx, location, itemId, tokens);
+  });
+
+  const staged = resumePoint(plan, await target.uncommittedBlocks());
+  if (request.continuation && staged.state?.length !== request.continuation.nextOffset)
+    // Only informative: the staged list is what will be committed, so it decides where to go on.
+    ctx.log.warn('restore.resume.mismatch', {
+      continuationOffset: request.continuation.nextOffset,
+      stagedOffset: staged.state?.length ?? 0,
+    });
+  stats.blocksSkipped = staged.nextIndex;
+
+  let ids = staged.ids;
+  let hash = staged.state ? QuickXorHash.fromState(staged.state) : new QuickXorHash();
+  let outcome = await stageFrom(ctx, plan, staged.nextIndex, ids, hash, link, request, options);
+  if (outcome === 'continue') return handOver(request, hash.length, hash, stats);
+
+  let digest = hash.digest();
+  if (digest !== item.quickXorHash && staged.nextIndex > 0) {
+    // Blocks staged by an earlier invocation were trusted for their hash state. If the bytes of one
+    // were damaged on the way in, every later attempt would fail the same way: download the whole
+    // file once more (re-staging under the same ids replaces those blocks) before giving up.
+    ctx.log.warn('restore.hash.retry-fresh', { reusedBlocks: staged.nextIndex });
+    ids = [];
+    hash = new QuickXorHash();
+    outcome = await stageFrom(ctx, plan, 0, ids, hash, link, request, options);
+    if (outcome === 'continue') return handOver(request, hash.length, hash, stats);
+    digest = hash.digest();
+  }
+  if (hash.length !== item.size || digest !== item.quickXorHash) {
+    ctx.log.error('restore.hash.mismatch', { size: item.size, received: hash.length });
+    throw new AppError(
+      'HashMismatch',
+      `The bytes downloaded for "${target.blobName}" do not match OneDrive's quickXorHash; nothing was written.`,
+      {
+        detail: `expected ${item.size} bytes, ${item.quickXorHash}; got ${hash.length} bytes, ${digest}`,
+        advice: 'Run the restore again; if it fails again, the copy in OneDrive may be damaged.',
+      },
+    );
+  }
+
+  await target.commit(ids, {
+    quickXorHash: item.quickXorHash,
+    mustNotExist: options.overwrite !== 'overwrite',
+  });
+  ctx.log.info('restore.file.committed', {
+    bytes: item.size,
+    blocksStaged: stats.blocksStaged,
+    blocksSkipped: stats.blocksSkipped,
+    retries: stats.retries,
+  });
+  return { status: 'restored', size: item.size, quickXorHash: item.quickXorHash, stats };
+
+  function handOver(
+    req: RestoreFileRequest,
+    nextOffset: number,
+    state: QuickXorHash,
+    s = stats,
+  ): RestoreOutcome {
+    return {
+      status: 'continue',
+      continuation: { itemId: req.itemId, nextOffset, hashState: JSON.stringify(state.toState()) },
+      stats: s,
+    };
+  }
+}
+
+/**
+ * Downloads, hashes and stages blocks from `startIndex` to the end, appending their ids to `ids`
+ * and their bytes to `hash`. Returns 'continue' when the budget ran out (the hash and ids then
+ * cover exactly the blocks staged).
+ */
+async function stageFrom(
+  ctx: HttpContext,
+  plan: BlockPlan,
+  startIndex: number,
+  ids: string[],
+  hash: QuickXorHash,
+  link: DownloadLink,
+  request: RestoreFileRequest,
+  options: DownloadOptions,
+): Promise<'done' | 'continue'> {
+  const total = blockCount(plan);
+  if (startIndex >= total) return 'done';
+  // A range is not even started once the budget is spent (its block could not be staged anyway).
+  const read = async (offset: number, count: number, signal?: AbortSignal): Promise<Buffer> => {
+    if (ctx.clock.now() >= ctx.deadline) throw new OutOfBudget(0);
+    return readRange(ctx, link, offset, count, signal);
+  };
+  const chunks =
+    options.readAhead === false
+      ? sequential(read, plan, startIndex)
+      : readAhead(read, {
+          size: plan.size,
+          chunkSize: plan.blockSize,
+          startOffset: startIndex * plan.blockSize,
+        });
+  try {
+    for await (const chunk of chunks) {
+      // Checked before the block is used: a block downloaded but not staged is simply dropped.
+      if (ctx.clock.now() >= ctx.deadline) return 'continue';
+      const index = chunk.offset / plan.blockSize;
+      if (chunk.data.length !== blockLength(plan, index))
+        throw new Error(`Block ${index} has the wrong length`);
+      hash.update(chunk.data);
+      const id = blockId(plan, index, hash.toState());
+      await request.target.stageBlock(id, chunk.data);
+      ids.push(id);
+      ctx.stats.blocksStaged += 1;
+      await options.onProgress?.({ staged: hash.length, total: plan.size });
+    }
+  } catch (error) {
+    if (error instanceof OutOfBudget) return 'continue';
+    throw error;
+  }
+  return 'done';
+}
+
+async function* sequential(
+  read: (offset: number, count: number) => Promise<Buffer>,
+  plan: BlockPlan,
+  startIndex: number,
+): AsyncGenerator<SourceChunk> {
+  for (let index = startIndex; index < blockCount(plan); index += 1) {
+    const offset = index * plan.blockSize;
+    yield { offset, data: await read(offset, blockLength(plan, index)) };
+  }
+}

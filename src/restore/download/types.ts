@@ -1,0 +1,136 @@
+// The small interfaces the download engine is written against. The real token service and the
+// storage SDK plug in through ../wiring.ts; tests can hand in anything that fits.
+import type { Clock } from '../../backup/upload/clock';
+import type { RetryPolicy } from '../../backup/upload/retryPolicy';
+import type { Logger } from '../../log/logger';
+
+/**
+ * An access token for the connection's Graph API. `forceRefresh` asks for a new token after a 401
+ * (bypassing any cache). Bound to one connection by the wiring.
+ */
+export type AccessTokenProvider = (options: { forceRefresh: boolean }) => Promise<string>;
+
+/** Where a backup lives in a drive. */
+export interface DriveLocation {
+  /** Graph API root including the version, e.g. https://graph.microsoft.com/v1.0. Never taken from a message. */
+  graphBaseUrl: string;
+  driveId: string;
+  /** Folder below the drive root (decoded, '/'-separated, no leading slash; '' = the root). */
+  folderPath: string;
+}
+
+export type OverwritePolicy = 'overwrite' | 'skip-existing' | 'fail-if-exists';
+export const OVERWRITE_POLICIES: readonly OverwritePolicy[] = [
+  'overwrite',
+  'skip-existing',
+  'fail-if-exists',
+];
+
+/** A OneDrive file as the engine needs it. */
+export interface DriveFile {
+  id: string;
+  size: number;
+  quickXorHash: string;
+  /** Pre-authenticated URL (short-lived); absent when Graph did not include it. */
+  downloadUrl?: string;
+}
+
+/** What the target blob holds now, if it exists (committed). */
+export interface ExistingBlob {
+  size: number;
+  /** Recorded by an earlier verified restore (blob metadata); absent for blobs written otherwise. */
+  quickXorHash?: string;
+}
+
+export interface StagedBlock {
+  /** Base64 block id, as the service lists it. */
+  id: string;
+  size: number;
+}
+
+/**
+ * The target blob as staged blocks. Implemented over @azure/storage-blob's BlockBlobClient
+ * (../target/blockBlobTarget.ts).
+ */
+export interface RestoreTarget {
+  readonly blobName: string;
+  properties(): Promise<ExistingBlob | undefined>;
+  /** Blocks staged and not yet committed (they survive a crash for about a week). */
+  uncommittedBlocks(): Promise<StagedBlock[]>;
+  stageBlock(id: string, data: Buffer): Promise<void>;
+  /**
+   * Commits exactly these blocks, in order, and records the verified hash in the blob's metadata.
+   * `mustNotExist`: fail with Conflict if a blob appeared meanwhile (skip-existing, fail-if-exists).
+   */
+  commit(ids: readonly string[], options: { quickXorHash: string; mustNotExist: boolean }): Promise<void>;
+}
+
+/** What an invocation hands the next one when its time budget runs out mid-file. */
+export interface RestoreContinuation {
+  itemId: string;
+  /** First byte not yet staged; the hash state covers exactly [0, nextOffset). */
+  nextOffset: number;
+  /** QuickXorHash state (JSON of {cells, length}). */
+  hashState: string;
+}
+
+export interface DownloadStats {
+  /** Range GETs sent to the download host, retries included. */
+  rangeRequests: number;
+  bytesDownloaded: number;
+  /** Graph API calls (item, content redirect). */
+  graphRequests: number;
+  retries: number;
+  /** Times a download URL was replaced (expired, 404). */
+  urlRefreshes: number;
+  blocksStaged: number;
+  /** Blocks found already staged by an earlier invocation and not downloaded again. */
+  blocksSkipped: number;
+}
+
+export type RestoreOutcome =
+  | { status: 'restored'; size: number; quickXorHash: string; stats: DownloadStats }
+  | { status: 'skipped'; reason: 'identical' | 'exists'; size: number; stats: DownloadStats }
+  | { status: 'continue'; continuation: RestoreContinuation; stats: DownloadStats };
+
+export interface DownloadOptions {
+  /** Bytes per range request and per staged block (default 8 MiB). Memory is about two blocks. */
+  blockSize: number;
+  /** Epoch ms after which no new block is started; the engine returns a continuation instead. */
+  deadline: number;
+  overwrite: OverwritePolicy;
+  /** Download block n+1 while block n is being staged (default true). */
+  readAhead?: boolean;
+  clock: Clock;
+  retry: RetryPolicy;
+  log: Logger;
+  requestTimeoutMs: number;
+  /** Injectable for tests that inspect requests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Called after every staged block (progress rows, heartbeats). */
+  onProgress?: (progress: { staged: number; total: number }) => void | Promise<void>;
+}
+
+export interface RestoreFileRequest {
+  location: DriveLocation;
+  itemId: string;
+  target: RestoreTarget;
+  tokens: AccessTokenProvider;
+  continuation?: RestoreContinuation;
+}
+
+export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+/** The Blob service's limit for one staged block. */
+export const MAX_BLOCK_SIZE = 4000 * 1024 * 1024;
+
+export function emptyStats(): DownloadStats {
+  return {
+    rangeRequests: 0,
+    bytesDownloaded: 0,
+    graphRequests: 0,
+    retries: 0,
+    urlRefreshes: 0,
+    blocksStaged: 0,
+    blocksSkipped: 0,
+  };
+}

@@ -1,0 +1,86 @@
+// The restore target on @azure/storage-blob: one block blob, written as staged blocks and made
+// visible by one commitBlockList. Until the commit nothing is visible; staged blocks survive a crash
+// (the service discards uncommitted blocks after about a week, or at the next commit).
+import { createHash } from 'node:crypto';
+import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import { AppError } from '../../errors';
+import { toSourceError } from '../../sources/storageErrors';
+import type { ExistingBlob, RestoreTarget, StagedBlock } from '../download/types';
+
+/** Blob metadata key for the quickXorHash verified at commit (metadata keys must be C# identifiers). */
+export const HASH_METADATA_KEY = 'onedrivequickxorhash';
+
+const statusOf = (error: unknown): number | undefined => (error as { statusCode?: number })?.statusCode;
+
+export function blockBlobTarget(container: ContainerClient, blobName: string): RestoreTarget {
+  const blob: BlockBlobClient = container.getBlockBlobClient(blobName);
+  const where = { container: container.containerName, name: blobName };
+  return {
+    blobName,
+    async properties(): Promise<ExistingBlob | undefined> {
+      try {
+        const p = await blob.getProperties();
+        return { size: p.contentLength ?? 0, quickXorHash: p.metadata?.[HASH_METADATA_KEY] };
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw toTargetError(error, where);
+      }
+    },
+    async uncommittedBlocks(): Promise<StagedBlock[]> {
+      try {
+        const list = await blob.getBlockList('uncommitted');
+        return (list.uncommittedBlocks ?? []).map((b) => ({ id: b.name, size: b.size }));
+      } catch (error) {
+        // No blob at all (nothing staged, nothing committed).
+        if (statusOf(error) === 404) return [];
+        throw toTargetError(error, where);
+      }
+    },
+    async stageBlock(id: string, data: Buffer): Promise<void> {
+      try {
+        // The MD5 lets the service refuse a block damaged on the way; the block's id carries the
+        // hash state of these exact bytes, so they must arrive intact.
+        await blob.stageBlock(id, data, data.length, {
+          transactionalContentMD5: createHash('md5').update(data).digest(),
+        });
+      } catch (error) {
+        throw toTargetError(error, where);
+      }
+    },
+    async commit(ids, options): Promise<void> {
+      try {
+        await blob.commitBlockList([...ids], {
+          metadata: { [HASH_METADATA_KEY]: options.quickXorHash },
+          conditions: options.mustNotExist ? { ifNoneMatch: '*' } : undefined,
+        });
+      } catch (error) {
+        if (options.mustNotExist && (statusOf(error) === 409 || statusOf(error) === 412))
+          throw new AppError(
+            'Conflict',
+            `The blob "${blobName}" appeared in the target container during the restore.`,
+            {
+              advice: 'Another writer created it; it was left as it is.',
+              cause: error,
+            },
+          );
+        throw toTargetError(error, where);
+      }
+    },
+  };
+}
+
+function toTargetError(error: unknown, where: { container: string; name: string }): AppError {
+  const mapped = toSourceError(error, where);
+  if (mapped.code !== 'Unauthorized') return mapped;
+  // The source's advice speaks of reading; a restore writes.
+  return new AppError(
+    'Unauthorized',
+    `Writing the blob "${where.name}" in container "${where.container}" was refused.`,
+    {
+      detail: mapped.detail,
+      cause: error,
+      advice:
+        "Give the app's managed identity the Storage Blob Data Contributor (or Owner) role on the target storage account.",
+    },
+  );
+}

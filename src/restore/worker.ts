@@ -1,0 +1,239 @@
+// The `restorer` queue handler. A list message lists one page (of the manifest, or of one drive
+// folder's children) and queues one file task per file, the next page, and one listing per
+// subfolder; a file message restores one file (../download/restoreFile.ts) and records its result.
+// Every step is idempotent: a redelivered listing re-queues tasks that end as no-ops, a redelivered
+// file task finds its blob committed and verified (no-op) or its blocks staged (resumes).
+import { AppError, isAppError } from '../errors';
+import { decodeDrivePath } from '../graph/names';
+import { restoreFile } from './download/restoreFile';
+import type { HttpContext } from './download/http';
+import { emptyStats, type DriveLocation } from './download/types';
+import { childrenPage, folderIdByPath, pickSnapshot } from './listing/driveChildren';
+import { listingKeyOf } from './listing/ledger';
+import type { ConnectionDrive, FileOutcome, RestoreDeps } from './deps';
+import { parseRestoreMessage, type FileMessage, type ListMessage, type RestoreMessage } from './messages';
+
+export async function handleRestoreMessage(deps: RestoreDeps, raw: unknown): Promise<void> {
+  const message = parseRestoreMessage(raw);
+  if (message.kind === 'list') await handleList(deps, message);
+  else await handleFile(deps, message);
+}
+
+function httpContext(deps: RestoreDeps, deadline = Number.MAX_SAFE_INTEGER): HttpContext {
+  return {
+    clock: deps.clock,
+    retry: deps.retry,
+    log: deps.log,
+    requestTimeoutMs: deps.settings.requestTimeoutMs,
+    deadline,
+    stats: emptyStats(),
+    fetch: deps.fetch ?? fetch,
+  };
+}
+
+function location(drive: ConnectionDrive, folderPath: string): DriveLocation {
+  return { graphBaseUrl: drive.graphBaseUrl, driveId: drive.driveId, folderPath };
+}
+
+async function sendAll(deps: RestoreDeps, messages: RestoreMessage[]): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < messages.length) await deps.send(messages[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(deps.settings.sendConcurrency, messages.length) }, worker));
+}
+
+const matchesPrefix = (name: string, prefix?: string): boolean => !prefix || name.startsWith(prefix);
+
+/** A folder may hold matching blobs when its decoded path and the prefix agree as far as both go. */
+const folderMayMatch = (folder: string, prefix?: string): boolean =>
+  !prefix || `${folder}/`.startsWith(prefix) || prefix.startsWith(`${folder}/`);
+
+async function handleList(deps: RestoreDeps, message: ListMessage): Promise<void> {
+  const { spec, runId, runPartition } = message;
+  const base = { v: 1 as const, runId, runPartition, spec };
+  let source = message.source;
+  const listingKey = listingKeyOf(source);
+  const files: FileMessage[] = [];
+  const listings: ListMessage[] = [];
+  const log = deps.log.child({ runId, listing: listingKey });
+
+  if (source.type === 'manifest') {
+    if (source.page === 0) await start(deps, message);
+    const page = await deps.manifest.page(
+      spec.manifestJobId!,
+      source.continuationToken,
+      deps.settings.manifestPageSize,
+    );
+    for (const entry of page.entries)
+      if (matchesPrefix(entry.blobName, spec.prefix))
+        files.push({
+          ...base,
+          kind: 'file',
+          itemId: entry.driveItemId,
+          blobName: entry.blobName,
+          size: entry.size,
+        });
+    if (page.continuationToken)
+      listings.push({
+        ...base,
+        kind: 'list',
+        source: { type: 'manifest', page: source.page + 1, continuationToken: page.continuationToken },
+      });
+  } else {
+    const drive = await deps.drive(spec.connectionId);
+    const where = location(drive, spec.rootPath);
+    const ctx = httpContext(deps);
+    if (!source.folderId) {
+      await start(deps, message);
+      let rootId = await folderIdByPath(ctx, where, spec.rootPath, drive.tokens);
+      if (spec.snapshot) {
+        const snapshot = await pickSnapshot(ctx, where, rootId, drive.tokens, spec.snapshot);
+        log.info('restore.snapshot', { snapshot: snapshot.name });
+        rootId = snapshot.id;
+      }
+      source = { ...source, folderId: rootId };
+    }
+    const folderId = source.folderId!;
+    const page = await childrenPage(ctx, where, folderId, drive.tokens, source.nextLink);
+    for (const item of page.items) {
+      // Paths are kept as stored in OneDrive (encoded) and decoded only into blob names.
+      const relPath = source.relPath ? `${source.relPath}/${item.name}` : item.name;
+      const decoded = decodeDrivePath(relPath);
+      if (item.kind === 'file') {
+        if (matchesPrefix(decoded, spec.prefix))
+          files.push({ ...base, kind: 'file', itemId: item.id, blobName: decoded, size: item.size });
+      } else if (folderMayMatch(decoded, spec.prefix)) {
+        listings.push({
+          ...base,
+          kind: 'list',
+          source: { type: 'drive', folderId: item.id, relPath, page: 0 },
+        });
+      }
+    }
+    if (page.nextLink)
+      listings.push({
+        ...base,
+        kind: 'list',
+        source: {
+          type: 'drive',
+          folderId,
+          relPath: source.relPath,
+          page: source.page + 1,
+          nextLink: page.nextLink,
+        },
+      });
+  }
+
+  // Order matters: planned counts, then this listing's row (with what it spawns), then the sends.
+  // See ./listing/ledger.ts for why the row must exist before its children do.
+  await deps.runs.recordListing(runId, listingKey, {
+    files: files.length,
+    bytes: files.reduce((sum, f) => sum + f.size, 0),
+  });
+  await deps.ledger.record(runId, listingKey, listings.length);
+  await sendAll(deps, [...files, ...listings]);
+  log.info('restore.listed', { files: files.length, listings: listings.length });
+  if (await deps.ledger.complete(runId)) {
+    await deps.runs.markListingComplete(runPartition, runId);
+    await deps.runs.checkCompletion(runPartition, runId);
+  }
+}
+
+async function start(deps: RestoreDeps, message: ListMessage): Promise<void> {
+  await deps.ensureContainer(message.spec);
+  await deps.runs.markRunning(message.runPartition, message.runId);
+}
+
+/** Failures a later delivery cannot cure: recorded on the file at once instead of retried. */
+function isFinalFailure(error: unknown): error is AppError {
+  return isAppError(error) && !error.retryable;
+}
+
+async function handleFile(deps: RestoreDeps, message: FileMessage): Promise<void> {
+  const { spec, runId, runPartition, blobName, itemId } = message;
+  const log = deps.log.child({ runId, blob: blobName, itemId });
+  let outcome: FileOutcome;
+  try {
+    const drive = await deps.drive(spec.connectionId);
+    const started = deps.clock.now();
+    const result = await restoreFile(
+      {
+        location: location(drive, spec.rootPath),
+        itemId,
+        target: deps.target(spec, blobName),
+        tokens: drive.tokens,
+        continuation: message.continuation,
+      },
+      {
+        blockSize: deps.settings.blockSize,
+        deadline: started + deps.settings.invocationBudgetSeconds * 1000,
+        overwrite: spec.overwrite,
+        clock: deps.clock,
+        retry: deps.retry,
+        log,
+        requestTimeoutMs: deps.settings.requestTimeoutMs,
+        fetch: deps.fetch,
+        onProgress: ({ staged, total }) => deps.runs.fileProgress(runId, blobName, total, staged),
+      },
+    );
+    if (result.status === 'continue') {
+      log.info('restore.file.continue', { nextOffset: result.continuation.nextOffset });
+      await deps.send({ ...message, continuation: result.continuation });
+      return;
+    }
+    outcome =
+      result.status === 'restored'
+        ? { status: 'restored', size: result.size, driveItemId: itemId }
+        : { status: 'skipped', size: result.size, driveItemId: itemId, reason: result.reason };
+    log.info('restore.file.done', {
+      status: result.status,
+      bytes: result.size,
+      durationMs: deps.clock.now() - started,
+      rangeRequests: result.stats.rangeRequests,
+      retries: result.stats.retries,
+    });
+  } catch (error) {
+    if (!isFinalFailure(error)) throw error; // the queue retries; the poison handler records it
+    log.error('restore.file.failed', { errorCode: error.code, error });
+    outcome = {
+      status: 'failed',
+      size: message.size,
+      driveItemId: itemId,
+      code: error.code,
+      reason: error.message,
+    };
+  }
+  await deps.runs.finishFile(runId, blobName, outcome);
+  await deps.runs.checkCompletion(runPartition, runId);
+}
+
+/** restore-poison: a message that failed every delivery. Its file fails; a lost listing fails the run. */
+export async function handleRestorePoison(deps: RestoreDeps, raw: unknown): Promise<void> {
+  let message: RestoreMessage;
+  try {
+    message = parseRestoreMessage(raw);
+  } catch (error) {
+    deps.log.error('restore.poison.unreadable', { error });
+    return;
+  }
+  if (message.kind === 'file') {
+    await deps.runs.finishFile(message.runId, message.blobName, {
+      status: 'failed',
+      size: message.size,
+      driveItemId: message.itemId,
+      code: 'Poison',
+      reason: 'The file kept failing on every delivery (see the logs for each attempt); it was not restored.',
+    });
+    await deps.runs.checkCompletion(message.runPartition, message.runId);
+    return;
+  }
+  await deps.runs.failRun(
+    message.runPartition,
+    message.runId,
+    new AppError(
+      'UpstreamError',
+      `Listing ${listingKeyOf(message.source)} kept failing; the restore is incomplete.`,
+    ).message,
+  );
+}

@@ -1,0 +1,254 @@
+// The restorer queue worker end to end against the Graph emulator and Azurite: a backup tree in
+// OneDrive (encoded names, more than one page of children, a multi-block file) is restored into a
+// fresh container, by walking the drive alone (disaster recovery) and from a manifest, with every
+// message delivered twice to prove the handlers idempotent.
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
+import { ManualClock } from '../../src/backup/upload/clock';
+import { encodeBlobPath } from '../../src/graph/names';
+import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import type { RestoreDeps } from '../../src/restore/deps';
+import { tableListingLedger } from '../../src/restore/listing/ledger';
+import type { RestoreMessage } from '../../src/restore/messages';
+import { validateRestoreRequest } from '../../src/restore/request';
+import { runStoreRecorder } from '../../src/restore/runRecorder';
+import { startRestore } from '../../src/restore/start';
+import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
+import { tableManifestPager } from '../../src/restore/wiring';
+import { handleRestoreMessage } from '../../src/restore/worker';
+import type { Job } from '../../src/store/jobs';
+import { RunStore } from '../../src/store/runs';
+import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import {
+  blobNames,
+  content,
+  MiB,
+  putDriveFile,
+  readBlob,
+  startDrive,
+  type DriveFixture,
+} from './restoreHarness';
+
+const ENCODED_NAMES = [
+  'db/2026-03-01/dump.sql.gz',
+  'odd/a:b*c?d"e<f>g|h.txt',
+  'odd/CON.txt',
+  'odd/desktop.ini',
+  'odd/~$lock.docx',
+  'odd/x_vti_y',
+  ' lead and trail ',
+  'ends with dot.',
+  'unicode/名前/😀 émoji.bin',
+  'empty.bin',
+];
+
+let fx: DriveFixture;
+const files = new Map<string, Buffer>();
+const itemIds = new Map<string, string>();
+const tables: TableClient[] = [];
+
+const table = async (prefix: string): Promise<TableClient> => {
+  const client = TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
+    allowInsecureConnection: true,
+  });
+  await client.createTable();
+  tables.push(client);
+  return client;
+};
+
+let previousSink: LogSink;
+
+beforeAll(async () => {
+  previousSink = setLogSink(() => undefined);
+  fx = await startDrive();
+  for (const name of ENCODED_NAMES) files.set(name, content(name === 'empty.bin' ? 0 : 1000 + files.size));
+  files.set('big/eight-mib-plus-one.bin', content(8 * MiB + 1));
+  // More than one page of children (Graph pages 200 at a time).
+  for (let i = 0; i < 205; i++)
+    files.set(`many/file-${String(i).padStart(3, '0')}.txt`, content(10 + (i % 7)));
+  for (const [name, data] of files)
+    itemIds.set(name, await putDriveFile(fx, `Backups/job1/${encodeBlobPath(name)}`, data));
+}, 120_000);
+afterAll(async () => {
+  setLogSink(previousSink);
+  await Promise.all(tables.map((t) => t.deleteTable().catch(() => undefined)));
+  await fx.graph.stop();
+});
+
+interface Harness {
+  deps: RestoreDeps;
+  runs: RunStore;
+  queue: RestoreMessage[];
+  /** Delivers every queued message, each twice (at-least-once delivery). */
+  drain(): Promise<number>;
+}
+
+async function harness(manifest?: TableClient): Promise<Harness> {
+  const runs = new RunStore({
+    runs: await table('runs'),
+    progress: await table('prog'),
+    files: await table('files'),
+  });
+  const queue: RestoreMessage[] = [];
+  const clock = new ManualClock(Date.now());
+  const deps: RestoreDeps = {
+    runs: runStoreRecorder(runs, () => new Date(clock.now())),
+    ledger: tableListingLedger(await table('listings')),
+    manifest: tableManifestPager(manifest ?? (await table('manifest'))),
+    drive: async () => ({
+      graphBaseUrl: fx.apiBaseUrl,
+      driveId: fx.driveId,
+      rootFolder: 'Backups',
+      tokens: fx.tokens,
+    }),
+    target: (spec, blobName) => blockBlobTarget(containerFor(spec.targetContainer), blobName),
+    ensureContainer: async (spec) => void (await containerFor(spec.targetContainer).createIfNotExists()),
+    send: async (message) => void queue.push(JSON.parse(JSON.stringify(message)) as RestoreMessage),
+    settings: {
+      blockSize: 8 * MiB,
+      invocationBudgetSeconds: 600,
+      requestTimeoutMs: 60_000,
+      manifestPageSize: 100,
+      sendConcurrency: 8,
+    },
+    clock,
+    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
+    log: createLogger({ test: 'restore-worker' }),
+  };
+  return {
+    deps,
+    runs,
+    queue,
+    async drain() {
+      let delivered = 0;
+      while (queue.length > 0) {
+        const message = queue.shift()!;
+        await handleRestoreMessage(deps, message);
+        await handleRestoreMessage(deps, JSON.parse(JSON.stringify(message)));
+        delivered += 1;
+      }
+      return delivered;
+    },
+  };
+}
+
+const blobService = (): BlobServiceClient =>
+  BlobServiceClient.fromConnectionString(azuriteConnectionString());
+const containerFor = (name: string): ContainerClient => blobService().getContainerClient(name);
+
+async function expectContainerHolds(containerName: string, expected: Map<string, Buffer>): Promise<void> {
+  const container = containerFor(containerName);
+  expect(await blobNames(container)).toEqual([...expected.keys()].sort());
+  for (const [name, data] of expected) expect((await readBlob(container, name)).equals(data)).toBe(true);
+}
+
+it('restores a whole tree from OneDrive alone (no manifest) into a fresh container, byte-identical', async () => {
+  const h = await harness();
+  const targetContainer = uniqueName('dr');
+  const started = await startRestore(h.deps, {
+    request: validateRestoreRequest(
+      { targetContainer, folderPath: 'job1', overwrite: 'fail-if-exists' },
+      { disasterRecovery: true },
+    ),
+    connectionId: 'conn-1',
+    rootFolder: 'Backups',
+  });
+  expect(started.source).toBe('drive');
+  const delivered = await h.drain();
+  expect(delivered).toBeGreaterThan(files.size); // file tasks plus listings (two pages of many/)
+  await expectContainerHolds(targetContainer, files);
+
+  const run = await h.runs.require(started.runPartition, started.runId);
+  expect(run.value).toMatchObject({ kind: 'restore', status: 'succeeded', planningComplete: true });
+  expect(run.value.totals).toMatchObject({
+    plannedFiles: files.size,
+    uploadedFiles: files.size,
+    failedFiles: 0,
+  });
+}, 120_000);
+
+it('restores only names under a prefix', async () => {
+  const h = await harness();
+  const targetContainer = uniqueName('prefix');
+  const started = await startRestore(h.deps, {
+    request: validateRestoreRequest(
+      { targetContainer, folderPath: 'job1', prefix: 'odd/' },
+      { disasterRecovery: true },
+    ),
+    connectionId: 'conn-1',
+    rootFolder: 'Backups',
+  });
+  await h.drain();
+  const expected = new Map([...files].filter(([name]) => name.startsWith('odd/')));
+  await expectContainerHolds(targetContainer, expected);
+  expect((await h.runs.require(started.runPartition, started.runId)).value.status).toBe('succeeded');
+});
+
+it('restores from the job manifest when it has entries', async () => {
+  const manifest = await table('manifest');
+  const chosen = ['odd/a:b*c?d"e<f>g|h.txt', 'unicode/名前/😀 émoji.bin', 'big/eight-mib-plus-one.bin'];
+  for (const name of chosen)
+    await manifest.createEntity({
+      partitionKey: 'job-1',
+      rowKey: encodeURIComponent(name).replace(/%/g, '~'),
+      blobName: name,
+      driveItemId: itemIds.get(name)!,
+      size: files.get(name)!.length,
+    });
+  const h = await harness(manifest);
+  const targetContainer = uniqueName('manifest');
+  const job = {
+    id: 'job-1',
+    connectionId: 'conn-1',
+    destinationFolder: 'job1',
+    mode: 'mirror',
+    source: { container: 'src' },
+  } as Job;
+  const started = await startRestore(h.deps, {
+    request: validateRestoreRequest({ targetContainer }, { disasterRecovery: false }),
+    connectionId: 'conn-1',
+    rootFolder: 'Backups',
+    job,
+    manifestHasEntries: (await h.deps.manifest.page('job-1', undefined, 1)).entries.length > 0,
+  });
+  expect(started.source).toBe('manifest');
+  await h.drain();
+  await expectContainerHolds(targetContainer, new Map(chosen.map((n) => [n, files.get(n)!])));
+  const run = await h.runs.require('job-1', started.runId);
+  expect(run.value.totals).toMatchObject({ plannedFiles: 3, uploadedFiles: 3 });
+});
+
+it('records a file that fails verification as failed, with the reason, and ends the run partially failed', async () => {
+  const h = await harness();
+  const targetContainer = uniqueName('bad');
+  const name = 'odd/CON.txt';
+  const encoded = `Backups/job1/${encodeBlobPath(name)}`;
+  const item = fx.graph.file(fx.driveId, encoded)!.item;
+  fx.graph.server.faults.add({
+    kind: 'status',
+    status: 200,
+    body: { ...item, file: { hashes: { quickXorHash: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' } } },
+    path: `/items/${itemIds.get(name)}$`,
+    count: -1,
+  });
+  try {
+    const started = await startRestore(h.deps, {
+      request: validateRestoreRequest(
+        { targetContainer, folderPath: 'job1', prefix: 'odd/' },
+        { disasterRecovery: true },
+      ),
+      connectionId: 'conn-1',
+      rootFolder: 'Backups',
+    });
+    await h.drain();
+    expect(await containerFor(targetContainer).getBlobClient(name).exists()).toBe(false);
+    const run = await h.runs.require(started.runPartition, started.runId);
+    expect(run.value.status).toBe('partially-failed');
+    const failures = await h.runs.failures(started.runId);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ blobName: name, status: 'failed', code: 'HashMismatch' });
+  } finally {
+    fx.graph.server.faults.clear();
+  }
+});

@@ -1,0 +1,118 @@
+// Fixtures for the restore tests: a Graph emulator drive that files are put into through its
+// upload API (simple PUT, or an upload session for large files), a fresh Azurite container, and
+// engine options with a clock that records waits instead of sleeping.
+import { randomBytes } from 'node:crypto';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { GraphEmulator } from '../../emulators/graph';
+import { testAuthorize } from '../../emulators/graph/testing';
+import { ManualClock } from '../../src/backup/upload/clock';
+import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
+import { graphPath } from '../../src/graph/names';
+import { createLogger } from '../../src/log/logger';
+import type { AccessTokenProvider, DownloadOptions, DriveLocation } from '../../src/restore/download/types';
+import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+
+export const MiB = 1024 * 1024;
+const TOKEN = 'personal';
+/** Fragment size for seeding large files: a multiple of 320 KiB under the emulator's 64 MiB body limit. */
+const SEED_FRAGMENT = 327_680 * 96;
+
+export interface DriveFixture {
+  graph: GraphEmulator;
+  driveId: string;
+  apiBaseUrl: string;
+  tokenCalls: Array<{ forceRefresh: boolean }>;
+  tokens: AccessTokenProvider;
+  location(folderPath: string): DriveLocation;
+}
+
+export async function startDrive(): Promise<DriveFixture> {
+  const graph = await new GraphEmulator({ authorize: testAuthorize }).start();
+  const apiBaseUrl = `${graph.baseUrl}/v1.0`;
+  const response = await fetch(`${apiBaseUrl}/me/drive`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const drive = (await response.json()) as { id: string };
+  const tokenCalls: Array<{ forceRefresh: boolean }> = [];
+  return {
+    graph,
+    driveId: drive.id,
+    apiBaseUrl,
+    tokenCalls,
+    tokens: async (options) => {
+      tokenCalls.push(options);
+      return TOKEN;
+    },
+    location: (folderPath) => ({ graphBaseUrl: apiBaseUrl, driveId: drive.id, folderPath }),
+  };
+}
+
+/** Puts a file at a decoded drive path ('Backups/a/b.bin'); returns its item id. */
+export async function putDriveFile(fx: DriveFixture, path: string, data: Buffer): Promise<string> {
+  const base = `${fx.apiBaseUrl}/drives/${fx.driveId}/root:/${graphPath(path)}:`;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  if (data.length <= 4 * MiB) {
+    const response = await fetch(`${base}/content`, {
+      method: 'PUT',
+      headers: auth,
+      body: data as unknown as BodyInit,
+    });
+    if (!response.ok) throw new Error(`seed PUT ${path}: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { id: string }).id;
+  }
+  const session = await fetch(`${base}/createUploadSession`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ item: { '@microsoft.graph.conflictBehavior': 'replace' } }),
+  });
+  if (!session.ok) throw new Error(`seed session ${path}: ${session.status} ${await session.text()}`);
+  const { uploadUrl } = (await session.json()) as { uploadUrl: string };
+  for (let offset = 0; ; offset += SEED_FRAGMENT) {
+    const end = Math.min(offset + SEED_FRAGMENT, data.length);
+    const response = await fetch(uploadUrl, {
+      method: 'PUT',
+      headers: { 'content-range': `bytes ${offset}-${end - 1}/${data.length}` },
+      body: data.subarray(offset, end) as unknown as BodyInit,
+    });
+    if (response.status === 200 || response.status === 201)
+      return ((await response.json()) as { id: string }).id;
+    if (response.status !== 202)
+      throw new Error(`seed chunk ${path}: ${response.status} ${await response.text()}`);
+  }
+}
+
+export async function newContainer(create = true): Promise<ContainerClient> {
+  const container = BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(
+    uniqueName('restore'),
+  );
+  if (create) await container.create();
+  return container;
+}
+
+export async function readBlob(container: ContainerClient, name: string): Promise<Buffer> {
+  return container.getBlobClient(name).downloadToBuffer();
+}
+
+export async function blobNames(container: ContainerClient): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of container.listBlobsFlat()) names.push(blob.name);
+  return names.sort();
+}
+
+export function content(size: number): Buffer {
+  return randomBytes(size);
+}
+
+export function engineOptions(
+  overrides: Partial<DownloadOptions> = {},
+): DownloadOptions & { clock: ManualClock } {
+  const clock = new ManualClock();
+  return {
+    blockSize: 8 * MiB,
+    deadline: Number.MAX_SAFE_INTEGER,
+    overwrite: 'overwrite',
+    clock,
+    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
+    log: createLogger({ test: 'restore' }),
+    requestTimeoutMs: 60_000,
+    ...overrides,
+  } as DownloadOptions & { clock: ManualClock };
+}
