@@ -34,7 +34,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
 
   const started = deps.clock.now();
   const page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
-  const decisions = await decide(deps, job, page.items);
+  const decisions = await decide(deps, job, page.items, stored.value);
 
   await fanOut(
     deps,
@@ -77,7 +77,12 @@ interface Decisions {
   known: string[];
 }
 
-async function decide(deps: BackupDeps, job: Job, items: SourceItem[]): Promise<Decisions> {
+async function decide(
+  deps: BackupDeps,
+  job: Job,
+  items: SourceItem[],
+  run: { id: string; createdAt: string },
+): Promise<Decisions> {
   const out: Decisions = { upload: [], skipped: [], known: [] };
   // A snapshot is a full copy in its own folder: every file goes, whatever the manifest says.
   const entries: Map<string, ManifestEntry> =
@@ -97,7 +102,11 @@ async function decide(deps: BackupDeps, job: Job, items: SourceItem[]): Promise<
     // Past the mirror's maximum age: not copied (and removed from the drive at the end of the run).
     if (maxAge !== undefined && deps.clock.now() - item.lastModified.getTime() > maxAge)
       out.skipped.push(item);
-    else if (manifestMatches(entry, item)) out.skipped.push(item);
+    // A manifest entry written since this run began was uploaded BY this run: this is a redelivered
+    // page whose first delivery died after fanning out. Those files are part of this run's plan
+    // (their tasks are idempotent); counting them as skipped would shrink the plan, so the run
+    // could complete while the rest of its tasks were still queued, and drop them.
+    else if (manifestMatches(entry, item) && !uploadedByRun(entry, run)) out.skipped.push(item);
     else out.upload.push(item);
   }
   return out;
@@ -122,4 +131,14 @@ async function fanOut(deps: BackupDeps, messages: UploadMessage[]): Promise<void
     while (next < messages.length) await deps.send(QUEUES.upload, messages[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(deps.settings.sendConcurrency, messages.length) }, worker));
+}
+
+function uploadedByRun(entry: ManifestEntry | undefined, run: { id: string; createdAt: string }): boolean {
+  // seenRunId alone is not enough (propagated deletions mark unchanged entries seen too); an upload
+  // by this run also has its uploadedAt at or after the run's creation.
+  return (
+    entry !== undefined &&
+    entry.seenRunId === run.id &&
+    Date.parse(entry.uploadedAt) >= Date.parse(run.createdAt)
+  );
 }

@@ -139,11 +139,36 @@ function optionalBoolean(value: unknown, name: string, fallback: boolean): boole
   return value;
 }
 
+// What a person may send. Anything else (a typo, or a server-owned field such as activeRunId or
+// lastScheduledAt) is refused by name rather than silently dropped or, worse, stored.
+const JOB_FIELDS = new Set([
+  'name',
+  'connectionId',
+  'source',
+  'destinationFolder',
+  'schedule',
+  'mode',
+  'propagateDeletes',
+  'retention',
+  'chunkSizeBytes',
+  'hardDelete',
+  'enabled',
+]);
+const SOURCE_FIELDS = new Set(['container', 'prefix', 'blobEndpoint']);
+const RETENTION_FIELDS = new Set(['keepLast', 'maxAgeDays', 'mirrorMaxAgeDays']);
+
+function refuseUnknown(value: Record<string, unknown>, known: Set<string>, prefix = ''): void {
+  for (const key of Object.keys(value))
+    if (!known.has(key))
+      throw validationError(`${prefix}${key}`, `is not a job setting (known: ${[...known].join(', ')})`);
+}
+
 /** Merges `input` over `base` (or defaults) and validates the result; throws ValidationFailed naming the field. */
 export function validateJob(input: unknown, base: Job | undefined, id: string, now: Date): Job {
   if (!input || typeof input !== 'object' || Array.isArray(input))
     throw validationError('body', 'must be a JSON object');
   const i = input as Record<string, unknown>;
+  refuseUnknown(i, JOB_FIELDS);
   const has = (key: string): boolean => i[key] !== undefined;
   const name = has('name') || !base ? requireString(i.name, 'name') : base.name;
   if (name.length > 200) throw validationError('name', 'must be at most 200 characters');
@@ -157,8 +182,12 @@ export function validateJob(input: unknown, base: Job | undefined, id: string, n
   const container = requireString(s.container, 'source.container', CONTAINER_RULE);
   if (!/^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/.test(container))
     throw validationError('source.container', CONTAINER_RULE);
+  if (has('source')) refuseUnknown(s, SOURCE_FIELDS, 'source.');
   if (s.prefix !== undefined && typeof s.prefix !== 'string')
     throw validationError('source.prefix', 'must be a string');
+  // A blob name is at most 1,024 characters, so a longer prefix matches nothing (and would not fit a table property).
+  if (typeof s.prefix === 'string' && s.prefix.length > 1024)
+    throw validationError('source.prefix', 'must be at most 1,024 characters (the longest blob name)');
   let blobEndpoint: string | undefined;
   if (s.blobEndpoint !== undefined && s.blobEndpoint !== '') {
     const rule = 'must be an https URL of a storage account blob endpoint (http only for a local emulator)';
@@ -180,6 +209,11 @@ export function validateJob(input: unknown, base: Job | undefined, id: string, n
     throw validationError('destinationFolder', 'is required (a folder path in the drive; "" for the root)');
   if (/[\\:*?"<>|]/.test(destinationFolder))
     throw validationError('destinationFolder', 'must not contain \\ : * ? " < > |');
+  // '.' and '..' segments would climb out of the connection's root folder (path traversal).
+  if (destinationFolder.split('/').some((segment) => segment === '.' || segment === '..'))
+    throw validationError('destinationFolder', 'must not contain . or .. segments');
+  if (destinationFolder.length > 400)
+    throw validationError('destinationFolder', 'must be at most 400 characters (OneDrive path limit)');
 
   const schedule =
     has('schedule') || !base
@@ -202,6 +236,7 @@ export function validateJob(input: unknown, base: Job | undefined, id: string, n
   if (typeof retentionIn !== 'object' || Array.isArray(retentionIn))
     throw validationError('retention', 'must be an object {keepLast?, maxAgeDays?, mirrorMaxAgeDays?}');
   const r = retentionIn as Record<string, unknown>;
+  if (has('retention')) refuseUnknown(r, RETENTION_FIELDS, 'retention.');
   const retention: Retention = {
     keepLast: optionalPositiveInt(r.keepLast, 'retention.keepLast', 10_000),
     maxAgeDays: optionalPositiveInt(r.maxAgeDays, 'retention.maxAgeDays', 36_500),

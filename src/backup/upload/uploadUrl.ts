@@ -18,11 +18,18 @@ export const UPLOAD_HOSTS_BY_CLOUD: Record<string, readonly string[]> = {
   china: ['*.sharepoint.cn'],
 };
 
-export function hostAllowed(host: string, patterns: readonly string[]): boolean {
+/**
+ * `patterns` are exact names, `*.suffix` wildcards, or `name:port` (the emulator locally: another
+ * service on the same host name but a different port must not receive our bytes).
+ */
+export function hostAllowed(host: string, patterns: readonly string[], port = '443'): boolean {
   const name = host.toLowerCase().replace(/^\[|\]$/g, '');
   return patterns.some((raw) => {
     const pattern = raw.toLowerCase();
-    if (pattern.startsWith('*.')) return name.endsWith(pattern.slice(1)) && name.length > pattern.length - 1;
+    if (/:\d+$/.test(pattern)) return `${name}:${port}` === pattern;
+    // Microsoft's upload hosts serve https on its default port only.
+    if (pattern.startsWith('*.'))
+      return port === '443' && name.endsWith(pattern.slice(1)) && name.length > pattern.length - 1;
     return name === pattern;
   });
 }
@@ -35,7 +42,12 @@ export function assertUploadUrl(raw: string, patterns: readonly string[]): URL {
   } catch {
     throw new AppError('MessageInvalid', 'The upload URL in the message is not a URL.');
   }
-  if (url.protocol !== 'https:' || url.username || url.password || !hostAllowed(url.hostname, patterns)) {
+  if (
+    url.protocol !== 'https:' ||
+    url.username ||
+    url.password ||
+    !hostAllowed(url.hostname, patterns, url.port || '443')
+  ) {
     // The URL itself is a capability: name only its host in the error.
     throw new AppError(
       'MessageInvalid',

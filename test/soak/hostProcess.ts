@@ -1,0 +1,52 @@
+// The local host as the soak runs it: a separate process (so it can be SIGKILLed mid-upload while
+// Azurite and the emulators, living in the soak's own process, keep their state) serving the whole
+// function table with queue timings short enough that a killed host's leases expire in seconds
+// instead of host.json's minute. Settings come from the environment the soak passes.
+import { FUNCTIONS } from '../../src/app/functionTable';
+import type { FunctionDefinition } from '../../src/app/types';
+import { authFunctions } from '../../src/auth/functions';
+import { backupFunctions } from '../../src/backup/functions';
+import { startLocalHost } from '../../src/local/host';
+
+/**
+ * The app's table, plus the auth and backup areas if the table does not list them yet (while the
+ * areas are being wired in, the soak still runs the real handlers). Deduplicated by name, so once
+ * the table lists them this adds nothing.
+ */
+export function soakFunctionTable(): FunctionDefinition[] {
+  const table = [...FUNCTIONS];
+  for (const fn of [...authFunctions, ...backupFunctions])
+    if (!table.some((f) => f.name === fn.name)) table.push(fn);
+  return table;
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const host = await startLocalHost({
+    env,
+    functions: soakFunctionTable(),
+    port: Number(env.LOCAL_HOST_PORT),
+    embedded: false,
+    queue: {
+      // A failed delivery is visible again after 1 s (host.json: 30 s), so five attempts fit a soak.
+      retryDelayMs: Number(env.SOAK_RETRY_DELAY_MS ?? 1000),
+      minPollingIntervalMs: 50,
+      maxPollingIntervalMs: 500,
+      // A killed host's messages come back when their lease ends: short, renewed at half.
+      leaseSeconds: Number(env.SOAK_LEASE_SECONDS ?? 8),
+      stopGraceMs: 2000,
+    },
+  });
+  // The parent waits for this line instead of polling the port.
+  console.log(`SOAK-HOST-READY ${host.url}`);
+  const stop = (): void => void host.stop().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error('SOAK-HOST-FAILED', error);
+    process.exit(1);
+  });
+}
