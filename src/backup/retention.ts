@@ -29,18 +29,31 @@ export async function cleanupAfterRun(
   if (!wantsSnapshots && !wantsMirror) return undefined;
   const destination = await deps.destination(job.connectionId);
   const remover = new Remover(deps, destination, job.hardDelete);
+  // A personal drive has no permanentDelete: the job's hard delete cannot be honoured, and a person
+  // reading the run should learn why the recycle bin still fills up.
+  const note = remover.fellBack
+    ? ' to the recycle bin (hard delete is not available on a personal drive)'
+    : '';
+  if (remover.fellBack)
+    deps.log.info('retention.hardDelete.unavailable', {
+      jobId: job.id,
+      runId: run.id,
+      driveType: destination.driveType,
+      note: 'permanentDelete exists on business drives only; items go to the recycle bin instead',
+    });
   if (wantsSnapshots) {
     const removed = await pruneSnapshots(deps, remover, destination, job, run);
-    return `removed ${removed} snapshot folder(s)`;
+    return `removed ${removed} snapshot folder(s)${note}`;
   }
-  // Deletions only after a run that listed the whole source: `seenRunId` is complete then.
   const removed = await pruneMirror(deps, remover, job, run, status);
-  return `removed ${removed} file(s) from the mirror`;
+  return `removed ${removed} file(s) from the mirror${note}`;
 }
 
 class Remover {
   readonly ctx: HttpContext;
   private readonly permanent: boolean;
+  /** The job asked for hard delete but the drive cannot do it. */
+  readonly fellBack: boolean;
 
   constructor(
     deps: BackupDeps,
@@ -48,6 +61,7 @@ class Remover {
     hardDelete: boolean,
   ) {
     this.permanent = hardDelete && destination.driveType !== 'personal';
+    this.fellBack = hardDelete && !this.permanent;
     this.ctx = {
       clock: deps.clock,
       retry: DEFAULT_RETRY_POLICY,
@@ -86,8 +100,11 @@ class Remover {
 
   async children(folderPath: string): Promise<Array<{ id: string; name: string; folder?: unknown }>> {
     const out: Array<{ id: string; name: string; folder?: unknown }> = [];
-    let url: string | undefined =
-      `${this.destination.apiBaseUrl}/drives/${encodeURIComponent(this.destination.driveId)}/root:/${graphPath(folderPath)}:/children`;
+    const drive = `${this.destination.apiBaseUrl}/drives/${encodeURIComponent(this.destination.driveId)}`;
+    // `root:/:/children` is not a valid address: a job writing at the drive root lists root/children.
+    let url: string | undefined = folderPath
+      ? `${drive}/root:/${graphPath(folderPath)}:/children`
+      : `${drive}/root/children`;
     while (url) {
       let body: { value?: Array<{ id: string; name: string; folder?: unknown }>; '@odata.nextLink'?: string };
       try {
@@ -143,8 +160,11 @@ async function pruneMirror(
     job.retention.mirrorMaxAgeDays !== undefined ? job.retention.mirrorMaxAgeDays * DAY_MS : undefined;
   const now = deps.clock.now();
   const doomed: Array<{ blobName: string; driveItemId: string; why: string }> = [];
+  // `seenRunId` tells which blobs this run saw only when the run listed the whole source: a run
+  // that failed, or finished without planning every page, must not delete what it did not list.
+  const listedAll = status !== 'failed' && run.planningComplete;
   for await (const entry of deps.manifest.list(job.id)) {
-    const gone = job.propagateDeletes && status !== 'failed' && entry.seenRunId !== run.id;
+    const gone = job.propagateDeletes && listedAll && entry.seenRunId !== run.id;
     const old =
       maxAge !== undefined &&
       entry.lastModified !== undefined &&
