@@ -61,6 +61,17 @@ export interface ManifestEntry {
 
 type Row = Record<string, string | number | undefined>;
 
+/**
+ * The source blob's ETag is stored as `blobEtag`: Table storage reserves `etag` for the row's own
+ * ETag (odata.etag), and the repository strips it on read, which silently emptied this field.
+ */
+const BLOB_ETAG_COLUMN = 'blobEtag';
+
+function toRow(entry: ManifestEntry): Row {
+  const { etag, ...rest } = entry;
+  return { ...rest, [BLOB_ETAG_COLUMN]: etag } as Row;
+}
+
 function decode(raw: Record<string, unknown>): Row {
   return raw as Row;
 }
@@ -68,7 +79,8 @@ function decode(raw: Record<string, unknown>): Row {
 function toEntry(raw: Record<string, unknown>): ManifestEntry {
   return {
     blobName: field.requiredString(raw, 'blobName'),
-    etag: field.requiredString(raw, 'etag'),
+    // Rows written before the blob ETag had its own column read as unknown (""), i.e. "compare by MD5".
+    etag: field.string(raw, BLOB_ETAG_COLUMN) ?? '',
     size: field.number(raw, 'size') ?? -1,
     contentMd5: field.string(raw, 'contentMd5'),
     lastModified: field.string(raw, 'lastModified'),
@@ -132,7 +144,7 @@ export class ManifestStore {
   }
 
   async put(jobId: string, entry: ManifestEntry): Promise<void> {
-    await this.repo.upsert(jobId, encodeRowKey(entry.blobName), entry as unknown as Row);
+    await this.repo.upsert(jobId, encodeRowKey(entry.blobName), toRow(entry));
   }
 
   /** Records that a run saw these blobs (batched, 100 per transaction as Table storage allows). */
