@@ -1,8 +1,8 @@
 // RunRecorder over the shared run store (src/store/runs.ts): restore runs are runs of kind
 // 'restore' with the same statuses, counters and per-file rows as backups, so GET api/runs/{id}
 // shows them unchanged. The run store's words are the backup's: a restored file is recorded as
-// 'uploaded' (it arrived at its destination), a skipped one too, with code `skipped-identical` or
-// `skipped-exists` (the store has no skipped file state; see the report).
+// 'uploaded' (it arrived at its destination); a file left alone (the blob was already identical, or
+// existed under skip-existing) as 'skipped', with the reason, and counted in skippedFiles.
 import { isAppError } from '../errors';
 import { FINAL_RUN_STATUSES, type RunStatus, type RunStore, type RunTotals } from '../store/runs';
 import type { RunRecorder } from './deps';
@@ -10,8 +10,12 @@ import { pageIndexOf } from './listing/ledger';
 
 function finalStatus(totals: RunTotals): RunStatus {
   if (totals.failedFiles === 0) return 'succeeded';
-  return totals.uploadedFiles > 0 ? 'partially-failed' : 'failed';
+  return totals.uploadedFiles + totals.skippedFiles > 0 ? 'partially-failed' : 'failed';
 }
+
+/** Files with a final result. A restore's listings plan no skips, so every skip is a file's own. */
+const finished = (t: { uploadedFiles: number; skippedFiles: number; failedFiles: number }): number =>
+  t.uploadedFiles + t.skippedFiles + t.failedFiles;
 
 export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Date()): RunRecorder {
   const ignoreConflict = (error: unknown): void => {
@@ -52,18 +56,12 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
       await runs.recordFileProgress(runId, blobName, size, bytesDone, 1);
     },
     async finishFile(runId, blobName, outcome) {
-      const failed = outcome.status === 'failed';
       return runs.finishFile(runId, {
         blobName,
-        status: failed ? 'failed' : 'uploaded',
+        status: outcome.status === 'restored' ? 'uploaded' : outcome.status,
         size: outcome.size,
-        bytesDone: failed ? 0 : outcome.size,
-        code:
-          outcome.status === 'failed'
-            ? outcome.code
-            : outcome.status === 'skipped'
-              ? `skipped-${outcome.reason}`
-              : undefined,
+        bytesDone: outcome.status === 'restored' ? outcome.size : 0,
+        code: outcome.status === 'failed' ? outcome.code : undefined,
         reason: outcome.status === 'restored' ? undefined : outcome.reason,
         attempts: 1,
         driveItemId: outcome.driveItemId,
@@ -74,11 +72,11 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
       if (!stored || FINAL_RUN_STATUSES.has(stored.value.status) || !stored.value.planningComplete)
         return undefined;
       const live = await runs.totals(runId);
-      if (live.totals.uploadedFiles + live.totals.failedFiles < live.totals.plannedFiles) return undefined;
+      if (finished(live.totals) < live.totals.plannedFiles) return undefined;
       // The shards say done; the file rows say exactly what happened.
-      const exact = await runs.countFiles(runId);
+      const { inFlight: _inFlight, ...exact } = await runs.countFileOutcomes(runId);
       const totals: RunTotals = { ...live.totals, ...exact };
-      if (exact.uploadedFiles + exact.failedFiles < totals.plannedFiles) return undefined;
+      if (finished(exact) < totals.plannedFiles) return undefined;
       const status = finalStatus(totals);
       const endedAt = now();
       const seconds = Math.max(

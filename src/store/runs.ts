@@ -5,8 +5,8 @@
 //                     upload or skipped; written once per page, so a redelivered page overwrites,
 //                     never double counts) and 16 counter shards (`shard-K`) that finished files add to
 //                     with ETag-checked merges on a random shard;
-//   - `runfiles`      partition = run id, row = escaped blob name: the per-file result (uploaded or
-//                     failed with reason). A file counts towards the shards only for the worker whose
+//   - `runfiles`      partition = run id, row = escaped blob name: the per-file result (uploaded,
+//                     skipped or failed with reason). A file counts towards the shards only for the worker whose
 //                     ETag-checked write moved its row to a final state, so redelivery never counts twice.
 import { randomBytes, randomInt } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
@@ -59,7 +59,11 @@ export interface Run {
   cleanup?: string;
 }
 
-export type FileStatus = 'uploading' | 'uploaded' | 'failed';
+/**
+ * 'skipped' is a final state a worker decided without copying (a restore finding the blob already
+ * there); backups never write it, since their planner counts unchanged files per page instead.
+ */
+export type FileStatus = 'uploading' | 'uploaded' | 'skipped' | 'failed';
 
 export interface FileResult {
   blobName: string;
@@ -146,7 +150,8 @@ function rowToFile(r: Record<string, unknown>): FileResult {
   };
 }
 
-const isFinal = (status: FileStatus): boolean => status === 'uploaded' || status === 'failed';
+const isFinal = (status: FileStatus): boolean =>
+  status === 'uploaded' || status === 'skipped' || status === 'failed';
 
 export class RunStore {
   private readonly runs: TableRepository<Row>;
@@ -292,13 +297,9 @@ export class RunStore {
       if (isAppError(error, 'Conflict')) return;
       throw error;
     }
-    const uploaded = file.status === 'uploaded';
-    await this.addToShard(runId, {
-      uploadedFiles: uploaded ? 1 : 0,
-      uploadedBytes: uploaded ? file.size : 0,
-      failedFiles: uploaded ? 0 : 1,
-      failedBytes: uploaded ? 0 : file.size,
-    });
+    const counter =
+      file.status === 'uploaded' ? 'uploaded' : file.status === 'skipped' ? 'skipped' : 'failed';
+    await this.addToShard(runId, { [`${counter}Files`]: 1, [`${counter}Bytes`]: file.size });
   }
 
   private async addToShard(runId: string, delta: Record<string, number>): Promise<void> {
@@ -345,6 +346,10 @@ export class RunStore {
         totals.skippedFiles += num(v, 'skippedFiles');
         totals.skippedBytes += num(v, 'skippedBytes');
       } else {
+        // Shards count skipped files only for workers that skip (restores); the pages' skipped
+        // files (a backup's planner) and these never describe the same file.
+        totals.skippedFiles += num(v, 'skippedFiles');
+        totals.skippedBytes += num(v, 'skippedBytes');
         totals.uploadedFiles += num(v, 'uploadedFiles');
         totals.uploadedBytes += num(v, 'uploadedBytes');
         totals.failedFiles += num(v, 'failedFiles');
@@ -365,7 +370,11 @@ export class RunStore {
     return out;
   }
 
-  /** Exact totals from the file rows (used once, when a run ends, to correct any lost count). */
+  /**
+   * Exact totals from the file rows (used once, when a run ends, to correct any lost count).
+   * Without skipped files: callers spread this over the live totals, whose skipped counts (a
+   * backup's planner pages) the file rows know nothing of. See countFileOutcomes.
+   */
   async countFiles(runId: string): Promise<{
     uploadedFiles: number;
     uploadedBytes: number;
@@ -373,13 +382,38 @@ export class RunStore {
     failedBytes: number;
     inFlight: number;
   }> {
-    const out = { uploadedFiles: 0, uploadedBytes: 0, failedFiles: 0, failedBytes: 0, inFlight: 0 };
+    const { skippedFiles: _files, skippedBytes: _bytes, ...out } = await this.countFileOutcomes(runId);
+    return out;
+  }
+
+  /** Exact totals from the file rows, skipped files included (for runs whose workers skip: restores). */
+  async countFileOutcomes(runId: string): Promise<{
+    uploadedFiles: number;
+    uploadedBytes: number;
+    skippedFiles: number;
+    skippedBytes: number;
+    failedFiles: number;
+    failedBytes: number;
+    inFlight: number;
+  }> {
+    const out = {
+      uploadedFiles: 0,
+      uploadedBytes: 0,
+      skippedFiles: 0,
+      skippedBytes: 0,
+      failedFiles: 0,
+      failedBytes: 0,
+      inFlight: 0,
+    };
     const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
     for await (const entity of entities) {
       const file = rowToFile(entity);
       if (file.status === 'uploaded') {
         out.uploadedFiles += 1;
         out.uploadedBytes += file.size;
+      } else if (file.status === 'skipped') {
+        out.skippedFiles += 1;
+        out.skippedBytes += file.size;
       } else if (file.status === 'failed') {
         out.failedFiles += 1;
         out.failedBytes += file.size;
