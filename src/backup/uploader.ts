@@ -36,8 +36,14 @@ export async function handleUploadMessage(
   const run = stored.value;
   if (FINAL_RUN_STATUSES.has(run.status)) return log.info('upload.run.finished', { status: run.status });
   const already = await deps.runs.getFile(run.id, message.blobName);
-  if (already && (already.status === 'uploaded' || already.status === 'failed'))
-    return log.info('upload.duplicate', { status: already.status });
+  if (already && (already.status === 'uploaded' || already.status === 'failed')) {
+    log.info('upload.duplicate', { status: already.status });
+    // The earlier delivery may have died after recording the file and before the completion check
+    // (or, for rows from older versions, before counting it): finish both, or the run never ends.
+    if (!already.counted) await deps.runs.finishFile(run.id, already);
+    await checkCompletion(deps, job.id, run.id);
+    return;
+  }
 
   const fail = async (error: AppError): Promise<void> => {
     log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: message.size });

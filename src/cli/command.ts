@@ -1,17 +1,22 @@
-// The CLI's building blocks: a command is a word path (`secret set`), its options and a run
-// function; the router in ./main.ts picks one by its words. Commands write through the IO given, so
-// tests drive them in-process with their own streams, environment and fetch.
+// The CLI's building blocks: a command is a word path (`secret set`), its options, its positional
+// arguments and a run function; the router in ./main.ts picks one by its words. Commands write
+// through the IO given, so tests drive them in-process with their own streams, environment and fetch.
 import type { Readable, Writable } from 'node:stream';
 
 export interface CliIO {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
-  stdout: Writable;
+  /** A terminal (isTTY) gets a redrawn progress bar; a pipe or file gets plain progress lines. */
+  stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable;
   env: Readonly<Record<string, string | undefined>>;
   fetch: typeof fetch;
+  /** How often a followed run is polled (default 1000 ms); tests shorten it. */
+  pollIntervalMs?: number;
 }
 
 export type OptionSpec = { type: 'string' | 'boolean'; description: string; default?: string | boolean };
+
+export type OptionValues = Record<string, string | boolean | undefined>;
 
 export interface Command {
   /** The words that select it, e.g. ['secret', 'set']. */
@@ -20,13 +25,31 @@ export interface Command {
   /** Usage after the command words, e.g. '--expires <date> [--value-stdin]'. */
   usage: string;
   options: Record<string, OptionSpec>;
+  /** Names of the positional arguments, all required, e.g. ['jobId']. None when absent. */
+  positionals?: string[];
   /** Returns the process exit code: 0 done, 1 failed, 2 usage error. */
-  run(values: Record<string, string | boolean | undefined>, io: CliIO): Promise<number>;
+  run(values: OptionValues, io: CliIO, args: string[]): Promise<number>;
 }
 
-/** A usage mistake: printed with the command's usage, exit code 2. */
+/** A usage mistake (bad or missing input): printed as one line, exit code 2. */
 export class UsageError extends Error {}
+
+/** The operation was tried and failed: its message is the one line printed (with the fix), exit code 1. */
+export class CliFailure extends Error {}
 
 export function writeLine(stream: Writable, text = ''): void {
   stream.write(`${text}\n`);
+}
+
+/** An option's string value, or undefined. */
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A required option's string value; a UsageError naming it when missing or empty. */
+export function requiredOption(values: OptionValues, name: string, what: string): string {
+  const value = stringOption(values, name)?.trim();
+  if (!value) throw new UsageError(`--${name} is required: ${what}`);
+  return value;
 }

@@ -1,33 +1,51 @@
-// The command-line entry: `npm run cli -- <command words> [options]` (or the
+// The command-line entry: `npm run cli -- <command words> [arguments] [options]` (or the
 // `azure-onedrive-backup` bin). A small router: each command lives in its own module and is listed
-// in COMMANDS; the longest matching word path wins, so `secret set` and `secret list` can coexist.
+// in COMMANDS; the longest matching word path wins, so `job create` and `job list` can coexist.
+// Every failure is one line on stderr; exit codes: 0 done, 1 the operation failed, 2 bad usage.
 import { parseArgs } from 'node:util';
-import { UsageError, writeLine, type CliIO, type Command } from './command';
+import { browseCommands } from './browse';
+import { CliFailure, UsageError, writeLine, type CliIO, type Command } from './command';
+import { connectionCommands } from './connections';
+import { jobCommands } from './jobs';
+import { restoreCommand } from './restore';
+import { runCommands } from './runs';
 import { secretSetCommand } from './secretSet';
+import { statusCommand } from './status';
 
-export const COMMANDS: Command[] = [secretSetCommand];
+export const COMMANDS: Command[] = [
+  statusCommand,
+  secretSetCommand,
+  ...connectionCommands,
+  ...browseCommands,
+  ...jobCommands,
+  ...runCommands,
+  restoreCommand,
+];
+
+const PROGRAM = 'npm run cli --';
+
+function synopsis(command: Command): string {
+  const args = (command.positionals ?? []).map((name) => `<${name}>`);
+  return [PROGRAM, ...command.path, ...args, command.usage].filter(Boolean).join(' ');
+}
 
 function usageOf(command: Command): string {
   const options = Object.entries(command.options).map(
     ([name, spec]) => `  --${name}${spec.type === 'string' ? ' <value>' : ''}  ${spec.description}`,
   );
-  return [
-    `Usage: npm run cli -- ${command.path.join(' ')} ${command.usage}`,
-    '',
-    command.summary,
-    '',
-    ...options,
-  ].join('\n');
+  return [`Usage: ${synopsis(command)}`, '', command.summary, '', ...options].join('\n');
 }
 
 function help(commands: Command[]): string {
+  const width = Math.max(...commands.map((c) => c.path.join(' ').length)) + 2;
   return [
-    'Usage: npm run cli -- <command> [options]',
+    `Usage: ${PROGRAM} <command> [arguments] [options]   (or: npx azure-onedrive-backup <command>)`,
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.path.join(' ').padEnd(16)} ${c.summary}`),
+    ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)} ${c.summary}`),
     '',
-    'Add --help after a command for its options.',
+    'Every command that calls the app takes --url (default http://localhost:7071) and --key',
+    '(default: AOB_FUNCTION_KEY). Add --help after a command for its options.',
   ].join('\n');
 }
 
@@ -42,6 +60,27 @@ export function findCommand(
   return command && { command, rest: argv.slice(command.path.length) };
 }
 
+/** parseArgs with the command's options; positionals checked against the command's names. */
+function parse(
+  command: Command,
+  rest: string[],
+): { values: Record<string, string | boolean | undefined>; args: string[] } {
+  const names = command.positionals ?? [];
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: Object.fromEntries(
+      Object.entries(command.options).map(([name, spec]) => [name, { type: spec.type }]),
+    ),
+    strict: true,
+    allowPositionals: names.length > 0,
+  });
+  if (positionals.length < names.length)
+    throw new UsageError(`Missing <${names[positionals.length]}>: ${synopsis(command)}`);
+  if (positionals.length > names.length)
+    throw new UsageError(`Unexpected argument '${positionals[names.length]}': ${synopsis(command)}`);
+  return { values: values as Record<string, string | boolean | undefined>, args: positionals };
+}
+
 export async function runCli(argv: string[], io: CliIO, commands: Command[] = COMMANDS): Promise<number> {
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     writeLine(argv.length === 0 ? io.stderr : io.stdout, help(commands));
@@ -49,7 +88,11 @@ export async function runCli(argv: string[], io: CliIO, commands: Command[] = CO
   }
   const found = findCommand(argv, commands);
   if (!found) {
-    writeLine(io.stderr, `Unknown command: ${argv.slice(0, 2).join(' ')}\n\n${help(commands)}`);
+    const known = [...new Set(commands.map((c) => c.path[0]))].join(', ');
+    writeLine(
+      io.stderr,
+      `Unknown command '${argv.slice(0, 2).join(' ')}' (commands: ${known}; ${PROGRAM} help lists them).`,
+    );
     return 2;
   }
   const { command, rest } = found;
@@ -57,24 +100,23 @@ export async function runCli(argv: string[], io: CliIO, commands: Command[] = CO
     writeLine(io.stdout, usageOf(command));
     return 0;
   }
+  const helpHint = `${PROGRAM} ${command.path.join(' ')} --help`;
   try {
-    const { values } = parseArgs({
-      args: rest,
-      options: Object.fromEntries(
-        Object.entries(command.options).map(([name, spec]) => [name, { type: spec.type }]),
-      ),
-      strict: true,
-      allowPositionals: false,
-    });
-    return await command.run(values as Record<string, string | boolean | undefined>, io);
+    const { values, args } = parse(command, rest);
+    return await command.run(values, io, args);
   } catch (error) {
     // parseArgs reports unknown options and missing values with codes starting ERR_PARSE_ARGS.
     const code = (error as { code?: string })?.code ?? '';
     if (error instanceof UsageError || code.startsWith('ERR_PARSE_ARGS')) {
-      writeLine(io.stderr, `${(error as Error).message}\n\n${usageOf(command)}`);
+      const message = (error as Error).message.split('\n')[0]!;
+      writeLine(io.stderr, `${message} (${helpHint} shows the options)`);
       return 2;
     }
-    writeLine(io.stderr, `Failed: ${(error as Error).message}`);
+    if (error instanceof CliFailure) {
+      writeLine(io.stderr, error.message);
+      return 1;
+    }
+    writeLine(io.stderr, `Failed: ${(error as Error)?.message ?? String(error)}`);
     return 1;
   }
 }

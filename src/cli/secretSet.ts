@@ -3,15 +3,9 @@
 // Key Vault with its expiry. The value is read from standard input, never from the command line.
 import { parseExpiry } from '../alerts/secretSet';
 import { isAppError } from '../errors';
+import { clientFrom, CONNECT_OPTIONS } from './client';
 import { UsageError, writeLine, type CliIO, type Command } from './command';
 import { readSecretInput } from './stdin';
-
-export const DEFAULT_URL = 'http://localhost:7071';
-export const FUNCTION_KEY_ENV = 'AOB_FUNCTION_KEY';
-
-interface ApiError {
-  error?: { code?: string; message?: string; advice?: string };
-}
 
 export const secretSetCommand: Command = {
   path: ['secret', 'set'],
@@ -24,11 +18,7 @@ export const secretSetCommand: Command = {
       description:
         'Read the secret Value from standard input (the default; it is never taken from arguments)',
     },
-    url: { type: 'string', description: `Function app or local host base URL (default ${DEFAULT_URL})` },
-    key: {
-      type: 'string',
-      description: `Function key (default: the ${FUNCTION_KEY_ENV} environment variable)`,
-    },
+    ...CONNECT_OPTIONS,
   },
   async run(values, io) {
     const expires = typeof values.expires === 'string' ? values.expires : undefined;
@@ -38,8 +28,7 @@ export const secretSetCommand: Command = {
       if (isAppError(error)) throw new UsageError(`--expires: ${error.message.replace(/^expiresOn: /, '')}`);
       throw error;
     }
-    const base = (typeof values.url === 'string' ? values.url : DEFAULT_URL).replace(/\/+$/, '');
-    const key = typeof values.key === 'string' ? values.key : io.env[FUNCTION_KEY_ENV];
+    const client = clientFrom(values, io);
 
     const value = await readSecretInput(
       io,
@@ -47,25 +36,10 @@ export const secretSetCommand: Command = {
     );
     if (!value) throw new UsageError('No secret value on standard input');
 
-    let response: Response;
-    try {
-      response = await io.fetch(`${base}/api/secret`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
-        body: JSON.stringify({ value, expiresOn: expires }),
-      });
-    } catch {
-      writeLine(io.stderr, `Could not reach ${base}: is the function app (or \`npm start\`) running?`);
-      return 1;
-    }
-    const body = (await response.json().catch(() => ({}))) as Record<string, unknown> & ApiError;
-    if (!response.ok) {
-      if (response.status === 401 && !key)
-        writeLine(io.stderr, `The function key is missing: pass --key or set ${FUNCTION_KEY_ENV}.`);
-      writeLine(io.stderr, `Failed (HTTP ${response.status}): ${body.error?.message ?? response.statusText}`);
-      if (body.error?.advice) writeLine(io.stderr, body.error.advice);
-      return 1;
-    }
+    const body = await client.post<Record<string, unknown>>('secret', {
+      body: { value, expiresOn: expires },
+      fields: { expiresOn: 'expires' },
+    });
     printResult(io, body);
     return 0;
   },

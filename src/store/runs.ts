@@ -3,13 +3,14 @@
 //   - `runs`          partition = job id, row = run id (newest first): status, times, final totals;
 //   - `runprogress`   partition = run id: one row per planner page (`page-N`: files and bytes to
 //                     upload or skipped; written once per page, so a redelivered page overwrites,
-//                     never double counts) and 16 counter shards (`shard-K`) that finished files add to
-//                     with ETag-checked merges on a random shard;
-//   - `runfiles`      partition = run id, row = escaped blob name: the per-file result (uploaded,
-//                     skipped or failed with reason). A file counts towards the shards only for the worker whose
-//                     ETag-checked write moved its row to a final state, so redelivery never counts twice.
+//                     never double counts) and heartbeat rows that show a long upload is alive;
+//   - `runfiles`      partition = run id: the per-file result (row = escaped blob name: uploaded,
+//                     skipped or failed with reason) and 16 counter shards (`~count-K`). A file's
+//                     final row and its shard increment are written in ONE Table transaction (same
+//                     table, same partition), so a crash can neither lose a count nor count twice,
+//                     and a redelivered task finds the file final and counted.
 import { randomBytes, randomInt } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { AppError, isAppError } from '../errors';
 import { encodeRowKey, query } from './manifest';
 import { field, TableRepository, type Stored } from './table';
@@ -18,6 +19,12 @@ export const RUNS_TABLE = 'runs';
 export const RUN_PROGRESS_TABLE = 'runprogress';
 export const RUN_FILES_TABLE = 'runfiles';
 const SHARDS = 16;
+/**
+ * Counter shard row keys. encodeRowKey escapes '~' in names and its digest keys are '~' + hex, so
+ * no file row can start with '~count-' and the range ['~count-', '~count.') holds exactly the shards.
+ */
+const COUNTER_PREFIX = '~count-';
+const COUNTER_END = '~count.';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partially-failed' | 'failed' | 'timed-out';
 export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
@@ -261,26 +268,16 @@ export class RunStore {
    */
   async finishFile(runId: string, result: Omit<FileResult, 'counted' | 'updatedAt'>): Promise<boolean> {
     const key = encodeRowKey(result.blobName);
-    for (let attempt = 0; attempt < 5; attempt += 1) {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
       const stored = await this.files.get(runId, key);
-      if (stored) {
-        const current = rowToFile(stored.value);
-        if (isFinal(current.status)) {
-          // Final but never counted: the worker that wrote it died before counting. Count now.
-          if (!current.counted) await this.countOnce(runId, key, current, stored.etag);
-          return false;
-        }
+      const current = stored && rowToFile(stored.value);
+      if (current && isFinal(current.status)) {
+        // Rows written before counting became transactional can be final yet uncounted: count now.
+        if (!current.counted && !(await this.writeCounted(runId, key, current, stored.etag))) continue;
+        return false;
       }
-      const row: Row = { ...result, counted: false, updatedAt: this.now().toISOString() } as Row;
-      try {
-        const etag = stored
-          ? await this.files.replace(runId, key, row, stored.etag)
-          : await this.files.insert(runId, key, row);
-        await this.countOnce(runId, key, { ...result, counted: false, updatedAt: '' }, etag);
-        return true;
-      } catch (error) {
-        if (!isAppError(error, 'Conflict')) throw error;
-      }
+      const row = { ...result, updatedAt: this.now().toISOString() } as FileResult;
+      if (await this.writeCounted(runId, key, row, stored?.etag)) return true;
     }
     throw new AppError(
       'Transient',
@@ -288,73 +285,89 @@ export class RunStore {
     );
   }
 
-  private async countOnce(runId: string, key: string, file: FileResult, etag: string): Promise<void> {
-    // Claim the counting with the row's ETag first, then add: a crash in between leaves the file
-    // uncounted (the run then ends by timeout reconciliation), never counted twice.
-    try {
-      await this.files.merge(runId, key, { counted: true }, etag);
-    } catch (error) {
-      if (isAppError(error, 'Conflict')) return;
-      throw error;
-    }
+  /**
+   * Writes the file's final row (marked counted) and adds it to a random counter shard in one
+   * transaction. False when another writer changed the file row or the shard first: read and retry.
+   */
+  private async writeCounted(
+    runId: string,
+    key: string,
+    file: FileResult,
+    fileEtag: string | undefined,
+  ): Promise<boolean> {
+    const shardKey = `${COUNTER_PREFIX}${String(randomInt(SHARDS)).padStart(2, '0')}`;
+    const shard = await this.files.get(runId, shardKey);
     const counter =
       file.status === 'uploaded' ? 'uploaded' : file.status === 'skipped' ? 'skipped' : 'failed';
-    await this.addToShard(runId, { [`${counter}Files`]: 1, [`${counter}Bytes`]: file.size });
-  }
-
-  private async addToShard(runId: string, delta: Record<string, number>): Promise<void> {
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      const key = `shard-${String(randomInt(SHARDS)).padStart(2, '0')}`;
-      const stored = await this.progress.get(runId, key);
-      const next: Row = { at: this.now().toISOString() };
-      for (const [k, v] of Object.entries(delta))
-        next[k] = ((stored?.value[k] as number | undefined) ?? 0) + v;
-      try {
-        if (stored) await this.progress.merge(runId, key, next, stored.etag);
-        else await this.progress.insert(runId, key, next);
-        return;
-      } catch (error) {
-        if (!isAppError(error, 'Conflict')) throw error;
-      }
+    const shardRow: TableEntity<Row> = {
+      partitionKey: runId,
+      rowKey: shardKey,
+      at: this.now().toISOString(),
+      [`${counter}Files`]: ((shard?.value[`${counter}Files`] as number | undefined) ?? 0) + 1,
+      [`${counter}Bytes`]: ((shard?.value[`${counter}Bytes`] as number | undefined) ?? 0) + file.size,
+    };
+    const fileRow = { partitionKey: runId, rowKey: key, ...definedFields({ ...file, counted: true }) };
+    const actions: TransactionAction[] = [
+      fileEtag ? ['update', fileRow, 'Replace', { etag: fileEtag }] : ['create', fileRow],
+      shard ? ['update', shardRow, 'Merge', { etag: shard.etag }] : ['create', shardRow],
+    ];
+    try {
+      await this.clients.files.submitTransaction(actions);
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return false;
+      throw error;
     }
-    throw new AppError('Transient', 'Could not update the run counters: too much contention.');
   }
 
-  /** Touches a shard so a long upload shows the run is alive (the scheduler's stuck-run check). */
+  /** Shows a long upload is alive (the scheduler's stuck-run check); spread over rows to avoid a hot row. */
   async heartbeat(runId: string): Promise<void> {
-    await this.addToShard(runId, {});
+    const key = `heartbeat-${String(randomInt(SHARDS)).padStart(2, '0')}`;
+    await this.progress.upsert(runId, key, { at: this.now().toISOString() });
   }
 
   /** Live totals, the planner's pages, and the last time anything moved. */
   async totals(
     runId: string,
   ): Promise<{ totals: RunTotals; pages: number; lastPageSeen: boolean; lastProgressAt?: string }> {
-    const rows = await this.progress.listPartition(runId);
+    const [rows, shards] = await Promise.all([
+      this.progress.listPartition(runId),
+      collect(
+        query(
+          this.clients.files,
+          odata`PartitionKey eq ${runId} and RowKey ge ${COUNTER_PREFIX} and RowKey lt ${COUNTER_END}`,
+        ),
+      ),
+    ]);
     const totals = { ...EMPTY_TOTALS };
     let pages = 0;
     let lastPageSeen = false;
     let lastProgressAt: string | undefined;
+    const seen = (at: string | undefined): void => {
+      if (at && (!lastProgressAt || at > lastProgressAt)) lastProgressAt = at;
+    };
     for (const { rowKey, value } of rows) {
       const v = value as Record<string, unknown>;
-      const at = field.string(v, 'at');
-      if (at && (!lastProgressAt || at > lastProgressAt)) lastProgressAt = at;
-      if (rowKey.startsWith('page-')) {
-        pages += 1;
-        if (field.boolean(v, 'last')) lastPageSeen = true;
-        totals.plannedFiles += num(v, 'files');
-        totals.plannedBytes += num(v, 'bytes');
-        totals.skippedFiles += num(v, 'skippedFiles');
-        totals.skippedBytes += num(v, 'skippedBytes');
-      } else {
-        // Shards count skipped files only for workers that skip (restores); the pages' skipped
-        // files (a backup's planner) and these never describe the same file.
-        totals.skippedFiles += num(v, 'skippedFiles');
-        totals.skippedBytes += num(v, 'skippedBytes');
-        totals.uploadedFiles += num(v, 'uploadedFiles');
-        totals.uploadedBytes += num(v, 'uploadedBytes');
-        totals.failedFiles += num(v, 'failedFiles');
-        totals.failedBytes += num(v, 'failedBytes');
-      }
+      seen(field.string(v, 'at'));
+      if (!rowKey.startsWith('page-')) continue;
+      pages += 1;
+      if (field.boolean(v, 'last')) lastPageSeen = true;
+      totals.plannedFiles += num(v, 'files');
+      totals.plannedBytes += num(v, 'bytes');
+      totals.skippedFiles += num(v, 'skippedFiles');
+      totals.skippedBytes += num(v, 'skippedBytes');
+    }
+    for (const v of shards) {
+      seen(field.string(v, 'at'));
+      // Shards count skipped files only for workers that skip (restores); the pages' skipped
+      // files (a backup's planner) and these never describe the same file.
+      totals.skippedFiles += num(v, 'skippedFiles');
+      totals.skippedBytes += num(v, 'skippedBytes');
+      totals.uploadedFiles += num(v, 'uploadedFiles');
+      totals.uploadedBytes += num(v, 'uploadedBytes');
+      totals.failedFiles += num(v, 'failedFiles');
+      totals.failedBytes += num(v, 'failedBytes');
     }
     return { totals, pages, lastPageSeen, lastProgressAt };
   }
@@ -407,6 +420,7 @@ export class RunStore {
     };
     const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
     for await (const entity of entities) {
+      if (String(entity.rowKey).startsWith(COUNTER_PREFIX)) continue;
       const file = rowToFile(entity);
       if (file.status === 'uploaded') {
         out.uploadedFiles += 1;
@@ -421,4 +435,15 @@ export class RunStore {
     }
     return out;
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** Table entities cannot carry undefined properties. */
+function definedFields(value: object): Row {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Row;
 }

@@ -205,6 +205,24 @@ describe('a backup run', () => {
     expect(fx.graph.server.requests.length).toBe(before);
   });
 
+  it('a task redelivered after its file was recorded but before the completion check still ends the run', async () => {
+    const w = await world();
+    await putBlob(w.container, 'last.bin', content(1024));
+    await startRun(w.deps, w.job.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    const task = w.queue.shift()!.message;
+    // The host dies right after the file's result is written: the completion check never runs.
+    jest.spyOn(w.deps.runs, 'totals').mockRejectedValueOnce(new Error('host killed'));
+    await expect(handleUploadMessage(w.deps, task)).rejects.toThrow('host killed');
+    expect((await w.deps.runs.listForJob(w.job.id))[0].status).not.toBe('succeeded');
+    const before = fx.graph.server.requests.length;
+    await handleUploadMessage(w.deps, task);
+    const [run] = await w.deps.runs.listForJob(w.job.id);
+    expect(run.status).toBe('succeeded');
+    expect(run.totals).toMatchObject({ uploadedFiles: 1, failedFiles: 0 });
+    expect(fx.graph.server.requests.length).toBe(before);
+  });
+
   it('a file too large for one invocation finishes through queued continuations', async () => {
     const w = await world({}, 0);
     const data = content(6 * MiB + 3);

@@ -115,7 +115,8 @@ describe('npm run cli -- secret set', () => {
     expect(
       await runCli(['secret', 'set', '--expires', '2099-01-01', '--url', 'http://127.0.0.1:1'], down),
     ).toBe(1);
-    expect(down.err()).toMatch(/Could not reach/);
+    expect(down.err()).toMatch(/^cannot reach http:\/\/127.0.0.1:1: /);
+    expect(down.err().trim().split('\n')).toHaveLength(1);
   });
 
   it('relays the server refusing a value (the Secret ID instead of the Value)', async () => {

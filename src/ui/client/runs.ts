@@ -53,7 +53,9 @@ function throughput(run, t) {
 function renderRun(run) {
   var t = run.totals || {};
   var restore = run.kind === 'restore';
-  var done = (t.uploadedFiles || 0) + (t.failedFiles || 0);
+  // A restore's plan includes files it finds already identical (skipped); a backup plans only the
+  // files it will upload, and counts unchanged ones beside the plan.
+  var done = (t.uploadedFiles || 0) + (t.failedFiles || 0) + (restore ? t.skippedFiles || 0 : 0);
   var planned = t.plannedFiles || 0;
   var finished = Boolean(FINAL[run.status]);
   var bar = h('progress', { attrs: { max: String(Math.max(planned, 1)), value: String(finished && planned === 0 ? 1 : done), 'aria-label': 'Files done' } });

@@ -1,0 +1,80 @@
+// `status`: is the app up, which backends are real or emulated, how many days the client secret has
+// left, and what needs a person (connections to re-authorize, jobs that keep failing).
+import { clientFrom, CONNECT_OPTIONS, JSON_OPTION } from './client';
+import { writeLine, type Command } from './command';
+import { printJson } from './format';
+
+interface Health {
+  version?: string;
+  backends?: Record<string, string>;
+}
+
+interface Status {
+  clientSecret?: {
+    name?: string;
+    state?: string;
+    expiresOn?: string;
+    daysLeft?: number;
+    error?: { message?: string };
+  };
+  connectionsNeedingReauthorization?: Array<{ id: string; name: string; reason?: string; advice?: string }>;
+  failingJobs?: Array<{
+    id: string;
+    name: string;
+    consecutiveFailures: number;
+    lastStatus?: string;
+    lastError?: string;
+  }>;
+}
+
+export const statusCommand: Command = {
+  path: ['status'],
+  summary: "The app's health, the client secret's days left, and what needs attention",
+  usage: '[--json]',
+  options: { ...CONNECT_OPTIONS, ...JSON_OPTION },
+  async run(values, io) {
+    const client = clientFrom(values, io);
+    const health = await client.get<Health>('health');
+    const status = await client.get<Status>('status');
+    if (values.json) {
+      printJson(io, { health, status });
+      return 0;
+    }
+    const backends = Object.entries(health.backends ?? {})
+      .map(([name, kind]) => `${name} ${kind}`)
+      .join(', ');
+    writeLine(io.stdout, `App ${client.base}: up, version ${health.version ?? '?'} (${backends}).`);
+    const secret = status.clientSecret ?? {};
+    if (secret.error) writeLine(io.stdout, `Client secret: could not be read (${secret.error.message}).`);
+    else if (secret.state === 'missing')
+      writeLine(
+        io.stdout,
+        `Client secret '${secret.name}': not stored yet — store it with: npm run cli -- secret set --expires <YYYY-MM-DD>`,
+      );
+    else if (secret.daysLeft === undefined)
+      writeLine(
+        io.stdout,
+        `Client secret '${secret.name}': no expiry recorded — store it again with --expires.`,
+      );
+    else
+      writeLine(
+        io.stdout,
+        `Client secret '${secret.name}': ${secret.daysLeft} days left (expires ${secret.expiresOn?.slice(0, 10)}).`,
+      );
+    const reauth = status.connectionsNeedingReauthorization ?? [];
+    if (reauth.length === 0) writeLine(io.stdout, 'Connections needing re-authorization: none.');
+    for (const c of reauth)
+      writeLine(
+        io.stdout,
+        `Connection '${c.name}' (${c.id}) needs re-authorization: ${c.reason ?? ''} — run: npm run cli -- connection authorize ${c.id}`,
+      );
+    const failing = Array.isArray(status.failingJobs) ? status.failingJobs : [];
+    if (failing.length === 0) writeLine(io.stdout, 'Failing jobs: none.');
+    for (const job of failing)
+      writeLine(
+        io.stdout,
+        `Job '${job.name}' (${job.id}) failed its last ${job.consecutiveFailures} runs (${job.lastStatus ?? 'failed'}${job.lastError ? `: ${job.lastError}` : ''}) — see: npm run cli -- runs ${job.id}`,
+      );
+    return 0;
+  },
+};

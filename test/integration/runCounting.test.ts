@@ -1,0 +1,56 @@
+// Run totals come from per-file rows and counter shards written in one Table transaction, so many
+// workers finishing files at once, duplicate deliveries and crashes never lose or double a count.
+import { TableClient } from '@azure/data-tables';
+import { RunStore } from '../../src/store/runs';
+import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+
+function table(prefix: string): TableClient {
+  return TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
+    allowInsecureConnection: true,
+  });
+}
+
+function uploaded(blobName: string, size: number) {
+  return { blobName, status: 'uploaded' as const, size, bytesDone: size, attempts: 1 };
+}
+
+describe('run counting', () => {
+  let runs: RunStore;
+
+  beforeEach(() => {
+    runs = new RunStore({ runs: table('runs'), progress: table('progress'), files: table('files') });
+  });
+
+  it('adds up exactly when 60 files finish at once (no count lost to shard races)', async () => {
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) => runs.finishFile('run-a', uploaded(`f/${i}.bin`, i + 1))),
+    );
+    const { totals } = await runs.totals('run-a');
+    expect(totals.uploadedFiles).toBe(60);
+    expect(totals.uploadedBytes).toBe((60 * 61) / 2);
+    expect((await runs.countFiles('run-a')).uploadedFiles).toBe(60);
+  });
+
+  it('counts a file once however many deliveries finish it concurrently', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => runs.finishFile('run-b', uploaded('same.bin', 1000))),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const { totals } = await runs.totals('run-b');
+    expect(totals.uploadedFiles).toBe(1);
+    expect(totals.uploadedBytes).toBe(1000);
+  });
+
+  it('keeps counter rows out of the per-file results', async () => {
+    await runs.finishFile('run-c', uploaded('a.txt', 5));
+    await runs.finishFile('run-c', { ...uploaded('b.txt', 7), status: 'failed', code: 'X', reason: 'why' });
+    const counted = await runs.countFileOutcomes('run-c');
+    expect(counted).toMatchObject({ uploadedFiles: 1, failedFiles: 1, inFlight: 0 });
+    expect((await runs.failures('run-c')).map((f) => f.blobName)).toEqual(['b.txt']);
+  });
+
+  it('a final row is always counted: the file row and its count land together', async () => {
+    await runs.finishFile('run-d', uploaded('x.bin', 3));
+    expect((await runs.getFile('run-d', 'x.bin'))?.counted).toBe(true);
+  });
+});

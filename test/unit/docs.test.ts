@@ -1,0 +1,156 @@
+// The documentation is checked against the code it describes: the configuration reference against
+// the settings table, the troubleshooting page against every error code the code explains, and the
+// README and docs/ against the CLI's real commands and the files their links point at.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { adviseIdentityError, adviseStateProblem, type StateProblemName } from '../../src/auth/advice';
+import { COMMANDS, findCommand } from '../../src/cli/main';
+import { SETTINGS } from '../../src/config/settings';
+import { AppError, type ErrorCode } from '../../src/errors';
+
+const ROOT = path.join(__dirname, '..', '..');
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+const DOC_FILES = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)].filter((f) =>
+  f.endsWith('.md'),
+);
+
+/** The property names of the object literal assigned to `const <name>` in a source file. */
+function objectKeys(file: string, name: string): string[] {
+  const source = ts.createSourceFile(file, read(file), ts.ScriptTarget.Latest, true);
+  let keys: string[] | undefined;
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.name.text === name &&
+      node.initializer &&
+      ts.isObjectLiteralExpression(node.initializer)
+    ) {
+      keys = node.initializer.properties.flatMap((p) =>
+        p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isNumericLiteral(p.name))
+          ? [p.name.text]
+          : [],
+      );
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  if (!keys) throw new Error(`${file} has no object literal named ${name}`);
+  return keys;
+}
+
+/** The members of a string-literal union type alias. */
+function unionMembers(file: string, name: string): string[] {
+  const source = ts.createSourceFile(file, read(file), ts.ScriptTarget.Latest, true);
+  const alias = source.statements.find(
+    (s): s is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(s) && s.name.text === name,
+  );
+  if (!alias || !ts.isUnionTypeNode(alias.type)) throw new Error(`${file} has no union type ${name}`);
+  return alias.type.types.flatMap((t) =>
+    ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? [t.literal.text] : [],
+  );
+}
+
+describe('docs/configuration.md', () => {
+  it('is exactly what scripts/configuration-doc.ts renders from the settings table', () => {
+    // Run as its own process: prettier (which formats the page) loads itself with dynamic imports,
+    // which jest's module system refuses. On failure: npx tsx scripts/configuration-doc.ts > docs/configuration.md
+    const rendered = execFileSync(
+      path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+      ['scripts/configuration-doc.ts'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(rendered).toContain('| `KEY_VAULT_URL`');
+    expect(read('docs/configuration.md')).toBe(rendered);
+  });
+
+  it('has one row per setting, with its default', () => {
+    const doc = read('docs/configuration.md');
+    for (const spec of SETTINGS) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${spec.name}\` `));
+      expect(row).toBeDefined();
+      if (spec.default !== undefined) expect(row).toContain(`\`${spec.default}\``);
+    }
+  });
+});
+
+describe('docs/troubleshooting.md', () => {
+  const doc = read('docs/troubleshooting.md');
+  const documented = (code: string) => doc.includes(`\`${code}\``);
+
+  // The advice table's codes, read from its source so that a new entry cannot go undocumented.
+  const aadsts = objectKeys('src/auth/advice.ts', 'BY_CODE').map((n) => `AADSTS${n}`);
+  const oauth = objectKeys('src/auth/advice.ts', 'BY_ERROR');
+  const states = objectKeys('src/auth/advice.ts', 'STATE');
+  const errorCodes = unionMembers('src/errors.ts', 'ErrorCode');
+
+  it('reads the codes the code really answers with (so the checks below mean something)', () => {
+    expect(aadsts.length).toBeGreaterThanOrEqual(15);
+    for (const code of aadsts)
+      expect(adviseIdentityError({ error: 'x', errorCodes: [Number(code.slice(6))] }).code).toBe(code);
+    for (const error of oauth) expect(adviseIdentityError({ error }).code).toBe(error);
+    for (const state of states)
+      expect(adviseStateProblem(state as StateProblemName).code).toBe(`state-${state}`);
+    expect(adviseIdentityError({ error: '' }).code).toBe('unknown_error');
+    for (const code of errorCodes) expect(new AppError(code as ErrorCode, 'x').httpStatus).toBeGreaterThan(0);
+    expect(errorCodes).toEqual(expect.arrayContaining(['QuotaExceeded', 'PathTooLong', 'HashMismatch']));
+  });
+
+  it.each([...aadsts, ...oauth, 'unknown_error'])('explains the sign-in error %s', (code) => {
+    expect(documented(code)).toBe(true);
+  });
+
+  it.each(states.map((s) => `state-${s}`))('explains the callback problem %s', (code) => {
+    expect(documented(code)).toBe(true);
+  });
+
+  it.each(errorCodes)('explains the product error code %s', (code) => {
+    expect(documented(code)).toBe(true);
+  });
+
+  it('explains a 403 on the source storage, secret expiry and each alert', () => {
+    expect(doc).toMatch(/403.*AuthorizationPermissionMismatch.*source/);
+    for (const event of ['secret.expiry.warning', 'connection.reauth_required', 'run.failed', 'queue.poison'])
+      expect(documented(event)).toBe(true);
+  });
+});
+
+describe('README.md and docs/', () => {
+  it('name only CLI commands that exist', () => {
+    const used: string[] = [];
+    for (const file of DOC_FILES)
+      for (const match of read(file).matchAll(/npm run cli -- ([a-z][a-z ]*[a-z])/g)) used.push(match[1]!);
+    expect(used.length).toBeGreaterThan(5);
+    for (const words of used) {
+      const found = findCommand(words.split(' '));
+      expect({ words, found: Boolean(found) }).toEqual({ words, found: true });
+    }
+    // And every command is shown somewhere, so none is a secret.
+    const all = DOC_FILES.map(read).join('\n');
+    for (const command of COMMANDS) expect(all).toContain(`npm run cli -- ${command.path.join(' ')}`);
+  });
+
+  it('link only to files that exist', () => {
+    for (const file of DOC_FILES) {
+      for (const match of read(file).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        const target = match[1]!;
+        if (/^[a-z]+:/.test(target)) continue;
+        const resolved = path.join(ROOT, path.dirname(file), target);
+        expect({ file, target, exists: existsSync(resolved) }).toEqual({ file, target, exists: true });
+      }
+    }
+  });
+
+  it('give the two set-up commands that package.json really has', () => {
+    const readme = read('README.md');
+    expect(readme).toContain('npm install && npm start');
+    expect(readme).toContain('npm test');
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(Object.keys(scripts)).toEqual(expect.arrayContaining(['start', 'test', 'cli']));
+  });
+});
