@@ -2,25 +2,13 @@
 // summary, run the check now, and manage webhooks. Responses never carry a secret value or a
 // webhook URL.
 import { AppError, validationError } from '../errors';
+import { parseJsonObject } from '../http/json';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
 import type { Logger } from '../log/logger';
 import { runAlertCheck } from './check';
 import type { AlertDeps } from './deps';
 import { setClientSecret } from './secretSet';
 import { alertStatus } from './status';
-
-export function parseJsonBody(text: string): Record<string, unknown> {
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : {};
-  } catch {
-    // The parser's message quotes the body, which may hold the secret: say nothing about it.
-    throw validationError('body', 'a JSON object');
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw validationError('body', 'a JSON object');
-  return body as Record<string, unknown>;
-}
 
 const noStore = { 'cache-control': 'no-store' };
 
@@ -30,7 +18,7 @@ export async function postSecret(
   request: HttpRequestLike,
   log: Logger,
 ): Promise<HttpResult> {
-  const body = parseJsonBody(request.body);
+  const body = parseJsonObject(request.body);
   for (const key of Object.keys(body))
     if (key !== 'value' && key !== 'expiresOn')
       throw validationError(key, 'unknown field (allowed: value, expiresOn)');
@@ -71,7 +59,7 @@ export async function addWebhook(
   request: HttpRequestLike,
   log: Logger,
 ): Promise<HttpResult> {
-  const body = parseJsonBody(request.body);
+  const body = parseJsonObject(request.body);
   const added = await deps.webhooks.add(body.name, body.url, body.format ?? 'json');
   log.info('alert.webhook.added', { webhook: added.name, format: added.format });
   return jsonResult(201, added, { ...noStore, location: `/api/alerts/webhooks/${added.name}` });

@@ -45,17 +45,7 @@ function optionalString(body: Record<string, unknown>, key: string, max = 400): 
   return value.trim();
 }
 
-export function parseJsonObject(text: string): Record<string, unknown> {
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : {};
-  } catch {
-    throw validationError('body', 'a JSON object');
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw validationError('body', 'a JSON object');
-  return body as Record<string, unknown>;
-}
+export { parseJsonObject } from '../http/json';
 
 /** Parses and checks the fields present; `creating` also requires and defaults the rest. */
 export function parseConnectionInput(body: Record<string, unknown>): ConnectionInput {

@@ -1,5 +1,6 @@
 // The admin API for jobs and runs: CRUD under api/jobs (400 naming the field and rule), run now,
 // a job's runs, and one run with live totals and per-file failures.
+import { parseJsonObject } from '../http/json';
 import { randomUUID } from 'node:crypto';
 import { isAppError, AppError } from '../errors';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
@@ -12,14 +13,6 @@ export interface AdminDeps {
   backup: BackupDeps;
   /** True when a connection with this id exists. */
   connectionExists(id: string): Promise<boolean>;
-}
-
-function parseBody(request: HttpRequestLike): unknown {
-  try {
-    return request.body ? JSON.parse(request.body) : undefined;
-  } catch {
-    throw new AppError('ValidationFailed', 'body: must be valid JSON', { field: 'body' });
-  }
 }
 
 export function errorResult(error: unknown): HttpResult {
@@ -47,7 +40,12 @@ export const jobsApi = {
 
   create: (deps: AdminDeps, request: HttpRequestLike) =>
     guard(async () => {
-      const job = validateJob(parseBody(request), undefined, randomUUID(), new Date(deps.backup.clock.now()));
+      const job = validateJob(
+        parseJsonObject(request.body),
+        undefined,
+        randomUUID(),
+        new Date(deps.backup.clock.now()),
+      );
       await checkConnection(deps, job.connectionId);
       // A new job waits for its next occurrence instead of running at once.
       job.lastScheduledAt = job.createdAt;
@@ -62,7 +60,12 @@ export const jobsApi = {
     guard(async () => {
       const stored = await deps.backup.jobs.getWithEtag(id);
       if (!stored) throw new AppError('NotFound', `No job with id ${id}.`);
-      const job = validateJob(parseBody(request), stored.value, id, new Date(deps.backup.clock.now()));
+      const job = validateJob(
+        parseJsonObject(request.body),
+        stored.value,
+        id,
+        new Date(deps.backup.clock.now()),
+      );
       if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
       await deps.backup.jobs.save(job, stored.etag);
       return jsonResult(200, job);

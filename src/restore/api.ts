@@ -1,6 +1,6 @@
 // The restore routes: POST api/jobs/{id}/restore and, for disaster recovery without a job or a
 // manifest, POST api/connections/{id}/restore. 202 with the run id; progress is GET api/runs/{id}.
-import { AppError } from '../errors';
+import { parseJsonObject } from '../http/json';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
 import type { Job } from '../store/jobs';
 import type { RestoreDeps } from './deps';
@@ -10,14 +10,6 @@ import { startRestore, type StartedRestore } from './start';
 export interface RestoreApiDeps {
   restore: RestoreDeps;
   job(id: string): Promise<Job>;
-}
-
-function parseBody(request: HttpRequestLike): unknown {
-  try {
-    return request.body ? JSON.parse(request.body) : {};
-  } catch {
-    throw new AppError('ValidationFailed', 'body: must be valid JSON', { field: 'body' });
-  }
 }
 
 function accepted(started: StartedRestore): HttpResult {
@@ -33,7 +25,7 @@ export async function restoreJob(
   jobId: string,
   request: HttpRequestLike,
 ): Promise<HttpResult> {
-  const input = validateRestoreRequest(parseBody(request), { disasterRecovery: false });
+  const input = validateRestoreRequest(parseJsonObject(request.body), { disasterRecovery: false });
   const job = await deps.job(jobId);
   const drive = await deps.restore.drive(job.connectionId);
   const manifestHasEntries = (await deps.restore.manifest.page(job.id, undefined, 1)).entries.length > 0;
@@ -53,7 +45,7 @@ export async function restoreFromConnection(
   connectionId: string,
   request: HttpRequestLike,
 ): Promise<HttpResult> {
-  const input = validateRestoreRequest(parseBody(request), { disasterRecovery: true });
+  const input = validateRestoreRequest(parseJsonObject(request.body), { disasterRecovery: true });
   const drive = await deps.restore.drive(connectionId);
   return accepted(
     await startRestore(deps.restore, { request: input, connectionId, rootFolder: drive.rootFolder }),
