@@ -20,6 +20,7 @@ import path from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { freePort, startAzurite, type AzuriteInstance } from '../emulators/azurite';
 import { startEmulators, type Emulators } from '../emulators';
+import { seeded } from '../emulators/shared/faults';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from '../emulators/identity';
 import { decodeDrivePath } from '../src/graph/names';
 import { QuickXorHash } from '../src/graph/quickXorHash';
@@ -80,17 +81,6 @@ export interface SoakReport {
   problems: string[];
 }
 
-/** mulberry32: one seed replays the same sizes, names, kill times and fault sequence. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Mostly small with a few large, so 1,000 files fit a 2-core machine in minutes: about 2% empty,
@@ -98,7 +88,7 @@ function rng(seed: number): () => number {
  * exactly, 4 MiB and 4 MiB + 1 among them), 3.5% from 4 to 32 MiB, and a handful of 64 to 200 MiB.
  */
 export function sizeDistribution(files: number, seed: number, maxBytes = 200 * MiB): number[] {
-  const random = rng(seed ^ 0x5eed);
+  const random = seeded(seed ^ 0x5eed);
   const logUniform = (lo: number, hi: number): number =>
     Math.round(Math.exp(Math.log(lo) + random() * (Math.log(hi) - Math.log(lo))));
   const fixed = [0, 1, 4 * MiB, 4 * MiB + 1, 327_680, 327_680 + 1];
@@ -320,7 +310,7 @@ const RETRY_EVENTS = [
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const say = options.progress ?? (() => undefined);
   const began = Date.now();
-  const random = rng(options.seed);
+  const random = seeded(options.seed);
   const sizes = options.sizes ?? sizeDistribution(options.files, options.seed);
   const names = blobNames(sizes.length, random);
   const problems: string[] = [];

@@ -49,8 +49,8 @@ interface LiveRule extends FaultRule {
   pathRegex?: RegExp;
 }
 
-/** mulberry32: a tiny seeded generator so a soak's fault sequence can be replayed. */
-function seeded(seed: number): () => number {
+/** mulberry32: a tiny seeded generator so a soak's fault sequence (and its data) can be replayed. */
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
