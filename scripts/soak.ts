@@ -81,7 +81,6 @@ export interface SoakReport {
   problems: string[];
 }
 
-
 /**
  * Mostly small with a few large, so 1,000 files fit a 2-core machine in minutes: about 2% empty,
  * 85% up to 256 KiB (log-uniform), 9% from 256 KiB to just over 4 MiB (the simple/session boundary
