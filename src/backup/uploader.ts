@@ -6,12 +6,14 @@
 import { QUEUES } from '../app/queues';
 import { AppError, isAppError } from '../errors';
 import { manifestMatches } from '../store/manifest';
+import { normalizeEtag } from '../sources/blobSource';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
 import { blobDestination, runFolder } from './destination';
 import { parseUploadMessage, type UploadMessage } from './messages';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
+import { sessionUrlHash } from './upload/uploadUrl';
 
 /** How often a file in flight writes its progress row and the run's heartbeat. */
 const PROGRESS_EVERY_MS = 10_000;
@@ -78,9 +80,28 @@ export async function handleUploadMessage(
     throw error;
   }
 
+  if (message.continuation && already?.sessionUrlHash !== sessionUrlHash(message.continuation.uploadUrl)) {
+    // Not the session this worker created for this file in this run (the host allow-list alone would
+    // accept any tenant's *.sharepoint.com session): never contact it. The reason names no URL.
+    log.warn('upload.continuation.rejected', {
+      reason: already?.sessionUrlHash
+        ? 'the upload URL is not the session created for this file'
+        : 'no upload session was recorded for this file',
+    });
+    await deps.send(QUEUES.upload, { ...message, continuation: undefined } satisfies UploadMessage);
+    return;
+  }
+
   const source = deps.source(job);
+  try {
+    await assertMessageMatchesBlob(message, await source.properties(message.blobName));
+  } catch (error) {
+    if (isAppError(error)) return fail(sourceAware(error));
+    throw error;
+  }
   const started = deps.clock.now();
   let lastProgress = started;
+  let boundSession = message.continuation?.uploadUrl;
   let outcome;
   try {
     outcome = await uploadFile(
@@ -105,10 +126,20 @@ export async function handleUploadMessage(
         hash: quickXorAlgorithm,
         log,
         requestTimeoutMs: 120_000,
-        onProgress: async ({ committed, total }) => {
-          if (deps.clock.now() - lastProgress < PROGRESS_EVERY_MS) return;
+        onProgress: async ({ committed, total, continuation }) => {
+          // A new session is bound to the file at once, before any continuation can name it.
+          const newSession = continuation.uploadUrl !== boundSession;
+          if (!newSession && deps.clock.now() - lastProgress < PROGRESS_EVERY_MS) return;
           lastProgress = deps.clock.now();
-          await deps.runs.recordFileProgress(run.id, message.blobName, total, committed, meta.dequeueCount);
+          boundSession = continuation.uploadUrl;
+          await deps.runs.recordFileProgress(
+            run.id,
+            message.blobName,
+            total,
+            committed,
+            meta.dequeueCount,
+            newSession ? sessionUrlHash(continuation.uploadUrl) : undefined,
+          );
           await deps.runs.heartbeat(run.id);
         },
       },
@@ -141,6 +172,7 @@ export async function handleUploadMessage(
       message.size,
       outcome.continuation.nextOffset,
       meta.dequeueCount,
+      sessionUrlHash(outcome.continuation.uploadUrl),
     );
     await deps.runs.heartbeat(run.id);
     await deps.send(QUEUES.upload, {
@@ -185,6 +217,25 @@ async function recordUploaded(
     attempts,
   });
   await checkCompletion(deps, message.jobId, message.runId);
+}
+
+/**
+ * The task's size and ETag are what the upload trusts (a simple upload reads exactly `size` bytes and
+ * verifies them against themselves), so they are checked against the blob first: a size altered in
+ * the message would otherwise store a truncated file marked uploaded.
+ */
+function assertMessageMatchesBlob(message: UploadMessage, blob: { size: number; etag: string }): void {
+  if (normalizeEtag(message.etag) !== normalizeEtag(blob.etag))
+    throw new AppError(
+      'Conflict',
+      `The blob's ETag is ${blob.etag}, not the ${message.etag} that was planned.`,
+    );
+  if (message.size !== blob.size)
+    throw new AppError(
+      'MessageInvalid',
+      `The task says ${message.size} bytes but this version of the blob has ${blob.size}; the message was altered, so the file was not uploaded.`,
+      { advice: 'The next run plans the file again from the blob itself.' },
+    );
 }
 
 /** A source that changed or vanished mid-run is not a failure of the copy: say so. */

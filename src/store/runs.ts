@@ -82,6 +82,11 @@ export interface FileResult {
   reason?: string;
   attempts: number;
   driveItemId?: string;
+  /**
+   * SHA-256 of the upload session URL the worker created for this file (../backup/upload/uploadUrl.ts
+   * sessionUrlHash); a continuation whose URL does not hash to it is refused. Never the URL itself.
+   */
+  sessionUrlHash?: string;
   /** Set once the file's outcome has been added to a counter shard. */
   counted: boolean;
   updatedAt: string;
@@ -152,6 +157,7 @@ function rowToFile(r: Record<string, unknown>): FileResult {
     reason: field.string(r, 'reason'),
     attempts: num(r, 'attempts'),
     driveItemId: field.string(r, 'driveItemId'),
+    sessionUrlHash: field.string(r, 'sessionUrlHash'),
     counted: field.boolean(r, 'counted'),
     updatedAt: field.requiredString(r, 'updatedAt'),
   };
@@ -232,17 +238,23 @@ export class RunStore {
     return stored && rowToFile(stored.value);
   }
 
-  /** Progress of a file in flight (bytes acknowledged); never overwrites a final result. */
+  /**
+   * Progress of a file in flight (bytes acknowledged); never overwrites a final result. With
+   * `sessionUrlHash`, binds the file to the upload session just created; without, keeps the one
+   * the row holds (a progress write must not unbind the session a continuation will name).
+   */
   async recordFileProgress(
     runId: string,
     blobName: string,
     size: number,
     bytesDone: number,
     attempts: number,
+    sessionUrlHash?: string,
   ): Promise<void> {
     const key = encodeRowKey(blobName);
     const stored = await this.files.get(runId, key);
-    if (stored && isFinal(rowToFile(stored.value).status)) return;
+    const current = stored && rowToFile(stored.value);
+    if (current && isFinal(current.status)) return;
     const row: Row = {
       blobName,
       status: 'uploading',
@@ -252,12 +264,15 @@ export class RunStore {
       counted: false,
       updatedAt: this.now().toISOString(),
     };
+    const hash = sessionUrlHash ?? current?.sessionUrlHash;
+    if (hash) row.sessionUrlHash = hash;
     try {
       if (stored) await this.files.replace(runId, key, row, stored.etag);
       else await this.files.insert(runId, key, row);
     } catch (error) {
       // Someone else wrote the row meanwhile (a duplicate delivery or the final result): progress is
-      // only informative, so losing this write is fine.
+      // only informative, so losing this write is fine. A lost session binding costs at most one
+      // refused continuation, i.e. one re-upload of the file from a new session.
       if (!isAppError(error, 'Conflict')) throw error;
     }
   }

@@ -2,8 +2,9 @@
 // is data anyone with queue access can write, so each corpus entry must end in a clear error that
 // the poison path records with its reason, and must change nothing stored: not the job, not the
 // run, not the manifest, not the drive. Tampered continuations must never make the worker talk to
-// a host other than the upload host it expects (no SSRF), and the file they named must still be
-// backed up correctly afterwards (no data lost).
+// anything but the upload session it created for that file (no SSRF, not even to another session
+// on an allowed upload host), and the file they named must still be backed up correctly afterwards
+// (no data lost). A task whose size or ETag disagrees with the blob must fail, not truncate.
 import { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import { EmulatorServer } from '../../emulators/shared/server';
@@ -15,7 +16,7 @@ import { handlePlanPoison, handleUploadPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/backup/upload/clock';
-import { quickXorAlgorithm } from '../../src/backup/upload/quickXor';
+import { sessionUrlHash } from '../../src/backup/upload/uploadUrl';
 import { isAppError } from '../../src/errors';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
 import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
@@ -264,7 +265,7 @@ describe('uploader messages: a clear MessageInvalid, poisoned with the reason, n
   });
 });
 
-describe('tampered continuations: no request leaves for another host, and the file still arrives intact', () => {
+describe('tampered continuations: no request leaves for another session or host, and the file still arrives intact', () => {
   // Built lazily: the emulators' ports are known only once beforeAll has run.
   const port = (): string => new URL(fx.apiBaseUrl).port;
   const hostile: Array<[string, () => string]> = [
@@ -280,7 +281,11 @@ describe('tampered continuations: no request leaves for another host, and the fi
     ['the API host name on another port', () => `${evil.baseUrl}/up/session/1`],
     ['plain http to the upload host', () => `http://127.0.0.1:${port()}/up/x/y`],
     ['not a URL', () => 'javascript:alert(1)'],
+    // On the allowed upload host, well formed, but not a session this worker created.
+    ['a made-up session on the allowed upload host', () => `${fx.graph.server.altBaseUrl}/up/none/none`],
   ];
+  // The genuine session URL with impossible positions: it passes the session binding, so these
+  // prove the engine's own checks (src/backup/upload/uploadFile.ts resume) still hold behind it.
   const offsets: Array<[string, Record<string, unknown>]> = [
     ['a negative offset', { nextOffset: -327680 }],
     ['an offset past the end', { nextOffset: 6 * MiB + 1 }],
@@ -288,8 +293,10 @@ describe('tampered continuations: no request leaves for another host, and the fi
     ['an unreadable hash state', { hashState: '%%%not-a-state%%%' }],
   ];
 
-  async function pendingUpload(): Promise<{ task: UploadMessage; data: Buffer; runId: string }> {
-    const data = content(6 * MiB);
+  async function pendingUpload(
+    size = 6 * MiB,
+  ): Promise<{ task: UploadMessage; data: Buffer; runId: string }> {
+    const data = content(size);
     const name = `big-${uniqueName('f')}.bin`;
     await putBlob(w.container, name, data);
     const run = await startRun(w.deps, w.job.id, 'manual');
@@ -302,66 +309,218 @@ describe('tampered continuations: no request leaves for another host, and the fi
     return { task, data, runId: run.id };
   }
 
-  const cases = (): Array<[string, (task: UploadMessage) => UploadMessage]> => [
-    ...hostile.map(([label, url]): [string, (t: UploadMessage) => UploadMessage] => [
-      label,
-      (t) => ({
-        ...t,
-        continuation: {
-          uploadUrl: url(),
-          nextOffset: 4 * UNIT,
-          hashState: quickXorAlgorithm.create().save(),
-        },
-      }),
-    ]),
-    ...offsets.map(([label, patch]): [string, (t: UploadMessage) => UploadMessage] => [
-      label,
-      (t) => ({
-        ...t,
-        continuation: {
-          uploadUrl: `${fx.graph.server.altBaseUrl}/up/none/none`,
-          nextOffset: 0,
-          hashState: quickXorAlgorithm.create().save(),
-          ...patch,
-        } as UploadMessage['continuation'],
-      }),
-    ]),
-  ];
+  /** A real continuation: the worker's own session, one chunk in, handed over by a spent budget. */
+  async function midUpload(): Promise<{ task: UploadMessage; data: Buffer; runId: string; url: string }> {
+    const pending = await pendingUpload();
+    const budget = w.deps.settings.invocationBudgetSeconds;
+    // A zero budget: the engine sends its one guaranteed chunk, then hands over.
+    w.deps.settings.invocationBudgetSeconds = 0;
+    try {
+      await handleUploadMessage(w.deps, pending.task);
+    } finally {
+      w.deps.settings.invocationBudgetSeconds = budget;
+    }
+    expect(w.queue).toHaveLength(1);
+    const task = parseUploadMessage(w.queue.shift()!.message);
+    expect(task.continuation?.nextOffset).toBe(4 * UNIT);
+    return { ...pending, task, url: task.continuation!.uploadUrl };
+  }
 
-  it.each(cases().map(([label]) => [label]))('%s', async (label) => {
-    const tamper = cases().find(([l]) => l === label)![1];
-    const { task, data, runId } = await pendingUpload();
-    const before = await snapshot(w, [task.blobName]);
-    const evilRequests = evil.requests.length;
-    const graphPuts = fx.graph.server.count('PUT', /./);
-    logs.length = 0;
-
-    await handleUploadMessage(w.deps, tamper(task));
-
-    expect(evil.requests.length).toBe(evilRequests);
-    expect(fx.graph.server.count('PUT', /./)).toBe(graphPuts);
-    const refused = logs.find((l) => l.event === 'upload.continuation.refused');
-    expect(refused?.reason).toEqual(expect.any(String));
-    // The refusal names at most the host, never the capability URL itself.
-    expect(JSON.stringify(logs)).not.toContain('/up/session/1');
+  /** What every refused or rejected continuation must end in: nothing changed, then a clean re-upload. */
+  async function expectFreshRestart(
+    task: UploadMessage,
+    data: Buffer,
+    runId: string,
+    before: Awaited<ReturnType<typeof snapshot>>,
+  ): Promise<void> {
     expect(await snapshot(w, [task.blobName])).toEqual(before);
     // What it queued instead is the plain task: the file starts afresh from a session of our own.
     expect(w.queue).toEqual([{ queue: QUEUES.upload, message: { ...task, continuation: undefined } }]);
     await drain(w);
-    const file = fx.graph.listFiles(fx.driveId).find((f) => f.path.endsWith(`/${task.blobName}`));
-    expect(file?.content.equals(data)).toBe(true);
-    expect((file?.item.file as { hashes: { quickXorHash: string } }).hashes.quickXorHash).toBe(
+    const copies = fx.graph.listFiles(fx.driveId).filter((f) => f.path.endsWith(`/${task.blobName}`));
+    // One copy: the new session replaced, it did not add `name 1.bin` next to a partial one.
+    expect(copies).toHaveLength(1);
+    expect(copies[0].content.equals(data)).toBe(true);
+    expect((copies[0].item.file as { hashes: { quickXorHash: string } }).hashes.quickXorHash).toBe(
       QuickXorHash.of(data),
     );
     expect((await w.deps.runs.get(w.job.id, runId))?.value.status).toBe('succeeded');
+  }
+
+  it('binds the session to the file row by hash only: the capability URL is never stored', async () => {
+    const { task, url, runId } = await midUpload();
+    const row = await w.deps.runs.getFile(runId, task.blobName);
+    expect(row?.sessionUrlHash).toBe(sessionUrlHash(url));
+    expect(JSON.stringify(row)).not.toContain(new URL(url).pathname);
+    // Finish the file so the run ends (the next test starts a run of the same job).
+    await handleUploadMessage(w.deps, task);
+    await drain(w);
+    expect((await w.deps.runs.get(w.job.id, runId))?.value.status).toBe('succeeded');
+  });
+
+  it.each(hostile.map(([label]) => [label]))('%s', async (label) => {
+    const url = hostile.find(([l]) => l === label)![1]();
+    const { task, data, runId } = await midUpload();
+    const tampered: UploadMessage = { ...task, continuation: { ...task.continuation!, uploadUrl: url } };
+    const before = await snapshot(w, [task.blobName]);
+    const evilRequests = evil.requests.length;
+    const graphRequests = fx.graph.server.requests.length;
+    logs.length = 0;
+
+    await handleUploadMessage(w.deps, tampered);
+
     expect(evil.requests.length).toBe(evilRequests);
+    expect(fx.graph.server.requests.length).toBe(graphRequests);
+    expect(logs.find((l) => l.event === 'upload.continuation.rejected')?.reason).toEqual(expect.any(String));
+    // The rejection names no URL at all: it is a capability.
+    expect(JSON.stringify(logs)).not.toContain('/up/');
+    await expectFreshRestart(task, data, runId, before);
+    expect(evil.requests.length).toBe(evilRequests);
+  });
+
+  it("another live session on the allowed upload host (another file's, or another tenant's) is never contacted", async () => {
+    // A real, open upload session the worker did not create for this file: exactly what the host
+    // allow-list accepts and only the session binding refuses.
+    const created = await fetch(
+      `${fx.apiBaseUrl}/drives/${fx.driveId}/root:/Victim/${uniqueName('v')}.bin:/createUploadSession`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fx.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ item: { '@microsoft.graph.conflictBehavior': 'replace' } }),
+      },
+    );
+    expect(created.status).toBe(200);
+    const victim = ((await created.json()) as { uploadUrl: string }).uploadUrl;
+    const victimPath = new URL(victim).pathname;
+    const contacted = (): number => fx.graph.server.requests.filter((r) => r.path === victimPath).length;
+
+    const { task, data, runId, url } = await midUpload();
+    expect(new URL(victim).host).toBe(new URL(url).host);
+    const before = await snapshot(w, [task.blobName]);
+    const ownPath = new URL(url).pathname;
+    const ownBefore = fx.graph.server.requests.filter((r) => r.path === ownPath).length;
+    logs.length = 0;
+
+    await handleUploadMessage(w.deps, {
+      ...task,
+      continuation: { ...task.continuation!, uploadUrl: victim },
+    });
+
+    expect(contacted()).toBe(0);
+    expect(logs.find((l) => l.event === 'upload.continuation.rejected')?.reason).toMatch(/not the session/);
+    expect(JSON.stringify(logs)).not.toContain(victimPath);
+    await expectFreshRestart(task, data, runId, before);
+    expect(contacted()).toBe(0);
+    // The restart made a new session rather than resuming the abandoned one of its own.
+    expect(fx.graph.server.requests.filter((r) => r.path === ownPath).length).toBe(ownBefore);
+    // And the victim's session still has nothing: not a byte of ours went into it.
+    const status = await fetch(victim);
+    expect(((await status.json()) as { nextExpectedRanges: string[] }).nextExpectedRanges).toEqual(['0-']);
+  });
+
+  it.each(offsets.map(([label]) => [label]))('the genuine session with %s', async (label) => {
+    const patch = offsets.find(([l]) => l === label)![1];
+    const { task, data, runId } = await midUpload();
+    const before = await snapshot(w, [task.blobName]);
+    const graphPuts = fx.graph.server.count('PUT', /./);
+    const graphGets = fx.graph.server.count('GET', /^\/up\//);
+    logs.length = 0;
+
+    await handleUploadMessage(w.deps, {
+      ...task,
+      continuation: { ...task.continuation!, ...patch } as UploadMessage['continuation'],
+    });
+
+    // Refused before its first request, even to the genuine session.
+    expect(fx.graph.server.count('PUT', /./)).toBe(graphPuts);
+    expect(fx.graph.server.count('GET', /^\/up\//)).toBe(graphGets);
+    expect(logs.find((l) => l.event === 'upload.continuation.refused')?.reason).toEqual(expect.any(String));
+    expect(JSON.stringify(logs)).not.toContain('/up/');
+    await expectFreshRestart(task, data, runId, before);
+  });
+
+  it('the genuine continuation still resumes where it stopped (the binding refuses only strangers)', async () => {
+    const { task, data, runId } = await midUpload();
+    const puts = fx.graph.server.count('PUT', /^\/up\//);
+    logs.length = 0;
+    await handleUploadMessage(w.deps, task);
+    expect(logs.some((l) => String(l.event).startsWith('upload.continuation.'))).toBe(false);
+    expect(fx.graph.server.count('PUT', /^\/up\//) - puts).toBe(
+      Math.ceil((data.length - 4 * UNIT) / (4 * UNIT)),
+    );
+    const file = fx.graph.listFiles(fx.driveId).find((f) => f.path.endsWith(`/${task.blobName}`));
+    expect(file?.content.equals(data)).toBe(true);
+    expect((await w.deps.runs.get(w.job.id, runId))?.value.status).toBe('succeeded');
+  });
+});
+
+describe('a task whose size or ETag disagrees with the blob fails the file clearly, nothing truncated', () => {
+  async function plannedTask(size: number): Promise<{ task: UploadMessage; data: Buffer; runId: string }> {
+    const data = content(size);
+    const name = `sized-${uniqueName('f')}.bin`;
+    await putBlob(w.container, name, data);
+    const run = await startRun(w.deps, w.job.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    const index = w.queue.findIndex((m) => (m.message as UploadMessage).blobName === name);
+    const task = parseUploadMessage(w.queue.splice(index, 1)[0].message);
+    await drain(w);
+    return { task, data, runId: run.id };
+  }
+
+  it.each([
+    // Smaller than the blob: a simple upload would read exactly this many bytes and verify them
+    // against themselves, storing a truncated file as uploaded.
+    [
+      'a smaller size (simple upload)',
+      1000,
+      (t: UploadMessage) => ({ ...t, size: 400 }),
+      /says 400 bytes.*has 1000/,
+    ],
+    [
+      'a larger size (simple upload)',
+      1000,
+      (t: UploadMessage) => ({ ...t, size: 4000 }),
+      /says 4000 bytes.*has 1000/,
+    ],
+    [
+      'a smaller size (upload session)',
+      6 * MiB,
+      (t: UploadMessage) => ({ ...t, size: 5 * MiB }),
+      new RegExp(`says ${5 * MiB} bytes.*has ${6 * MiB}`),
+    ],
+    [
+      'another ETag',
+      1000,
+      (t: UploadMessage) => ({ ...t, etag: '"0x8D000000000BAD"' }),
+      /changed or was deleted/,
+    ],
+  ])('%s', async (_label, size, tamper, reason) => {
+    const { task, runId } = await plannedTask(size);
+    const manifestBefore = await w.deps.manifest.get(w.job.id, task.blobName);
+    const graphRequests = fx.graph.server.requests.length;
+    logs.length = 0;
+
+    await handleUploadMessage(w.deps, tamper(task));
+
+    // Nothing was sent to the drive, and the file is failed with the reason, not uploaded.
+    expect(fx.graph.server.requests.length).toBe(graphRequests);
+    expect(fx.graph.listFiles(fx.driveId).some((f) => f.path.endsWith(`/${task.blobName}`))).toBe(false);
+    expect(await w.deps.runs.getFile(runId, task.blobName)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(reason),
+    });
+    expect(logs.find((l) => l.event === 'upload.file.failed')?.reason).toMatch(reason);
+    expect(await w.deps.manifest.get(w.job.id, task.blobName)).toEqual(manifestBefore);
+    const run = (await w.deps.runs.get(w.job.id, runId))!.value;
+    expect(run.status).toBe('partially-failed');
+    expect(w.queue).toEqual([]);
   });
 });
 
 describe('restorer messages: a clear MessageInvalid before anything is touched', () => {
   // The parser is the restorer's first step (src/restore/messages.ts), so a message it refuses
-  // reaches nothing stored; the full restore corpus (poison path, tampered download URLs through
-  // the worker) is still to be written against src/restore/worker.ts.
+  // reaches nothing stored; the corpus through the worker and its poison path is
+  // test/corpus/restoreMessages.corpus.test.ts.
   it.each([
     ['a string that is not JSON', 'restore me'],
     ['null', null],

@@ -2,6 +2,7 @@
 // sends a byte (or a GET) to one taken from a message, it checks the URL is https on a host the
 // configured cloud uses for uploads, so a tampered message cannot turn the worker into a proxy
 // towards internal addresses (SSRF) or a leak of blob content.
+import { createHash } from 'node:crypto';
 import { AppError } from '../../errors';
 
 /** Upload hosts per national cloud, as observed for OneDrive personal and SharePoint/OneDrive for Business. */
@@ -59,4 +60,14 @@ export function assertUploadUrl(raw: string, patterns: readonly string[]): URL {
     );
   }
   return url;
+}
+
+/**
+ * What the run's file row keeps of the upload session the worker created: a SHA-256 of its URL,
+ * never the URL (a capability: whoever reads the table could upload into the session). A
+ * continuation is accepted only when its URL hashes to this, which ties it to our own session
+ * where the host allow-list alone would accept any session on any tenant's *.sharepoint.com.
+ */
+export function sessionUrlHash(uploadUrl: string): string {
+  return createHash('sha256').update(uploadUrl, 'utf8').digest('base64url');
 }
