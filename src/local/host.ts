@@ -105,7 +105,8 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 
     const config = loadConfig(env);
     registerSecret(config.keyVaultTokenOverride);
-    const services = createServices(config, log);
+    const pollersByQueue = new Map<string, QueuePoller[]>();
+    const services = notifyingPollers(createServices(config, log), pollersByQueue);
     setServices(services);
     cleanups.push(() => setServices(undefined));
 
@@ -137,6 +138,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
           stopGraceMs: options.queue?.stopGraceMs,
         });
         poller.start();
+        pollersByQueue.set(trigger.queueName, [...(pollersByQueue.get(trigger.queueName) ?? []), poller]);
         cleanups.push(() => poller.stop());
       }
     }
@@ -168,4 +170,16 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Services whose sendMessage also tells this host's pollers of that queue to poll at once. */
+function notifyingPollers(services: Services, pollers: ReadonlyMap<string, QueuePoller[]>): Services {
+  return {
+    ...services,
+    sendMessage: async (queue, message, options) => {
+      await services.sendMessage(queue, message, options);
+      if (!options?.visibilityTimeoutSeconds)
+        for (const poller of pollers.get(queue) ?? []) poller.notifyMessageAdded();
+    },
+  };
 }

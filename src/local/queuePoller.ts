@@ -33,6 +33,7 @@ export class QueuePoller {
   private loopDone?: Promise<void>;
   private readonly running = new Set<Running>();
   private wakeUp?: () => void;
+  private pollDelay = 0;
   private readonly leaseSeconds: number;
   private readonly minPollMs: number;
 
@@ -70,6 +71,15 @@ export class QueuePoller {
     }
   }
 
+  /**
+   * A function of this host just queued a message here: poll now instead of waiting out the empty-poll
+   * back-off, as the Functions runtime's shared queue watcher does for queues written in-process.
+   */
+  notifyMessageAdded(): void {
+    this.pollDelay = this.minPollMs;
+    this.wake();
+  }
+
   private wake(): void {
     this.wakeUp?.();
   }
@@ -88,7 +98,7 @@ export class QueuePoller {
 
   private async loop(): Promise<void> {
     const { queue, semantics, log, definition } = this.options;
-    let pollDelay = this.minPollMs;
+    this.pollDelay = this.minPollMs;
     while (!this.stopped) {
       if (this.running.size > semantics.newBatchThreshold) {
         await this.idle(semantics.maxPollingIntervalMs);
@@ -108,11 +118,12 @@ export class QueuePoller {
         continue;
       }
       if (items.length === 0) {
-        await this.idle(pollDelay);
-        pollDelay = Math.min(pollDelay * 2, semantics.maxPollingIntervalMs);
+        const delay = this.pollDelay;
+        this.pollDelay = Math.min(delay * 2, semantics.maxPollingIntervalMs);
+        await this.idle(delay);
         continue;
       }
-      pollDelay = this.minPollMs;
+      this.pollDelay = this.minPollMs;
       if (this.stopped) {
         // Received while stopping: hand the messages straight back instead of hiding them for a lease.
         await Promise.allSettled(
