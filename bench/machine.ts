@@ -8,6 +8,8 @@ export interface Machine {
   node: string;
   platform: string;
   date: string;
+  /** 1-minute load average when the benchmark started: other work on the machine moves timings. */
+  loadAverage: number;
 }
 
 export function describeMachine(): Machine {
@@ -18,5 +20,6 @@ export function describeMachine(): Machine {
     node: process.version,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
+    loadAverage: Math.round(os.loadavg()[0] * 10) / 10,
   };
 }

@@ -48,14 +48,21 @@ export async function* readAhead(read: ReadRange, options: ReadAheadOptions): As
   };
 
   let pending = start < size ? fetchChunk(start) : undefined;
+  let settled: Settled | undefined;
+  let current: SourceChunk | undefined;
   try {
     while (pending) {
-      const settled = await pending;
+      settled = await pending;
       pending = undefined;
       if (!settled.ok) throw settled.error;
-      const next = settled.chunk.offset + settled.chunk.data.length;
+      current = settled.chunk;
+      settled = undefined;
+      const next = current.offset + current.data.length;
       if (next < size) pending = fetchChunk(next); // chunk n+1 downloads while the consumer has chunk n
-      yield settled.chunk;
+      yield current;
+      // The consumer asked for the next chunk, so it is done with this one: let it go now rather than
+      // keep it (in this suspended generator) while chunk n+1 finishes downloading.
+      current = undefined;
     }
   } finally {
     options.abortSignal?.removeEventListener('abort', onAbort);

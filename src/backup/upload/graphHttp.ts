@@ -37,9 +37,7 @@ export async function exchange(ctx: HttpContext, request: ExchangeRequest): Prom
   try {
     response = await fetch(request.url, {
       method: request.method,
-      headers: request.headers,
-      // Buffers are sent as they are (undici does not copy them); the cast only bridges lib typings.
-      body: request.body as BodyInit | undefined,
+      ...requestBody(request),
       signal: AbortSignal.timeout(ctx.requestTimeoutMs),
     });
   } catch (error) {
@@ -69,6 +67,46 @@ export async function exchange(ctx: HttpContext, request: ExchangeRequest): Prom
   }
   if (status >= 500 && status !== 507) return { kind: 'transient', status, detail: `${status} ${code}` };
   return { kind: 'failed', status, code, message };
+}
+
+/** Bytes handed to the socket per write: bounds what TLS buffers at once (it encrypts a whole write). */
+const BODY_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * The fetch options for a request's body. A string goes as it is. Bytes (a chunk of up to 60 MiB)
+ * go as a stream of views onto the caller's buffer, because handing fetch the buffer itself costs
+ * memory the engine must stay clear of: undici copies a Uint8Array body (fetch's "extract a body"),
+ * copies it again when it clones the request to be able to follow a redirect (a tee of a byte
+ * stream clones each chunk), and TLS then encrypts the whole 10 MiB write into a buffer of its
+ * own: three extra chunk-sized allocations per PUT, which V8 frees only at its next full
+ * collection. Streamed in 1 MiB views with the length announced, nothing is copied and TLS holds
+ * one piece at a time. `redirect: 'error'` is what lets undici skip the clone; no upload or Graph
+ * call of the engine is ever redirected, and a redirect must not carry our data to another host.
+ * The caller must not change the buffer until the exchange settles (it never does).
+ */
+function requestBody(
+  request: ExchangeRequest,
+): Pick<RequestInit, 'headers' | 'body' | 'redirect'> & { duplex?: 'half' } {
+  const body = request.body;
+  // An empty body has nothing to copy (and undici refuses a zero-length stream on a busy connection).
+  if (body === undefined || typeof body === 'string' || body.length === 0)
+    return { headers: request.headers, body: body as BodyInit | undefined };
+  let offset = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= body.length) return controller.close();
+      const end = Math.min(body.length, offset + BODY_PIECE_BYTES);
+      controller.enqueue(body.subarray(offset, end));
+      offset = end;
+    },
+  });
+  return {
+    headers: { ...request.headers, 'content-length': String(body.length) },
+    // The cast only bridges lib typings (Node's ReadableStream and the DOM one).
+    body: stream as unknown as BodyInit,
+    redirect: 'error',
+    duplex: 'half',
+  };
 }
 
 function parseJson(text: string): unknown {
