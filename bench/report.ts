@@ -155,17 +155,16 @@ ${findings(r)}## What each figure measures
 
 The machine was shared with other work, so throughput moves with its load: run it on an idle
 machine for a stable ratio. The engine hashes each 10 MiB chunk (quickXorHash) on the main thread
-while its PUT is on the wire, a few per cent of its time. The plain baseline hands fetch each chunk
-as a Buffer, as a naive client does; undici then copies it twice (once to extract the body, once to
-tee it in case of a redirect), which the engine avoids by streaming views of the chunk
-(src/backup/upload/graphHttp.ts), so a ratio above 1 is expected. The planning container is
+while its PUT is on the wire, a few per cent of its time. The plain baseline sends each chunk with
+the same copy-free streamed body as the engine (\`streamedBody\` in src/backup/upload/graphHttp.ts),
+so the ratio measures the engine's own work: read-ahead, hashing and its bookkeeping. The planning container is
 capped by the 5-minute seeding budget when seeding is slow; planning is per page, so the rate does
 not depend on the container's size.
 
 ## Reproduce
 
 \`\`\`
-npm ci
+npm install
 npm run bench
 \`\`\`
 
