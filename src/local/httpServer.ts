@@ -165,14 +165,23 @@ export class LocalHttpServer {
         'ValidationFailed',
         'The aeg-event-type header must be Notification or SubscriptionValidation.',
       );
+    // Every event is handled even after one fails: stopping would hold the later good events back
+    // until Event Grid's retries (or dead-letter them with the bad one). Event Grid retries the
+    // whole delivery when any event failed, so the good ones come again; the handlers dedupe them.
+    const failed: string[] = [];
     for (const event of events) {
       try {
         await invokeTrigger(definition, { type: 'eventGrid', event }, invocationContext(definition.name));
       } catch {
-        // Event Grid retries a delivery that does not succeed.
-        return notFoundLike(500, 'HandlerFailed', `The function failed on event ${event.id}.`);
+        failed.push(String(event.id));
       }
     }
+    if (failed.length > 0)
+      return notFoundLike(
+        500,
+        'HandlerFailed',
+        `The function failed on ${failed.length} of ${events.length} events: ${failed.join(', ')}.`,
+      );
     return { status: 202 };
   }
 }

@@ -34,7 +34,10 @@ export type FileOutcome =
 
 /** The restore's view of the run store (runs.ts): same runs, statuses and counts as backups. */
 export interface RunRecorder {
-  create(run: { partition: string; runId: string; createdAt: string }): Promise<void>;
+  /** The run, with the spec every message of it is handled with (messages carry none). */
+  create(run: { partition: string; runId: string; createdAt: string; spec: RestoreSpec }): Promise<void>;
+  /** The spec recorded by create; undefined for a run that is not a restore started that way. */
+  restoreSpec(partition: string, runId: string): Promise<RestoreSpec | undefined>;
   markRunning(partition: string, runId: string): Promise<void>;
   recordListing(runId: string, listingKey: string, plan: { files: number; bytes: number }): Promise<void>;
   markListingComplete(partition: string, runId: string): Promise<void>;

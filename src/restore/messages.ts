@@ -1,8 +1,10 @@
-// The `restore` queue's messages. They carry ids, positions and the restore's options, never a
-// secret or a URL the worker would send a token to (the Graph host comes from the connection's
-// cloud; a children nextLink is checked against it before use).
+// The `restore` queue's messages. They carry ids and positions only (DESIGN: "Messages carry ids
+// and positions, never secrets"): what to restore and where (the spec) is written into the run
+// record when the restore is started through the API (./start.ts), and every handler reads it from
+// there (./trustedSpec.ts). No URL in a message is ever sent a token: the Graph host comes from the
+// connection's cloud; a children nextLink is checked against it before use.
 import { AppError } from '../errors';
-import { OVERWRITE_POLICIES, type OverwritePolicy, type RestoreContinuation } from './download/types';
+import type { OverwritePolicy, RestoreContinuation } from './download/types';
 
 /** What to restore and where; fixed for the whole run. */
 export interface RestoreSpec {
@@ -26,7 +28,11 @@ interface Base {
   runId: string;
   /** The run's partition: the job id, or `connection-{id}` for a restore without a job. */
   runPartition: string;
-  spec: RestoreSpec;
+  /**
+   * Only in messages queued before the spec moved into the run record. Never trusted: each field
+   * it has must equal the recorded one, or the message is refused (./trustedSpec.ts).
+   */
+  spec?: Partial<RestoreSpec>;
 }
 
 export type ListSource =
@@ -50,7 +56,7 @@ export interface FileMessage extends Base {
 export type RestoreMessage = ListMessage | FileMessage;
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-const invalid = (why: string): AppError =>
+export const invalid = (why: string): AppError =>
   new AppError('MessageInvalid', `Restore message refused: ${why}.`, {
     advice: 'Messages are written by this app; a malformed one is dropped to the poison queue.',
   });
@@ -60,21 +66,13 @@ export function parseRestoreMessage(raw: unknown): RestoreMessage {
   const m = raw as Loose | undefined;
   if (!m || typeof m !== 'object' || m.v !== 1) throw invalid('unknown version');
   if (!isString(m.runId) || !isString(m.runPartition)) throw invalid('no run');
-  const spec = m.spec as Partial<RestoreSpec> | undefined;
-  if (
-    !spec ||
-    !isString(spec.connectionId) ||
-    !isString(spec.targetContainer) ||
-    typeof spec.rootPath !== 'string' ||
-    !OVERWRITE_POLICIES.includes(spec.overwrite as OverwritePolicy)
-  )
-    throw invalid('incomplete spec');
+  // A legacy spec is compared field by field with the run's record later; here only its shape.
+  if (m.spec !== undefined && (!m.spec || typeof m.spec !== 'object' || Array.isArray(m.spec)))
+    throw invalid('bad spec');
   if (m.kind === 'list') {
     const s = m.source as Partial<ListSource> | undefined;
     if (!s || (s.type !== 'manifest' && s.type !== 'drive') || !Number.isInteger(s.page))
       throw invalid('bad list source');
-    if (s.type === 'manifest' && !isString(spec.manifestJobId))
-      throw invalid('manifest listing without a job');
     return m as unknown as ListMessage;
   }
   if (m.kind === 'file') {

@@ -7,6 +7,11 @@ import { isAppError } from '../errors';
 import { FINAL_RUN_STATUSES, type RunStatus, type RunStore, type RunTotals } from '../store/runs';
 import type { RunRecorder } from './deps';
 import { pageIndexOf } from './listing/ledger';
+import type { RestoreSpec } from './messages';
+import { parseRecordedSpec } from './trustedSpec';
+
+/** Runs whose spec is remembered: enough for the restores one worker instance serves at a time. */
+const SPEC_CACHE_SIZE = 64;
 
 function finalStatus(totals: RunTotals): RunStatus {
   if (totals.failedFiles === 0) return 'succeeded';
@@ -21,8 +26,11 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
   const ignoreConflict = (error: unknown): void => {
     if (!isAppError(error, 'Conflict')) throw error;
   };
+  // Every message of a run reads its spec; the spec never changes after create, so one read per
+  // run and instance is enough. Only found specs are kept (a run may be created after a miss).
+  const specs = new Map<string, RestoreSpec>();
   return {
-    async create({ partition, runId, createdAt }) {
+    async create({ partition, runId, createdAt, spec }) {
       await runs.create({
         id: runId,
         jobId: partition,
@@ -32,7 +40,20 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
         createdAt,
         planningComplete: false,
         pagesPlanned: 0,
+        restoreSpec: JSON.stringify(spec),
       });
+    },
+    async restoreSpec(partition, runId) {
+      const key = `${partition}\u0000${runId}`;
+      const cached = specs.get(key);
+      if (cached) return cached;
+      const stored = await runs.get(partition, runId);
+      if (stored?.value.kind !== 'restore') return undefined;
+      const spec = parseRecordedSpec(stored.value.restoreSpec);
+      if (!spec) return undefined;
+      if (specs.size >= SPEC_CACHE_SIZE) specs.delete(specs.keys().next().value as string);
+      specs.set(key, spec);
+      return spec;
     },
     async markRunning(partition, runId) {
       const stored = await runs.require(partition, runId);

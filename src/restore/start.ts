@@ -1,5 +1,7 @@
 // Starting a restore: from a job (its connection, folder, manifest and snapshots) or, for disaster
-// recovery, from a connection and a folder alone. Creates the run, then queues the first listing.
+// recovery, from a connection and a folder alone. Creates the run with its spec (what to restore
+// and where: the one trusted copy, ./trustedSpec.ts), then queues the first listing, which carries
+// only the run's ids and its position.
 import { joinDrivePath } from '../graph/names';
 import { newRunId } from '../store/runs';
 import type { Job } from '../store/jobs';
@@ -46,13 +48,12 @@ export async function startRestore(deps: RestoreDeps, options: StartOptions): Pr
   const now = new Date(deps.clock.now());
   const runId = newRunId(now);
   const runPartition = job ? job.id : `connection-${options.connectionId}`;
-  await deps.runs.create({ partition: runPartition, runId, createdAt: now.toISOString() });
+  await deps.runs.create({ partition: runPartition, runId, createdAt: now.toISOString(), spec });
   const first: ListMessage = {
     v: 1,
     kind: 'list',
     runId,
     runPartition,
-    spec,
     source: useManifest ? { type: 'manifest', page: 0 } : { type: 'drive', relPath: '', page: 0 },
   };
   await deps.send(first);

@@ -3,6 +3,7 @@
 // subfolder; a file message restores one file (../download/restoreFile.ts) and records its result.
 // Every step is idempotent: a redelivered listing re-queues tasks that end as no-ops, a redelivered
 // file task finds its blob committed and verified (no-op) or its blocks staged (resumes).
+// What to restore and where is the run's recorded spec (./trustedSpec.ts), never the message's.
 import { AppError, isAppError } from '../errors';
 import { decodeDrivePath } from '../graph/names';
 import { restoreFile } from './download/restoreFile';
@@ -11,12 +12,20 @@ import { emptyStats, type DriveLocation } from './download/types';
 import { childrenPage, folderIdByPath, pickSnapshot } from './listing/driveChildren';
 import { listingKeyOf } from './listing/ledger';
 import type { ConnectionDrive, FileOutcome, RestoreDeps } from './deps';
-import { parseRestoreMessage, type FileMessage, type ListMessage, type RestoreMessage } from './messages';
+import {
+  parseRestoreMessage,
+  type FileMessage,
+  type ListMessage,
+  type RestoreMessage,
+  type RestoreSpec,
+} from './messages';
+import { trustedSpec } from './trustedSpec';
 
 export async function handleRestoreMessage(deps: RestoreDeps, raw: unknown): Promise<void> {
   const message = parseRestoreMessage(raw);
-  if (message.kind === 'list') await handleList(deps, message);
-  else await handleFile(deps, message);
+  const spec = await trustedSpec(deps, message);
+  if (message.kind === 'list') await handleList(deps, message, spec);
+  else await handleFile(deps, message, spec);
 }
 
 function httpContext(deps: RestoreDeps, deadline = Number.MAX_SAFE_INTEGER): HttpContext {
@@ -49,9 +58,10 @@ const matchesPrefix = (name: string, prefix?: string): boolean => !prefix || nam
 const folderMayMatch = (folder: string, prefix?: string): boolean =>
   !prefix || `${folder}/`.startsWith(prefix) || prefix.startsWith(`${folder}/`);
 
-async function handleList(deps: RestoreDeps, message: ListMessage): Promise<void> {
-  const { spec, runId, runPartition } = message;
-  const base = { v: 1 as const, runId, runPartition, spec };
+async function handleList(deps: RestoreDeps, message: ListMessage, spec: RestoreSpec): Promise<void> {
+  const { runId, runPartition } = message;
+  // What it queues carries ids and positions only: the spec stays in the run record.
+  const base = { v: 1 as const, runId, runPartition };
   let source = message.source;
   const listingKey = listingKeyOf(source);
   const files: FileMessage[] = [];
@@ -59,7 +69,7 @@ async function handleList(deps: RestoreDeps, message: ListMessage): Promise<void
   const log = deps.log.child({ runId, listing: listingKey });
 
   if (source.type === 'manifest') {
-    if (source.page === 0) await start(deps, message);
+    if (source.page === 0) await start(deps, message, spec);
     const page = await deps.manifest.page(
       spec.manifestJobId!,
       source.continuationToken,
@@ -85,7 +95,7 @@ async function handleList(deps: RestoreDeps, message: ListMessage): Promise<void
     const where = location(drive, spec.rootPath);
     const ctx = httpContext(deps);
     if (!source.folderId) {
-      await start(deps, message);
+      await start(deps, message, spec);
       let rootId = await folderIdByPath(ctx, where, spec.rootPath, drive.tokens);
       if (spec.snapshot) {
         const snapshot = await pickSnapshot(ctx, where, rootId, drive.tokens, spec.snapshot);
@@ -140,8 +150,8 @@ async function handleList(deps: RestoreDeps, message: ListMessage): Promise<void
   }
 }
 
-async function start(deps: RestoreDeps, message: ListMessage): Promise<void> {
-  await deps.ensureContainer(message.spec);
+async function start(deps: RestoreDeps, message: ListMessage, spec: RestoreSpec): Promise<void> {
+  await deps.ensureContainer(spec);
   await deps.runs.markRunning(message.runPartition, message.runId);
 }
 
@@ -150,8 +160,8 @@ function isFinalFailure(error: unknown): error is AppError {
   return isAppError(error) && !error.retryable;
 }
 
-async function handleFile(deps: RestoreDeps, message: FileMessage): Promise<void> {
-  const { spec, runId, runPartition, blobName, itemId } = message;
+async function handleFile(deps: RestoreDeps, message: FileMessage, spec: RestoreSpec): Promise<void> {
+  const { runId, runPartition, blobName, itemId } = message;
   const log = deps.log.child({ runId, blob: blobName, itemId });
   let outcome: FileOutcome;
   try {
@@ -179,7 +189,9 @@ async function handleFile(deps: RestoreDeps, message: FileMessage): Promise<void
     );
     if (result.status === 'continue') {
       log.info('restore.file.continue', { nextOffset: result.continuation.nextOffset });
-      await deps.send({ ...message, continuation: result.continuation });
+      // Without a legacy spec copy: the continuation is a message of the new shape.
+      const { spec: _legacy, ...task } = message;
+      await deps.send({ ...task, continuation: result.continuation });
       return;
     }
     outcome =
@@ -215,6 +227,15 @@ export async function handleRestorePoison(deps: RestoreDeps, raw: unknown): Prom
     message = parseRestoreMessage(raw);
   } catch (error) {
     deps.log.error('restore.poison.unreadable', { error });
+    return;
+  }
+  try {
+    await trustedSpec(deps, message);
+  } catch (error) {
+    // Not this run's message (no such restore run, or a spec that disagrees with it): recording a
+    // failed file or failing the run would let a forged message change a run it does not belong to.
+    if (!isAppError(error, 'MessageInvalid')) throw error;
+    deps.log.error('restore.poison.refused', { runId: message.runId, error });
     return;
   }
   if (message.kind === 'file') {

@@ -64,6 +64,12 @@ export interface Run {
   throughputBytesPerSecond?: number;
   error?: string;
   cleanup?: string;
+  /**
+   * A restore's spec (JSON: connection, folder, target endpoint and container, …), written once
+   * when the restore is started through the API. The restore workers take it from here, never from
+   * their queue messages, so a tampered message cannot redirect the restore (docs/security.md).
+   */
+  restoreSpec?: string;
 }
 
 /**
@@ -144,6 +150,7 @@ function rowToRun(r: Record<string, unknown>): Run {
     throughputBytesPerSecond: field.number(r, 'throughputBytesPerSecond'),
     error: field.string(r, 'error'),
     cleanup: field.string(r, 'cleanup'),
+    restoreSpec: field.string(r, 'restoreSpec'),
   };
 }
 

@@ -211,6 +211,9 @@ describe('Event Grid: the subscription validation handshake', () => {
 });
 
 describe('Event Grid: one good and one bad event in the same delivery', () => {
+  // Each case starts with no alert state, so whichever runs first cannot dedupe the other's alert.
+  beforeEach(() => state.rows.clear());
+
   it('the good one is acted on once, the bad one fails the delivery, and the retry does not alert twice', async () => {
     const batch = JSON.stringify([goodEvent('batch-good'), { ...goodEvent('batch-bad'), data: undefined }]);
     const before = alerts.length;
@@ -233,6 +236,26 @@ describe('Event Grid: one good and one bad event in the same delivery', () => {
 
     // The same good event alone is now simply acknowledged, still without a second alert.
     expect((await post(JSON.stringify([goodEvent('batch-good')]))).status).toBe(202);
+    expect(alerts.length).toBe(before + 1);
+  });
+
+  it('a bad event first does not hold back the good one after it, and the retry alerts once', async () => {
+    // The order that matters: a host that stops at the first failure never reaches the good event,
+    // which then waits for Event Grid's retries (minutes to hours) or is dead-lettered with the bad.
+    const batch = JSON.stringify([{ ...goodEvent('first-bad'), data: undefined }, goodEvent('then-good')]);
+    const before = alerts.length;
+    const first = await post(batch);
+    // Any failure still fails the delivery, so Event Grid retries it; the body names the failed event only.
+    expect(first.status).toBe(500);
+    expect(first.body?.error).toMatchObject({ code: 'HandlerFailed' });
+    expect(String((first.body?.error as { message?: string }).message)).toContain('first-bad');
+    expect(String((first.body?.error as { message?: string }).message)).not.toContain('then-good');
+    expect(alerts.length).toBe(before + 1);
+    expect(alerts.at(-1)?.fields).toMatchObject({ source: 'event', threshold: 30 });
+
+    // The retry delivers both again: the handler's dedupe keeps the good one from alerting twice.
+    const retry = await post(batch);
+    expect(retry.status).toBe(500);
     expect(alerts.length).toBe(before + 1);
   });
 });

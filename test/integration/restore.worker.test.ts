@@ -83,7 +83,10 @@ interface Harness {
   deps: RestoreDeps;
   runs: RunStore;
   queue: RestoreMessage[];
-  /** Delivers every queued message, each twice (at-least-once delivery). */
+  /**
+   * Delivers every queued message, each twice (at-least-once delivery). Checks each carries ids and
+   * positions only: the spec (endpoint, container, folder) stays in the run record.
+   */
   drain(): Promise<number>;
 }
 
@@ -127,6 +130,7 @@ async function harness(manifest?: TableClient): Promise<Harness> {
       let delivered = 0;
       while (queue.length > 0) {
         const message = queue.shift()!;
+        expect(message).not.toHaveProperty('spec');
         await handleRestoreMessage(deps, message);
         await handleRestoreMessage(deps, JSON.parse(JSON.stringify(message)));
         delivered += 1;
@@ -164,6 +168,13 @@ it('restores a whole tree from OneDrive alone (no manifest) into a fresh contain
 
   const run = await h.runs.require(started.runPartition, started.runId);
   expect(run.value).toMatchObject({ kind: 'restore', status: 'succeeded', planningComplete: true });
+  // The one trusted copy of where the restore goes, written by start.
+  expect(await h.deps.runs.restoreSpec(started.runPartition, started.runId)).toMatchObject({
+    connectionId: 'conn-1',
+    rootPath: 'Backups/job1',
+    targetContainer,
+    overwrite: 'fail-if-exists',
+  });
   expect(run.value.totals).toMatchObject({
     plannedFiles: files.size,
     uploadedFiles: files.size,

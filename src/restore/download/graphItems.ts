@@ -81,6 +81,7 @@ function toDriveFile(body: unknown, itemId: string): DriveFile {
     size?: unknown;
     folder?: unknown;
     file?: { hashes?: { quickXorHash?: unknown } };
+    parentReference?: { path?: unknown };
     '@microsoft.graph.downloadUrl'?: unknown;
   };
   if (!item || typeof item.id !== 'string' || typeof item.size !== 'number')
@@ -97,11 +98,13 @@ function toDriveFile(body: unknown, itemId: string): DriveFile {
       },
     );
   const url = item['@microsoft.graph.downloadUrl'];
+  const parentPath = item.parentReference?.path;
   return {
     id: item.id,
     size: item.size,
     quickXorHash: hash,
     downloadUrl: typeof url === 'string' ? url : undefined,
+    parentPath: typeof parentPath === 'string' ? parentPath : undefined,
   };
 }
 

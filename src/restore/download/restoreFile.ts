@@ -1,5 +1,6 @@
 // Restores one OneDrive file into a block blob, verified before it becomes visible:
-//   1. read the driveItem (size, quickXorHash, download URL);
+//   1. read the driveItem (size, quickXorHash, download URL) and check it lies under the restored
+//      folder (./containment.ts): a task may name any item id, the folder is the run's own;
 //   2. apply the overwrite policy; an existing blob with the same size and the hash an earlier
 //      verified restore recorded is a no-op (a redelivered task changes nothing);
 //   3. find blocks staged by an earlier invocation (../blockIds.ts) and continue after them with
@@ -15,6 +16,7 @@ import { QuickXorHash } from '../../graph/quickXorHash';
 import { readAhead } from '../../sources/readAhead';
 import type { SourceChunk } from '../../sources/types';
 import { blockCount, blockId, blockLength, blockPlan, resumePoint, type BlockPlan } from './blockIds';
+import { assertInsideFolder } from './containment';
 import { contentRedirect, getDriveFile } from './graphItems';
 import { OutOfBudget, type HttpContext } from './http';
 import { downloadLink, readRange, type DownloadLink } from './rangeReader';
@@ -53,6 +55,7 @@ export async function restoreFile(
     if (error instanceof OutOfBudget) return handOver(request, 0, new QuickXorHash());
     throw error;
   }
+  assertInsideFolder(item, location.folderPath);
 
   const existing = await target.properties();
   if (existing) {

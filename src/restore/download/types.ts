@@ -15,7 +15,10 @@ export interface DriveLocation {
   /** Graph API root including the version, e.g. https://graph.microsoft.com/v1.0. Never taken from a message. */
   graphBaseUrl: string;
   driveId: string;
-  /** Folder below the drive root (decoded, '/'-separated, no leading slash; '' = the root). */
+  /**
+   * Folder below the drive root (decoded, '/'-separated, no leading slash; '' = the root). A
+   * restored item must lie under it (./containment.ts).
+   */
   folderPath: string;
 }
 
@@ -33,6 +36,8 @@ export interface DriveFile {
   quickXorHash: string;
   /** Pre-authenticated URL (short-lived); absent when Graph did not include it. */
   downloadUrl?: string;
+  /** The item's parentReference.path as Graph gives it (percent-encoded API path); see ./containment.ts. */
+  parentPath?: string;
 }
 
 /** What the target blob holds now, if it exists (committed). */
