@@ -2,8 +2,7 @@
 // issued for; every log line of a full flow (sign-in, backup, restore) through the local host is
 // free of every secret, code and token value used; upload hosts are pinned per cloud; and the
 // production dependencies have no high or critical advisory.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { DEFAULT_CLIENT_SECRET } from '../../emulators/identity';
 import { defaultDeps } from '../../src/auth/functions';
@@ -179,25 +178,25 @@ describe('logs of a full flow through the local host', () => {
   }, 120_000);
 });
 
+// npm audit needs the registry's advisory endpoint (a POST). Where it is not served (this
+// workplace's registry answers 405: read-only), the check is reported as skipped, never as a pass.
+const audit = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8', timeout: 90_000 });
+const auditUnavailable =
+  /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|audit endpoint returned an error|405 Method Not Allowed/.test(
+    `${audit.stdout ?? ''}${audit.stderr ?? ''}${audit.error?.message ?? ''}`,
+  );
+if (auditUnavailable)
+  console.warn('npm audit skipped: the registry does not serve its advisory endpoint here.');
+
 describe('npm audit', () => {
-  it('reports no high or critical vulnerability in production dependencies', async () => {
-    let stdout: string;
-    try {
-      ({ stdout } = await promisify(execFile)('npm', ['audit', '--omit=dev', '--json'], { timeout: 90_000 }));
-    } catch (error) {
-      // npm audit exits non-zero when it finds anything; its JSON is still on stdout.
-      stdout = (error as { stdout?: string }).stdout ?? '';
-      if (
-        /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|audit endpoint returned an error/.test(
-          `${stdout}${(error as Error).message}`,
-        )
-      ) {
-        console.warn('npm audit skipped: the registry is not reachable from here.');
-        return;
-      }
-    }
-    const report = JSON.parse(stdout) as { metadata?: { vulnerabilities?: Record<string, number> } };
-    const counts = report.metadata?.vulnerabilities ?? {};
-    expect({ high: counts.high ?? 0, critical: counts.critical ?? 0 }).toEqual({ high: 0, critical: 0 });
-  }, 120_000);
+  (auditUnavailable ? it.skip : it)(
+    'reports no high or critical vulnerability in production dependencies',
+    () => {
+      // npm audit exits non-zero when it finds anything; its JSON is on stdout either way.
+      const report = JSON.parse(audit.stdout) as { metadata?: { vulnerabilities?: Record<string, number> } };
+      const counts = report.metadata?.vulnerabilities ?? {};
+      expect(report.metadata).toBeDefined();
+      expect({ high: counts.high ?? 0, critical: counts.critical ?? 0 }).toEqual({ high: 0, critical: 0 });
+    },
+  );
 });
