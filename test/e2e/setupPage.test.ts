@@ -6,17 +6,12 @@ import type { Locator, Page } from 'playwright-core';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Connection } from '../../src/store/connections';
-import { appTable, hasHttpRoute } from './appTable';
+import { FUNCTIONS } from '../../src/app/functionTable';
 import { browserAvailability, launchBrowser, screenshotPath, type BrowserSession } from './browser';
 
 const availability = browserAvailability();
 if (!availability.available) console.warn(`Skipping the setup page browser tests: ${availability.reason}`);
 const describeBrowser = availability.available ? describe : describe.skip;
-
-const table = appTable();
-// Restore (issue 7) lands separately; its step runs as soon as the route is in the table.
-const restoreAvailable = hasHttpRoute(table, 'POST', 'jobs/{id}/restore');
-const itRestore = restoreAvailable ? it : it.skip;
 
 const CONNECTION_NAME = 'Demo OneDrive';
 const JOB_NAME = 'Demo backup';
@@ -71,7 +66,7 @@ describeBrowser('setup page in headless Chromium', () => {
     // The host's log lines would bury the test output; keep them for a failure's message only.
     previousSink = setLogSink(() => undefined);
     host = await startLocalHost({
-      functions: table,
+      functions: [...FUNCTIONS],
       port: 0,
       embedded: true,
       env: {},
@@ -266,7 +261,7 @@ describeBrowser('setup page in headless Chromium', () => {
     );
   });
 
-  itRestore('restores the backup into a new container and follows it to success', async () => {
+  it('restores the backup into a new container and follows it to success', async () => {
     const card = jobCard();
     await card.getByRole('button', { name: `Restore ${JOB_NAME}` }).click();
     await card.getByLabel('Target container').fill(RESTORE_CONTAINER);
