@@ -14,6 +14,7 @@ export const PARTITIONS = {
   secretExpiry: 'secret-expiry',
   connectionReauth: 'connection-reauth',
   jobFailing: 'job-failing',
+  clientRejected: 'client-rejected',
 } as const;
 
 export interface AlertStateRow {

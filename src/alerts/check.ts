@@ -6,7 +6,13 @@ import { AppError } from '../errors';
 import { PARTITIONS } from './alertState';
 import type { AlertCheckDeps, SecretProperties } from './deps';
 import { evaluateExpiry, expiryDedupeKey } from './expiry';
-import { connectionReauthAlert, failingJobAlert, missingSecretAlert, secretExpiryAlert } from './messages';
+import {
+  clientSecretRejectedAlert,
+  connectionReauthAlert,
+  failingJobAlert,
+  missingSecretAlert,
+  secretExpiryAlert,
+} from './messages';
 import { emitMetric } from './notifier';
 
 export interface SecretCheckResult {
@@ -106,6 +112,21 @@ export async function reportConnectionReauth(
     await deps.notifier.notify(
       connectionReauthAlert({ id: connection.id, name: connection.name, reason, advice: connection.advice }),
     );
+  return speak;
+}
+
+/** Tells once a day per app and error that Microsoft rejects the client secret (see clientSecretRejectedAlert). */
+export async function reportClientSecretRejected(
+  deps: Pick<AlertCheckDeps, 'state' | 'notifier' | 'now'>,
+  input: Parameters<typeof clientSecretRejectedAlert>[0],
+): Promise<boolean> {
+  const day = deps.now().toISOString().slice(0, 10);
+  const key = `${input.clientId}-${input.code}-${day}`.replace(/[^0-9A-Za-z-]/g, '-');
+  const speak = await deps.state.claim(PARTITIONS.clientRejected, key, {
+    note: input.code,
+    at: deps.now().toISOString(),
+  });
+  if (speak) await deps.notifier.notify(clientSecretRejectedAlert(input));
   return speak;
 }
 

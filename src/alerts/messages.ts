@@ -117,6 +117,40 @@ export function missingSecretAlert(secretName: string): Alert {
   };
 }
 
+/**
+ * Microsoft refused the app's client secret (wrong value, or expired before anyone renewed it). It
+ * goes out as a secret alert, so the deployed "secret expiring" rule emails it: this is the moment
+ * that rule exists for, even when the expiry was never recorded.
+ */
+export function clientSecretRejectedAlert(input: {
+  clientId: string;
+  code: string;
+  title: string;
+  explanation: string;
+  fix: string;
+  connections: string[];
+}): Alert {
+  return {
+    event: ALERT_EVENTS.secretExpiry,
+    severity: 'critical',
+    title: `Microsoft rejected the app's client secret (${input.code}): ${input.title}`,
+    impact: `${input.explanation} Every backup and restore of the affected connections stops until a valid secret is stored.`,
+    steps: [input.fix, ...renewalSteps()],
+    facts: [
+      { name: 'App (client) id', value: input.clientId },
+      { name: 'Error', value: input.code },
+      { name: 'Connections affected', value: input.connections.join(', ') || 'none yet' },
+    ],
+    fields: {
+      state: 'rejected',
+      severity: 'critical',
+      clientId: input.clientId,
+      errorCode: input.code,
+      connections: input.connections.length,
+    },
+  };
+}
+
 export function connectionReauthAlert(connection: {
   id: string;
   name: string;

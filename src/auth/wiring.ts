@@ -1,7 +1,7 @@
 // Builds the auth area's dependencies from the validated Config and the shared services container.
 // The only place that knows the Config's shape; everything else takes plain options.
 import { memoizeByServices, type ServicesMemo } from '../app/memoizeByServices';
-import { reportConnectionReauth } from '../alerts/check';
+import { reportClientSecretRejected, reportConnectionReauth } from '../alerts/check';
 import { alertDepsFor } from '../alerts/wiring';
 import type { Services } from '../app/services';
 import { createGraphClient } from '../graph/client';
@@ -88,14 +88,25 @@ export const sharedAuthDeps: ServicesMemo<AuthDeps> = memoizeByServices((service
 );
 
 /**
- * A connection flagged reauth-required is reported at once through the alert channels (log event,
- * metric, webhooks), deduped with the daily check, rather than waiting for that check.
+ * Token failures go out through the alert channels at once (log event, metric, webhooks), deduped
+ * with the daily check, rather than waiting for it: a connection that needs re-authorization, and a
+ * client secret Microsoft rejects (which stops every connection of that app).
  */
 async function reportTokenAlert(services: Services, alert: TokenAlert): Promise<void> {
-  if (alert.kind !== 'reauth-required') return;
   const [auth, alerts] = await Promise.all([sharedAuthDeps(services), alertDepsFor(services)]);
-  for (const id of alert.connectionIds) {
-    const connection = await auth.connections.get(id);
-    if (connection) await reportConnectionReauth(alerts, connection);
+  const connections = (await Promise.all(alert.connectionIds.map((id) => auth.connections.get(id)))).filter(
+    (c) => c !== undefined,
+  );
+  if (alert.kind === 'invalid-client') {
+    await reportClientSecretRejected(alerts, {
+      clientId: alert.clientId,
+      code: alert.advice.code,
+      title: alert.advice.title,
+      explanation: alert.advice.explanation,
+      fix: alert.advice.fix,
+      connections: connections.map((c) => c.name),
+    });
+    return;
   }
+  for (const connection of connections) await reportConnectionReauth(alerts, connection);
 }
