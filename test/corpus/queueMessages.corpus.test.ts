@@ -5,7 +5,6 @@
 // anything but the upload session it created for that file (no SSRF, not even to another session
 // on an allowed upload host), and the file they named must still be backed up correctly afterwards
 // (no data lost). A task whose size or ETag disagrees with the blob must fail, not truncate.
-import { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import { EmulatorServer } from '../../emulators/shared/server';
 import { QUEUES } from '../../src/app/queues';
@@ -19,36 +18,33 @@ import { ManualClock } from '../../src/backup/upload/clock';
 import { sessionUrlHash } from '../../src/backup/upload/uploadUrl';
 import { isAppError } from '../../src/errors';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
-import { createBlobSource } from '../../src/sources/blobSource';
-import { JobStore, validateJob, type Job } from '../../src/store/jobs';
-import { ManifestStore } from '../../src/store/manifest';
-import { RunStore } from '../../src/store/runs';
+import { setLogSink, type LogSink } from '../../src/log/logger';
+import type { Job } from '../../src/store/jobs';
 import { parseRestoreMessage } from '../../src/restore/messages';
 import {
+  backupDeps,
   content,
+  createBackupJob,
+  deliverAll,
+  memoryQueue,
   MiB,
   newContainer,
   putBlob,
   startGraph,
   UNIT,
   type GraphFixture,
+  type QueuedMessage,
 } from '../integration/backupHarness';
-import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { uniqueName } from '../helpers/azurite';
 
 let fx: GraphFixture;
 let evil: EmulatorServer;
 let previousSink: LogSink;
 const logs: Array<Record<string, unknown>> = [];
 
-const table = (prefix: string): TableClient =>
-  TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
-    allowInsecureConnection: true,
-  });
-
 interface World {
   deps: BackupDeps;
-  queue: Array<{ queue: string; message: unknown }>;
+  queue: QueuedMessage[];
   container: ContainerClient;
   job: Job;
 }
@@ -56,60 +52,28 @@ interface World {
 async function world(): Promise<World> {
   const container = await newContainer();
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 9));
-  const queue: World['queue'] = [];
+  const { queue, send } = memoryQueue();
   const graphPort = new URL(fx.apiBaseUrl).port;
-  const deps: BackupDeps = {
-    jobs: new JobStore(table('jobs')),
-    runs: new RunStore(
-      { runs: table('runs'), progress: table('prog'), files: table('files') },
-      () => new Date(clock.now()),
-    ),
-    manifest: new ManifestStore(table('manifest')),
-    source: (job) =>
-      createBlobSource({ connectionString: azuriteConnectionString(), container: job.source.container }),
-    destination: async () => ({
-      apiBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: 'Corpus',
-      driveType: 'business',
-      // What src/backup/wiring.ts allows locally: the emulator's two names, pinned to its port.
-      allowedUploadHosts: [`localhost:${graphPort}`, `127.0.0.1:${graphPort}`],
-      tokens: fx.tokens,
-    }),
-    send: async (q, message) => void queue.push({ queue: q, message: JSON.parse(JSON.stringify(message)) }),
-    settings: {
-      simpleUploadMaxBytes: 4 * MiB,
-      invocationBudgetSeconds: 480,
-      plannerPageSize: 50,
-      runTimeoutMinutes: 60,
-      sendConcurrency: 4,
-    },
+  const deps = backupDeps({
+    fx,
     clock,
-    log: createLogger({ test: 'queue-corpus' }),
-  };
-  const job = validateJob(
-    {
-      name: 'corpus',
-      connectionId: 'conn-1',
-      source: { container: container.containerName },
-      destinationFolder: container.containerName,
-      schedule: '0 0 2 * * *',
-      chunkSizeBytes: 4 * UNIT,
-    },
-    undefined,
-    uniqueName('job'),
-    new Date(clock.now()),
+    send,
+    rootFolder: 'Corpus',
+    // What src/backup/wiring.ts allows locally: the emulator's two names, pinned to its port.
+    allowedUploadHosts: [`localhost:${graphPort}`, `127.0.0.1:${graphPort}`],
+    plannerPageSize: 50,
+    logName: 'queue-corpus',
+  });
+  const job = await createBackupJob(
+    deps,
+    { name: 'corpus', container: container.containerName, now: new Date(clock.now()) },
+    { destinationFolder: container.containerName },
   );
-  await deps.jobs.create(job);
   return { deps, queue, container, job };
 }
 
 async function drain(w: World): Promise<void> {
-  while (w.queue.length) {
-    const { queue, message } = w.queue.shift()!;
-    if (queue === QUEUES.plan) await handlePlanMessage(w.deps, message);
-    else await handleUploadMessage(w.deps, message);
-  }
+  await deliverAll(w.deps, w.queue);
 }
 
 /** Everything a message could corrupt: the job, its runs with live totals and failures, the manifest, the drive. */

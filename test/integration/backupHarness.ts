@@ -1,15 +1,26 @@
 // Shared fixtures for the backup integration tests: a Graph emulator with a signed-in drive, an
-// Azurite container with blobs built from a seed, and the upload engine's options with a clock
-// that records waits instead of sleeping.
+// Azurite container with blobs built from a seed, the upload engine's options with a clock that
+// records waits instead of sleeping, and the pipeline's "backup world" (BackupDeps over fresh
+// Azurite tables and the Graph emulator, an in-memory queue, a job) for the handler-level tests.
 import { randomBytes } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { GraphEmulator } from '../../emulators/graph';
 import { testAuthorize, type TestToken } from '../../emulators/graph/testing';
+import { QUEUES } from '../../src/app/queues';
+import type { BackupDeps, DriveDestination } from '../../src/backup/deps';
+import { handlePlanMessage } from '../../src/backup/planner';
+import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/backup/upload/clock';
 import { quickXorAlgorithm } from '../../src/backup/upload/quickXor';
 import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
 import type { AccessTokenProvider, UploadOptions } from '../../src/backup/upload/types';
 import { createLogger } from '../../src/log/logger';
+import { createBlobSource } from '../../src/sources/blobSource';
+import type { BlobSource } from '../../src/sources/types';
+import { JobStore, validateJob, type Job } from '../../src/store/jobs';
+import { ManifestStore } from '../../src/store/manifest';
+import { RunStore } from '../../src/store/runs';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 
 export const MiB = 1024 * 1024;
@@ -81,4 +92,140 @@ export function uploadOptions(
 
 export function randomName(ext = 'bin'): string {
   return `file-${randomBytes(4).toString('hex')}.${ext}`;
+}
+
+// ---- the backup world: the pipeline's handlers over Azurite tables and the Graph emulator ----
+
+/** A client for a table on Azurite under a name no other test uses (not created: the stores do that). */
+export function azuriteTable(prefix: string): TableClient {
+  return TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
+    allowInsecureConnection: true,
+  });
+}
+
+export type BackupStores = Pick<BackupDeps, 'jobs' | 'runs' | 'manifest'>;
+
+/** The job, run and manifest stores over fresh Azurite tables; the run store stamps times with `now`. */
+export function backupStores(now: () => Date): BackupStores {
+  return {
+    jobs: new JobStore(azuriteTable('jobs')),
+    runs: new RunStore(
+      { runs: azuriteTable('runs'), progress: azuriteTable('prog'), files: azuriteTable('files') },
+      now,
+    ),
+    manifest: new ManifestStore(azuriteTable('manifest')),
+  };
+}
+
+export interface QueuedMessage {
+  queue: string;
+  message: unknown;
+}
+
+/** An in-memory queue the test drains: a send puts a JSON copy, as a real queue carries it. */
+export function memoryQueue(): { queue: QueuedMessage[]; send: BackupDeps['send'] } {
+  const queue: QueuedMessage[] = [];
+  return {
+    queue,
+    send: async (q, message) => void queue.push({ queue: q, message: JSON.parse(JSON.stringify(message)) }),
+  };
+}
+
+/** The job's source: its container (and prefix) on Azurite. */
+export function azuriteBlobSource(job: Job): BlobSource {
+  return createBlobSource({
+    connectionString: azuriteConnectionString(),
+    container: job.source.container,
+    prefix: job.source.prefix,
+  });
+}
+
+export interface BackupDepsOptions {
+  fx: GraphFixture;
+  clock: ManualClock;
+  /** Where the queues' messages go: memoryQueue().send, or the test's own queues. */
+  send: BackupDeps['send'];
+  /** The connection's root folder in the emulator's drive. */
+  rootFolder: string;
+  plannerPageSize: number;
+  /** The logger's `test` field. */
+  logName: string;
+  /** Default: fresh Azurite tables, the run store on `clock`. */
+  stores?: BackupStores;
+  /** Default: the job's container on Azurite. */
+  source?: BackupDeps['source'];
+  /** Default: 'business'. */
+  driveType?: DriveDestination['driveType'];
+  /** Default: ['127.0.0.1'], the emulator's upload host. */
+  allowedUploadHosts?: readonly string[];
+  /** Default: 480. */
+  invocationBudgetSeconds?: number;
+}
+
+/** BackupDeps against the Graph emulator's drive `fx`, with the settings every backup test uses. */
+export function backupDeps(options: BackupDepsOptions): BackupDeps {
+  const { fx, clock } = options;
+  return {
+    ...(options.stores ?? backupStores(() => new Date(clock.now()))),
+    source: options.source ?? azuriteBlobSource,
+    destination: async () => ({
+      apiBaseUrl: fx.apiBaseUrl,
+      driveId: fx.driveId,
+      rootFolder: options.rootFolder,
+      driveType: options.driveType ?? 'business',
+      allowedUploadHosts: options.allowedUploadHosts ?? ['127.0.0.1'],
+      tokens: fx.tokens,
+    }),
+    send: options.send,
+    settings: {
+      simpleUploadMaxBytes: 4 * MiB,
+      invocationBudgetSeconds: options.invocationBudgetSeconds ?? 480,
+      plannerPageSize: options.plannerPageSize,
+      runTimeoutMinutes: 60,
+      sendConcurrency: 4,
+    },
+    clock,
+    log: createLogger({ test: options.logName }),
+  };
+}
+
+/**
+ * Creates a backup job of `container` for connection 'conn-1' (nightly at 02:00, 4 × 320 KiB chunks,
+ * into Jobs/<container>); `input` overrides or adds job settings.
+ */
+export async function createBackupJob(
+  deps: BackupDeps,
+  job: { name: string; container: string; now: Date },
+  input: Record<string, unknown> = {},
+): Promise<Job> {
+  const created = validateJob(
+    {
+      name: job.name,
+      connectionId: 'conn-1',
+      source: { container: job.container },
+      destinationFolder: `Jobs/${job.container}`,
+      schedule: '0 0 2 * * *',
+      chunkSizeBytes: 4 * UNIT,
+      ...input,
+    },
+    undefined,
+    uniqueName('job'),
+    job.now,
+  );
+  await deps.jobs.create(created);
+  return created;
+}
+
+/** Delivers queued messages in order until none are left; returns how many uploads were handled. */
+export async function deliverAll(deps: BackupDeps, queue: QueuedMessage[]): Promise<number> {
+  let uploads = 0;
+  while (queue.length) {
+    const { queue: name, message } = queue.shift()!;
+    if (name === QUEUES.plan) await handlePlanMessage(deps, message);
+    else {
+      uploads += 1;
+      await handleUploadMessage(deps, message);
+    }
+  }
+  return uploads;
 }

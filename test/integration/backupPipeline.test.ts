@@ -1,9 +1,7 @@
 // The backup pipeline end to end through its handlers (scheduler → planner → uploader → completion)
 // against Azurite tables and blobs and the Graph emulator, with an in-memory queue drained by the
 // test so every delivery, redelivery and poison path can be driven precisely.
-import { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
-import { QUEUES } from '../../src/app/queues';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
 import { handlePlanMessage } from '../../src/backup/planner';
@@ -13,25 +11,30 @@ import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/backup/upload/clock';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
 import { decodeDrivePath } from '../../src/graph/names';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
-import { createBlobSource } from '../../src/sources/blobSource';
-import { JobStore, validateJob, type Job } from '../../src/store/jobs';
-import { ManifestStore } from '../../src/store/manifest';
-import { RunStore } from '../../src/store/runs';
-import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
-import { content, MiB, newContainer, putBlob, startGraph, UNIT, type GraphFixture } from './backupHarness';
+import { setLogSink, type LogSink } from '../../src/log/logger';
+import type { Job } from '../../src/store/jobs';
+import {
+  backupDeps,
+  content,
+  createBackupJob,
+  deliverAll,
+  memoryQueue,
+  MiB,
+  newContainer,
+  putBlob,
+  startGraph,
+  UNIT,
+  type GraphFixture,
+  type QueuedMessage,
+} from './backupHarness';
 
 let fx: GraphFixture;
 let previousSink: LogSink;
-const table = (prefix: string): TableClient =>
-  TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
-    allowInsecureConnection: true,
-  });
 
 interface World {
   deps: BackupDeps;
   clock: ManualClock;
-  queue: Array<{ queue: string; message: unknown }>;
+  queue: QueuedMessage[];
   container: ContainerClient;
   job: Job;
   admin: AdminDeps;
@@ -40,54 +43,21 @@ interface World {
 async function world(jobInput: Record<string, unknown> = {}, budgetSeconds = 480): Promise<World> {
   const container = await newContainer();
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 9, 0, 0));
-  const queue: World['queue'] = [];
-  const deps: BackupDeps = {
-    jobs: new JobStore(table('jobs')),
-    runs: new RunStore(
-      { runs: table('runs'), progress: table('prog'), files: table('files') },
-      () => new Date(clock.now()),
-    ),
-    manifest: new ManifestStore(table('manifest')),
-    source: (job) =>
-      createBlobSource({
-        connectionString: azuriteConnectionString(),
-        container: job.source.container,
-        prefix: job.source.prefix,
-      }),
-    destination: async () => ({
-      apiBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: 'Apps/Backup',
-      driveType: 'business',
-      allowedUploadHosts: ['127.0.0.1'],
-      tokens: fx.tokens,
-    }),
-    send: async (q, message) => void queue.push({ queue: q, message: JSON.parse(JSON.stringify(message)) }),
-    settings: {
-      simpleUploadMaxBytes: 4 * MiB,
-      invocationBudgetSeconds: budgetSeconds,
-      plannerPageSize: 3,
-      runTimeoutMinutes: 60,
-      sendConcurrency: 4,
-    },
+  const { queue, send } = memoryQueue();
+  const deps = backupDeps({
+    fx,
     clock,
-    log: createLogger({ test: 'pipeline' }),
-  };
-  const job = validateJob(
-    {
-      name: 'nightly',
-      connectionId: 'conn-1',
-      source: { container: container.containerName },
-      destinationFolder: `Jobs/${container.containerName}`,
-      schedule: '0 0 2 * * *',
-      chunkSizeBytes: 4 * UNIT,
-      ...jobInput,
-    },
-    undefined,
-    uniqueName('job'),
-    new Date(clock.now()),
+    send,
+    rootFolder: 'Apps/Backup',
+    invocationBudgetSeconds: budgetSeconds,
+    plannerPageSize: 3,
+    logName: 'pipeline',
+  });
+  const job = await createBackupJob(
+    deps,
+    { name: 'nightly', container: container.containerName, now: new Date(clock.now()) },
+    jobInput,
   );
-  await deps.jobs.create(job);
   return {
     deps,
     clock,
@@ -100,16 +70,7 @@ async function world(jobInput: Record<string, unknown> = {}, budgetSeconds = 480
 
 /** Delivers queued messages until none are left; returns how many uploads were handled. */
 async function drain(w: World): Promise<number> {
-  let uploads = 0;
-  while (w.queue.length) {
-    const { queue, message } = w.queue.shift()!;
-    if (queue === QUEUES.plan) await handlePlanMessage(w.deps, message);
-    else {
-      uploads += 1;
-      await handleUploadMessage(w.deps, message);
-    }
-  }
-  return uploads;
+  return deliverAll(w.deps, w.queue);
 }
 
 function driveFile(

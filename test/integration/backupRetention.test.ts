@@ -2,7 +2,6 @@
 // Azurite and the Graph emulator: snapshot folders per run and their pruning (keep the last N, a
 // maximum age), the recycle bin by default, permanentDelete only when the job asks and the drive
 // can, and mirror mode's propagated deletions and maximum age with their manifest rows.
-import { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import { QUEUES } from '../../src/app/queues';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -10,16 +9,24 @@ import { snapshotFolderName } from '../../src/backup/destination';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { handlePlanPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';
-import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/backup/upload/clock';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
-import { createBlobSource } from '../../src/sources/blobSource';
-import { JobStore, validateJob, type Job } from '../../src/store/jobs';
-import { ManifestStore } from '../../src/store/manifest';
+import { setLogSink, type LogSink } from '../../src/log/logger';
+import type { Job } from '../../src/store/jobs';
 import type { Run } from '../../src/store/runs';
-import { RunStore } from '../../src/store/runs';
-import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
-import { content, MiB, newContainer, putBlob, startGraph, UNIT, type GraphFixture } from './backupHarness';
+import {
+  azuriteBlobSource,
+  backupDeps,
+  content,
+  createBackupJob,
+  deliverAll,
+  memoryQueue,
+  MiB,
+  newContainer,
+  putBlob,
+  startGraph,
+  type GraphFixture,
+  type QueuedMessage,
+} from './backupHarness';
 
 const DAY = 86_400_000;
 const ROOT = 'Apps/Backup';
@@ -29,16 +36,11 @@ let personal: GraphFixture;
 let previousSink: LogSink;
 const logLines: Array<Record<string, unknown>> = [];
 
-const table = (prefix: string): TableClient =>
-  TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
-    allowInsecureConnection: true,
-  });
-
 interface World {
   deps: BackupDeps;
   fx: GraphFixture;
   clock: ManualClock;
-  queue: Array<{ queue: string; message: unknown }>;
+  queue: QueuedMessage[];
   container: ContainerClient;
   job: Job;
   /** The test's clock time a blob was written at: the source reports it as the blob's lastModified. */
@@ -51,22 +53,16 @@ interface World {
 async function world(fx: GraphFixture, jobInput: Record<string, unknown>): Promise<World> {
   const container = await newContainer();
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 2, 0, 0));
-  const queue: World['queue'] = [];
+  const { queue, send } = memoryQueue();
   const writtenAt = new Map<string, Date>();
-  const driveType = fx.token === 'personal' ? 'personal' : 'business';
-  const deps: BackupDeps = {
-    jobs: new JobStore(table('jobs')),
-    runs: new RunStore(
-      { runs: table('runs'), progress: table('prog'), files: table('files') },
-      () => new Date(clock.now()),
-    ),
-    manifest: new ManifestStore(table('manifest')),
+  const deps = backupDeps({
+    fx,
+    clock,
+    send,
+    rootFolder: ROOT,
+    driveType: fx.token === 'personal' ? 'personal' : 'business',
     source: (job) => {
-      const real = createBlobSource({
-        connectionString: azuriteConnectionString(),
-        container: job.source.container,
-        prefix: job.source.prefix,
-      });
+      const real = azuriteBlobSource(job);
       // Azurite stamps blobs with the wall clock; the runs here move through weeks of the test's
       // clock, so the listing reports the test-clock time each blob was written at instead.
       return {
@@ -82,41 +78,15 @@ async function world(fx: GraphFixture, jobInput: Record<string, unknown>): Promi
         },
       };
     },
-    destination: async () => ({
-      apiBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: ROOT,
-      driveType,
-      allowedUploadHosts: ['127.0.0.1'],
-      tokens: fx.tokens,
-    }),
-    send: async (q, message) => void queue.push({ queue: q, message: JSON.parse(JSON.stringify(message)) }),
-    settings: {
-      simpleUploadMaxBytes: 4 * MiB,
-      invocationBudgetSeconds: 480,
-      // Small pages: every run here plans over several planner messages, as a big container would.
-      plannerPageSize: 2,
-      runTimeoutMinutes: 60,
-      sendConcurrency: 4,
-    },
-    clock,
-    log: createLogger({ test: 'retention' }),
-  };
-  const job = validateJob(
-    {
-      name: 'retention',
-      connectionId: 'conn-1',
-      source: { container: container.containerName },
-      destinationFolder: `Jobs/${container.containerName}`,
-      schedule: '0 0 2 * * *',
-      chunkSizeBytes: 4 * UNIT,
-      ...jobInput,
-    },
-    undefined,
-    uniqueName('job'),
-    new Date(clock.now()),
+    // Small pages: every run here plans over several planner messages, as a big container would.
+    plannerPageSize: 2,
+    logName: 'retention',
+  });
+  const job = await createBackupJob(
+    deps,
+    { name: 'retention', container: container.containerName, now: new Date(clock.now()) },
+    jobInput,
   );
-  await deps.jobs.create(job);
   return {
     deps,
     fx,
@@ -138,11 +108,7 @@ async function write(w: World, name: string, data: Buffer): Promise<void> {
 /** Starts a run, delivers every queued message, and returns the finished run. */
 async function backup(w: World): Promise<Run> {
   const started = await startRun(w.deps, w.job.id, 'manual');
-  while (w.queue.length) {
-    const { queue, message } = w.queue.shift()!;
-    if (queue === QUEUES.plan) await handlePlanMessage(w.deps, message);
-    else await handleUploadMessage(w.deps, message);
-  }
+  await deliverAll(w.deps, w.queue);
   const run = (await w.deps.runs.get(w.job.id, started.id))!.value;
   expect(run.status).toBe('succeeded');
   return run;

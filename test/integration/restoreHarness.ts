@@ -3,45 +3,29 @@
 // engine options with a clock that records waits instead of sleeping.
 import { randomBytes } from 'node:crypto';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { GraphEmulator } from '../../emulators/graph';
-import { testAuthorize } from '../../emulators/graph/testing';
+import type { TestToken } from '../../emulators/graph/testing';
 import { ManualClock } from '../../src/backup/upload/clock';
 import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
 import { graphPath } from '../../src/graph/names';
 import { createLogger } from '../../src/log/logger';
-import type { AccessTokenProvider, DownloadOptions, DriveLocation } from '../../src/restore/download/types';
+import type { DownloadOptions, DriveLocation } from '../../src/restore/download/types';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { startGraph, type GraphFixture } from './backupHarness';
 
 export const MiB = 1024 * 1024;
-const TOKEN = 'personal';
+const TOKEN: TestToken = 'personal';
 /** Fragment size for seeding large files: a multiple of 320 KiB under the emulator's 64 MiB body limit. */
 const SEED_FRAGMENT = 327_680 * 96;
 
-export interface DriveFixture {
-  graph: GraphEmulator;
-  driveId: string;
-  apiBaseUrl: string;
-  tokenCalls: Array<{ forceRefresh: boolean }>;
-  tokens: AccessTokenProvider;
+export interface DriveFixture extends GraphFixture {
   location(folderPath: string): DriveLocation;
 }
 
 export async function startDrive(): Promise<DriveFixture> {
-  const graph = await new GraphEmulator({ authorize: testAuthorize }).start();
-  const apiBaseUrl = `${graph.baseUrl}/v1.0`;
-  const response = await fetch(`${apiBaseUrl}/me/drive`, { headers: { authorization: `Bearer ${TOKEN}` } });
-  const drive = (await response.json()) as { id: string };
-  const tokenCalls: Array<{ forceRefresh: boolean }> = [];
+  const fx = await startGraph(TOKEN);
   return {
-    graph,
-    driveId: drive.id,
-    apiBaseUrl,
-    tokenCalls,
-    tokens: async (options) => {
-      tokenCalls.push(options);
-      return TOKEN;
-    },
-    location: (folderPath) => ({ graphBaseUrl: apiBaseUrl, driveId: drive.id, folderPath }),
+    ...fx,
+    location: (folderPath) => ({ graphBaseUrl: fx.apiBaseUrl, driveId: fx.driveId, folderPath }),
   };
 }
 

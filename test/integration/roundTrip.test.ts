@@ -35,13 +35,20 @@ import { runStoreRecorder } from '../../src/restore/runRecorder';
 import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
 import { tableManifestPager } from '../../src/restore/wiring';
 import { handleRestoreMessage, handleRestorePoison } from '../../src/restore/worker';
-import { createBlobSource } from '../../src/sources/blobSource';
-import { JobStore, validateJob, type Job } from '../../src/store/jobs';
+import { JobStore, type Job } from '../../src/store/jobs';
 import { ManifestStore } from '../../src/store/manifest';
 import { RunStore, type Run, type RunTotals } from '../../src/store/runs';
 import type { FaultRule } from '../../emulators/shared/faults';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
-import { MiB, startGraph, UNIT, type GraphFixture } from './backupHarness';
+import {
+  azuriteTable,
+  backupDeps,
+  createBackupJob,
+  MiB,
+  startGraph,
+  UNIT,
+  type GraphFixture,
+} from './backupHarness';
 
 const ROOT_FOLDER = 'Apps/Backup';
 const CONNECTION = 'conn-1';
@@ -103,9 +110,7 @@ const blobService = (): BlobServiceClient =>
 const containerClient = (name: string): ContainerClient => blobService().getContainerClient(name);
 
 async function newTable(prefix: string): Promise<TableClient> {
-  const client = TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
-    allowInsecureConnection: true,
-  });
+  const client = azuriteTable(prefix);
   await client.createTable();
   return client;
 }
@@ -259,36 +264,16 @@ async function deployment(options: { restoreBudgetSeconds?: number } = {}): Prom
       [QUEUES.restore]: (m) => handleRestorePoison(restore, m),
     },
   );
-  const backup: BackupDeps = {
-    jobs: new JobStore(tables.jobs),
-    runs,
-    manifest: new ManifestStore(tables.manifest),
-    source: (job) =>
-      createBlobSource({
-        connectionString: azuriteConnectionString(),
-        container: job.source.container,
-        prefix: job.source.prefix,
-      }),
-    destination: async () => ({
-      apiBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: ROOT_FOLDER,
-      driveType: 'business',
-      allowedUploadHosts: ['127.0.0.1'],
-      tokens: fx.tokens,
-    }),
-    send: (queue, message) => queues.send(queue, message),
-    settings: {
-      simpleUploadMaxBytes: 4 * MiB,
-      invocationBudgetSeconds: 480,
-      // Small pages: the corpus is planned over several planner messages.
-      plannerPageSize: 7,
-      runTimeoutMinutes: 60,
-      sendConcurrency: 4,
-    },
+  const backup: BackupDeps = backupDeps({
+    fx,
     clock: backupClock,
-    log: createLogger({ test: 'round-trip-backup' }),
-  };
+    stores: { jobs: new JobStore(tables.jobs), runs, manifest: new ManifestStore(tables.manifest) },
+    send: (queue, message) => queues.send(queue, message),
+    rootFolder: ROOT_FOLDER,
+    // Small pages: the corpus is planned over several planner messages.
+    plannerPageSize: 7,
+    logName: 'round-trip-backup',
+  });
   const restore: RestoreDeps = {
     // One run store for both: GET runs/{id} shows restore runs as it shows backups.
     runs: runStoreRecorder(runs, () => new Date(restoreClock.now())),
@@ -339,21 +324,11 @@ async function fillSourceContainer(): Promise<ContainerClient> {
 }
 
 async function createJob(d: Deployment, container: ContainerClient): Promise<Job> {
-  const job = validateJob(
-    {
-      name: 'round trip',
-      connectionId: CONNECTION,
-      source: { container: container.containerName },
-      destinationFolder: `Jobs/${container.containerName}`,
-      schedule: '0 0 2 * * *',
-      chunkSizeBytes: 32 * UNIT, // 10 MiB, the product's default
-    },
-    undefined,
-    uniqueName('job'),
-    new Date(d.backupClock.now()),
+  return createBackupJob(
+    d.backup,
+    { name: 'round trip', container: container.containerName, now: new Date(d.backupClock.now()) },
+    { connectionId: CONNECTION, chunkSizeBytes: 32 * UNIT }, // 10 MiB, the product's default
   );
-  await d.backup.jobs.create(job);
-  return job;
 }
 
 async function backUp(d: Deployment, job: Job, hooks?: DeliveryHooks): Promise<Run> {
