@@ -34,6 +34,11 @@ export class QueuePoller {
   private readonly running = new Set<Running>();
   private wakeUp?: () => void;
   private pollDelay = 0;
+  /**
+   * Cancels a receive in flight at stop: in embedded mode Ctrl-C reaches Azurite too, and a receive
+   * sent to it as it exits retries for tens of seconds, holding up the orderly stop.
+   */
+  private readonly receiving = new AbortController();
   private readonly leaseSeconds: number;
   private readonly minPollMs: number;
 
@@ -51,6 +56,7 @@ export class QueuePoller {
   /** Stops polling; waits for running handlers (up to the grace period), then returns. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.receiving.abort();
     this.wake();
     await this.loopDone;
     const all = Promise.all([...this.running].map((r) => r.done));
@@ -109,6 +115,7 @@ export class QueuePoller {
         const response = await queue.receiveMessages({
           numberOfMessages: Math.min(32, Math.max(1, semantics.batchSize)),
           visibilityTimeout: this.leaseSeconds,
+          abortSignal: this.receiving.signal,
         });
         items = response.receivedMessageItems;
       } catch (error) {

@@ -92,3 +92,44 @@ it("the local host's sendMessage tells the pollers of that queue, and only after
     await host.stop();
   }
 });
+
+it('stop() cancels a receive in flight instead of waiting out its retries (Azurite gone at Ctrl-C)', async () => {
+  const name = uniqueName('watchstop');
+  const real = new QueueClient(azuriteConnectionString(), name);
+  await real.create();
+  let receiving!: () => void;
+  const inFlight = new Promise<void>((resolve) => (receiving = resolve));
+  // A receive that never answers, as one retrying against a storage emulator that has just exited.
+  const hanging = Object.assign(Object.create(real) as QueueClient, {
+    receiveMessages: (options?: { abortSignal?: AbortSignal }) =>
+      new Promise((_, reject) => {
+        receiving();
+        options?.abortSignal?.addEventListener('abort', () => reject(new Error('aborted')));
+      }),
+  });
+  const poller = new QueuePoller({
+    definition: queueFunction(name, () => undefined),
+    queue: hanging,
+    poison: new QueueClient(azuriteConnectionString(), `${name}-poison`),
+    semantics: {
+      batchSize: 1,
+      newBatchThreshold: 0,
+      maxDequeueCount: 5,
+      retryDelayMs: 0,
+      maxPollingIntervalMs: 1000,
+    },
+    log: createLogger(),
+    stopGraceMs: 1000,
+  });
+  poller.start();
+  await inFlight;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    poller.stop().then(() => 'stopped' as const),
+    new Promise<'still waiting'>(
+      (resolve) => (timer = setTimeout(() => resolve('still waiting'), ONE_MINUTE / 2)),
+    ),
+  ]);
+  clearTimeout(timer);
+  expect(outcome).toBe('stopped');
+});
