@@ -1,5 +1,6 @@
 // The admin API for jobs and runs: CRUD under api/jobs (400 naming the field and rule), run now,
 // a job's runs, and one run with live totals and per-file failures.
+import { errorResult } from '../http/errors';
 import { parseJsonObject } from '../http/json';
 import { randomUUID } from 'node:crypto';
 import { isAppError, AppError } from '../errors';
@@ -15,16 +16,13 @@ export interface AdminDeps {
   connectionExists(id: string): Promise<boolean>;
 }
 
-export function errorResult(error: unknown): HttpResult {
-  if (isAppError(error)) return jsonResult(error.httpStatus, error.toJSON());
-  throw error;
-}
-
+/** A typed error becomes its HTTP answer here (so tests calling jobsApi see it); anything else goes to invokeHttp. */
 async function guard(run: () => Promise<HttpResult>): Promise<HttpResult> {
   try {
     return await run();
   } catch (error) {
-    return errorResult(error);
+    if (isAppError(error)) return errorResult(error);
+    throw error;
   }
 }
 
