@@ -11,7 +11,13 @@ import type {
   Timer,
 } from '@azure/functions';
 import { invocationContext, invokeHttp, invokeTrigger } from '../src/app/invoke';
-import type { FunctionDefinition, HttpTrigger, QueueTrigger, TimerTrigger } from '../src/app/types';
+import type {
+  FunctionDefinition,
+  HttpTrigger,
+  InvocationContext,
+  QueueTrigger,
+  TimerTrigger,
+} from '../src/app/types';
 import { resultHeaders, serializeBody } from '../src/http/body';
 import type { HttpRequestLike } from '../src/http/types';
 import { SETTINGS } from '../src/config/settings';
@@ -36,11 +42,13 @@ export function registerFunctions(
         app.timer(definition.name, {
           schedule: timerSchedule(trigger, env),
           runOnStartup: trigger.runOnStartup ?? false,
-          handler: (timer: Timer, context: AzureInvocationContext) =>
-            invokeTrigger(
-              definition,
-              { type: 'timer', timer: { scheduledAt: new Date(), isPastDue: timer.isPastDue } },
-              invocationContext(definition.name, context.invocationId),
+          handler: (timer: Timer, azureContext: AzureInvocationContext) =>
+            runInvocation(definition, azureContext, (context) =>
+              invokeTrigger(
+                definition,
+                { type: 'timer', timer: { scheduledAt: new Date(), isPastDue: timer.isPastDue } },
+                context,
+              ),
             ),
         });
         break;
@@ -49,27 +57,41 @@ export function registerFunctions(
         break;
       case 'eventGrid':
         app.eventGrid(definition.name, {
-          handler: (event: AzureEventGridEvent, context: AzureInvocationContext) =>
-            invokeTrigger(
-              definition,
-              {
-                type: 'eventGrid',
-                event: {
-                  id: event.id,
-                  topic: event.topic,
-                  subject: event.subject,
-                  eventType: event.eventType,
-                  eventTime: event.eventTime,
-                  data: event.data,
-                  dataVersion: event.dataVersion,
+          handler: (event: AzureEventGridEvent, azureContext: AzureInvocationContext) =>
+            runInvocation(definition, azureContext, (context) =>
+              invokeTrigger(
+                definition,
+                {
+                  type: 'eventGrid',
+                  event: {
+                    id: event.id,
+                    topic: event.topic,
+                    subject: event.subject,
+                    eventType: event.eventType,
+                    eventTime: event.eventTime,
+                    data: event.data,
+                    dataVersion: event.dataVersion,
+                  },
                 },
-              },
-              invocationContext(definition.name, context.invocationId),
+                context,
+              ),
             ),
         });
         break;
     }
   }
+}
+
+/**
+ * Every registered handler runs through here with its invocation's context, so whatever must
+ * surround each invocation (a per-invocation log context) is one change in one place.
+ */
+function runInvocation<T>(
+  definition: FunctionDefinition,
+  azureContext: AzureInvocationContext,
+  invoke: (context: InvocationContext) => Promise<T>,
+): Promise<T> {
+  return invoke(invocationContext(definition.name, azureContext.invocationId));
 }
 
 /**
@@ -96,11 +118,13 @@ function httpOptions(definition: FunctionDefinition, trigger: HttpTrigger) {
     route: trigger.route,
     methods: [...trigger.methods],
     authLevel: trigger.authLevel,
-    handler: async (request: HttpRequest, context: AzureInvocationContext): Promise<HttpResponseInit> => {
-      const result = await invokeHttp(
-        definition,
-        await toRequestLike(request),
-        invocationContext(definition.name, context.invocationId),
+    handler: async (
+      request: HttpRequest,
+      azureContext: AzureInvocationContext,
+    ): Promise<HttpResponseInit> => {
+      const requestLike = await toRequestLike(request);
+      const result = await runInvocation(definition, azureContext, (context) =>
+        invokeHttp(definition, requestLike, context),
       );
       const { payload, contentType } = serializeBody(result);
       return { status: result.status, headers: resultHeaders(result, contentType), body: payload };
@@ -112,22 +136,24 @@ function queueOptions(definition: FunctionDefinition, trigger: QueueTrigger) {
   return {
     queueName: trigger.queueName,
     connection: QUEUE_CONNECTION,
-    handler: (message: unknown, context: AzureInvocationContext) => {
-      const metadata = context.triggerMetadata ?? {};
-      return invokeTrigger(
-        definition,
-        {
-          type: 'queue',
-          // The host already base64-decoded the text and parsed JSON when it could; a string that
-          // is still JSON (a JSON string literal) is parsed here, as the local host does.
-          message: typeof message === 'string' ? parseJsonOrText(message) : message,
-          meta: {
-            id: String(metadata.id ?? ''),
-            dequeueCount: Number(metadata.dequeueCount ?? 1),
-            insertedAt: metadata.insertionTime ? new Date(String(metadata.insertionTime)) : undefined,
+    handler: (message: unknown, azureContext: AzureInvocationContext) => {
+      const metadata = azureContext.triggerMetadata ?? {};
+      return runInvocation(definition, azureContext, (context) =>
+        invokeTrigger(
+          definition,
+          {
+            type: 'queue',
+            // The host already base64-decoded the text and parsed JSON when it could; a string that
+            // is still JSON (a JSON string literal) is parsed here, as the local host does.
+            message: typeof message === 'string' ? parseJsonOrText(message) : message,
+            meta: {
+              id: String(metadata.id ?? ''),
+              dequeueCount: Number(metadata.dequeueCount ?? 1),
+              insertedAt: metadata.insertionTime ? new Date(String(metadata.insertionTime)) : undefined,
+            },
           },
-        },
-        invocationContext(definition.name, context.invocationId),
+          context,
+        ),
       );
     },
   };

@@ -1,16 +1,12 @@
 // The alert area's entries for the function table: the daily check (timer), Key Vault's expiry
-// events (Event Grid), and the admin routes. Handlers get their dependencies from a provider so
-// tests can pass their own; the default builds them once from the app's services (./wiring.ts).
-import { getServices } from '../app/services';
-import type { EventGridEvent, FunctionDefinition, InvocationContext } from '../app/types';
+// events (Event Grid), and the admin routes. Handlers get their dependencies from a provider: the
+// app's root builds them once (./wiring.ts), tests pass their own.
+import type { DepsProvider, EventGridEvent, FunctionDefinition, InvocationContext } from '../app/types';
 import { isAppError } from '../errors';
 import { addWebhook, deleteWebhook, getStatus, listWebhooks, postCheck, postSecret } from './api';
 import { checkClientSecret, runAlertCheck } from './check';
 import type { AlertDeps } from './deps';
 import { decideKeyVaultEvent } from './eventGrid';
-import { alertDepsFor } from './wiring';
-
-export type AlertDepsProvider = () => Promise<AlertDeps>;
 
 /** Handles one Key Vault event: ours notifies through the check's path and dedupe; others are ignored. */
 export async function handleKeyVaultEvent(
@@ -48,7 +44,7 @@ export async function handleKeyVaultEvent(
   await checkClientSecret(deps, { source: 'event', fallback: { version, expiresOn, enabled: true } });
 }
 
-export function alertFunctions(provider: AlertDepsProvider): FunctionDefinition[] {
+export function createAlertFunctions(provider: DepsProvider<AlertDeps>): FunctionDefinition[] {
   return [
     {
       name: 'secretExpiryCheck',
@@ -122,8 +118,3 @@ export function alertFunctions(provider: AlertDepsProvider): FunctionDefinition[
     },
   ];
 }
-
-/** The entries the function table lists: dependencies from the app's services. */
-export const alertFunctionDefinitions: FunctionDefinition[] = alertFunctions(() =>
-  alertDepsFor(getServices()),
-);

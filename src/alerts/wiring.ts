@@ -2,7 +2,6 @@
 // listing, the `alerts` dedupe table, and the connection, job and run stores the check reads. The
 // one place that knows which concrete piece stands behind each interface in ./deps.ts.
 import { resolveEndpoints } from '../auth/clouds';
-import { memoizeByServices } from '../app/memoizeByServices';
 import type { Services } from '../app/services';
 import { KeyVaultSecretStore, type SecretStore } from '../secrets/secretStore';
 import { CONNECTIONS_TABLE, ConnectionStore } from '../store/connections';
@@ -100,6 +99,3 @@ export async function createAlertDeps(
     },
   };
 }
-
-/** The deps for these services, built once; a failed build is forgotten so the next call retries. */
-export const alertDepsFor = memoizeByServices((services) => createAlertDeps(services));

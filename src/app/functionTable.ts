@@ -1,22 +1,41 @@
-// The one declarative table of the app's functions. functions/index.ts registers it with Azure
-// Functions and src/local/ runs it, so the two cannot drift apart. Each area exports its own
-// FunctionDefinition[]; adding an area is one line here.
-import { alertFunctionDefinitions } from '../alerts/functions';
-import { authFunctions } from '../auth/functions';
-import { backupFunctions } from '../backup/functions';
-import { restoreFunctions } from '../restore/functions';
-import { uiFunctions } from '../ui/functions';
-import { healthFunctions } from './health';
-import type { FunctionDefinition } from './types';
+// The one declarative table of the app's functions: name, trigger, options and handler of each.
+// ./root.ts builds it with the dependencies of every area; functions/index.ts registers it with
+// Azure Functions and src/local/ runs it, so the two cannot drift apart. Each area exports its
+// createXFunctions(deps); adding an area is one line here and its deps in ./root.ts.
+import type { AlertDeps } from '../alerts/deps';
+import { createAlertFunctions } from '../alerts/functions';
+import type { AuthDeps } from '../auth/deps';
+import { createAuthFunctions } from '../auth/functions';
+import type { AdminDeps } from '../backup/admin';
+import type { BackupDeps } from '../backup/deps';
+import { createBackupFunctions } from '../backup/functions';
+import type { Config } from '../config';
+import type { RestoreApiDeps } from '../restore/api';
+import { createRestoreFunctions } from '../restore/functions';
+import { createUiFunctions } from '../ui/functions';
+import { createHealthFunctions } from './health';
+import type { DepsProvider, FunctionDefinition } from './types';
 
-export const FUNCTIONS: readonly FunctionDefinition[] = Object.freeze([
-  ...healthFunctions,
-  ...authFunctions,
-  ...backupFunctions,
-  ...alertFunctionDefinitions,
-  ...restoreFunctions,
-  ...uiFunctions,
-]);
+/** What every area's functions are built with; each provider is awaited only inside a handler. */
+export interface FunctionTableDeps {
+  config: () => Config;
+  auth: DepsProvider<AuthDeps>;
+  alerts: DepsProvider<AlertDeps>;
+  backup: DepsProvider<BackupDeps>;
+  admin: DepsProvider<AdminDeps>;
+  restore: DepsProvider<RestoreApiDeps>;
+}
+
+export function createFunctionTable(deps: FunctionTableDeps): readonly FunctionDefinition[] {
+  return Object.freeze([
+    ...createHealthFunctions(deps.config),
+    ...createAuthFunctions(deps.auth),
+    ...createBackupFunctions(deps),
+    ...createAlertFunctions(deps.alerts),
+    ...createRestoreFunctions(deps.restore),
+    ...createUiFunctions(),
+  ]);
+}
 
 /** Fails at start, not at the first request, when two entries share a name or an HTTP route and method. */
 export function assertValidTable(functions: readonly FunctionDefinition[]): void {

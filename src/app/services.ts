@@ -1,10 +1,9 @@
-// The services container: SDK clients built once, lazily, from the validated Config. Handlers reach
-// it through getServices(); the Azure registration builds it from process.env on first use, the
-// local host and tests install their own with setServices().
+// The services container: SDK clients built once, lazily, from the validated Config. The app's root
+// (./root.ts) builds one and every area's dependencies over it; nothing reaches it globally.
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { QueueClient } from '@azure/storage-queue';
-import { loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import { createLogger, type Logger } from '../log/logger';
 import { ALL_QUEUES, encodeQueueMessage, poisonQueueName } from './queues';
 
@@ -94,17 +93,4 @@ export function createServices(config: Config, log: Logger = createLogger()): Se
     },
   };
   return services;
-}
-
-let current: Services | undefined;
-
-/** The process's services; built from process.env on first use unless setServices() installed some. */
-export function getServices(): Services {
-  current ??= createServices(loadConfig(process.env));
-  return current;
-}
-
-/** Installs the services handlers will get (local host, tests); undefined resets to lazy loading. */
-export function setServices(services: Services | undefined): void {
-  current = services;
 }

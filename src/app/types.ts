@@ -1,5 +1,6 @@
 // The declarative function table's types. One table (./functionTable.ts) lists every function with
-// its trigger and handler; functions/ registers it with Azure Functions and src/local/ runs it.
+// its trigger and handler; ./root.ts builds it, functions/ registers it with Azure Functions and
+// src/local/ runs it.
 import type { HttpRequestLike, HttpResult } from '../http/types';
 import type { Logger } from '../log/logger';
 
@@ -65,3 +66,9 @@ export interface FunctionDefinition {
   name: string;
   trigger: Trigger;
 }
+
+/**
+ * How an area's functions reach their dependencies: awaited inside each handler, so the table can
+ * be listed (and registered with Azure) before any setting is read or any client is built.
+ */
+export type DepsProvider<T> = () => Promise<T>;

@@ -1,9 +1,8 @@
 // The auth area's functions: the sign-in flow, the connections admin API, drives and folders, the
 // connection test, and the timer that keeps idle refresh tokens alive. Handlers get their
-// dependencies from `resolveDeps` (by default built once from the shared services container).
-import { getServices } from '../app/services';
-import type { FunctionDefinition, HttpTrigger, InvocationContext } from '../app/types';
-import { errorResult } from '../http/errors';
+// dependencies from a provider: the app's root builds them once (./wiring.ts), tests pass their own.
+// A thrown error becomes its HTTP answer in invokeHttp, which runs every HTTP entry.
+import type { DepsProvider, FunctionDefinition, HttpTrigger, InvocationContext } from '../app/types';
 import type { HttpRequestLike, HttpResult } from '../http/types';
 import type { Logger } from '../log/logger';
 import { authCallback } from './callback';
@@ -17,14 +16,10 @@ import {
 } from './connectionsApi';
 import type { AuthDeps } from './deps';
 import { getDrives, getFolders, getSiteDrives, getSites, postFolder, postTest } from './drivesApi';
-import { sharedAuthDeps } from './wiring';
 
-export type DepsResolver = () => Promise<AuthDeps>;
+type DepsResolver = DepsProvider<AuthDeps>;
 
 type Handler = (deps: AuthDeps, request: HttpRequestLike, log: Logger) => Promise<HttpResult>;
-
-/** Deps built from the current services container, shared with the other areas (see sharedAuthDeps). */
-export const defaultDeps: DepsResolver = () => sharedAuthDeps(getServices());
 
 function http(
   resolve: DepsResolver,
@@ -41,18 +36,13 @@ function http(
       route,
       methods,
       authLevel,
-      handler: async (request: HttpRequestLike, context: InvocationContext) => {
-        try {
-          return await handler(await resolve(), request, context.log);
-        } catch (error) {
-          return errorResult(error, context.log);
-        }
-      },
+      handler: async (request: HttpRequestLike, context: InvocationContext) =>
+        handler(await resolve(), request, context.log),
     },
   };
 }
 
-export function createAuthFunctions(resolve: DepsResolver = defaultDeps): FunctionDefinition[] {
+export function createAuthFunctions(resolve: DepsResolver): FunctionDefinition[] {
   return [
     http(resolve, 'authStart', 'connections/{id}/authorize', ['GET'], 'function', authStart),
     http(resolve, 'authCallback', 'auth/callback', ['GET'], 'anonymous', authCallback),
@@ -98,5 +88,3 @@ export function createAuthFunctions(resolve: DepsResolver = defaultDeps): Functi
     },
   ];
 }
-
-export const authFunctions: FunctionDefinition[] = createAuthFunctions();

@@ -1,8 +1,7 @@
 // Builds the auth area's dependencies from the validated Config and the shared services container.
 // The only place that knows the Config's shape; everything else takes plain options.
-import { memoizeByServices, type ServicesMemo } from '../app/memoizeByServices';
 import { reportClientSecretRejected, reportConnectionReauth } from '../alerts/check';
-import { alertDepsFor } from '../alerts/wiring';
+import type { AlertDeps } from '../alerts/deps';
 import type { Services } from '../app/services';
 import { createGraphClient } from '../graph/client';
 import { createLogger } from '../log/logger';
@@ -80,21 +79,16 @@ export async function buildAuthDeps(
 }
 
 /**
- * The auth deps of a services container, built once and shared by every area: one TokenService per
- * process is what makes refreshes single-flight and rotated refresh tokens written back exactly once.
- */
-export const sharedAuthDeps: ServicesMemo<AuthDeps> = memoizeByServices((services) =>
-  buildAuthDeps(services, { onAlert: (alert) => reportTokenAlert(services, alert) }),
-);
-
-/**
  * Token failures go out through the alert channels at once (log event, metric, webhooks), deduped
  * with the daily check, rather than waiting for it: a connection that needs re-authorization, and a
  * client secret Microsoft rejects (which stops every connection of that app).
  */
-async function reportTokenAlert(services: Services, alert: TokenAlert): Promise<void> {
-  const [auth, alerts] = await Promise.all([sharedAuthDeps(services), alertDepsFor(services)]);
-  const connections = (await Promise.all(alert.connectionIds.map((id) => auth.connections.get(id)))).filter(
+export async function reportTokenAlert(
+  alerts: AlertDeps,
+  connectionStore: Pick<ConnectionStore, 'get'>,
+  alert: TokenAlert,
+): Promise<void> {
+  const connections = (await Promise.all(alert.connectionIds.map((id) => connectionStore.get(id)))).filter(
     (c) => c !== undefined,
   );
   if (alert.kind === 'invalid-client') {

@@ -1,19 +1,23 @@
-// Builds the backup area's dependencies from the shared services and the auth area's token service.
-// The one module that knows the real pieces; handlers and tests see only ./deps.ts.
+// Builds the backup area's dependencies from the shared services and the auth area's connections
+// and token service. The one module that knows the real pieces; handlers and tests see only ./deps.ts.
 import type { Services } from '../app/services';
-import { sharedAuthDeps } from '../auth/wiring';
+import type { AuthDeps } from '../auth/deps';
 import { AppError } from '../errors';
 import { createBlobSource } from '../sources/blobSource';
 import { JOBS_TABLE, JobStore, type Job } from '../store/jobs';
 import { MANIFEST_TABLE, ManifestStore } from '../store/manifest';
 import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
+import type { AdminDeps } from './admin';
 import type { BackupDeps, DriveDestination } from './deps';
 import { systemClock } from './upload/clock';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 
-export async function buildBackupDeps(services: Services): Promise<BackupDeps> {
+/** `auth` is the process's one auth area, so refreshes stay single-flight across areas. */
+export async function buildBackupDeps(
+  services: Services,
+  auth: Pick<AuthDeps, 'connections' | 'tokens'>,
+): Promise<BackupDeps> {
   const config = services.config;
-  const auth = await sharedAuthDeps(services);
   const [jobs, runs, progress, files, manifest] = await Promise.all(
     [JOBS_TABLE, RUNS_TABLE, RUN_PROGRESS_TABLE, RUN_FILES_TABLE, MANIFEST_TABLE].map((t) =>
       services.table(t),
@@ -63,6 +67,10 @@ export async function buildBackupDeps(services: Services): Promise<BackupDeps> {
     clock: systemClock,
     log: services.log.child({ area: 'backup' }),
   };
+}
+
+export function buildAdminDeps(backup: BackupDeps, auth: Pick<AuthDeps, 'connections'>): AdminDeps {
+  return { backup, connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined };
 }
 
 function requireLocalSource(): never {

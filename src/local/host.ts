@@ -1,12 +1,14 @@
 // The local host: runs the function table without Functions Core Tools. HTTP entries on an
 // http server under /api, timers on their NCRONTAB settings, queue entries by polling storage with
-// host.json's semantics. In embedded mode it also brings Azurite and the Microsoft emulators.
+// host.json's semantics. In embedded mode it also brings Azurite and the Microsoft emulators. The
+// table is the app's root (src/app/root.ts) built with this host's settings, as Azure builds it.
 import type { AzuriteInstance } from '../../emulators/azurite';
 import { freePort } from '../../emulators/azurite';
 import type { Emulators } from '../../emulators';
-import { FUNCTIONS, assertValidTable } from '../app/functionTable';
+import { assertValidTable } from '../app/functionTable';
 import { poisonQueueName } from '../app/queues';
-import { createServices, setServices, type Services } from '../app/services';
+import { createAppRoot, type AppRoot } from '../app/root';
+import { createServices, type Services } from '../app/services';
 import type { FunctionDefinition } from '../app/types';
 import { loadConfig, type Config, type Env } from '../config';
 import { createLogger, registerSecret, type Logger } from '../log/logger';
@@ -23,8 +25,12 @@ import { TimerScheduler } from './timers';
 export interface LocalHostOptions {
   /** Settings (default: process.env over local.settings.json's Values). */
   env?: Env;
-  /** The table to run (default: the app's FUNCTIONS). */
-  functions?: readonly FunctionDefinition[];
+  /**
+   * The table to run (default: the app's). A function gets the app's table, built with this host's
+   * settings, to choose from or add to; a list runs as it is.
+   */
+  functions?:
+    readonly FunctionDefinition[] | ((app: readonly FunctionDefinition[]) => readonly FunctionDefinition[]);
   /** HTTP port; 0 picks a free one (default: LOCAL_HOST_PORT, 7071). */
   port?: number;
   /** Force embedded mode on or off (default: on when no real settings are given). */
@@ -47,6 +53,8 @@ export interface LocalHost {
   functionKey: string;
   config: Config;
   services: Services;
+  /** The app's root over these settings and services: its table and each area's dependencies. */
+  root: AppRoot;
   functions: readonly FunctionDefinition[];
   embedded: boolean;
   emulators?: Emulators;
@@ -58,8 +66,6 @@ export interface LocalHost {
 
 export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
   const log = options.log ?? createLogger({ component: 'localhost' });
-  const functions = options.functions ?? FUNCTIONS;
-  assertValidTable(functions);
   const baseEnv: Env = options.env ?? { ...readLocalSettings(), ...process.env };
   const embedded = options.embedded ?? wantsEmbedded(baseEnv);
 
@@ -107,8 +113,10 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     registerSecret(config.keyVaultTokenOverride);
     const pollersByQueue = new Map<string, QueuePoller[]>();
     const services = notifyingPollers(createServices(config, log), pollersByQueue);
-    setServices(services);
-    cleanups.push(() => setServices(undefined));
+    const root = createAppRoot({ config, services: () => services });
+    const selected = options.functions ?? root.functions;
+    const functions = typeof selected === 'function' ? selected(root.functions) : selected;
+    assertValidTable(functions);
 
     const functionKey = config.localFunctionKey ?? generateFunctionKey();
     const semantics: QueueSemantics = { ...readQueueSemantics(), ...stripUndefined(options.queue ?? {}) };
@@ -155,6 +163,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       functionKey,
       config,
       services,
+      root,
       functions,
       embedded,
       emulators: backends?.emulators,

@@ -1,69 +1,48 @@
 // The restore area's entries in the function table: the `restorer` queue worker, its poison twin,
-// and the two routes that start a restore. Thin: parse, call, map.
+// and the two routes that start a restore. Thin: parse, call, map. Handlers get their dependencies
+// from a provider: the app's root builds them once (./wiring.ts).
 import { QUEUES, poisonQueueName } from '../app/queues';
-import { memoizeByServices } from '../app/memoizeByServices';
-import { getServices } from '../app/services';
-import type { FunctionDefinition } from '../app/types';
-import { errorResult } from '../http/errors';
+import type { DepsProvider, FunctionDefinition } from '../app/types';
 import { restoreFromConnection, restoreJob, type RestoreApiDeps } from './api';
 import { handleRestoreMessage, handleRestorePoison } from './worker';
-import { buildRestoreApiDeps } from './wiring';
 
-const restoreDepsOf = memoizeByServices(buildRestoreApiDeps);
-const restoreDeps = (): Promise<RestoreApiDeps> => restoreDepsOf(getServices());
-
-/** Tests and the local host may install their own dependencies. */
-export function setRestoreDeps(next: RestoreApiDeps | undefined): void {
-  restoreDepsOf.override(getServices(), next);
+export function createRestoreFunctions(restoreDeps: DepsProvider<RestoreApiDeps>): FunctionDefinition[] {
+  return [
+    {
+      name: 'restorer',
+      trigger: {
+        type: 'queue',
+        queueName: QUEUES.restore,
+        handler: async (message) => handleRestoreMessage((await restoreDeps()).restore, message),
+      },
+    },
+    {
+      name: 'restorerPoison',
+      trigger: {
+        type: 'queue',
+        queueName: poisonQueueName(QUEUES.restore),
+        handler: async (message) => handleRestorePoison((await restoreDeps()).restore, message),
+      },
+    },
+    {
+      name: 'restoreJob',
+      trigger: {
+        type: 'http',
+        route: 'jobs/{id}/restore',
+        methods: ['POST'],
+        authLevel: 'function',
+        handler: async (request) => restoreJob(await restoreDeps(), request.params.id, request),
+      },
+    },
+    {
+      name: 'restoreFromConnection',
+      trigger: {
+        type: 'http',
+        route: 'connections/{id}/restore',
+        methods: ['POST'],
+        authLevel: 'function',
+        handler: async (request) => restoreFromConnection(await restoreDeps(), request.params.id, request),
+      },
+    },
+  ];
 }
-
-export const restoreFunctions: FunctionDefinition[] = [
-  {
-    name: 'restorer',
-    trigger: {
-      type: 'queue',
-      queueName: QUEUES.restore,
-      handler: async (message) => handleRestoreMessage((await restoreDeps()).restore, message),
-    },
-  },
-  {
-    name: 'restorerPoison',
-    trigger: {
-      type: 'queue',
-      queueName: poisonQueueName(QUEUES.restore),
-      handler: async (message) => handleRestorePoison((await restoreDeps()).restore, message),
-    },
-  },
-  {
-    name: 'restoreJob',
-    trigger: {
-      type: 'http',
-      route: 'jobs/{id}/restore',
-      methods: ['POST'],
-      authLevel: 'function',
-      handler: async (request, context) => {
-        try {
-          return await restoreJob(await restoreDeps(), request.params.id, request);
-        } catch (error) {
-          return errorResult(error, context.log);
-        }
-      },
-    },
-  },
-  {
-    name: 'restoreFromConnection',
-    trigger: {
-      type: 'http',
-      route: 'connections/{id}/restore',
-      methods: ['POST'],
-      authLevel: 'function',
-      handler: async (request, context) => {
-        try {
-          return await restoreFromConnection(await restoreDeps(), request.params.id, request);
-        } catch (error) {
-          return errorResult(error, context.log);
-        }
-      },
-    },
-  },
-];

@@ -1,10 +1,10 @@
 // Builds the restore area's dependencies from the shared services and the pieces other areas own:
-// the backup wiring's jobs, runs and connection drives (token service), the manifest table, and the
+// the backup area's jobs, runs and connection drives (token service), the manifest table, and the
 // storage SDK for the target container. The one module that knows the real pieces.
 import type { TableClient } from '@azure/data-tables';
 import type { Services } from '../app/services';
 import { QUEUES } from '../app/queues';
-import { buildBackupDeps } from '../backup/wiring';
+import type { BackupDeps } from '../backup/deps';
 import { systemClock } from '../backup/upload/clock';
 import { DEFAULT_RETRY_POLICY } from '../backup/upload/retryPolicy';
 import { AppError } from '../errors';
@@ -47,9 +47,11 @@ export function tableManifestPager(client: TableClient): ManifestPager {
   };
 }
 
-export async function buildRestoreApiDeps(services: Services): Promise<RestoreApiDeps> {
+export async function buildRestoreApiDeps(
+  services: Services,
+  backup: Pick<BackupDeps, 'jobs' | 'runs' | 'destination'>,
+): Promise<RestoreApiDeps> {
   const config = services.config;
-  const backup = await buildBackupDeps(services);
   const [manifestTable, ledgerTable] = await Promise.all([
     services.table(MANIFEST_TABLE),
     services.table(RESTORE_LISTINGS_TABLE),

@@ -2,35 +2,30 @@
 // no data: it asks for the function key and calls the admin API with it. The schedule helper is an
 // admin route like the others (function key).
 import type { FunctionDefinition } from '../app/types';
-import { errorResult } from '../http/errors';
 import { setupPageResult } from './page';
 import { scheduleDescription } from './schedule';
 
-export const uiFunctions: FunctionDefinition[] = [
-  {
-    name: 'setupPage',
-    trigger: {
-      type: 'http',
-      route: 'ui',
-      methods: ['GET'],
-      authLevel: 'anonymous',
-      handler: async () => setupPageResult(),
-    },
-  },
-  {
-    name: 'scheduleDescribe',
-    trigger: {
-      type: 'http',
-      route: 'ui/schedule',
-      methods: ['GET'],
-      authLevel: 'function',
-      handler: async (request, context) => {
-        try {
-          return scheduleDescription(request);
-        } catch (error) {
-          return errorResult(error, context.log);
-        }
+export function createUiFunctions(): FunctionDefinition[] {
+  return [
+    {
+      name: 'setupPage',
+      trigger: {
+        type: 'http',
+        route: 'ui',
+        methods: ['GET'],
+        authLevel: 'anonymous',
+        handler: async () => setupPageResult(),
       },
     },
-  },
-];
+    {
+      name: 'scheduleDescribe',
+      trigger: {
+        type: 'http',
+        route: 'ui/schedule',
+        methods: ['GET'],
+        authLevel: 'function',
+        handler: async (request) => scheduleDescription(request),
+      },
+    },
+  ];
+}

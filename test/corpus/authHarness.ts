@@ -1,6 +1,7 @@
 // Shared by the corpus and security tests that drive the sign-in flow: the identity, Graph and Key
 // Vault emulators, auth dependencies over this file's own Azurite tables, the auth area's real HTTP
 // handlers, and a browser-like walk through authorize → sign-in → the callback's query.
+import { invokeHttp } from '../../src/app/invoke';
 import { createServices } from '../../src/app/services';
 import type { FunctionDefinition, HttpTrigger } from '../../src/app/types';
 import type { AuthDeps } from '../../src/auth/deps';
@@ -63,7 +64,7 @@ export async function startAuthWorld(): Promise<AuthWorld> {
   };
 }
 
-/** Calls an auth HTTP handler the way the host does (params, query, raw body). */
+/** Calls an auth HTTP handler the way the host does (params, query, raw body, errors mapped). */
 export async function callAuth(
   world: AuthWorld,
   name: string,
@@ -90,7 +91,7 @@ export async function callAuth(
           ? request.body
           : JSON.stringify(request.body),
   };
-  return trigger.handler(req, {
+  return invokeHttp(fn, req, {
     invocationId: 'corpus',
     functionName: name,
     log: createLogger({ fn: name }),

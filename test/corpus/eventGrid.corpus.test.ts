@@ -5,7 +5,7 @@
 // event from being acted on. The handshake must answer with exactly the code it was sent.
 import { MemoryAlertStateStore } from '../../src/alerts/alertState';
 import type { AlertDeps } from '../../src/alerts/deps';
-import { alertFunctions } from '../../src/alerts/functions';
+import { createAlertFunctions } from '../../src/alerts/functions';
 import type { Alert } from '../../src/alerts/messages';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { createLogger } from '../../src/log/logger';
@@ -49,7 +49,7 @@ beforeAll(async () => {
   previousSink = setLogSink((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   host = await startLocalHost({
     // The real entry (its handler and name) with test dependencies; nothing else is served.
-    functions: alertFunctions(async () => deps).filter((f) => f.name === 'secretNearExpiry'),
+    functions: createAlertFunctions(async () => deps).filter((f) => f.name === 'secretNearExpiry'),
     port: 0,
     embedded: false,
     env: {

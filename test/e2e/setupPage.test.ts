@@ -6,7 +6,6 @@ import type { Locator, Page } from 'playwright-core';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Connection } from '../../src/store/connections';
-import { FUNCTIONS } from '../../src/app/functionTable';
 import { browserAvailability, launchBrowser, screenshotPath, type BrowserSession } from './browser';
 
 const availability = browserAvailability();
@@ -66,7 +65,6 @@ describeBrowser('setup page in headless Chromium', () => {
     // The host's log lines would bury the test output; keep them for a failure's message only.
     previousSink = setLogSink(() => undefined);
     host = await startLocalHost({
-      functions: [...FUNCTIONS],
       port: 0,
       embedded: true,
       env: {},

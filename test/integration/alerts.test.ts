@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createServices } from '../../src/app/services';
 import type { FunctionDefinition, HttpTrigger } from '../../src/app/types';
 import { invokeHttp, invokeTrigger } from '../../src/app/invoke';
-import { alertFunctions } from '../../src/alerts/functions';
+import { createAlertFunctions } from '../../src/alerts/functions';
 import type { AlertDeps } from '../../src/alerts/deps';
 import { createAlertDeps } from '../../src/alerts/wiring';
 import { loadConfig } from '../../src/config';
@@ -71,7 +71,7 @@ beforeAll(async () => {
     now: () => new Date(clock),
     tables,
   });
-  functions = alertFunctions(async () => deps);
+  functions = createAlertFunctions(async () => deps);
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 // The sign-in flow, tokens and connections against the identity, Graph and Key Vault emulators and
 // Azurite, through the real HTTP handlers of the function table.
+import { invokeHttp } from '../../src/app/invoke';
 import { createServices } from '../../src/app/services';
 import type { FunctionDefinition, HttpTrigger } from '../../src/app/types';
 import type { AuthDeps } from '../../src/auth/deps';
@@ -97,7 +98,7 @@ async function call(
     headers: {},
     body: request.body === undefined ? '' : JSON.stringify(request.body),
   };
-  return trigger.handler(req, { invocationId: 'test', functionName: name, log: createLogger({ fn: name }) });
+  return invokeHttp(fn, req, { invocationId: 'test', functionName: name, log: createLogger({ fn: name }) });
 }
 
 async function createConnection(body: Record<string, unknown>): Promise<string> {
@@ -354,8 +355,8 @@ describe('national clouds', () => {
   ])('%s sends the browser to its own login host', async (cloud, tenant, origin) => {
     const id = await createConnection({ cloud, tenant });
     const real = createAuthFunctions(async () => ({ ...deps, overrides: {} }));
-    const fn = real.find((f) => f.name === 'authStart')!.trigger as HttpTrigger;
-    const result = await fn.handler(
+    const result = await invokeHttp(
+      real.find((f) => f.name === 'authStart')!,
       { method: 'GET', url: '', params: { id }, query: new URLSearchParams(), headers: {}, body: '' },
       { invocationId: 't', functionName: 'authStart', log: createLogger() },
     );

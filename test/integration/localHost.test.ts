@@ -6,7 +6,6 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { DEFAULT_CLIENT_SECRET } from '../../emulators/identity';
 import { freePort } from '../../emulators/azurite';
-import { FUNCTIONS } from '../../src/app/functionTable';
 import { encodeQueueMessage } from '../../src/app/queues';
 import type { EventGridEvent, FunctionDefinition, QueueMessageMeta, TimerInfo } from '../../src/app/types';
 import { jsonResult } from '../../src/http/types';
@@ -44,8 +43,8 @@ const failedAttempts: number[] = [];
 const timerTick = deferred<TimerInfo>();
 const gridEvents: EventGridEvent[] = [];
 
-const table: FunctionDefinition[] = [
-  ...FUNCTIONS,
+/** Served next to the app's own table, which the host builds with its settings. */
+const testFunctions: FunctionDefinition[] = [
   {
     name: 'echo',
     trigger: {
@@ -112,7 +111,7 @@ const logLines: string[] = [];
 beforeAll(async () => {
   previousSink = setLogSink((line) => logLines.push(line));
   host = await startLocalHost({
-    functions: table,
+    functions: (app) => [...app, ...testFunctions],
     port: 0,
     embedded: false,
     env: {
@@ -263,7 +262,7 @@ describe('local host stop', () => {
   it('closes the server, pollers and timers, leaving no handle keeping the process alive', async () => {
     const before = process.getActiveResourcesInfo();
     const extra = await startLocalHost({
-      functions: table.filter((f) => f.trigger.type !== 'queue'),
+      functions: (app) => [...app, ...testFunctions].filter((f) => f.trigger.type !== 'queue'),
       port: 0,
       embedded: false,
       env: {

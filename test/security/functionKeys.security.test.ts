@@ -2,14 +2,25 @@
 // host. The routes are read from the table itself, so a route added later is covered without
 // touching this test; the anonymous ones must be exactly the few that have to be (Microsoft's
 // redirect, the health probe, the setup page's shell, which holds no data).
-import { FUNCTIONS } from '../../src/app/functionTable';
+import { createAppRoot } from '../../src/app/root';
 import type { HttpTrigger } from '../../src/app/types';
+import { loadConfig } from '../../src/config';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
 import { azuriteConnectionString } from '../helpers/azurite';
 
 const KEY = 'security-test-function-key-0123456789';
 const ANONYMOUS_ALLOWED = new Set(['health', 'authCallback', 'setupPage']);
+
+const env = () => ({
+  AzureWebJobsStorage: azuriteConnectionString(),
+  KEY_VAULT_URL: 'https://localhost:1/',
+  GRAPH_CLIENT_ID: 'security-test-client',
+  LOCAL_FUNCTION_KEY: KEY,
+});
+// The app's table as the host builds it; listing it reads no setting, so the routes are known
+// before the host starts (it.each needs them when the file loads).
+const FUNCTIONS = createAppRoot({ config: () => loadConfig(env()) }).functions;
 
 let host: LocalHost;
 let previousSink: LogSink;
@@ -18,15 +29,10 @@ beforeAll(async () => {
   previousSink = setLogSink(() => undefined);
   host = await startLocalHost({
     // HTTP and Event Grid entries only: this host must not poll the shared Azurite's real queues.
-    functions: FUNCTIONS.filter((f) => f.trigger.type === 'http' || f.trigger.type === 'eventGrid'),
+    functions: (app) => app.filter((f) => f.trigger.type === 'http' || f.trigger.type === 'eventGrid'),
     port: 0,
     embedded: false,
-    env: {
-      AzureWebJobsStorage: azuriteConnectionString(),
-      KEY_VAULT_URL: 'https://localhost:1/',
-      GRAPH_CLIENT_ID: 'security-test-client',
-      LOCAL_FUNCTION_KEY: KEY,
-    },
+    env: env(),
   });
 });
 
@@ -49,6 +55,10 @@ const protectedRoutes = FUNCTIONS.flatMap((f) => {
 describe('function keys', () => {
   it('the table has admin routes to protect, and only the expected ones are anonymous', () => {
     expect(protectedRoutes.length).toBeGreaterThan(20);
+    // The routes checked below are exactly the ones this host serves.
+    const httpNames = (table: readonly { name: string; trigger: { type: string } }[]) =>
+      table.filter((f) => f.trigger.type === 'http').map((f) => f.name);
+    expect(httpNames(host.functions)).toEqual(httpNames(FUNCTIONS));
     const anonymous = FUNCTIONS.filter(
       (f) => f.trigger.type === 'http' && (f.trigger as HttpTrigger).authLevel === 'anonymous',
     ).map((f) => f.name);

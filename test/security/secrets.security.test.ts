@@ -5,7 +5,6 @@
 import { spawnSync } from 'node:child_process';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { DEFAULT_CLIENT_SECRET } from '../../emulators/identity';
-import { defaultDeps } from '../../src/auth/functions';
 import { assertUploadUrl, hostAllowed, UPLOAD_HOSTS_BY_CLOUD } from '../../src/backup/upload/uploadUrl';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
@@ -164,7 +163,7 @@ describe('logs of a full flow through the local host', () => {
     // Every token the flow used: the refresh tokens in Key Vault and the cached access token.
     for (const v of host.emulators!.keyVault.secret(refreshTokenSecretName(id))?.versions ?? [])
       sensitive.add(v.value);
-    sensitive.add(await (await defaultDeps()).tokens.getAccessToken(id));
+    sensitive.add(await (await host.root.deps.auth()).tokens.getAccessToken(id));
     for (const v of host.emulators!.keyVault.secret(host.config.clientSecretName)?.versions ?? [])
       sensitive.add(v.value);
 

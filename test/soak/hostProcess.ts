@@ -2,29 +2,12 @@
 // Azurite and the emulators, living in the soak's own process, keep their state) serving the whole
 // function table with queue timings short enough that a killed host's leases expire in seconds
 // instead of host.json's minute. Settings come from the environment the soak passes.
-import { FUNCTIONS } from '../../src/app/functionTable';
-import type { FunctionDefinition } from '../../src/app/types';
-import { authFunctions } from '../../src/auth/functions';
-import { backupFunctions } from '../../src/backup/functions';
 import { startLocalHost } from '../../src/local/host';
-
-/**
- * The app's table, plus the auth and backup areas if the table does not list them yet (while the
- * areas are being wired in, the soak still runs the real handlers). Deduplicated by name, so once
- * the table lists them this adds nothing.
- */
-export function soakFunctionTable(): FunctionDefinition[] {
-  const table = [...FUNCTIONS];
-  for (const fn of [...authFunctions, ...backupFunctions])
-    if (!table.some((f) => f.name === fn.name)) table.push(fn);
-  return table;
-}
 
 async function main(): Promise<void> {
   const env = process.env;
   const host = await startLocalHost({
     env,
-    functions: soakFunctionTable(),
     port: Number(env.LOCAL_HOST_PORT),
     embedded: false,
     queue: {

@@ -2,15 +2,39 @@
 // options. Outside the Functions host, @azure/functions skips registrations ("test mode"), so the
 // module's `app` is replaced by a recorder while everything else stays the real package.
 import type { HttpRequest as AzureHttpRequest, InvocationContext as AzureContext } from '@azure/functions';
-import { FUNCTIONS, assertValidTable } from '../../src/app/functionTable';
+import { assertValidTable } from '../../src/app/functionTable';
+import { invokeHttp } from '../../src/app/invoke';
+import { createAppRoot } from '../../src/app/root';
 import type { FunctionDefinition } from '../../src/app/types';
 import { registerFunctions, timerSchedule, type FunctionsApp } from '../../functions/register';
 import { jsonResult } from '../../src/http/types';
 import { AppError } from '../../src/errors';
-import { loadConfig } from '../../src/config';
-import { createServices, setServices } from '../../src/app/services';
+import { loadConfig, type Config } from '../../src/config';
 import packageJson from '../../package.json';
 import { setLogSink, type LogSink } from '../../src/log/logger';
+
+const SETTINGS = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  KEY_VAULT_URL: 'https://kv.vault.azure.net/',
+  GRAPH_CLIENT_ID: 'c',
+  GRAPH_ENDPOINT_OVERRIDE: 'https://localhost:9',
+};
+
+/** The app's table; its shape needs no settings, so none are given. */
+const FUNCTIONS = createAppRoot({
+  config: () => {
+    throw new Error('the table was listed, not run');
+  },
+}).functions;
+
+const healthRequest = {
+  method: 'GET',
+  url: 'http://x/api/health',
+  params: {},
+  query: new URLSearchParams(),
+  headers: {},
+  body: '',
+};
 
 // Handlers log failures on purpose here; keep the test output about the tests.
 let previousSink: LogSink;
@@ -213,33 +237,41 @@ describe('registerFunctions', () => {
   });
 });
 
-describe('health', () => {
-  afterEach(() => setServices(undefined));
-
-  it('answers the package version and which backends are real or emulated', async () => {
-    setServices(
-      createServices(
-        loadConfig({
-          AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-          KEY_VAULT_URL: 'https://kv.vault.azure.net/',
-          GRAPH_CLIENT_ID: 'c',
-          GRAPH_ENDPOINT_OVERRIDE: 'https://localhost:9',
-        }),
-      ),
-    );
-    const health = FUNCTIONS.find((f) => f.name === 'health')!;
-    if (health.trigger.type !== 'http') throw new Error('health is HTTP');
-    const result = await health.trigger.handler(
-      {
-        method: 'GET',
-        url: 'http://x/api/health',
-        params: {},
-        query: new URLSearchParams(),
-        headers: {},
-        body: '',
+describe('createAppRoot', () => {
+  it('lists the table without reading a setting, reads them at the first invocation and retries a failed read', async () => {
+    let reads = 0;
+    const root = createAppRoot({
+      config: (): Config => {
+        reads += 1;
+        if (reads === 1) throw new AppError('ConfigInvalid', 'KEY_VAULT_URL: required');
+        return loadConfig(SETTINGS);
       },
-      { invocationId: 'i', functionName: 'health', log: { child: () => undefined } as never },
-    );
+    });
+    const health = root.functions.find((f) => f.name === 'health')!;
+    expect(root.functions.map((f) => f.name)).toEqual(FUNCTIONS.map((f) => f.name));
+    expect(reads).toBe(0);
+
+    const failed = await invokeHttp(health, healthRequest);
+    expect(failed.status).toBe(500);
+    expect(failed.body).toMatchObject({ error: { code: 'ConfigInvalid' } });
+    expect((await invokeHttp(health, healthRequest)).status).toBe(200);
+    expect((await invokeHttp(health, healthRequest)).status).toBe(200);
+    // Read again after the failure, then kept.
+    expect(reads).toBe(2);
+  });
+});
+
+describe('health', () => {
+  it('answers the package version and which backends are real or emulated', async () => {
+    const health = createAppRoot({ config: loadConfig(SETTINGS) }).functions.find(
+      (f) => f.name === 'health',
+    )!;
+    if (health.trigger.type !== 'http') throw new Error('health is HTTP');
+    const result = await health.trigger.handler(healthRequest, {
+      invocationId: 'i',
+      functionName: 'health',
+      log: { child: () => undefined } as never,
+    });
     expect(result.status).toBe(200);
     expect(result.body).toEqual({
       status: 'ok',
