@@ -17,12 +17,10 @@ import {
 import type { AuthDeps } from './deps';
 import { getDrives, getFolders, getSiteDrives, getSites, postFolder, postTest } from './drivesApi';
 
-type DepsResolver = DepsProvider<AuthDeps>;
-
 type Handler = (deps: AuthDeps, request: HttpRequestLike, log: Logger) => Promise<HttpResult>;
 
 function http(
-  resolve: DepsResolver,
+  resolve: DepsProvider<AuthDeps>,
   name: string,
   route: string,
   methods: HttpTrigger['methods'],
@@ -42,7 +40,7 @@ function http(
   };
 }
 
-export function createAuthFunctions(resolve: DepsResolver): FunctionDefinition[] {
+export function createAuthFunctions(resolve: DepsProvider<AuthDeps>): FunctionDefinition[] {
   return [
     http(resolve, 'authStart', 'connections/{id}/authorize', ['GET'], 'function', authStart),
     http(resolve, 'authCallback', 'auth/callback', ['GET'], 'anonymous', authCallback),

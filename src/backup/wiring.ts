@@ -12,7 +12,7 @@ import type { BackupDeps, DriveDestination } from './deps';
 import { systemClock } from './upload/clock';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 
-/** `auth` is the process's one auth area, so refreshes stay single-flight across areas. */
+/** `auth` is the one every area shares: one token service keeps refreshes single-flight. */
 export async function buildBackupDeps(
   services: Services,
   auth: Pick<AuthDeps, 'connections' | 'tokens'>,
