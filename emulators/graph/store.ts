@@ -128,7 +128,8 @@ export class DriveStore {
       quotaTotal: init.quotaTotal ?? DEFAULT_QUOTA,
       created: this.now(),
       recycleBin: [],
-      // Off by default for now: the product's verification does not yet expect the rewrite.
+      // SharePoint and OneDrive for Business rewrite Office documents, but the product's hash check
+      // does not expect it yet, so drives start without it; tests switch it on per drive.
       rewritesOfficeDocuments: false,
       changeSeq: 0,
       tombstones: [],
