@@ -1,7 +1,8 @@
 // A Microsoft Graph v1.0 drives emulator: users' OneDrives (personal and business), SharePoint
 // sites and document libraries, items by id and by path, children paging, simple upload, upload
-// sessions on a second host name, downloads with ranges, recycle bin, quota, OneDrive's name rules,
-// and quickXorHash on every file. Fault injection comes from the shared server (`server.faults`).
+// sessions on a second host name, downloads with ranges, PATCH, copy, versions, delta, recycle bin,
+// quota, OneDrive's name rules, and quickXorHash on every file. Fault injection comes from the
+// shared server (`server.faults`). emulators/README.md lists what is and is not modelled.
 import type { AccountType, Authorize } from '../shared/principal';
 import { EmulatorServer } from '../shared/server';
 import { installApiRoutes } from './routes';
