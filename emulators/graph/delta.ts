@@ -8,7 +8,7 @@ import { json, type EmulatorRequest, type EmulatorResponse } from '../shared/ser
 import { jsonContext, type GraphContext } from './context';
 import { GraphError, invalidRequest } from './errors';
 import { driveItemJson } from './itemJson';
-import { applySelect, linkTo, pageSize, selectedProperties } from './queryOptions';
+import { applySelect, decodeToken, encodeToken, linkTo, pageSize, selectedProperties } from './queryOptions';
 import type { Item, Tombstone } from './store';
 
 interface Window {
@@ -56,24 +56,20 @@ export function deltaRequest(ctx: GraphContext, req: EmulatorRequest, folder: It
 }
 
 function deltaLink(req: EmulatorRequest, seq: number): string {
-  return linkTo(req, req.path, new URLSearchParams({ token: Buffer.from(`d:${seq}`).toString('base64url') }));
+  return linkTo(req, req.path, new URLSearchParams({ token: encodeToken('d', [seq]) }));
 }
 
 function parseToken(token: string | null): number {
-  if (token === null) return 0;
-  const match = /^d:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!match) throw invalidRequest('Invalid delta token.', 'invalidQueryOption');
-  return Number(match[1]);
+  return token === null ? 0 : decodeToken(token, 'd', 1, 'delta token')[0];
 }
 
 function encodeWindow(w: Window): string {
-  return Buffer.from(`w:${w.since}:${w.upto}:${w.offset}`).toString('base64url');
+  return encodeToken('w', [w.since, w.upto, w.offset]);
 }
 
 function decodeWindow(token: string): Window {
-  const match = /^w:(\d+):(\d+):(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!match) throw invalidRequest('Invalid $skiptoken.', 'invalidQueryOption');
-  return { since: Number(match[1]), upto: Number(match[2]), offset: Number(match[3]) };
+  const [since, upto, offset] = decodeToken(token, 'w', 3, '$skiptoken');
+  return { since, upto, offset };
 }
 
 /** Removed items that were inside `folder`: below it directly, below a live descendant, or below another such item. */

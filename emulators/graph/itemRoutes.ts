@@ -12,6 +12,8 @@ import { checkName, checkPathLength } from './names';
 import {
   DEFAULT_PAGE,
   applySelect,
+  decodeToken,
+  encodeToken,
   expandsChildren,
   linkTo,
   pageSize,
@@ -94,7 +96,8 @@ function getItem(ctx: GraphContext, req: EmulatorRequest, item: Item): EmulatorR
 function listChildren(ctx: GraphContext, req: EmulatorRequest, folder: Item): EmulatorResponse {
   const top = pageSize(req);
   const selected = selectedProperties(req);
-  const offset = decodeSkipToken(req.query.get('$skiptoken'));
+  const skip = req.query.get('$skiptoken');
+  const offset = skip === null ? 0 : decodeToken(skip, 'o', 1, '$skiptoken')[0];
   const all = ctx.store.children(folder);
   const page = all
     .slice(offset, offset + top)
@@ -103,17 +106,10 @@ function listChildren(ctx: GraphContext, req: EmulatorRequest, folder: Item): Em
   if (offset + top < all.length) {
     const query = new URLSearchParams(req.query);
     query.set('$top', String(top));
-    query.set('$skiptoken', Buffer.from(`o:${offset + top}`).toString('base64url'));
+    query.set('$skiptoken', encodeToken('o', [offset + top]));
     body['@odata.nextLink'] = linkTo(req, req.path, query);
   }
   return json(200, body);
-}
-
-function decodeSkipToken(token: string | null): number {
-  if (token === null) return 0;
-  const match = /^o:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!match) throw invalidRequest('Invalid $skiptoken.', 'invalidQueryOption');
-  return Number(match[1]);
 }
 
 /**

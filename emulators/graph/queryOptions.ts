@@ -65,3 +65,22 @@ export function calledOrigin(req: EmulatorRequest): string {
 export function linkTo(req: EmulatorRequest, path: string, query: URLSearchParams): string {
   return `${calledOrigin(req)}${path}?${query.toString()}`;
 }
+
+/** An opaque paging or delta token: a kind letter and numbers, base64url so clients treat it as opaque. */
+export function encodeToken(kind: string, numbers: readonly number[]): string {
+  return Buffer.from([kind, ...numbers].join(':')).toString('base64url');
+}
+
+/** The `count` numbers of a token made by encodeToken with `kind`; 400 invalidQueryOption otherwise. */
+export function decodeToken(token: string, kind: string, count: number, what: string): number[] {
+  const parts = Buffer.from(token, 'base64url').toString('utf8').split(':');
+  const numbers = parts.slice(1).map(Number);
+  if (
+    parts[0] !== kind ||
+    numbers.length !== count ||
+    !numbers.every((n) => Number.isSafeInteger(n) && n >= 0)
+  ) {
+    throw invalidRequest(`Invalid ${what}.`, 'invalidQueryOption');
+  }
+  return numbers;
+}

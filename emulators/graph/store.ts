@@ -214,8 +214,8 @@ export class DriveStore {
       this.replaceContent(existing, content, fileSystemInfo);
       return { item: existing, created: false };
     }
-    const replacedFolderBytes = existing ? bytesUnder(existing) : 0;
-    this.checkQuota(parent.drive, stored.length - replacedFolderBytes);
+    // A folder replaced by the file goes to the recycle bin, which still counts against quota.
+    this.checkQuota(parent.drive, stored.length);
     if (existing) this.recycle(existing);
     const item = this.newItem(parent.drive, finalName, 'file', parent);
     item.content = stored;
