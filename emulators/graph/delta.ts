@@ -2,8 +2,10 @@
 // folder's hierarchy, parents before children; later calls with the token from @odata.deltaLink
 // list what changed since, deleted items carrying the `deleted` facet. Pages end in
 // @odata.nextLink until the last, which carries @odata.deltaLink. `token=latest` returns no items
-// and a deltaLink for "from now on". A token from the future is answered 410 resyncRequired, as
-// Graph answers a token it no longer knows.
+// and a deltaLink for "from now on". A token from the future is answered 410 with a Location that
+// starts a fresh enumeration, as Graph answers a token it can no longer serve. As the page's
+// remarks say, parentReference carries no path, and some properties are left out: cTag on business
+// drives, cTag and name (business) or size (personal) on deleted items.
 import { json, type EmulatorRequest, type EmulatorResponse } from '../shared/server';
 import { jsonContext, type GraphContext } from './context';
 import { GraphError, invalidRequest } from './errors';
@@ -30,7 +32,13 @@ export function deltaRequest(ctx: GraphContext, req: EmulatorRequest, folder: It
   }
   const window: Window = skip ? decodeWindow(skip) : { since: parseToken(token), upto: current, offset: 0 };
   if (window.since > current || window.upto > current) {
-    throw new GraphError(410, 'resyncRequired', 'The delta token is no longer valid; start over.');
+    throw new GraphError(
+      410,
+      'resyncRequired',
+      'The delta token is no longer valid; enumerate again from the Location.',
+      'resyncChangesApplyDifferences',
+      { Location: linkTo(req, req.path, new URLSearchParams()) },
+    );
   }
   const changed = (seq: number): boolean => seq > window.since && seq <= window.upto;
   const live = [folder, ...ctx.store.descendants(folder)].filter((item) => changed(item.changeSeq));
@@ -39,7 +47,7 @@ export function deltaRequest(ctx: GraphContext, req: EmulatorRequest, folder: It
   const top = pageSize(req);
   const selected = selectedProperties(req);
   const all: Array<Record<string, unknown>> = [
-    ...live.map((item) => driveItemJson(item, jsonContext(ctx))),
+    ...live.map((item) => changedJson(driveItemJson(item, jsonContext(ctx)), drive.driveType)),
     ...deleted.map((t) => deletedJson(t, drive.id, drive.driveType)),
   ];
   const page = all.slice(window.offset, window.offset + top).map((item) => applySelect(item, selected));
@@ -86,10 +94,17 @@ function tombstonesUnder(ctx: GraphContext, folder: Item, tombstones: Tombstone[
   return out;
 }
 
+function changedJson(item: Record<string, unknown>, driveType: string): Record<string, unknown> {
+  const { path: _path, ...parentReference } = item.parentReference as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...item, parentReference };
+  if (driveType !== 'personal') delete out.cTag;
+  return out;
+}
+
 function deletedJson(t: Tombstone, driveId: string, driveType: string): Record<string, unknown> {
   return {
     id: t.id,
-    name: t.name,
+    ...(driveType === 'personal' ? { name: t.name } : {}),
     deleted: { state: 'deleted' },
     parentReference: { driveId, driveType, id: t.parentId },
     ...(t.kind === 'file' ? { file: {} } : { folder: {} }),
