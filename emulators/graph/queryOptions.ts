@@ -1,5 +1,6 @@
 // OData query options on driveItems, as Graph applies them: $select trims each item to the named
-// properties (plus `id`, which Graph always returns), $expand=children inlines a folder's children,
+// properties (nothing else, not even id: a client that needs it must ask), $expand=children
+// inlines a folder's children,
 // $top bounds a page. Links the service builds (@odata.nextLink, @odata.deltaLink) use the scheme
 // and host the client called, as a real service answers under whatever name it was reached by.
 import type { EmulatorRequest } from '../shared/server';
@@ -20,13 +21,13 @@ export function selectedProperties(req: EmulatorRequest): Set<string> | undefine
   return new Set(names);
 }
 
-/** An item trimmed to `selected`; `id` stays, as Graph returns it whatever $select says. */
+/** An item trimmed to `selected`. */
 export function applySelect(
   item: Record<string, unknown>,
   selected: Set<string> | undefined,
 ): Record<string, unknown> {
   if (!selected) return item;
-  const out: Record<string, unknown> = { id: item.id };
+  const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) if (selected.has(key)) out[key] = value;
   return out;
 }
