@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { CONTROL_KEY_HEADER } from '../emulators/shared/server';
 
 const TSX = path.join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
@@ -40,13 +41,18 @@ export interface GraphProcess {
 
 export async function startGraphProcess(): Promise<GraphProcess> {
   const child = tsx('graphChild.ts');
-  const { baseUrl } = await firstJsonLine<{ baseUrl: string }>(child, 'The Graph emulator');
+  const { baseUrl, controlKey } = await firstJsonLine<{ baseUrl: string; controlKey: string }>(
+    child,
+    'The Graph emulator',
+  );
   return {
     baseUrl,
     apiBaseUrl: `${baseUrl}/v1.0`,
     pid: child.pid!,
     requests: async () => {
-      const response = await fetch(`${baseUrl}/_emulator/requests`);
+      const response = await fetch(`${baseUrl}/_emulator/requests`, {
+        headers: { [CONTROL_KEY_HEADER]: controlKey },
+      });
       const body = (await response.json()) as {
         requests: Array<{ method: string; path: string; status: number }>;
       };

@@ -334,7 +334,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const port = await freePort();
     const url = `http://localhost:${port}`;
     const functionKey = `soak-${createHash('sha256').update(String(options.seed)).digest('hex').slice(0, 24)}`;
-    const kvToken = `soak-kv-${createHash('sha256').update(`kv${options.seed}`).digest('hex').slice(0, 24)}`;
+    // The vault emulator accepts only the token startEmulators made for it.
+    const kvToken = emulators.keyVaultToken;
     const app = identity.directory.apps.get(DEFAULT_CLIENT_ID)!;
     app.redirectUris.push(`${url}/api/auth/callback`);
     await seedClientSecret({

@@ -1,7 +1,8 @@
 // Graph's ways of naming a drive and an item, parsed from the still percent-encoded request path:
 //   /me/drive | /users/{id}/drive | /drives/{id} | /sites/{id}/drive
 //   followed by /root | /items/{id}, optionally :/{path} (with or without the closing ':'),
-//   optionally /{action} (children, content, createUploadSession, permanentDelete).
+//   optionally /{action} (children, content, createUploadSession, copy, versions, delta,
+//   permanentDelete).
 // A ':' in a name arrives encoded (%3A), so raw colons are always delimiters.
 import { GraphError } from './errors';
 import { decodeSegments } from './names';

@@ -19,6 +19,8 @@ export interface GraphContext {
   downloads: DownloadLinks;
   /** Largest body a simple PUT .../content accepts (Graph: 250 MB). */
   simpleUploadMaxBytes: number;
+  /** Copy operations by monitor id, each with the id of the copy it made. */
+  copyJobs: Map<string, string>;
 }
 
 export function jsonContext(ctx: GraphContext): JsonContext {

@@ -17,7 +17,7 @@ export class GraphError extends Error {
   }
 }
 
-export function errorResponse(error: GraphError, req?: EmulatorRequest): EmulatorResponse {
+export function errorResponse(error: GraphError, req?: Pick<EmulatorRequest, 'headers'>): EmulatorResponse {
   const requestId = randomUUID();
   const clientRequestId = headerValue(req, 'client-request-id') ?? requestId;
   return {
@@ -38,7 +38,7 @@ export function errorResponse(error: GraphError, req?: EmulatorRequest): Emulato
   };
 }
 
-function headerValue(req: EmulatorRequest | undefined, name: string): string | undefined {
+function headerValue(req: Pick<EmulatorRequest, 'headers'> | undefined, name: string): string | undefined {
   const value = req?.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -1,15 +1,18 @@
 // A Microsoft Graph v1.0 drives emulator: users' OneDrives (personal and business), SharePoint
 // sites and document libraries, items by id and by path, children paging, simple upload, upload
-// sessions on a second host name, downloads with ranges, recycle bin, quota, OneDrive's name rules,
-// and quickXorHash on every file. Fault injection comes from the shared server (`server.faults`).
+// sessions on a second host name, downloads with ranges, PATCH, copy, versions, delta, recycle bin,
+// quota, OneDrive's name rules, and quickXorHash on every file. Fault injection comes from the
+// shared server (`server.faults`). emulators/README.md lists what is and is not modelled.
 import type { AccountType, Authorize } from '../shared/principal';
 import { EmulatorServer } from '../shared/server';
 import { installApiRoutes } from './routes';
 import { installTransferRoutes } from './transferRoutes';
+import { installControlRoutes } from './control';
 import type { GraphContext } from './context';
 import { jsonContext } from './context';
 import { Directory, type User } from './directory';
 import { DownloadLinks } from './downloads';
+import { GraphError, errorResponse } from './errors';
 import { driveItemJson } from './itemJson';
 import { decodeSegments } from './names';
 import { Sites, type SiteInit } from './sites';
@@ -64,9 +67,14 @@ export class GraphEmulator {
       sessions: new UploadSessions(now, { ...DEFAULT_IDLE_MS, ...options.sessionIdleMs }),
       downloads: new DownloadLinks(now),
       simpleUploadMaxBytes: options.simpleUploadMaxBytes ?? SIMPLE_UPLOAD_MAX_BYTES,
+      copyJobs: new Map(),
     };
+    // The shared server's body cap, answered in Graph's error shape.
+    this.server.tooLarge = (message, req) =>
+      errorResponse(new GraphError(413, 'invalidRequest', message, 'requestTooLarge'), req);
     installApiRoutes(this.ctx);
     installTransferRoutes(this.ctx);
+    installControlRoutes(this.ctx);
   }
 
   async start(port = 0): Promise<this> {
@@ -113,6 +121,11 @@ export class GraphEmulator {
 
   setQuota(driveId: string, totalBytes: number): void {
     this.ctx.store.setQuota(this.drive(driveId), totalBytes);
+  }
+
+  /** Turns SharePoint's rewrite of uploaded Office documents on or off for one drive. */
+  setOfficeRewrite(driveId: string, enabled: boolean): void {
+    this.ctx.store.setOfficeRewrite(this.drive(driveId), enabled);
   }
 
   /** A file by decoded path ('/a/b.txt' or 'a/b.txt'), with its driveItem JSON and bytes. */

@@ -37,10 +37,16 @@ export function driveItemJson(item: Item, ctx: JsonContext): Record<string, unkn
     id: item.id,
     name: item.name,
     size: item.kind === 'file' ? item.content!.length : folderSize(item),
+    // eTag follows every change, cTag only content changes (driveItem resource type).
     eTag: `"{${item.id}},${item.version}"`,
-    cTag: `"c:{${item.id}},${item.version}"`,
+    cTag: `"c:{${item.id}},${item.contentVersion}"`,
+    // The service's own dates; fileSystemInfo below carries the client's.
     createdDateTime: iso(item.created),
     lastModifiedDateTime: iso(item.modified),
+    fileSystemInfo: {
+      createdDateTime: iso(item.fileSystemInfo.created),
+      lastModifiedDateTime: iso(item.fileSystemInfo.modified),
+    },
     webUrl: `${drive.webUrl}${encodedPath(path)}`,
     parentReference: item.parent
       ? {
@@ -51,6 +57,9 @@ export function driveItemJson(item: Item, ctx: JsonContext): Record<string, unkn
         }
       : { driveId: drive.id, driveType: drive.driveType },
   };
+  // "In OneDrive for Business or SharePoint document libraries, the cTag property isn't returned,
+  // if the driveItem has a folder facet" (driveItem resource type).
+  if (item.kind === 'folder' && drive.driveType !== 'personal') delete json.cTag;
   if (!item.parent) json.root = {};
   if (item.kind === 'folder') {
     json.folder = { childCount: item.children!.size };

@@ -1,16 +1,27 @@
-// Operations on one addressed item: get, delete, children (list and create folder), simple upload,
-// download redirect, createUploadSession, permanentDelete.
+// Operations on one addressed item: get (with $select, $expand=children), update (PATCH), delete,
+// children (list and create folder), simple upload, download redirect, createUploadSession,
+// copy, versions, delta, permanentDelete.
 import { json, type EmulatorRequest, type EmulatorResponse } from '../shared/server';
 import type { ItemRef } from './addressing';
 import { jsonContext, type GraphContext } from './context';
+import { deltaRequest } from './delta';
 import { GraphError, invalidRequest } from './errors';
 import { driveItemJson } from './itemJson';
+import { copyItem, jsonBody, parseFileSystemInfo, updateItem } from './itemUpdates';
 import { checkName, checkPathLength } from './names';
+import {
+  DEFAULT_PAGE,
+  applySelect,
+  decodeToken,
+  encodeToken,
+  expandsChildren,
+  linkTo,
+  pageSize,
+  selectedProperties,
+} from './queryOptions';
 import type { ConflictBehavior, Drive, Item } from './store';
 
 const CONFLICT_KEY = '@microsoft.graph.conflictBehavior';
-const DEFAULT_PAGE = 200;
-const MAX_PAGE = 1000;
 
 export function itemRequest(
   ctx: GraphContext,
@@ -25,7 +36,9 @@ export function itemRequest(
 
   switch (`${req.method} ${action ?? ''}`) {
     case 'GET ':
-      return json(200, itemJson(target()));
+      return getItem(ctx, req, target());
+    case 'PATCH ':
+      return updateItem(ctx, req, target());
     case 'DELETE ':
       ctx.store.recycle(target());
       return { status: 204 };
@@ -42,6 +55,12 @@ export function itemRequest(
     }
     case 'POST createUploadSession':
       return createUploadSession(ctx, req, base, ref.segments);
+    case 'POST copy':
+      return copyItem(ctx, req, target());
+    case 'GET versions':
+      return listVersions(target());
+    case 'GET delta':
+      return deltaRequest(ctx, req, target());
     case 'POST permanentDelete':
       if (drive.driveType === 'personal') {
         // Not offered on OneDrive personal (Graph docs; rclone's --onedrive-hard-delete notes the same).
@@ -60,41 +79,57 @@ function conflictBehavior(value: unknown, fallback: ConflictBehavior): ConflictB
   throw invalidRequest(`Invalid ${CONFLICT_KEY} "${String(value)}"; expected fail, rename or replace.`);
 }
 
-function jsonBody(req: EmulatorRequest): Record<string, unknown> {
-  if (req.body.length === 0) return {};
-  try {
-    const parsed = JSON.parse(req.body.toString('utf8'));
-    if (parsed && typeof parsed === 'object') return parsed as Record<string, unknown>;
-  } catch {
-    // fall through
+function getItem(ctx: GraphContext, req: EmulatorRequest, item: Item): EmulatorResponse {
+  const selected = selectedProperties(req);
+  const body = driveItemJson(item, jsonContext(ctx));
+  if (expandsChildren(req) && item.kind === 'folder') {
+    // Graph inlines the first page of children; the rest are for .../children to page through.
+    body.children = ctx.store
+      .children(item)
+      .slice(0, DEFAULT_PAGE)
+      .map((child) => driveItemJson(child, jsonContext(ctx)));
+    selected?.add('children');
   }
-  throw invalidRequest('The request body is not valid JSON.');
+  return json(200, applySelect(body, selected));
 }
 
 function listChildren(ctx: GraphContext, req: EmulatorRequest, folder: Item): EmulatorResponse {
-  const topParam = req.query.get('$top');
-  const top = topParam === null ? DEFAULT_PAGE : Number(topParam);
-  if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE) {
-    throw invalidRequest(`$top must be an integer from 1 to ${MAX_PAGE}.`, 'invalidQueryOption');
-  }
-  const offset = decodeSkipToken(req.query.get('$skiptoken'));
+  const top = pageSize(req);
+  const selected = selectedProperties(req);
+  const skip = req.query.get('$skiptoken');
+  const offset = skip === null ? 0 : decodeToken(skip, 'o', 1, '$skiptoken')[0];
   const all = ctx.store.children(folder);
-  const page = all.slice(offset, offset + top).map((item) => driveItemJson(item, jsonContext(ctx)));
+  const page = all
+    .slice(offset, offset + top)
+    .map((item) => applySelect(driveItemJson(item, jsonContext(ctx)), selected));
   const body: Record<string, unknown> = { value: page };
   if (offset + top < all.length) {
     const query = new URLSearchParams(req.query);
     query.set('$top', String(top));
-    query.set('$skiptoken', Buffer.from(`o:${offset + top}`).toString('base64url'));
-    body['@odata.nextLink'] = `${ctx.server.baseUrl}${req.path}?${query.toString()}`;
+    query.set('$skiptoken', encodeToken('o', [offset + top]));
+    body['@odata.nextLink'] = linkTo(req, req.path, query);
   }
   return json(200, body);
 }
 
-function decodeSkipToken(token: string | null): number {
-  if (token === null) return 0;
-  const match = /^o:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  if (!match) throw invalidRequest('Invalid $skiptoken.', 'invalidQueryOption');
-  return Number(match[1]);
+/**
+ * GET .../versions ("List versions of a driveItem"): the current content first, then each earlier
+ * one kept when the content was replaced, newest first.
+ */
+function listVersions(item: Item): EmulatorResponse {
+  if (item.kind !== 'file') throw invalidRequest('Only files have versions.');
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const earlier = item.versions!.map((v) => ({
+    id: v.id,
+    lastModifiedDateTime: iso(v.modified),
+    size: v.content.length,
+  }));
+  const current = {
+    id: `${item.versions!.length + 1}.0`,
+    lastModifiedDateTime: iso(item.modified),
+    size: item.content!.length,
+  };
+  return json(200, { value: [current, ...earlier.reverse()] });
 }
 
 function createFolder(ctx: GraphContext, req: EmulatorRequest, parent: Item): EmulatorResponse {
@@ -114,6 +149,10 @@ function checkNewPath(ctx: GraphContext, base: Item, segments: readonly string[]
   checkPathLength(`${ctx.store.pathOf(base)}/${segments.join('/')}`.slice(1));
 }
 
+/**
+ * PUT .../content ("Upload small files"): replace is the default conflict behaviour. The body is the
+ * file's bytes only, so there is no fileSystemInfo here: Graph sets it with a PATCH afterwards.
+ */
 function simpleUpload(
   ctx: GraphContext,
   req: EmulatorRequest,
@@ -143,6 +182,12 @@ function simpleUpload(
   return json(created ? 201 : 200, itemJson(item));
 }
 
+/**
+ * POST .../createUploadSession ("driveItem: createUploadSession"): `item` may carry the conflict
+ * behaviour (fail by default), fileSystemInfo and fileSize (507 up front when over quota);
+ * `deferCommit` holds the file back until an explicit commit. With `fail`, a name already taken
+ * is refused here with 409, not only at the last byte.
+ */
 function createUploadSession(
   ctx: GraphContext,
   req: EmulatorRequest,
@@ -151,6 +196,12 @@ function createUploadSession(
 ): EmulatorResponse {
   const body = jsonBody(req);
   const props = (body.item ?? {}) as Record<string, unknown>;
+  const deferCommit = body.deferCommit === true;
+  if (deferCommit && base.drive.driveType === 'personal') {
+    // OneDrive personal completes a deferred session with a PUT carrying @microsoft.graph.sourceUrl,
+    // which this emulator does not model; refusing is better than creating a session nobody can finish.
+    throw new GraphError(400, 'notSupported', 'deferCommit is not supported on this drive by the emulator.');
+  }
   let parentId: string;
   let folders: string[];
   let name: string;
@@ -163,8 +214,8 @@ function createUploadSession(
     }
     parentId = base.id;
     folders = segments.slice(0, -1);
-    // Graph documents "fail" as the default conflict behaviour for upload sessions.
     conflict = conflictBehavior(props[CONFLICT_KEY], 'fail');
+    if (conflict === 'fail') refuseTakenName(ctx, base, segments);
   } else {
     // POST /items/{id}/createUploadSession updates that existing file.
     if (base.kind !== 'file' || !base.parent) throw invalidRequest('Address a file, or a parent and a name.');
@@ -174,11 +225,29 @@ function createUploadSession(
     conflict = 'replace';
   }
   if (typeof props.fileSize === 'number') ctx.store.checkQuota(base.drive, props.fileSize);
-  const session = ctx.sessions.create({ drive: base.drive, baseItemId: parentId, folders, name, conflict });
+  const session = ctx.sessions.create({
+    drive: base.drive,
+    baseItemId: parentId,
+    folders,
+    name,
+    conflict,
+    fileSystemInfo: parseFileSystemInfo(props.fileSystemInfo),
+    deferCommit,
+  });
   return json(200, {
     '@odata.context': `${ctx.server.baseUrl}/v1.0/$metadata#microsoft.graph.uploadSession`,
     uploadUrl: `${ctx.server.altBaseUrl}/up/${session.id}/${session.secret}`,
     ...ctx.sessions.status(session),
     nextExpectedRanges: ['0-'],
   });
+}
+
+function refuseTakenName(ctx: GraphContext, base: Item, segments: readonly string[]): void {
+  let existing: Item | undefined;
+  try {
+    existing = ctx.store.resolve(base, segments);
+  } catch {
+    return;
+  }
+  throw new GraphError(409, 'nameAlreadyExists', `An item named "${existing.name}" already exists.`);
 }

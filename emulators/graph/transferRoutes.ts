@@ -1,10 +1,14 @@
-// The upload and download host (https://127.0.0.1:PORT): upload session URLs and pre-authenticated
-// download URLs. Neither takes an Authorization header; upload URLs refuse one, as Microsoft warns.
+// The upload and download host (https://127.0.0.1:PORT): upload session URLs, pre-authenticated
+// download URLs and copy monitors. None takes an Authorization header; upload URLs refuse one, as
+// Microsoft warns, and so do a personal drive's download URLs (OneDrive's CDN answers 401).
+// HEAD on a download URL answers as GET without the body (size, Accept-Ranges), as a CDN does.
 import { json, type EmulatorRequest, type EmulatorResponse } from '../shared/server';
 import { jsonContext, type GraphContext } from './context';
 import { GraphError, errorResponse } from './errors';
 import { driveItemJson } from './itemJson';
 import { parseRange } from './downloads';
+import { monitorStatus } from './itemUpdates';
+import type { WriteResult } from './store';
 import type { UploadSession } from './uploadSessions';
 
 export function installTransferRoutes(ctx: GraphContext): void {
@@ -18,7 +22,7 @@ export function installTransferRoutes(ctx: GraphContext): void {
         throw error;
       }
     };
-  for (const method of ['GET', 'PUT', 'DELETE']) {
+  for (const method of ['GET', 'PUT', 'DELETE', 'POST']) {
     ctx.server.route(
       method,
       '/up/:id/:secret',
@@ -29,6 +33,11 @@ export function installTransferRoutes(ctx: GraphContext): void {
     'GET',
     '/dl/:token',
     guarded((req) => download(ctx, req)),
+  );
+  ctx.server.route(
+    'GET',
+    '/monitor/:id',
+    guarded((req) => monitorStatus(ctx, req.params.id)),
   );
 }
 
@@ -47,43 +56,57 @@ function uploadUrlRequest(ctx: GraphContext, req: EmulatorRequest): EmulatorResp
     case 'DELETE':
       ctx.sessions.cancel(session);
       return { status: 204 };
+    case 'POST':
+      return commitDeferred(ctx, req, session);
     default:
       return putChunk(ctx, req, session);
   }
 }
 
 function putChunk(ctx: GraphContext, req: EmulatorRequest, session: UploadSession): EmulatorResponse {
-  const { drive, baseItemId, folders, name, conflict } = session.target;
   const contentRange = req.headers['content-range'];
   const outcome = ctx.sessions.put(session, contentRange, req.body, {
-    onTotalKnown: (total) => {
-      const existing = existingFileBytes(ctx, session);
-      ctx.store.checkQuota(drive, total - (conflict === 'replace' ? existing : 0));
-    },
-    commit: (content) => {
-      const parent = ctx.store.ensureFolders(ctx.store.item(drive, baseItemId), folders);
-      return ctx.store.writeFile(parent, name, content, conflict);
-    },
+    // A replaced file keeps its old content as a version, so the whole new size counts.
+    onTotalKnown: (total) => ctx.store.checkQuota(session.target.drive, total),
+    commit: (content) => commitFile(ctx, session, content),
   });
   if (!outcome.done) return json(202, outcome.status);
-  const { item, created } = outcome.result;
-  return json(created ? 201 : 200, driveItemJson(item, jsonContext(ctx)));
+  return committed(ctx, outcome.result);
 }
 
-function existingFileBytes(ctx: GraphContext, session: UploadSession): number {
-  const { drive, baseItemId, folders, name } = session.target;
-  try {
-    const existing = ctx.store.resolve(ctx.store.item(drive, baseItemId), [...folders, name]);
-    return existing.kind === 'file' ? existing.content!.length : 0;
-  } catch {
-    return 0;
-  }
+/**
+ * deferCommit's explicit completion: "a final POST request to the upload URL with zero-length
+ * content (currently only supported on OneDrive for Business and SharePoint)".
+ */
+function commitDeferred(ctx: GraphContext, req: EmulatorRequest, session: UploadSession): EmulatorResponse {
+  if (req.body.length > 0) throw new GraphError(400, 'invalidRequest', 'The commit request has no body.');
+  return committed(
+    ctx,
+    ctx.sessions.commit(session, (content) => commitFile(ctx, session, content)),
+  );
+}
+
+function commitFile(ctx: GraphContext, session: UploadSession, content: Buffer): WriteResult {
+  const { drive, baseItemId, folders, name, conflict, fileSystemInfo } = session.target;
+  const parent = ctx.store.ensureFolders(ctx.store.item(drive, baseItemId), folders);
+  return ctx.store.writeFile(parent, name, content, conflict, fileSystemInfo);
+}
+
+function committed(ctx: GraphContext, { item, created }: WriteResult): EmulatorResponse {
+  return json(created ? 201 : 200, driveItemJson(item, jsonContext(ctx)));
 }
 
 function download(ctx: GraphContext, req: EmulatorRequest): EmulatorResponse {
   const claim = ctx.downloads.verify(req.params.token);
   const drive = ctx.store.drive(claim.driveId);
   if (!drive) throw new GraphError(404, 'itemNotFound', 'Drive not found');
+  if (drive.driveType === 'personal' && req.headers.authorization !== undefined) {
+    throw new GraphError(
+      401,
+      'unauthenticated',
+      'Download URLs are pre-authenticated; an Authorization header sent to one is refused.',
+    );
+  }
   const content = ctx.store.item(drive, claim.itemId).content!;
   const range = parseRange(req.headers.range, content.length);
   if (range === 'unsatisfiable') {

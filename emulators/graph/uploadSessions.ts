@@ -5,7 +5,7 @@
 // reaches here, which is exactly "the chunk is not accepted".
 import { randomBytes } from 'node:crypto';
 import { GraphError, notFound } from './errors';
-import type { ConflictBehavior, Drive } from './store';
+import type { ConflictBehavior, Drive, FileSystemInfo } from './store';
 
 /** Every chunk but the last must be a multiple of 320 KiB. */
 export const FRAGMENT_MULTIPLE = 327_680;
@@ -28,6 +28,10 @@ export interface UploadTarget {
   folders: string[];
   name: string;
   conflict: ConflictBehavior;
+  /** Client dates from the session's `item`, applied when the file is committed. */
+  fileSystemInfo?: Partial<FileSystemInfo>;
+  /** deferCommit: the last byte does not create the file; an explicit POST to the upload URL does. */
+  deferCommit?: boolean;
 }
 
 export interface UploadSession {
@@ -100,7 +104,10 @@ export class UploadSessions {
   status(session: UploadSession): SessionStatus {
     return {
       expirationDateTime: new Date(session.expiresAt).toISOString(),
-      nextExpectedRanges: [`${session.received}-${session.total !== undefined ? session.total - 1 : ''}`],
+      nextExpectedRanges:
+        session.total !== undefined && session.received === session.total
+          ? []
+          : [`${session.received}-${session.total !== undefined ? session.total - 1 : ''}`],
     };
   }
 
@@ -160,7 +167,7 @@ export class UploadSessions {
     }
     if (session.total === undefined) hooks.onTotalKnown(total);
 
-    if (final) {
+    if (final && !session.target.deferCommit) {
       const result = hooks.commit(Buffer.concat([...session.chunks, body], total));
       this.sessions.delete(session.id);
       return { done: true, result };
@@ -170,6 +177,19 @@ export class UploadSessions {
     session.received += length;
     session.expiresAt = this.now() + session.idleMs;
     return { done: false, status: this.status(session) };
+  }
+
+  /** The explicit completion of a deferCommit session: only once every byte has arrived. */
+  commit<T>(session: UploadSession, commit: (content: Buffer) => T): T {
+    if (!session.target.deferCommit) {
+      throw new GraphError(400, 'invalidRequest', 'This upload session commits on its last byte.');
+    }
+    if (session.total === undefined || session.received !== session.total) {
+      throw new GraphError(400, 'invalidRequest', 'The upload is incomplete; send every byte first.');
+    }
+    const result = commit(Buffer.concat(session.chunks, session.total));
+    this.sessions.delete(session.id);
+    return result;
   }
 
   list(): UploadSession[] {

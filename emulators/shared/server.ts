@@ -2,6 +2,7 @@
 // count, and fault injection (status codes with Retry-After, connection resets, latency).
 // Hand-written on node:https rather than a web framework because fault injection must reach below
 // the framework: resetting a socket half-way through a request or response body, precisely.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -50,6 +51,18 @@ interface Route {
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/** Header that carries the control key to /_emulator/* routes. */
+export const CONTROL_KEY_HEADER = 'x-emulator-control-key';
+
+/** Builds the answer to an over-long body, so each emulator can speak its service's error shape. */
+export type TooLargeResponder = (
+  message: string,
+  req: { headers: IncomingMessage['headers'] },
+) => EmulatorResponse;
+
+const defaultTooLarge: TooLargeResponder = (message) =>
+  json(413, { error: { code: 'requestTooLarge', message } });
+
 function compile(pattern: string | RegExp): { regex: RegExp; keys: string[] } {
   if (pattern instanceof RegExp) return { regex: pattern, keys: [] };
   const keys: string[] = [];
@@ -81,6 +94,13 @@ export class EmulatorServer {
   private readonly sockets = new Set<Socket>();
   private server?: https.Server;
   port = 0;
+  /**
+   * Secret every /_emulator/* request must carry in X-Emulator-Control-Key: fault injection and
+   * state changes are for the harness that started the emulator, not for whatever else runs here.
+   * Random per server; a harness starting several emulators gives them one key and hands it out.
+   */
+  controlKey = randomBytes(24).toString('base64url');
+  tooLarge: TooLargeResponder = defaultTooLarge;
 
   constructor(readonly name: string) {
     this.installControlRoutes();
@@ -120,8 +140,9 @@ export class EmulatorServer {
     this.server.keepAliveTimeout = 2000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      // Listening on the unspecified address serves both localhost and 127.0.0.1 names.
-      this.server!.listen(port, host === 'localhost' ? undefined : host, () => resolve());
+      // Loopback only: both host names (localhost for the API, 127.0.0.1 for pre-authenticated URLs)
+      // resolve to it, and nothing off this machine can reach an emulator.
+      this.server!.listen(port, host === 'localhost' ? '127.0.0.1' : host, () => resolve());
     });
     this.port = (this.server.address() as AddressInfo).port;
     return this;
@@ -161,6 +182,16 @@ export class EmulatorServer {
     };
     this.requests.push(entry);
     const isControl = url.pathname.startsWith('/_emulator/');
+    if (isControl && !this.controlKeyMatches(raw.headers[CONTROL_KEY_HEADER])) {
+      raw.resume();
+      return this.send(
+        res,
+        entry,
+        json(403, {
+          error: { code: 'controlKeyRequired', message: `Control routes need ${CONTROL_KEY_HEADER}.` },
+        }),
+      );
+    }
     const fault = isControl ? undefined : this.faults.take(method, url.pathname, url.hostname);
     try {
       if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -194,11 +225,7 @@ export class EmulatorServer {
       this.send(res, entry, response);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
-        return this.send(
-          res,
-          entry,
-          json(413, { error: { code: 'requestTooLarge', message: error.message } }),
-        );
+        return this.send(res, entry, this.tooLarge(error.message, raw));
       }
       this.send(
         res,
@@ -208,13 +235,21 @@ export class EmulatorServer {
     }
   }
 
+  private controlKeyMatches(sent: string | string[] | undefined): boolean {
+    if (typeof sent !== 'string') return false;
+    const a = Buffer.from(sent);
+    const b = Buffer.from(this.controlKey);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
   private async handle(req: EmulatorRequest): Promise<EmulatorResponse> {
     let pathMatched = false;
     for (const route of this.routes) {
       const match = route.pattern.exec(req.path);
       if (!match) continue;
       pathMatched = true;
-      if (route.method !== req.method) continue;
+      // HEAD is GET without the body (RFC 9110); Node drops the body of a HEAD response itself.
+      if (route.method !== req.method && !(req.method === 'HEAD' && route.method === 'GET')) continue;
       const params: Record<string, string> = { ...(match.groups ?? {}) };
       route.keys.forEach((key, i) => (params[key] = match[i + 1]));
       return route.handler({ ...req, params });

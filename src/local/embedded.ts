@@ -1,6 +1,5 @@
 // Embedded mode: with no real settings, the local host brings its own backends (Azurite and the
 // Microsoft emulators) and the settings that point the app at them.
-import { randomBytes } from 'node:crypto';
 import { startAzurite, type AzuriteInstance } from '../../emulators/azurite';
 import { startEmulators, type Emulators } from '../../emulators';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from '../../emulators/identity';
@@ -33,7 +32,7 @@ export async function startEmbedded(options: {
     if (a.status === 'rejected') throw a.reason;
     if (e.status === 'rejected') throw e.reason;
     if (!azurite || !emulators) throw new Error('unreachable');
-    const token = `local-${randomBytes(24).toString('base64url')}`;
+    const token = emulators.keyVaultToken;
     const secretName =
       options.clientSecretName ?? SETTINGS.find((s) => s.name === 'CLIENT_SECRET_NAME')!.default!;
     const redirectUri = `${options.publicBaseUrl}/api/auth/callback`;

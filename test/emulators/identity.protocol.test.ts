@@ -1,6 +1,7 @@
 // The identity emulator at the HTTP level: exact error shapes, the authorize rules and pages, the
 // control routes. Raw fetch, so nothing is hidden by a client library.
 import { createHash, randomBytes } from 'node:crypto';
+import { CONTROL_KEY_HEADER } from '../../emulators/shared/server';
 import {
   AADSTS,
   CONSUMER_TENANT_ID,
@@ -494,8 +495,13 @@ describe('discovery and control routes', () => {
   });
 
   it('takes scripted failures over HTTP and reports state without secrets', async () => {
+    const control = { [CONTROL_KEY_HEADER]: emulator.server.controlKey };
     const post = (path: string, body: unknown) =>
-      fetch(`${base()}/_emulator/identity/${path}`, { method: 'POST', body: JSON.stringify(body) });
+      fetch(`${base()}/_emulator/identity/${path}`, {
+        method: 'POST',
+        headers: control,
+        body: JSON.stringify(body),
+      });
     expect((await post('fail-next-token', { code: 700082 })).status).toBe(200);
     const before = emulator.tokenRequests();
     const res = await token('common', { grant_type: 'refresh_token', refresh_token: 'whatever' });
@@ -506,7 +512,7 @@ describe('discovery and control routes', () => {
     expect((await post('consent-mode', { mode: 'interactive' })).status).toBe(200);
     expect((await get(authorizeUrl('common'))).text).toContain('Permissions requested');
 
-    const stateText = await (await fetch(`${base()}/_emulator/identity/state`)).text();
+    const stateText = await (await fetch(`${base()}/_emulator/identity/state`, { headers: control })).text();
     expect(stateText).not.toContain(DEFAULT_CLIENT_SECRET);
     const state = JSON.parse(stateText);
     expect(state.apps[0]).toMatchObject({

@@ -1,6 +1,7 @@
 // The Key Vault emulator at the HTTP level: the exact wire shapes the SDK hides, retention on the
 // injectable clock, and the control routes other processes use.
 import { KeyVaultEmulator, DEFAULT_TENANT_ID } from '../../emulators/keyvault';
+import { CONTROL_KEY_HEADER } from '../../emulators/shared/server';
 
 const AUTH = { Authorization: 'Bearer x' };
 
@@ -158,14 +159,16 @@ describe('Key Vault emulator over HTTP', () => {
     const value = 'do-not-leak-this-value';
     await put(url(`/secrets/${name}`), { value });
 
+    const control = { [CONTROL_KEY_HEADER]: emulator.server.controlKey };
     const set = await call(`${emulator.server.baseUrl}/_emulator/keyvault/secrets/${name}/attributes`, {
       method: 'POST',
+      headers: control,
       body: JSON.stringify({ exp: 1234567890, enabled: false }),
     });
     expect(set.status).toBe(200);
     expect(set.body.attributes).toMatchObject({ exp: 1234567890, enabled: false });
 
-    const state = await call(`${emulator.server.baseUrl}/_emulator/keyvault/state`);
+    const state = await call(`${emulator.server.baseUrl}/_emulator/keyvault/state`, { headers: control });
     expect(JSON.stringify(state.body)).not.toContain(value);
     const entry = state.body.secrets.find((s: { name: string }) => s.name === name);
     expect(entry.versions).toHaveLength(1);
@@ -182,10 +185,7 @@ describe('Key Vault emulator over HTTP', () => {
 
     const unknown = await call(
       `${emulator.server.baseUrl}/_emulator/keyvault/secrets/nope-${name}/attributes`,
-      {
-        method: 'POST',
-        body: '{}',
-      },
+      { method: 'POST', headers: control, body: '{}' },
     );
     expect(unknown.status).toBe(404);
   });

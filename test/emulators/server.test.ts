@@ -1,5 +1,7 @@
 import https from 'node:https';
-import { EmulatorServer, json } from '../../emulators/shared/server';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { CONTROL_KEY_HEADER, EmulatorServer, json } from '../../emulators/shared/server';
 import { TableClient } from '@azure/data-tables';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 
@@ -52,10 +54,53 @@ describe('emulator server base', () => {
   it('takes fault rules over HTTP from other processes', async () => {
     const res = await fetch(`${server.baseUrl}/_emulator/faults`, {
       method: 'POST',
+      headers: { [CONTROL_KEY_HEADER]: server.controlKey },
       body: JSON.stringify({ kind: 'status', status: 503, path: '^/items/' }),
     });
     expect(res.status).toBe(200);
     expect((await get(`${server.baseUrl}/items/1`)).status).toBe(503);
+  });
+});
+
+describe('emulator server: only this machine and the harness control it', () => {
+  const server = new EmulatorServer('guarded');
+  server.route('GET', '/items/:id', (req) => json(200, { id: req.params.id }));
+  beforeAll(() => server.start());
+  afterAll(() => server.stop());
+
+  /** True when a TCP connection to host:port is accepted. */
+  const reachable = (host: string, port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = connect({ host, port, timeout: 2000 });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    });
+
+  it('listens on loopback only: this machine reaches it, its other addresses do not', async () => {
+    expect(await reachable('127.0.0.1', server.port)).toBe(true);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && !a.internal && a.family === 'IPv4')
+      .map((a) => a!.address);
+    for (const address of external) expect(await reachable(address, server.port)).toBe(false);
+  });
+
+  it('refuses control routes (faults, request log) without the control key, with 403', async () => {
+    const without = await fetch(`${server.baseUrl}/_emulator/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'status', status: 503 }),
+    });
+    const wrong = await fetch(`${server.baseUrl}/_emulator/requests`, {
+      headers: { [CONTROL_KEY_HEADER]: 'guess' },
+    });
+    expect([without.status, wrong.status]).toEqual([403, 403]);
+    expect(server.faults.rules).toHaveLength(0);
+    expect((await get(`${server.baseUrl}/items/1`)).status).toBe(200);
+    const right = await fetch(`${server.baseUrl}/_emulator/requests`, {
+      headers: { [CONTROL_KEY_HEADER]: server.controlKey },
+    });
+    expect(right.status).toBe(200);
   });
 });
 
