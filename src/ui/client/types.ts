@@ -7,7 +7,7 @@ import type { ConnectionTestReport } from '../../graph/connectionTest';
 import type { DriveInfo, FolderInfo, FolderPage, SiteInfo } from '../../graph/drives';
 import type { Connection } from '../../store/connections';
 import type { Job, JobInput } from '../../store/jobs';
-import type { Run, RunStatus, RunTotals } from '../../store/runs';
+import type { Run, RunTotals } from '../../store/runs';
 
 export type {
   ConnectionInput,
@@ -62,7 +62,6 @@ export interface RunFailure {
 
 /** GET runs/{id}: the run with its live totals and its failed files. */
 export interface RunView extends Omit<Run, 'totals'> {
-  status: RunStatus;
   totals?: Partial<RunTotals>;
   failures?: RunFailure[];
 }
