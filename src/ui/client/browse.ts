@@ -1,7 +1,8 @@
 // The drive and SharePoint library picker and the folder browser of a connection.
 import { api, enc } from './api';
 import { refreshConnections, type ConnectionCard } from './connections';
-import { busy, button, clearError, externalLink, fmtBytes, h, openPanel, plural } from './core';
+import { openPanel } from './cards';
+import { busy, button, clearError, externalLink, fmtBytes, h, plural } from './core';
 import type {
   ConnectionInput,
   ConnectionView,

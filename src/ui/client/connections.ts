@@ -1,20 +1,18 @@
 // The connections list with status chips, the add form, Authorize, Test and Delete.
 import { API_BASE, api, enc, getKey, isKeyRefusal } from './api';
 import { openDrivePicker, openFolderBrowser } from './browse';
+import { CardList, createCard, openPanel, type Card } from './cards';
 import {
   $,
   busy,
   button,
   clearError,
   connectionStatusLabel,
-  errorLine,
   externalLink,
   fmtTime,
   h,
   inputValue,
-  openPanel,
   showError,
-  type Card,
   type Child,
 } from './core';
 import { fillConnectionSelect, renderJobs } from './jobs';
@@ -23,12 +21,13 @@ import { findConnection, state } from './state';
 import type { ConnectionInput, ConnectionList, ConnectionTestReport, ConnectionView } from './types';
 
 export interface ConnectionCard extends Card {
-  id: string;
   notice: HTMLParagraphElement;
 }
 
-// Cards are kept per connection id, so a refresh updates their text without closing an open panel.
-let connectionCards = new Map<string, ConnectionCard>();
+const connectionCards = new CardList<ConnectionView, ConnectionCard>(
+  createConnectionCard,
+  renderConnectionInfo,
+);
 const authWatch = new Map<string, number>();
 
 export async function refreshConnections(): Promise<void> {
@@ -46,45 +45,16 @@ export async function refreshConnections(): Promise<void> {
 }
 
 function renderConnections(): void {
-  const list = $('connection-list');
-  if (state.connections.length === 0) {
-    list.replaceChildren(
-      h('li', { className: 'meta', text: 'No connections yet: add one below, then authorize it.' }),
-    );
-    connectionCards = new Map();
-    return;
-  }
-  const seen = new Set<string>();
-  const nodes = state.connections.map((c) => {
-    seen.add(c.id);
-    let card = connectionCards.get(c.id);
-    if (!card) {
-      card = createConnectionCard(c.id);
-      connectionCards.set(c.id, card);
-    }
-    renderConnectionInfo(card, c);
-    return card.root;
-  });
-  [...connectionCards.keys()].forEach((id) => {
-    if (!seen.has(id)) connectionCards.delete(id);
-  });
-  list.replaceChildren(...nodes);
+  connectionCards.show(
+    $('connection-list'),
+    state.connections,
+    'No connections yet: add one below, then authorize it.',
+  );
 }
 
 function createConnectionCard(id: string): ConnectionCard {
-  const info = h('div');
-  const actions = h('div', { className: 'actions' });
   const notice = h('p', { className: 'notice', attrs: { 'aria-live': 'polite' } });
-  const error = errorLine();
-  const panel = h('div', { className: 'panel', attrs: { hidden: true } });
-  const root = h('li', { className: 'card', attrs: { 'data-connection-id': id } }, [
-    info,
-    actions,
-    notice,
-    error,
-    panel,
-  ]);
-  return { id, root, info, actions, notice, error, panel };
+  return { ...createCard({ 'data-connection-id': id }, [notice]), notice };
 }
 
 function driveTypeText(c: ConnectionView): string {

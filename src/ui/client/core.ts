@@ -93,21 +93,6 @@ export function clearError(node: HTMLElement): void {
   node.hidden = true;
 }
 
-/** A connection's or a job's card: its text, its buttons, its error line and a panel below. */
-export interface Card {
-  root: HTMLLIElement;
-  info: HTMLDivElement;
-  actions: HTMLDivElement;
-  error: HTMLParagraphElement;
-  panel: HTMLDivElement;
-}
-
-export function openPanel(card: Card, title: string, nodes: Node[]): void {
-  card.panel.replaceChildren(h('h3', { text: title, attrs: { tabindex: '-1' } }), ...nodes);
-  card.panel.hidden = false;
-  (card.panel.firstChild as HTMLElement).focus();
-}
-
 // Runs an action for a button: disables it while pending and shows a failure in the error line.
 export async function busy<T>(
   control: HTMLButtonElement | null,

@@ -1,29 +1,27 @@
 // The jobs list, the create/edit form with the schedule in plain words, Run now, recent runs and the
 // restore form.
 import { api, enc, isKeyRefusal } from './api';
+import { CardList, createCard, openPanel, type Card } from './cards';
 import {
   $,
   busy,
   button,
   clearError,
   connectionStatusLabel,
-  errorLine,
   errorText,
   fmtBytes,
   fmtTime,
   h,
   inputValue,
-  openPanel,
   plural,
   showError,
-  type Card,
 } from './core';
 import { watchRun } from './runs';
 import { findConnection, state } from './state';
 import type { Job, JobInput, JobList, RunList, ScheduleDescription, StartedRun } from './types';
 
 const MIB = 1024 * 1024;
-let jobCards = new Map<string, Card>();
+const jobCards = new CardList<Job, Card>((id) => createCard({ 'data-job-id': id }), renderJobInfo);
 const scheduleWords = new Map<string, ScheduleDescription>();
 
 export async function refreshJobs(): Promise<void> {
@@ -59,36 +57,7 @@ async function describeSchedule(expression: string): Promise<ScheduleDescription
 }
 
 export function renderJobs(): void {
-  const list = $('job-list');
-  if (state.jobs.length === 0) {
-    list.replaceChildren(h('li', { className: 'meta', text: 'No backup jobs yet: create one below.' }));
-    jobCards = new Map();
-    return;
-  }
-  const seen = new Set<string>();
-  const nodes = state.jobs.map((j) => {
-    seen.add(j.id);
-    let card = jobCards.get(j.id);
-    if (!card) {
-      card = createJobCard(j.id);
-      jobCards.set(j.id, card);
-    }
-    renderJobInfo(card, j);
-    return card.root;
-  });
-  [...jobCards.keys()].forEach((id) => {
-    if (!seen.has(id)) jobCards.delete(id);
-  });
-  list.replaceChildren(...nodes);
-}
-
-function createJobCard(id: string): Card {
-  const info = h('div');
-  const actions = h('div', { className: 'actions' });
-  const error = errorLine();
-  const panel = h('div', { className: 'panel', attrs: { hidden: true } });
-  const root = h('li', { className: 'card', attrs: { 'data-job-id': id } }, [info, actions, error, panel]);
-  return { root, info, actions, error, panel };
+  jobCards.show($('job-list'), state.jobs, 'No backup jobs yet: create one below.');
 }
 
 function retentionText(j: Job): string {
