@@ -15,7 +15,8 @@ import {
   showError,
   type Child,
 } from './core';
-import { fillConnectionSelect, renderJobs } from './jobs';
+import { fillConnectionSelect } from './jobForm';
+import { renderJobs } from './jobs';
 import { loadStatus } from './session';
 import { findConnection, state } from './state';
 import type { ConnectionInput, ConnectionList, ConnectionTestReport, ConnectionView } from './types';

@@ -1,28 +1,13 @@
-// The jobs list, the create/edit form with the schedule in plain words, Run now, recent runs and the
-// restore form.
+// The jobs list: each job's card with Run now, recent runs, the restore form and Delete.
 import { api, enc, isKeyRefusal } from './api';
 import { CardList, createCard, openPanel, type Card } from './cards';
-import {
-  $,
-  busy,
-  button,
-  clearError,
-  connectionStatusLabel,
-  errorText,
-  fmtBytes,
-  fmtTime,
-  h,
-  inputValue,
-  plural,
-  showError,
-} from './core';
+import { $, busy, button, clearError, fmtBytes, fmtTime, h, plural, showError } from './core';
+import { describeSchedule, editJob } from './jobForm';
 import { watchRun } from './runs';
 import { findConnection, state } from './state';
-import type { Job, JobInput, JobList, RunList, ScheduleDescription, StartedRun } from './types';
+import type { Job, JobList, RunList, StartedRun } from './types';
 
-const MIB = 1024 * 1024;
 const jobCards = new CardList<Job, Card>((id) => createCard({ 'data-job-id': id }), renderJobInfo);
-const scheduleWords = new Map<string, ScheduleDescription>();
 
 export async function refreshJobs(): Promise<void> {
   try {
@@ -34,26 +19,6 @@ export async function refreshJobs(): Promise<void> {
     return;
   }
   renderJobs();
-}
-
-export function fillConnectionSelect(): void {
-  const select = $<HTMLSelectElement>('job-connection');
-  const chosen = select.value;
-  select.replaceChildren(
-    ...state.connections.map((c) =>
-      h('option', { text: c.name + ' (' + connectionStatusLabel(c.status) + ')', attrs: { value: c.id } }),
-    ),
-  );
-  if (chosen && findConnection(chosen)) select.value = chosen;
-}
-
-// The plain-words description of a schedule, from the server (one parser for the app and the page).
-async function describeSchedule(expression: string): Promise<ScheduleDescription> {
-  const known = scheduleWords.get(expression);
-  if (known) return known;
-  const result = await api<ScheduleDescription>('GET', 'ui/schedule?expression=' + enc(expression));
-  scheduleWords.set(expression, result);
-  return result;
 }
 
 export function renderJobs(): void {
@@ -216,117 +181,7 @@ async function deleteJob(card: Card, j: Job, control: HTMLButtonElement): Promis
   if (done) refreshJobs();
 }
 
-function setValue(id: string, value: string | number | undefined): void {
-  $<HTMLInputElement | HTMLSelectElement>(id).value = String(value ?? '');
-}
-function setChecked(id: string, checked: boolean): void {
-  $<HTMLInputElement>(id).checked = checked;
-}
-
-function editJob(j: Job): void {
-  setValue('job-id', j.id);
-  setValue('job-name', j.name);
-  setValue('job-connection', j.connectionId);
-  setValue('job-container', j.source.container);
-  setValue('job-prefix', j.source.prefix || '');
-  setValue('job-destination', j.destinationFolder || '');
-  setValue('job-schedule', j.schedule);
-  setValue('job-mode', j.mode);
-  setValue('job-chunk', String(j.chunkSizeBytes / MIB));
-  const r = j.retention || {};
-  setValue('job-keep-last', r.keepLast || '');
-  setValue('job-max-age', (j.mode === 'mirror' ? r.mirrorMaxAgeDays : r.maxAgeDays) || '');
-  setChecked('job-propagate', Boolean(j.propagateDeletes));
-  setChecked('job-hard-delete', Boolean(j.hardDelete));
-  setChecked('job-enabled', j.enabled !== false);
-  $('job-editor-title').textContent = 'Edit job ' + j.name;
-  $('job-save').textContent = 'Save job';
-  $<HTMLDetailsElement>('job-editor').open = true;
-  updateScheduleWords();
-  $('job-name').focus();
-}
-
-function resetJobForm(): void {
-  $<HTMLFormElement>('job-form').reset();
-  setValue('job-id', '');
-  $('job-editor-title').textContent = 'Create a job';
-  $('job-save').textContent = 'Create job';
-  updateScheduleWords();
-}
-
-let scheduleTimer: number | undefined;
-function updateScheduleWords(): void {
-  const words = $('job-schedule-words');
-  const expression = inputValue('job-schedule');
-  window.clearTimeout(scheduleTimer);
-  // Described after a short pause in typing, not on every key stroke.
-  scheduleTimer = window.setTimeout(async () => {
-    if (!expression) {
-      words.textContent = '';
-      return;
-    }
-    try {
-      const r = await describeSchedule(expression);
-      if (inputValue('job-schedule') === expression) {
-        words.textContent = r.description;
-        words.className = 'cron-words';
-      }
-    } catch (error) {
-      if (inputValue('job-schedule') === expression) {
-        words.textContent = errorText(error);
-        words.className = 'cron-words error';
-      }
-    }
-  }, 250);
-}
-
-function jobBody(): JobInput {
-  const number = (id: string): number | undefined => {
-    const v = inputValue(id);
-    return v === '' ? undefined : Number(v);
-  };
-  // The select offers only the API's modes.
-  const mode = inputValue('job-mode') as Job['mode'];
-  const chunk = number('job-chunk');
-  const retention =
-    mode === 'snapshot'
-      ? { keepLast: number('job-keep-last'), maxAgeDays: number('job-max-age') }
-      : { mirrorMaxAgeDays: number('job-max-age') };
-  const body: JobInput = {
-    name: inputValue('job-name'),
-    connectionId: inputValue('job-connection'),
-    source: { container: inputValue('job-container'), prefix: inputValue('job-prefix') },
-    destinationFolder: inputValue('job-destination'),
-    schedule: inputValue('job-schedule'),
-    mode,
-    retention,
-    propagateDeletes: mode === 'mirror' && $<HTMLInputElement>('job-propagate').checked,
-    hardDelete: $<HTMLInputElement>('job-hard-delete').checked,
-    enabled: $<HTMLInputElement>('job-enabled').checked,
-  };
-  if (chunk !== undefined) body.chunkSizeBytes = Math.round(chunk * MIB);
-  return body;
-}
-
-export function bindJobForm(): void {
-  $('job-schedule').addEventListener('input', updateScheduleWords);
-  $('job-cancel').addEventListener('click', () => {
-    resetJobForm();
-    $<HTMLDetailsElement>('job-editor').open = false;
-  });
-  $('job-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const id = $<HTMLInputElement>('job-id').value;
-    const body = jobBody();
-    const saved = await busy($<HTMLButtonElement>('job-save'), $('job-form-error'), () =>
-      id ? api<Job>('PATCH', 'jobs/' + enc(id), body) : api<Job>('POST', 'jobs', body),
-    );
-    if (!saved) return;
-    resetJobForm();
-    $<HTMLDetailsElement>('job-editor').open = false;
-    await refreshJobs();
-    const card = jobCards.get(saved.id);
-    if (card) card.actions.querySelector('button')?.focus();
-  });
-  updateScheduleWords();
+/** Moves the focus to the job's first button (after the form saved it). */
+export function focusJob(id: string): void {
+  jobCards.get(id)?.actions.querySelector('button')?.focus();
 }

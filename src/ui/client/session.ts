@@ -2,7 +2,8 @@
 import { api, clearKey, getKey, isKeyRefusal, onKeyRefused, setKey } from './api';
 import { bindConnectionForm, refreshConnections } from './connections';
 import { $, clearError, fmtTime, h, inputValue, plural, showError } from './core';
-import { bindJobForm, refreshJobs } from './jobs';
+import { bindJobForm } from './jobForm';
+import { refreshJobs } from './jobs';
 import { stopRunPoll } from './runs';
 import type { SecretStatus, StatusView } from './types';
 
