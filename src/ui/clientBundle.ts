@@ -6,12 +6,12 @@ import path from 'node:path';
 import { buildSync } from 'esbuild';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
-export const CLIENT_ENTRY = path.join(__dirname, 'client', 'index.ts');
+const CLIENT_ENTRY = path.join(__dirname, 'client', 'index.ts');
 
 /**
  * The page's script from its entry module. Only modules beside the entry may end up in it: the
  * page imports server types, and a value imported from the server by mistake would otherwise
- * bring Node code (and perhaps secrets handling) into the browser.
+ * bring Node code into the browser.
  */
 export function bundleClientScript(entry: string = CLIENT_ENTRY): string {
   const result = buildSync({
@@ -25,7 +25,8 @@ export function bundleClientScript(entry: string = CLIENT_ENTRY): string {
     tsconfig: path.join(PROJECT_ROOT, 'tsconfig.client.json'),
     // The bundle names each module by its path from here: the same bytes from any working directory.
     absWorkingDir: PROJECT_ROOT,
-    // Not minified: a person looking at the page's source can read it, and the size is small.
+    // Readable: a person looking at the page's source can follow it, and the script is small.
+    minify: false,
     legalComments: 'none',
     logLevel: 'silent',
   });
