@@ -21,6 +21,26 @@ export default tseslint.config(
     },
   },
   {
+    // The setup page's browser modules: bundled into the page, so Node's globals do not exist there,
+    // and anything outside them may be imported for its types only (the bundler refuses the rest).
+    files: ['src/ui/client/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', 'module', '__dirname', '__filename'],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', 'node:*'],
+              allowTypeImports: true,
+              message: 'Browser code: import types only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
     languageOptions: {

@@ -3,7 +3,7 @@
 // Content-Security-Policy allows exactly its own inline script and style by their SHA-256 hashes.
 import { createHash } from 'node:crypto';
 import type { HttpResult } from '../http/types';
-import { CLIENT_SCRIPT } from './client';
+import { loadClientScript } from './clientScript';
 import { BODY } from './markup';
 import { STYLES } from './styles';
 
@@ -16,16 +16,19 @@ export interface SetupPage {
   contentSecurityPolicy: string;
 }
 
-/** Builds the document and its policy (once: the parts are constants). */
-export function buildSetupPage(): SetupPage {
+/** The document around the bundled script, and the policy that allows exactly that script. */
+export function buildSetupPage(clientScript: string): SetupPage {
+  // The script is inlined as it is: a closing tag inside it would end it early and run the rest
+  // as markup, and its hash would no longer match what the browser sees.
+  if (/<\/script/i.test(clientScript)) throw new Error("The setup page's script contains </script.");
   const html =
     '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width,initial-scale=1">' +
     '<title>Backup setup</title>' +
-    `<style>${STYLES}</style></head><body>${BODY}<script>${CLIENT_SCRIPT}</script></body></html>`;
+    `<style>${STYLES}</style></head><body>${BODY}<script>${clientScript}</script></body></html>`;
   const contentSecurityPolicy = [
     "default-src 'none'",
-    `script-src ${sha256(CLIENT_SCRIPT)}`,
+    `script-src ${sha256(clientScript)}`,
     `style-src ${sha256(STYLES)}`,
     // The admin API is on the same origin; nothing else is ever fetched.
     "connect-src 'self'",
@@ -37,16 +40,27 @@ export function buildSetupPage(): SetupPage {
   return { html, contentSecurityPolicy };
 }
 
-let cached: SetupPage | undefined;
+// Built once per process (the parts do not change while it runs); a failed build is tried again.
+let cached: Promise<SetupPage> | undefined;
 
-export function setupPageResult(): HttpResult {
-  cached ??= buildSetupPage();
+function setupPage(): Promise<SetupPage> {
+  cached ??= loadClientScript()
+    .then(buildSetupPage)
+    .catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+  return cached;
+}
+
+export async function setupPageResult(): Promise<HttpResult> {
+  const page = await setupPage();
   return {
     status: 200,
-    body: cached.html,
+    body: page.html,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': cached.contentSecurityPolicy,
+      'content-security-policy': page.contentSecurityPolicy,
       'x-frame-options': 'DENY',
       'x-content-type-options': 'nosniff',
       // The page is static, but a stale copy after an upgrade would call routes that changed.

@@ -1,122 +1,211 @@
-// Client script: the drive and SharePoint library picker and the folder browser of a connection.
-export const BROWSE = String.raw`
-function driveLabel(d) {
-  var parts = [d.name || d.id];
+// The drive and SharePoint library picker and the folder browser of a connection.
+import { api, enc } from './api';
+import { refreshConnections, type ConnectionCard } from './connections';
+import { openPanel } from './cards';
+import { busy, button, clearError, externalLink, fmtBytes, h, plural } from './core';
+import type {
+  ConnectionInput,
+  ConnectionView,
+  DriveInfo,
+  DriveList,
+  FolderInfo,
+  FolderPage,
+  SiteInfo,
+  SiteList,
+} from './types';
+
+function driveLabel(d: DriveInfo): string {
+  const parts = [d.name || d.id];
   if (d.driveType) parts.push('(' + d.driveType + ')');
   if (d.ownerName) parts.push('owned by ' + d.ownerName);
   if (d.quota && d.quota.remaining !== undefined) parts.push(fmtBytes(d.quota.remaining) + ' free');
   return parts.join(' ');
 }
 
-function driveList(card, c, drives, siteId) {
+function driveList(
+  card: ConnectionCard,
+  c: ConnectionView,
+  drives: DriveInfo[],
+  siteId: string | undefined,
+): HTMLElement {
   if (!drives.length) return h('p', { className: 'meta', text: 'No drives found.' });
-  return h('ul', { className: 'list', attrs: { 'aria-label': 'Drives' } }, drives.map(function (d) {
-    var current = d.id === c.driveId;
-    return h('li', {}, [
-      h('span', {}, [driveLabel(d) + (current ? ' \u2014 in use' : '') + ' ', externalLink(d.webUrl, 'open in OneDrive')]),
-      button(current ? 'In use' : 'Use this drive', function (event) {
-        var patch = { driveId: d.id };
-        if (siteId) patch.siteId = siteId;
-        chooseDrive(card, c, patch, event.currentTarget, driveLabel(d));
-      }, { 'aria-label': 'Use drive ' + (d.name || d.id) }),
-    ]);
-  }));
+  return h(
+    'ul',
+    { className: 'list', attrs: { 'aria-label': 'Drives' } },
+    drives.map((d) => {
+      const current = d.id === c.driveId;
+      return h('li', {}, [
+        h('span', {}, [
+          driveLabel(d) + (current ? ' \u2014 in use' : '') + ' ',
+          externalLink(d.webUrl, 'open in OneDrive'),
+        ]),
+        button(
+          current ? 'In use' : 'Use this drive',
+          (control) => {
+            const patch: ConnectionInput = { driveId: d.id };
+            if (siteId) patch.siteId = siteId;
+            chooseDrive(card, c, patch, control, driveLabel(d));
+          },
+          { 'aria-label': 'Use drive ' + (d.name || d.id) },
+        ),
+      ]);
+    }),
+  );
 }
 
-async function chooseDrive(card, c, patch, control, label) {
-  var updated = await busy(control, card.error, function () { return api('PATCH', 'connections/' + enc(c.id), patch); });
+async function chooseDrive(
+  card: ConnectionCard,
+  c: ConnectionView,
+  patch: ConnectionInput,
+  control: HTMLButtonElement,
+  label: string,
+): Promise<void> {
+  const updated = await busy(control, card.error, () =>
+    api<ConnectionView>('PATCH', 'connections/' + enc(c.id), patch),
+  );
   if (!updated) return;
   card.panel.hidden = true;
   card.notice.textContent = 'Backups now go to ' + label + '.';
   refreshConnections();
 }
 
-async function openDrivePicker(card, c) {
+export async function openDrivePicker(card: ConnectionCard, c: ConnectionView): Promise<void> {
   clearError(card.error);
   if (c.driveType === 'sharepoint' && !c.siteId) return openSitePicker(card, c);
   openPanel(card, 'Choose a drive', [h('p', { className: 'meta', text: 'Loading drives\u2026' })]);
-  var data = await busy(null, card.error, function () { return api('GET', 'connections/' + enc(c.id) + '/drives'); });
-  if (!data) { card.panel.hidden = true; return; }
-  var nodes = [driveList(card, c, data.drives || [], c.siteId)];
-  if (c.driveType === 'sharepoint') nodes.push(button('Another SharePoint site', function () { openSitePicker(card, c); }));
+  const data = await busy(null, card.error, () =>
+    api<DriveList>('GET', 'connections/' + enc(c.id) + '/drives'),
+  );
+  if (!data) {
+    card.panel.hidden = true;
+    return;
+  }
+  const nodes: Node[] = [driveList(card, c, data.drives || [], c.siteId)];
+  if (c.driveType === 'sharepoint')
+    nodes.push(button('Another SharePoint site', () => openSitePicker(card, c)));
   openPanel(card, 'Choose a drive', nodes);
 }
 
-function openSitePicker(card, c) {
-  var id = 'site-search-' + c.id;
-  var input = h('input', { attrs: { id: id, type: 'search', required: true } });
-  var results = h('div', { attrs: { 'aria-live': 'polite' } });
-  var form = h('form', { on: { submit: async function (event) {
+function siteName(s: SiteInfo): string {
+  return s.displayName || s.name || s.id;
+}
+
+function siteList(
+  card: ConnectionCard,
+  c: ConnectionView,
+  sites: SiteInfo[],
+  results: HTMLElement,
+): HTMLElement {
+  if (!sites.length) return h('p', { className: 'meta', text: 'No sites match.' });
+  return h(
+    'ul',
+    { className: 'list', attrs: { 'aria-label': 'Sites' } },
+    sites.map((s) =>
+      h('li', {}, [
+        h('span', { text: siteName(s) + (s.webUrl ? ' \u2014 ' + s.webUrl : '') }),
+        button(
+          'Libraries',
+          async (control) => {
+            const libs = await busy(control, card.error, () =>
+              api<DriveList>('GET', 'connections/' + enc(c.id) + '/sites/' + enc(s.id) + '/drives'),
+            );
+            if (libs)
+              results.replaceChildren(
+                h('h3', { text: 'Libraries of ' + siteName(s) }),
+                driveList(card, c, libs.drives || [], s.id),
+              );
+          },
+          { 'aria-label': 'Libraries of ' + siteName(s) },
+        ),
+      ]),
+    ),
+  );
+}
+
+function openSitePicker(card: ConnectionCard, c: ConnectionView): void {
+  const id = 'site-search-' + c.id;
+  const input = h('input', { attrs: { id, type: 'search', required: true } });
+  const results = h('div', { attrs: { 'aria-live': 'polite' } });
+  const search = async (event: Event): Promise<void> => {
     event.preventDefault();
-    var data = await busy(form.querySelector('button'), card.error, function () {
-      return api('GET', 'connections/' + enc(c.id) + '/sites?search=' + enc(input.value.trim()));
-    });
+    const data = await busy(form.querySelector('button'), card.error, () =>
+      api<SiteList>('GET', 'connections/' + enc(c.id) + '/sites?search=' + enc(input.value.trim())),
+    );
     if (!data) return;
-    var sites = data.sites || [];
-    results.replaceChildren(sites.length ? h('ul', { className: 'list', attrs: { 'aria-label': 'Sites' } }, sites.map(function (s) {
-      return h('li', {}, [
-        h('span', { text: (s.displayName || s.name || s.id) + (s.webUrl ? ' \u2014 ' + s.webUrl : '') }),
-        button('Libraries', async function (e) {
-          var libs = await busy(e.currentTarget, card.error, function () {
-            return api('GET', 'connections/' + enc(c.id) + '/sites/' + enc(s.id) + '/drives');
-          });
-          if (libs) results.replaceChildren(h('h3', { text: 'Libraries of ' + (s.displayName || s.name || s.id) }), driveList(card, c, libs.drives || [], s.id));
-        }, { 'aria-label': 'Libraries of ' + (s.displayName || s.name || s.id) }),
-      ]);
-    })) : h('p', { className: 'meta', text: 'No sites match.' }));
-  } } }, [
-    h('label', { text: 'Search SharePoint sites', attrs: { for: id } }), input,
+    results.replaceChildren(siteList(card, c, data.sites || [], results));
+  };
+  const form = h('form', { on: { submit: search } }, [
+    h('label', { text: 'Search SharePoint sites', attrs: { for: id } }),
+    input,
     h('div', { className: 'actions' }, [h('button', { text: 'Search', attrs: { type: 'submit' } })]),
   ]);
   openPanel(card, 'Choose a SharePoint library', [form, results]);
 }
 
+function parentOf(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  parts.pop();
+  return '/' + parts.join('/');
+}
+
 // Browses folders from the drive root; "Use this folder" makes it the connection's backup folder.
-function openFolderBrowser(card, c) {
+export function openFolderBrowser(card: ConnectionCard, c: ConnectionView): void {
   clearError(card.error);
-  var browser = { path: '/', next: null };
-  var crumbs = h('p', { className: 'crumbs', attrs: { 'aria-live': 'polite', 'data-field': 'current-folder' } });
-  var list = h('ul', { className: 'list', attrs: { 'aria-label': 'Folders' } });
-  var more = button('More folders', function (event) { load(false, event.currentTarget); });
-  var nameId = 'new-folder-' + c.id;
-  var newName = h('input', { attrs: { id: nameId, maxlength: '255' } });
-  var up = button('Up', function () { go(parentOf(browser.path)); });
-  var use = button('Use this folder', function (event) {
-    chooseFolder(card, c, browser.path, event.currentTarget);
+  const browser: { path: string; next: string | null } = { path: '/', next: null };
+  const crumbs = h('p', {
+    className: 'crumbs',
+    attrs: { 'aria-live': 'polite', 'data-field': 'current-folder' },
   });
+  const list = h('ul', { className: 'list', attrs: { 'aria-label': 'Folders' } });
+  const more = button('More folders', (control) => load(false, control));
+  const nameId = 'new-folder-' + c.id;
+  const newName = h('input', { attrs: { id: nameId, maxlength: '255' } });
+  const up = button('Up', () => go(parentOf(browser.path)));
+  const use = button('Use this folder', (control) => chooseFolder(card, c, browser.path, control));
   use.className = 'primary';
-  var create = h('form', { on: { submit: async function (event) {
+  const createFolder = async (event: Event): Promise<void> => {
     event.preventDefault();
-    var name = newName.value.trim();
+    const name = newName.value.trim();
     if (!name) return;
-    var made = await busy(create.querySelector('button'), card.error, function () {
-      return api('POST', 'connections/' + enc(c.id) + '/folders', { parent: browser.path, name: name });
-    });
-    if (made) { newName.value = ''; go(made.path); }
-  } } }, [
-    h('label', { text: 'New folder here', attrs: { for: nameId } }), newName,
+    const made = await busy(create.querySelector('button'), card.error, () =>
+      api<FolderInfo>('POST', 'connections/' + enc(c.id) + '/folders', { parent: browser.path, name }),
+    );
+    if (made) {
+      newName.value = '';
+      go(made.path);
+    }
+  };
+  const create = h('form', { on: { submit: createFolder } }, [
+    h('label', { text: 'New folder here', attrs: { for: nameId } }),
+    newName,
     h('div', { className: 'actions' }, [h('button', { text: 'Create folder', attrs: { type: 'submit' } })]),
   ]);
 
-  function parentOf(path) {
-    var parts = path.split('/').filter(Boolean);
-    parts.pop();
-    return '/' + parts.join('/');
+  function go(path: string): void {
+    browser.path = path;
+    browser.next = null;
+    load(true);
   }
-  function go(path) { browser.path = path; browser.next = null; load(true); }
 
-  async function load(fresh, control) {
+  async function load(fresh: boolean, control: HTMLButtonElement | null = null): Promise<void> {
     crumbs.textContent = 'Folder: ' + browser.path;
     up.disabled = browser.path === '/';
-    var query = 'path=' + enc(browser.path) + (browser.next && !fresh ? '&next=' + enc(browser.next) : '');
-    var page = await busy(control, card.error, function () { return api('GET', 'connections/' + enc(c.id) + '/folders?' + query); });
+    const query = 'path=' + enc(browser.path) + (browser.next && !fresh ? '&next=' + enc(browser.next) : '');
+    const page = await busy(control, card.error, () =>
+      api<FolderPage>('GET', 'connections/' + enc(c.id) + '/folders?' + query),
+    );
     if (!page) return;
     if (fresh) list.replaceChildren();
-    (page.folders || []).forEach(function (f) {
-      list.append(h('li', {}, [
-        button(f.name, function () { go(f.path); }, { 'aria-label': 'Open folder ' + f.name, 'data-folder': f.path }),
-        h('span', { className: 'meta', text: f.childCount !== undefined ? plural(f.childCount, 'item') : '' }),
-      ]));
+    (page.folders || []).forEach((f) => {
+      list.append(
+        h('li', {}, [
+          button(f.name, () => go(f.path), { 'aria-label': 'Open folder ' + f.name, 'data-folder': f.path }),
+          h('span', {
+            className: 'meta',
+            text: f.childCount !== undefined ? plural(f.childCount, 'item') : '',
+          }),
+        ]),
+      );
     });
     if (!list.firstChild) list.append(h('li', { className: 'meta', text: 'No folders here.' }));
     browser.next = page.next || null;
@@ -124,19 +213,27 @@ function openFolderBrowser(card, c) {
   }
 
   openPanel(card, 'Choose the backup folder', [
-    crumbs, h('div', { className: 'actions' }, [up, use]), list, more, create,
+    crumbs,
+    h('div', { className: 'actions' }, [up, use]),
+    list,
+    more,
+    create,
   ]);
   more.hidden = true;
   load(true);
 }
 
-async function chooseFolder(card, c, path, control) {
-  var updated = await busy(control, card.error, function () {
-    return api('PATCH', 'connections/' + enc(c.id), { rootFolder: path });
-  });
+async function chooseFolder(
+  card: ConnectionCard,
+  c: ConnectionView,
+  path: string,
+  control: HTMLButtonElement,
+): Promise<void> {
+  const updated = await busy(control, card.error, () =>
+    api<ConnectionView>('PATCH', 'connections/' + enc(c.id), { rootFolder: path }),
+  );
   if (!updated) return;
   card.panel.hidden = true;
   card.notice.textContent = 'Backups now go to ' + updated.rootFolder + '.';
   refreshConnections();
 }
-`;

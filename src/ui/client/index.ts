@@ -1,10 +1,5 @@
-// The setup page's whole script: the parts in one function scope, started last (session.ts boots).
-// One IIFE keeps every name off the global object.
-import { BROWSE } from './browse';
-import { CONNECTIONS } from './connections';
-import { CORE } from './core';
-import { JOBS } from './jobs';
-import { RUNS } from './runs';
-import { SESSION } from './session';
+// The setup page's script: the entry point the bundle is built from (see ../clientBundle.ts). Every
+// module only declares; the page starts here, once all of them are in place.
+import { boot } from './session';
 
-export const CLIENT_SCRIPT = `(function () {\n${[CORE, CONNECTIONS, BROWSE, JOBS, RUNS, SESSION].join('\n')}\n})();\n`;
+boot();

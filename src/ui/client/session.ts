@@ -1,63 +1,83 @@
-// Client script: the function-key prompt, the secret status line, and start-up.
-export const SESSION = String.raw`
-function showKeyPrompt(message) {
+// The function-key prompt, the secret status line, and start-up.
+import { api, clearKey, getKey, isKeyRefusal, onKeyRefused, setKey } from './api';
+import { bindConnectionForm, refreshConnections } from './connections';
+import { $, clearError, fmtTime, h, inputValue, plural, showError } from './core';
+import { bindJobForm } from './jobForm';
+import { refreshJobs } from './jobs';
+import { stopRunPoll } from './runs';
+import type { SecretStatus, StatusView } from './types';
+
+function showKeyPrompt(message?: string): void {
   $('app').hidden = true;
   $('key-section').hidden = false;
   $('forget-key').hidden = true;
   $('key-state').textContent = '';
-  if (message) showError($('key-error'), { message: message });
+  if (message) showError($('key-error'), { message });
   $('key-input').focus();
 }
 
-function keyRefused() {
+function keyRefused(): void {
   clearKey();
   stopRunPoll();
-  showKeyPrompt('The function key was refused. Enter the key of this function app (Azure portal: Function App, App keys; locally: printed by npm start).');
+  showKeyPrompt(
+    'The function key was refused. Enter the key of this function app (Azure portal: Function App, App keys; locally: printed by npm start).',
+  );
 }
 
-function forgetKey() {
+function forgetKey(): void {
   clearKey();
   stopRunPoll();
   clearError($('key-error'));
   showKeyPrompt();
 }
 
-async function loadStatus() {
-  var line = $('secret-status');
-  var list = $('reauth-list');
+function secretText(secret: SecretStatus): string {
+  if (secret.error) return 'Client secret: could not be read (' + secret.error.message + ').';
+  if (secret.state === 'missing')
+    return 'Client secret: not stored yet. Store it with its expiry date (CLI: secret set).';
+  if (secret.daysLeft === undefined || secret.daysLeft === null)
+    return 'Client secret: expiry date unknown. Store it again with its expiry so you are warned in time.';
+  if (secret.daysLeft < 0)
+    return (
+      'Client secret: expired on ' +
+      fmtTime(secret.expiresOn) +
+      '. Backups cannot sign in until a new secret is stored.'
+    );
+  return (
+    'Client secret: ' + plural(secret.daysLeft, 'day') + ' left (expires ' + fmtTime(secret.expiresOn) + ').'
+  );
+}
+
+export async function loadStatus(): Promise<void> {
+  const line = $('secret-status');
+  const list = $('reauth-list');
   clearError($('status-error'));
-  var status;
+  let status: StatusView;
   try {
-    status = await api('GET', 'status');
+    status = await api<StatusView>('GET', 'status');
   } catch (error) {
     line.textContent = 'Status unavailable.';
-    if (error.status !== 401) showError($('status-error'), error);
+    if (!isKeyRefusal(error)) showError($('status-error'), error);
     return;
   }
-  var secret = status.clientSecret || {};
-  if (secret.error) {
-    line.textContent = 'Client secret: could not be read (' + secret.error.message + ').';
-  } else if (secret.state === 'missing') {
-    line.textContent = 'Client secret: not stored yet. Store it with its expiry date (CLI: secret set).';
-  } else if (secret.daysLeft === undefined || secret.daysLeft === null) {
-    line.textContent = 'Client secret: expiry date unknown. Store it again with its expiry so you are warned in time.';
-  } else if (secret.daysLeft < 0) {
-    line.textContent = 'Client secret: expired on ' + fmtTime(secret.expiresOn) + '. Backups cannot sign in until a new secret is stored.';
-  } else {
-    line.textContent = 'Client secret: ' + plural(secret.daysLeft, 'day') + ' left (expires ' + fmtTime(secret.expiresOn) + ').';
-  }
+  const secret = status.clientSecret || {};
+  line.textContent = secretText(secret);
   line.className = secret.severity && secret.severity !== 'info' ? 'reason' : '';
   list.replaceChildren();
-  var reauth = Array.isArray(status.connectionsNeedingReauthorization) ? status.connectionsNeedingReauthorization : [];
-  reauth.forEach(function (c) {
-    list.append(h('li', { className: 'reason' }, [
-      h('strong', { text: c.name }), ' needs re-authorization',
-      c.reason ? ': ' + c.reason : '', c.advice ? ' ' + c.advice : '',
-    ]));
+  const reauth = status.connectionsNeedingReauthorization;
+  (Array.isArray(reauth) ? reauth : []).forEach((c) => {
+    list.append(
+      h('li', { className: 'reason' }, [
+        h('strong', { text: c.name }),
+        ' needs re-authorization',
+        c.reason ? ': ' + c.reason : '',
+        c.advice ? ' ' + c.advice : '',
+      ]),
+    );
   });
 }
 
-async function start() {
+async function start(): Promise<void> {
   $('key-section').hidden = true;
   $('app').hidden = false;
   $('forget-key').hidden = false;
@@ -65,34 +85,36 @@ async function start() {
   await Promise.all([loadStatus(), refreshConnections(), refreshJobs()]);
 }
 
-function boot() {
-  // npm start prints the page's address with ?code=<key>: take the key, then drop it from the address bar.
-  var params = new URLSearchParams(location.search);
-  var fromUrl = params.get('code');
-  if (fromUrl) {
-    setKey(fromUrl);
-    params.delete('code');
-    var rest = params.toString();
-    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
-  }
-  $('key-form').addEventListener('submit', function (event) {
+// npm start prints the page's address with ?code=<key>: take the key, then drop it from the address bar.
+function takeKeyFromAddress(): void {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('code');
+  if (!fromUrl) return;
+  setKey(fromUrl);
+  params.delete('code');
+  const rest = params.toString();
+  history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+}
+
+export function boot(): void {
+  onKeyRefused(keyRefused);
+  takeKeyFromAddress();
+  $('key-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    var value = $('key-input').value.trim();
+    const value = inputValue('key-input');
     if (!value) return;
     setKey(value);
-    $('key-input').value = '';
+    $<HTMLInputElement>('key-input').value = '';
     clearError($('key-error'));
     start();
   });
   $('forget-key').addEventListener('click', forgetKey);
   bindConnectionForm();
   bindJobForm();
-  window.addEventListener('focus', function () {
+  window.addEventListener('focus', () => {
     // Coming back from the sign-in tab: show the new status at once.
     if (getKey() && !$('app').hidden) refreshConnections();
   });
-  if (getKey()) start(); else showKeyPrompt();
+  if (getKey()) start();
+  else showKeyPrompt();
 }
-
-boot();
-`;

@@ -1,0 +1,96 @@
+// The admin API's answers as the page reads them. The stored shapes come from the server's own
+// types (type-only imports: nothing of the server reaches the bundle); what a route adds or reshapes
+// on the way out is described here.
+import type { Severity } from '../../alerts/expiry';
+import type { ConnectionInput } from '../../auth/connectionInput';
+import type { ConnectionTestReport } from '../../graph/connectionTest';
+import type { DriveInfo, FolderInfo, FolderPage, SiteInfo } from '../../graph/drives';
+import type { Connection } from '../../store/connections';
+import type { Job, JobInput } from '../../store/jobs';
+import type { Run, RunTotals } from '../../store/runs';
+
+export type {
+  ConnectionInput,
+  ConnectionTestReport,
+  DriveInfo,
+  FolderInfo,
+  FolderPage,
+  Job,
+  JobInput,
+  SiteInfo,
+};
+
+/** A connection as the connections routes return it: with the client id in effect, never a secret. */
+export interface ConnectionView extends Connection {
+  ownApp: boolean;
+  authorizePath?: string;
+}
+
+export interface ConnectionList {
+  connections?: ConnectionView[];
+}
+
+export interface DriveList {
+  drives?: DriveInfo[];
+}
+
+export interface SiteList {
+  sites?: SiteInfo[];
+}
+
+export interface JobList {
+  jobs?: Job[];
+}
+
+export interface RunList {
+  runs?: Run[];
+}
+
+/** What starting a backup (the run) or a restore (its id and target) answers. */
+export interface StartedRun {
+  id?: string;
+  runId?: string;
+}
+
+export interface RunFailure {
+  file?: string;
+  blobName?: string;
+  code?: string;
+  reason?: string;
+  attempts?: number;
+}
+
+/** GET runs/{id}: the run with its live totals and its failed files. */
+export interface RunView extends Omit<Run, 'totals'> {
+  totals?: Partial<RunTotals>;
+  failures?: RunFailure[];
+}
+
+export interface ScheduleDescription {
+  expression: string;
+  description: string;
+  next: string[];
+}
+
+/** Either the value or why it could not be read. */
+export type StatusPart<T> = T | { error: { code: string; message: string } };
+
+export interface SecretStatus {
+  state?: string;
+  expiresOn?: string;
+  daysLeft?: number | null;
+  severity?: Severity;
+  error?: { code: string; message: string };
+}
+
+export interface ReauthNotice {
+  id: string;
+  name: string;
+  reason?: string;
+  advice?: string;
+}
+
+export interface StatusView {
+  clientSecret?: SecretStatus;
+  connectionsNeedingReauthorization?: StatusPart<ReauthNotice[]>;
+}
