@@ -8,7 +8,7 @@ import { JOBS_TABLE, JobStore, type Job } from '../store/jobs';
 import { MANIFEST_TABLE, ManifestStore } from '../store/manifest';
 import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
 import type { BackupDeps, DriveDestination } from './deps';
-import { systemClock } from './upload/clock';
+import { systemClock } from '../runtime/clock';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 
 export async function buildBackupDeps(services: Services): Promise<BackupDeps> {
