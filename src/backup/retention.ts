@@ -109,7 +109,8 @@ class Remover {
     while (url) {
       let body: unknown;
       try {
-        body = (await graphCall(this.ctx, this.destination.tokens, { method: 'GET', url }, 'List folder')).body;
+        body = (await graphCall(this.ctx, this.destination.tokens, { method: 'GET', url }, 'List folder'))
+          .body;
       } catch (error) {
         if (isAppError(error, 'NotFound')) return out;
         throw error;

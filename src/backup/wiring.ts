@@ -49,7 +49,8 @@ export async function buildBackupDeps(services: Services): Promise<BackupDeps> {
         rootFolder: connection.rootFolder,
         driveType: connection.driveType,
         allowedUploadHosts: [...UPLOAD_HOSTS_BY_CLOUD[connection.cloud], ...localUploadHosts],
-        tokens: ({ forceRefresh }) => auth.tokens.getAccessToken(connectionId, { forceRefresh }),
+        tokens: ({ forceRefresh }, limits) =>
+          auth.tokens.getAccessToken(connectionId, { forceRefresh, deadline: limits?.deadline }),
       };
     },
     send: (queue, message, options) => services.sendMessage(queue, message, options),

@@ -3,7 +3,15 @@
 // drive root, `/`-separated; each segment is percent-encoded on its own.
 import { AppError, isAppError, validationError } from '../errors';
 import type { GraphClient } from './client';
-import { readDrive, readDriveItem, readPage, readSite, readUser, type GraphDrive, type GraphDriveItem } from './model';
+import {
+  readDrive,
+  readDriveItem,
+  readPage,
+  readSite,
+  readUser,
+  type GraphDrive,
+  type GraphDriveItem,
+} from './model';
 
 export interface DriveInfo {
   id: string;
@@ -91,9 +99,14 @@ export async function getDrive(client: GraphClient, target: DriveTarget): Promis
   return toDrive(drive);
 }
 
-export async function getMe(client: GraphClient): Promise<{ displayName?: string; upn?: string; id?: string }> {
+export async function getMe(
+  client: GraphClient,
+): Promise<{ displayName?: string; upn?: string; id?: string }> {
   const me = readUser(
-    await client.request({ path: '/me?$select=id,displayName,userPrincipalName,mail' }, 'read signed-in user'),
+    await client.request(
+      { path: '/me?$select=id,displayName,userPrincipalName,mail' },
+      'read signed-in user',
+    ),
   );
   return { id: me.id, displayName: me.displayName, upn: me.userPrincipalName ?? me.mail };
 }
@@ -130,7 +143,11 @@ export async function listFolders(
 ): Promise<FolderPage> {
   const parent = normalizePath(path);
   const body = await client.request(
-    { path: next ? checkedNextLink(client, next) : `${itemPath(target, parent)}/children?$select=id,name,folder&$top=200` },
+    {
+      path: next
+        ? checkedNextLink(client, next)
+        : `${itemPath(target, parent)}/children?$select=id,name,folder&$top=200`,
+    },
     'list folders',
   );
   const page = readPage(body, readDriveItem);

@@ -187,15 +187,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A definitive failure answer, as the typed error a person can act on. */
-export function failureToError(
-  result: Extract<Exchange, { kind: 'failed' }>,
-  what: string,
-  options?: GraphFailureOptions,
-): AppError {
-  return graphFailureToError(result, what, options);
-}
-
 /** A retryable answer: how long the server asked to wait, if it did. */
 export function retryAfterOf(result: Exchange): number | undefined {
   return result.kind === 'throttled' ? result.retryAfterMs : undefined;
@@ -222,7 +213,7 @@ export async function graphCall(
   options?: GraphFailureOptions,
 ): Promise<Extract<Exchange, { kind: 'ok' }>> {
   let refreshed = false;
-  for (let attempt = 1; ; ) {
+  for (let attempt = 1; ;) {
     const token = await acquireToken(ctx, tokens, refreshed, what);
     const result = await exchange(ctx, {
       ...request,
@@ -235,7 +226,7 @@ export async function graphCall(
       ctx.log.info('graph.token.refresh', { what });
       continue;
     }
-    if (result.kind === 'failed') throw failureToError(result, what, options);
+    if (result.kind === 'failed') throw graphFailureToError(result, what, options);
     await pauseOrThrow(ctx, what, attempt, result);
     attempt += 1;
   }

@@ -14,13 +14,13 @@ import { AppError } from '../../errors';
 import {
   describe,
   exchange,
-  failureToError,
   graphCall,
   keptFailing,
   retryAfterOf,
   type Exchange,
   type GraphHttpContext,
 } from '../../graph/http';
+import { graphFailureToError } from '../../graph/errors';
 import { readUploadSession } from '../../graph/model';
 import { nextRetryStep } from '../../runtime/retry';
 import { ChunkPrefetcher } from './prefetch';
@@ -218,7 +218,7 @@ class SessionUpload {
       }
       if (result.kind === 'failed') {
         await this.abandon();
-        throw failureToError(result, 'Upload chunk');
+        throw graphFailureToError(result, 'Upload chunk');
       }
       // Throttled, 5xx or a network failure: wait (as told, or backing off), then ask the server
       // what it has before sending anything: the chunk may have arrived even if the answer did not.
@@ -325,7 +325,7 @@ class SessionUpload {
         return next;
       }
       if (result.kind === 'failed' && (result.status === 404 || result.status === 410)) return 'gone';
-      if (result.kind === 'failed') throw failureToError(result, 'Upload session status');
+      if (result.kind === 'failed') throw graphFailureToError(result, 'Upload session status');
       // Without the session's status nothing can go on, so this wait may end past the deadline.
       const step = nextRetryStep(this.ctx.retry, this.ctx.clock, {
         attempt,

@@ -68,7 +68,11 @@ export async function readRange(
   const http = downloadContext(ctx);
   for (let attempt = 1; ; attempt += 1) {
     const url = await link.current();
-    const sent = await send(http, { method: 'GET', url, headers: { range: `bytes=${offset}-${offset + count - 1}` } }, signal);
+    const sent = await send(
+      http,
+      { method: 'GET', url, headers: { range: `bytes=${offset}-${offset + count - 1}` } },
+      signal,
+    );
     let failure: Exchange;
     if ('network' in sent) {
       failure = { kind: 'network', detail: sent.network };
@@ -129,6 +133,7 @@ async function answerFailure(
   }
   if (response.status === 429 || response.status === 503) return sortAnswer(ctx, response);
   await response.body?.cancel();
-  if (response.status >= 500) return { kind: 'transient', status: response.status, detail: `${response.status}` };
+  if (response.status >= 500)
+    return { kind: 'transient', status: response.status, detail: `${response.status}` };
   throw new AppError('UpstreamError', `${what}: the download host answered ${response.status}.`);
 }

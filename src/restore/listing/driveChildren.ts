@@ -64,7 +64,10 @@ export async function childrenPage(
       );
     url = nextLink;
   }
-  const page = readPage((await authorizedGet(ctx, tokens, url, `List folder ${folderId}`)).body, readDriveItem);
+  const page = readPage(
+    (await authorizedGet(ctx, tokens, url, `List folder ${folderId}`)).body,
+    readDriveItem,
+  );
   const items: ChildEntry[] = [];
   for (const item of page.value) {
     if (item.name === undefined) continue;
