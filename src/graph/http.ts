@@ -268,7 +268,12 @@ async function acquireToken(
       // spent its own; anything that needs a person (re-authorization, wrong secret) fails at once.
       const retryable = error instanceof AppError ? error.retryable : true;
       if (!retryable || error instanceof RetriesExhausted) throw error;
-      const step = nextRetryStep(ctx.retry, ctx.clock, { attempt, deadline: ctx.deadline });
+      const retryAfterSeconds = error instanceof AppError ? error.retryAfterSeconds : undefined;
+      const step = nextRetryStep(ctx.retry, ctx.clock, {
+        attempt,
+        retryAfterMs: retryAfterSeconds === undefined ? undefined : retryAfterSeconds * 1000,
+        deadline: ctx.deadline,
+      });
       if (step.action === 'give-up') throw error;
       ctx.log.warn('graph.token.retry', {
         what,

@@ -4,7 +4,7 @@
 import { AppError } from '../../errors';
 import { graphCall, type AccessTokenProvider, type ExchangeRequest } from '../../graph/http';
 import { readDriveItem } from '../../graph/model';
-import { graphApiContext, type HttpContext } from './http';
+import { meteredContext, type HttpContext } from './http';
 import type { DriveFile, DriveLocation } from './types';
 
 /** Restored items were listed when the restore was planned: a 404 means they went away since. */
@@ -23,7 +23,7 @@ export function authorizedGet(
   what: string,
   redirect: ExchangeRequest['redirect'] = 'follow',
 ): ReturnType<typeof graphCall> {
-  return graphCall(graphApiContext(ctx), tokens, { method: 'GET', url, redirect }, what, {
+  return graphCall(meteredContext(ctx, 'graphRequests'), tokens, { method: 'GET', url, redirect }, what, {
     notFoundAdvice: RESTORE_NOT_FOUND_ADVICE,
   });
 }

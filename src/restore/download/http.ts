@@ -17,28 +17,19 @@ export interface HttpContext {
   fetch: typeof fetch;
 }
 
-/** The layer's context for Graph API calls, counted as such. */
-export function graphApiContext(ctx: HttpContext): GraphHttpContext {
+/**
+ * The layer's context for this restore, each request counted under `counter`: Graph API calls as
+ * graphRequests, reads from the download host as rangeRequests.
+ */
+export function meteredContext(
+  ctx: HttpContext,
+  counter: 'graphRequests' | 'rangeRequests',
+): GraphHttpContext {
   return {
     ...ctx,
     meter: {
       request: () => {
-        ctx.stats.graphRequests += 1;
-      },
-      retry: () => {
-        ctx.stats.retries += 1;
-      },
-    },
-  };
-}
-
-/** The layer's context for the download host, counted as range requests. */
-export function downloadContext(ctx: HttpContext): GraphHttpContext {
-  return {
-    ...ctx,
-    meter: {
-      request: () => {
-        ctx.stats.rangeRequests += 1;
+        ctx.stats[counter] += 1;
       },
       retry: () => {
         ctx.stats.retries += 1;

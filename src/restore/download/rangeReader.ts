@@ -8,7 +8,7 @@
 //   - 416: the file is shorter than when the restore started: it changed, fail (nothing is committed).
 import { AppError } from '../../errors';
 import { pauseOrThrow, send, sortAnswer, type Exchange } from '../../graph/http';
-import { downloadContext, type HttpContext } from './http';
+import { meteredContext, type HttpContext } from './http';
 
 export interface DownloadLink {
   /** The URL to use now. */
@@ -65,7 +65,7 @@ export async function readRange(
   signal?: AbortSignal,
 ): Promise<Buffer> {
   const what = `Download bytes ${offset}-${offset + count - 1}`;
-  const http = downloadContext(ctx);
+  const http = meteredContext(ctx, 'rangeRequests');
   for (let attempt = 1; ; attempt += 1) {
     const url = await link.current();
     const sent = await send(
