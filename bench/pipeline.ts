@@ -8,7 +8,7 @@ import type { BackupDeps, DriveDestination } from '../src/backup/deps';
 import { handlePlanMessage } from '../src/backup/planner';
 import { startRun } from '../src/backup/scheduler';
 import { handleUploadMessage } from '../src/backup/uploader';
-import { systemClock } from '../src/backup/upload/clock';
+import { systemClock } from '../src/runtime/clock';
 import { createLogger } from '../src/log/logger';
 import { createBlobSource } from '../src/sources/blobSource';
 import { JobStore, validateJob, type Job } from '../src/store/jobs';

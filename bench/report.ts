@@ -156,7 +156,7 @@ ${findings(r)}## What each figure measures
 The machine was shared with other work, so throughput moves with its load: run it on an idle
 machine for a stable ratio. The engine hashes each 10 MiB chunk (quickXorHash) on the main thread
 while its PUT is on the wire, a few per cent of its time. The plain baseline sends each chunk with
-the same copy-free streamed body as the engine (\`streamedBody\` in src/backup/upload/graphHttp.ts),
+the same copy-free streamed body as the engine (\`streamedBody\` in src/graph/http.ts),
 so the ratio measures the engine's own work: read-ahead, hashing and its bookkeeping. The planning container is
 capped by the 5-minute seeding budget when seeding is slow; planning is per page, so the rate does
 not depend on the container's size.

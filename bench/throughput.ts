@@ -3,7 +3,7 @@
 // the same chunks one after another. Same bytes, same chunk size, same emulator, same run,
 // alternating so neither side gets a warmer emulator. The source is a buffer in memory for both, so
 // the figure is the engine's own cost; Azurite's read speed shows in the memory benchmark instead.
-import { streamedBody } from '../src/backup/upload/graphHttp';
+import { streamedBody } from '../src/graph/http';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, systemClock, uploadFile } from '../src/backup/upload';
 import { createLogger } from '../src/log/logger';

@@ -1,5 +1,5 @@
 // Everything the auth handlers use, built once by ./wiring.ts (from Config) or by a test.
-import type { Client } from '@microsoft/microsoft-graph-client';
+import type { GraphClient } from '../graph/client';
 import type { SecretStore } from '../secrets/secretStore';
 import type { ConnectionStore } from '../store/connections';
 import type { OAuthStateStore } from '../store/oauthStates';
@@ -18,7 +18,7 @@ export interface AuthDeps {
   tokenClient: TokenClient;
   tokens: TokenService;
   /** A Graph client that authenticates as the connection. */
-  graph: (connection: Pick<Connection, 'id' | 'cloud'>) => Client;
+  graph: (connection: Pick<Connection, 'id' | 'cloud'>) => GraphClient;
   app: AppDefaults;
   defaultTenant: string;
   defaultCloud: CloudName;

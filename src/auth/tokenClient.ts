@@ -1,7 +1,7 @@
 // A small client for the identity platform v2 token endpoint: code redemption (with PKCE), refresh,
 // and client credentials.
 //
-// Why not @azure/msal-node (issue item 8): each connection's refresh token must live in Key Vault as a
+// Why not @azure/msal-node: each connection's refresh token must live in Key Vault as a
 // plain secret, be written back only when it rotated, and be dropped on invalid_grant. MSAL keeps
 // refresh tokens inside its serialized cache and hides them from callers (acquireTokenByRefreshToken
 // exists only for migration and does not return the new refresh token), so "written back only when
@@ -11,6 +11,7 @@
 // the raw error JSON (error, error_codes, trace_id) for the advice table and lets the token service
 // decide retries, single-flight and status changes itself.
 import { registerSecret } from '../log/logger';
+import { parseRetryAfter } from '../runtime/retry';
 
 export interface TokenResponse {
   accessToken: string;
@@ -188,7 +189,7 @@ export class HttpTokenClient implements TokenClient {
     }
     if (!response.ok || typeof json.access_token !== 'string') {
       const errorBody = json as Partial<TokenErrorBody>;
-      const retryAfter = Number(response.headers.get('retry-after'));
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
       throw new TokenEndpointError(
         response.status,
         typeof errorBody.error === 'string'
@@ -200,9 +201,7 @@ export class HttpTokenClient implements TokenClient {
         shortDescription(errorBody.error_description),
         errorBody.trace_id,
         errorBody.correlation_id,
-        Number.isFinite(retryAfter) && retryAfter >= 0 && response.headers.has('retry-after')
-          ? retryAfter
-          : undefined,
+        retryAfterMs === undefined ? undefined : retryAfterMs / 1000,
       );
     }
     const accessToken = json.access_token as string;

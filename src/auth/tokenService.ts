@@ -5,9 +5,12 @@
 //   request at all until the connection is authorized again (no retry storm);
 // - invalid_client (7000215, 7000222): every connection of that app is flagged and an alert raised;
 //   the next attempt tries again, so fixing the secret in Key Vault heals them all;
-// - transient failures (network, 429, 5xx, temporarily_unavailable): retried with bounded backoff.
+// - transient failures (network, 429, 5xx, temporarily_unavailable): retried with the shared retry
+//   policy, honouring Retry-After and never waiting past the caller's deadline.
 import { AppError, isAppError } from '../errors';
 import { log as rootLog, type Logger } from '../log/logger';
+import type { Clock } from '../runtime/clock';
+import { DEFAULT_RETRY_POLICY, RetriesExhausted, retrying, type RetryPolicy } from '../runtime/retry';
 import type { SecretStore } from '../secrets/secretStore';
 import { refreshTokenSecretName } from '../secrets/names';
 import type { Connection, ConnectionRepository } from '../store/connections';
@@ -41,9 +44,11 @@ export interface TokenServiceOptions extends AppDefaults, EndpointOverrides {
   now?: () => number;
   /** Waits between retries (tests resolve it at once and record the delays). */
   sleep?: (ms: number) => Promise<void>;
-  /** Attempts per refresh, first included. */
+  /** Attempts per refresh, first included (default 4). */
   maxAttempts?: number;
+  /** First backoff ceiling (default 500 ms), doubled per attempt. */
   baseDelayMs?: number;
+  /** Ceiling of one wait, Retry-After included (default 30 s). */
   maxDelayMs?: number;
   onAlert?: (alert: TokenAlert) => void | Promise<void>;
   log?: Logger;
@@ -59,12 +64,27 @@ export class TokenService {
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<string>>();
   private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: Clock;
+  private readonly retry: RetryPolicy;
   private readonly log: Logger;
 
   constructor(private readonly options: TokenServiceOptions) {
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.clock = {
+      now: this.now,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    };
+    const maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.retry = {
+      ...DEFAULT_RETRY_POLICY,
+      maxAttempts: options.maxAttempts ?? 4,
+      baseDelayMs: options.baseDelayMs ?? 500,
+      maxDelayMs,
+      maxRetryAfterMs: maxDelayMs,
+      // At least half of each backoff: a token is on every request's path, so retries of many
+      // instances are spread without any of them hammering the endpoint at once.
+      jitter: 0.5,
+    };
     this.log = options.log ?? rootLog.child({ area: 'auth' });
   }
 
@@ -72,15 +92,23 @@ export class TokenService {
     return resolveEndpoints(connection.cloud, this.options);
   }
 
-  /** A valid access token for Microsoft Graph on behalf of the connection. */
-  async getAccessToken(connectionId: string, options: { forceRefresh?: boolean } = {}): Promise<string> {
+  /**
+   * A valid access token for Microsoft Graph on behalf of the connection. `deadline` (epoch ms):
+   * retries of the token endpoint never wait past it; concurrent callers share the first one's.
+   */
+  async getAccessToken(
+    connectionId: string,
+    options: { forceRefresh?: boolean; deadline?: number } = {},
+  ): Promise<string> {
     if (!options.forceRefresh) {
       const cached = this.cache.get(connectionId);
       if (cached && this.now() < cached.useUntil) return cached.token;
     }
     const running = this.inFlight.get(connectionId);
     if (running) return running;
-    const flight = this.acquire(connectionId).finally(() => this.inFlight.delete(connectionId));
+    const flight = this.acquire(connectionId, options.deadline).finally(() =>
+      this.inFlight.delete(connectionId),
+    );
     this.inFlight.set(connectionId, flight);
     return flight;
   }
@@ -119,7 +147,7 @@ export class TokenService {
     return result;
   }
 
-  private async acquire(connectionId: string): Promise<string> {
+  private async acquire(connectionId: string, deadline?: number): Promise<string> {
     const connection = await this.options.connections.require(connectionId);
     // App-only connections have no sign-in to redo: their errors never block the next attempt.
     if (connection.status === 'reauth-required' && connection.authMode === 'delegated') {
@@ -129,15 +157,17 @@ export class TokenService {
       });
     }
     const response =
-      connection.authMode === 'app-only' ? await this.appOnly(connection) : await this.refresh(connection);
+      connection.authMode === 'app-only'
+        ? await this.appOnly(connection, deadline)
+        : await this.refresh(connection, deadline);
     this.remember(connectionId, response);
     return response.accessToken;
   }
 
-  private async appOnly(connection: Connection): Promise<TokenResponse> {
+  private async appOnly(connection: Connection, deadline?: number): Promise<TokenResponse> {
     const client = await loadClientCredentials(connection, this.options, this.options.secrets);
     const endpoints = this.endpointsFor(connection);
-    const response = await this.withRetries(connection, client.clientId, client.secretName, () =>
+    const response = await this.withRetries(connection, client.clientId, client.secretName, deadline, () =>
       this.options.tokenClient.clientCredentials(endpoints.tokenUrl(connection.tenant), client, {
         scope: `${endpoints.graphResource}/.default`,
       }),
@@ -146,7 +176,7 @@ export class TokenService {
     return response;
   }
 
-  private async refresh(connection: Connection): Promise<TokenResponse> {
+  private async refresh(connection: Connection, deadline?: number): Promise<TokenResponse> {
     const secretName = refreshTokenSecretName(connection.id);
     const stored = await this.options.secrets.getSecret(secretName);
     if (!stored) {
@@ -165,7 +195,7 @@ export class TokenService {
     }
     const client = await loadClientCredentials(connection, this.options, this.options.secrets);
     const endpoints = this.endpointsFor(connection);
-    const response = await this.withRetries(connection, client.clientId, client.secretName, () =>
+    const response = await this.withRetries(connection, client.clientId, client.secretName, deadline, () =>
       this.options.tokenClient.refresh(endpoints.tokenUrl(connection.tenant), client, {
         refreshToken: stored.value,
         scopes: delegatedScopes(connection.driveType),
@@ -199,41 +229,35 @@ export class TokenService {
     await this.options.connections.update(connection.id, patch);
   }
 
-  /** Runs one token request with bounded, jittered backoff for transient failures; maps the rest. */
+  /** Runs one token request with the retry policy for transient failures; maps the final failure. */
   private async withRetries(
     connection: Connection,
     clientId: string,
     clientSecretName: string,
+    deadline: number | undefined,
     request: () => Promise<TokenResponse>,
   ): Promise<TokenResponse> {
-    const maxAttempts = this.options.maxAttempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await request();
-      } catch (error) {
-        if (!(error instanceof TokenEndpointError)) throw error;
-        if (error.transient && attempt < maxAttempts) {
-          const delay = this.backoff(attempt, error.retryAfterSeconds);
-          this.log.warn('token.retry', {
-            connectionId: connection.id,
-            attempt,
-            delayMs: delay,
-            status: error.status,
-          });
-          await this.sleep(delay);
-          continue;
-        }
-        throw await this.handleFailure(connection, clientId, clientSecretName, error);
-      }
+    try {
+      return await retrying(request, {
+        policy: this.retry,
+        clock: this.clock,
+        deadline,
+        decide: (error) =>
+          error instanceof TokenEndpointError && error.transient
+            ? {
+                retry: true,
+                reason: `status ${error.status}`,
+                retryAfterMs:
+                  error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
+              }
+            : { retry: false },
+        onRetry: ({ attempt, delayMs, reason }) =>
+          this.log.warn('token.retry', { connectionId: connection.id, attempt, delayMs, reason }),
+      });
+    } catch (error) {
+      if (!(error instanceof TokenEndpointError)) throw error;
+      throw await this.handleFailure(connection, clientId, clientSecretName, error);
     }
-  }
-
-  private backoff(attempt: number, retryAfterSeconds?: number): number {
-    const max = this.options.maxDelayMs ?? 30_000;
-    if (retryAfterSeconds !== undefined) return Math.min(max, retryAfterSeconds * 1000);
-    const base = (this.options.baseDelayMs ?? 500) * 2 ** (attempt - 1);
-    // Full jitter on the upper half: spreads retries of many instances without collapsing to zero.
-    return Math.min(max, Math.round(base / 2 + (Math.random() * base) / 2));
   }
 
   private async handleFailure(
@@ -258,7 +282,9 @@ export class TokenService {
       correlationId: error.correlationId,
     });
     if (error.transient) {
-      return new AppError('Transient', 'Microsoft sign-in is temporarily unavailable', {
+      // Retried already (until the attempts or the caller's time ran out): a caller's own retry
+      // loop must not start these attempts over.
+      return new RetriesExhausted('Transient', 'Microsoft sign-in is temporarily unavailable', {
         advice: advice.fix,
         detail,
         retryAfterSeconds: error.retryAfterSeconds,

@@ -5,7 +5,7 @@ import type { BlobSource } from '../sources/types';
 import type { JobStore, Job } from '../store/jobs';
 import type { ManifestStore } from '../store/manifest';
 import type { RunStore } from '../store/runs';
-import type { Clock } from './upload/clock';
+import type { Clock } from '../runtime/clock';
 import type { AccessTokenProvider } from './upload/types';
 
 /** Where a connection's files go. */

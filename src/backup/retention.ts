@@ -9,8 +9,9 @@ import type { Job } from '../store/jobs';
 import type { Run, RunStatus } from '../store/runs';
 import type { BackupDeps, DriveDestination } from './deps';
 import { snapshotFolderTime } from './destination';
-import { graphCall, type HttpContext } from './upload/graphHttp';
-import { DEFAULT_RETRY_POLICY } from './upload/retryPolicy';
+import { graphCall, type GraphHttpContext } from '../graph/http';
+import { readDriveItem, readPage, type GraphDriveItem } from '../graph/model';
+import { DEFAULT_RETRY_POLICY } from '../runtime/retry';
 
 const DAY_MS = 86_400_000;
 
@@ -50,7 +51,7 @@ export async function cleanupAfterRun(
 }
 
 class Remover {
-  readonly ctx: HttpContext;
+  readonly ctx: GraphHttpContext;
   private readonly permanent: boolean;
   /** The job asked for hard delete but the drive cannot do it. */
   readonly fellBack: boolean;
@@ -67,7 +68,7 @@ class Remover {
       retry: DEFAULT_RETRY_POLICY,
       log: deps.log,
       requestTimeoutMs: 60_000,
-      stats: { requests: 0, bytesSent: 0, retries: 0, sessionsCreated: 0 },
+      // Housekeeping runs at the end of a run, outside any file's invocation budget.
       deadline: Number.MAX_SAFE_INTEGER,
     };
   }
@@ -98,24 +99,25 @@ class Remover {
     }
   }
 
-  async children(folderPath: string): Promise<Array<{ id: string; name: string; folder?: unknown }>> {
-    const out: Array<{ id: string; name: string; folder?: unknown }> = [];
+  async children(folderPath: string): Promise<GraphDriveItem[]> {
+    const out: GraphDriveItem[] = [];
     const drive = `${this.destination.apiBaseUrl}/drives/${encodeURIComponent(this.destination.driveId)}`;
     // `root:/:/children` is not a valid address: a job writing at the drive root lists root/children.
     let url: string | undefined = folderPath
       ? `${drive}/root:/${graphPath(folderPath)}:/children`
       : `${drive}/root/children`;
     while (url) {
-      let body: { value?: Array<{ id: string; name: string; folder?: unknown }>; '@odata.nextLink'?: string };
+      let body: unknown;
       try {
         body = (await graphCall(this.ctx, this.destination.tokens, { method: 'GET', url }, 'List folder'))
-          .body as typeof body;
+          .body;
       } catch (error) {
         if (isAppError(error, 'NotFound')) return out;
         throw error;
       }
-      out.push(...(body.value ?? []));
-      url = body['@odata.nextLink'];
+      const page = readPage(body, readDriveItem);
+      out.push(...page.value);
+      url = page.nextLink;
     }
     return out;
   }
@@ -131,7 +133,7 @@ async function pruneSnapshots(
   const folder = joinDrivePath(destination.rootFolder, job.destinationFolder);
   const snapshots = (await remover.children(folder))
     .filter((c) => c.folder !== undefined)
-    .map((c) => ({ ...c, at: snapshotFolderTime(c.name) }))
+    .map((c) => ({ ...c, at: snapshotFolderTime(c.name ?? '') }))
     .filter((c): c is typeof c & { at: number } => c.at !== undefined)
     .sort((a, b) => b.at - a.at);
   const now = deps.clock.now();

@@ -151,7 +151,14 @@ export async function handleUploadMessage(
       await deps.send(QUEUES.upload, { ...message, continuation: undefined } satisfies UploadMessage);
       return;
     }
-    if (isAppError(error) && !error.retryable && error.code !== 'Unauthorized')
+    // Refused access (Graph's 401 after a refresh or its 403, or the storage's) may be cured by a
+    // person (re-authorizing, granting) while the message waits: back to the queue, not failed.
+    if (
+      isAppError(error) &&
+      !error.retryable &&
+      error.code !== 'Unauthorized' &&
+      error.code !== 'ConsentRequired'
+    )
       return fail(sourceAware(error));
     log.warn('upload.file.retry', {
       code: isAppError(error) ? error.code : 'error',

@@ -9,7 +9,7 @@ import { MANIFEST_TABLE, ManifestStore } from '../store/manifest';
 import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
 import type { AdminDeps } from './admin';
 import type { BackupDeps, DriveDestination } from './deps';
-import { systemClock } from './upload/clock';
+import { systemClock } from '../runtime/clock';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 
 /** `auth` is the one every area shares: one token service keeps refreshes single-flight. */
@@ -53,7 +53,8 @@ export async function buildBackupDeps(
         rootFolder: connection.rootFolder,
         driveType: connection.driveType,
         allowedUploadHosts: [...UPLOAD_HOSTS_BY_CLOUD[connection.cloud], ...localUploadHosts],
-        tokens: ({ forceRefresh }) => auth.tokens.getAccessToken(connectionId, { forceRefresh }),
+        tokens: ({ forceRefresh }, limits) =>
+          auth.tokens.getAccessToken(connectionId, { forceRefresh, deadline: limits?.deadline }),
       };
     },
     send: (queue, message, options) => services.sendMessage(queue, message, options),

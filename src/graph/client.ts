@@ -1,92 +1,79 @@
-// The Microsoft Graph client for a connection: @microsoft/microsoft-graph-client with the token
-// service as its auth provider, the connection's cloud's Graph host (or GRAPH_ENDPOINT_OVERRIDE),
-// the SDK's RetryHandler (429/503/504, honouring Retry-After; it never retries octet-stream PUTs, the
-// upload engine handles those itself) and one retry with a fresh token after a 401.
-import {
-  AuthenticationHandler,
-  Client,
-  HTTPMessageHandler,
-  RedirectHandler,
-  RedirectHandlerOptions,
-  RetryHandler,
-  RetryHandlerOptions,
-  type AuthenticationProvider,
-  type Context,
-  type Middleware,
-} from '@microsoft/microsoft-graph-client';
-import type { CloudEndpoints } from '../auth/clouds';
+// A connection's Graph API for the interactive paths (browsing drives and folders, the connection
+// test, the sign-in callback): the one HTTP layer (./http.ts) bound to the connection's cloud's
+// Graph host (or GRAPH_ENDPOINT_OVERRIDE) and token. These calls answer a person waiting in the
+// setup page, so they retry fewer times than the engines and have no invocation deadline.
+import { log as rootLog, type Logger } from '../log/logger';
+import { systemClock, type Clock } from '../runtime/clock';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../runtime/retry';
+import type { GraphFailureOptions } from './errors';
+import { graphCall, type ExchangeRequest, type GraphHttpContext } from './http';
 
-/** What the factory needs from the token service. */
-export interface GraphTokenSource {
+/** What the factory needs from the token service: tokens, and where the connection's Graph is. */
+export interface GraphTokenSource<C> {
   getAccessToken(connectionId: string, options?: { forceRefresh?: boolean }): Promise<string>;
-  invalidate(connectionId: string): void;
-  endpointsFor(connection: { cloud: CloudEndpoints['cloud'] }): CloudEndpoints;
+  endpointsFor(connection: C): { graphBaseUrl: string };
 }
 
 export interface GraphClientOptions {
-  /** Retries of 429/503/504 (default 3). */
-  maxRetries?: number;
-  /** Base delay in seconds when no Retry-After came (default 3). */
-  retryDelaySeconds?: number;
+  retry?: RetryPolicy;
+  clock?: Clock;
+  log?: Logger;
+  requestTimeoutMs?: number;
 }
 
-/** After a 401, drop the cached token and send the request once more with a new one. */
-class RefreshOnUnauthorized implements Middleware {
-  private next?: Middleware;
-
-  constructor(private readonly onUnauthorized: () => void) {}
-
-  setNext(next: Middleware): void {
-    this.next = next;
-  }
-
-  async execute(context: Context): Promise<void> {
-    await this.next!.execute(context);
-    const body = context.options?.body;
-    // A stream body is spent after the first try; only replayable bodies are sent again.
-    const replayable =
-      body === undefined ||
-      body === null ||
-      typeof body === 'string' ||
-      body instanceof ArrayBuffer ||
-      ArrayBuffer.isView(body);
-    if (context.response?.status === 401 && replayable) {
-      this.onUnauthorized();
-      await this.next!.execute(context);
-    }
-  }
+export interface GraphRequest {
+  method?: ExchangeRequest['method'];
+  /** A path below the API root (`/me/drive`) or, for a nextLink, an absolute URL on the same host. */
+  path: string;
+  /** Sent as JSON; a string is sent as it is (with the content type given in `contentType`). */
+  body?: unknown;
+  contentType?: string;
 }
 
-export function createGraphClient(
-  connection: { id: string; cloud: CloudEndpoints['cloud'] },
-  tokens: GraphTokenSource,
+export interface GraphClient {
+  /** Graph API root including the version, e.g. https://graph.microsoft.com/v1.0. */
+  readonly apiBaseUrl: string;
+  /** The answer's JSON body; a failure is a typed AppError (./errors.ts). */
+  request(request: GraphRequest, what: string, options?: GraphFailureOptions): Promise<unknown>;
+}
+
+/** Four tries: enough for a throttling blip, short enough for a person waiting on a page. */
+const INTERACTIVE_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 4, maxRetryAfterMs: 30_000 };
+
+export function createGraphClient<C extends { id: string }>(
+  connection: C,
+  tokens: GraphTokenSource<NoInfer<C>>,
   options: GraphClientOptions = {},
-): Client {
-  const endpoints = tokens.endpointsFor(connection);
-  let forceNext = false;
-  const authProvider: AuthenticationProvider = {
-    getAccessToken: async () => {
-      const force = forceNext;
-      forceNext = false;
-      return tokens.getAccessToken(connection.id, { forceRefresh: force });
+): GraphClient {
+  const apiBaseUrl = tokens.endpointsFor(connection).graphBaseUrl.replace(/\/+$/, '');
+  const ctx: GraphHttpContext = {
+    clock: options.clock ?? systemClock,
+    retry: options.retry ?? INTERACTIVE_RETRY,
+    log: options.log ?? rootLog.child({ area: 'graph' }),
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    deadline: Number.MAX_SAFE_INTEGER,
+  };
+  const provider = ({ forceRefresh }: { forceRefresh: boolean }) =>
+    tokens.getAccessToken(connection.id, { forceRefresh });
+  return {
+    apiBaseUrl,
+    async request(request, what, failureOptions) {
+      const url = /^https?:\/\//i.test(request.path) ? request.path : `${apiBaseUrl}${request.path}`;
+      const json = request.body !== undefined && typeof request.body !== 'string';
+      const contentType = request.contentType ?? (json ? 'application/json' : undefined);
+      const result = await graphCall(
+        ctx,
+        provider,
+        {
+          method: request.method ?? 'GET',
+          url,
+          headers: contentType ? { 'content-type': contentType } : undefined,
+          body: json ? JSON.stringify(request.body) : (request.body as string | undefined),
+        },
+        what,
+        failureOptions,
+      );
+      return result.body;
     },
   };
-  const middleware: Middleware[] = [
-    new RefreshOnUnauthorized(() => {
-      tokens.invalidate(connection.id);
-      forceNext = true;
-    }),
-    new AuthenticationHandler(authProvider),
-    new RetryHandler(new RetryHandlerOptions(options.retryDelaySeconds ?? 3, options.maxRetries ?? 3)),
-    new RedirectHandler(new RedirectHandlerOptions()),
-    new HTTPMessageHandler(),
-  ];
-  return Client.initWithMiddleware({
-    middleware,
-    // The SDK treats the first path segment as the API version: base is the origin, version v1.0.
-    baseUrl: `${endpoints.graphOrigin}/`,
-    defaultVersion: 'v1.0',
-    // The SDK sends the token only to hosts it knows; the emulator's host must be named.
-    customHosts: new Set([new URL(endpoints.graphOrigin).hostname]),
-  });
 }

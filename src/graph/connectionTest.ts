@@ -1,8 +1,8 @@
 // "Test connection": checks, step by step, that a connection can really back up — a token can be
 // had, the drive answers, the target folder exists (or is created) and a small probe file can be
 // written and deleted. Each step reports its result; later steps are skipped after a failure.
-import type { Client } from '@microsoft/microsoft-graph-client';
-import { isAppError } from '../errors';
+import { AppError, isAppError } from '../errors';
+import type { GraphClient } from './client';
 import {
   driveBase,
   ensureFolderPath,
@@ -12,7 +12,7 @@ import {
   normalizePath,
   type DriveTarget,
 } from './drives';
-import { toAppError } from './graphErrors';
+import { readDriveItem } from './model';
 
 export type StepName = 'token' | 'drive' | 'folder' | 'probe';
 
@@ -38,7 +38,7 @@ export interface ConnectionTestInput {
   appOnly: boolean;
   /** Gets a fresh token (forcing a refresh proves the refresh token still works). */
   refreshToken: () => Promise<unknown>;
-  client: Client;
+  client: GraphClient;
   now?: () => Date;
 }
 
@@ -46,7 +46,9 @@ const APP_ONLY_CONSENT =
   'App-only access needs the Microsoft Graph application permission Files.ReadWrite.All (or Sites.ReadWrite.All for SharePoint) on the app registration, and an administrator must choose “Grant admin consent” on its API permissions page.';
 
 function failed(step: StepName, error: unknown, appOnly: boolean): StepResult {
-  const appError = isAppError(error) ? error : toAppError(error, step);
+  const appError = isAppError(error)
+    ? error
+    : new AppError('UpstreamError', `${step}: ${(error as Error)?.message ?? 'failed'}`, { cause: error });
   const consent = appOnly && (appError.code === 'ConsentRequired' || appError.code === 'Unauthorized');
   return {
     step,
@@ -87,21 +89,28 @@ export async function testConnection(input: ConnectionTestInput): Promise<Connec
   await run('folder', async () => {
     const result = await ensureFolderPath(client, target, folder);
     const item = await getItem(client, target, folder);
-    folderWebUrl = typeof item?.webUrl === 'string' ? item.webUrl : undefined;
+    folderWebUrl = item?.webUrl;
     return result.created ? `Created ${folder}` : `${folder} exists`;
   });
   await run('probe', async () => {
     const name = `.backup-probe-${(input.now?.() ?? new Date()).getTime()}.txt`;
     const path = `${folder === '/' ? '' : folder}/${name}`;
-    try {
-      const item = await client
-        .api(`${itemPath(target, path)}/content`)
-        .header('content-type', 'text/plain')
-        .put('azure-onedrive-backup connection test');
-      await client.api(`${driveBase(target)}/items/${encodeURIComponent(String(item.id))}`).delete();
-    } catch (error) {
-      throw toAppError(error, 'write probe file');
-    }
+    const item = readDriveItem(
+      await client.request(
+        {
+          method: 'PUT',
+          path: `${itemPath(target, path)}/content`,
+          body: 'azure-onedrive-backup connection test',
+          contentType: 'text/plain',
+        },
+        'write probe file',
+      ),
+    );
+    if (!item) throw new AppError('UpstreamError', 'write probe file: Graph returned no driveItem.');
+    await client.request(
+      { method: 'DELETE', path: `${driveBase(target)}/items/${encodeURIComponent(item.id)}` },
+      'write probe file',
+    );
     return `Wrote and deleted ${name} in ${folder}`;
   });
   return {

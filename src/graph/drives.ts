@@ -1,9 +1,17 @@
 // Drives and folders a connection can use: its own drive (/me/drive), SharePoint sites by search and
 // their document libraries, folders under a path (paged), folder creation. Paths are relative to the
 // drive root, `/`-separated; each segment is percent-encoded on its own.
-import type { Client } from '@microsoft/microsoft-graph-client';
-import { AppError, validationError } from '../errors';
-import { graphStatus, toAppError } from './graphErrors';
+import { AppError, isAppError, validationError } from '../errors';
+import type { GraphClient } from './client';
+import {
+  readDrive,
+  readDriveItem,
+  readPage,
+  readSite,
+  readUser,
+  type GraphDrive,
+  type GraphDriveItem,
+} from './model';
 
 export interface DriveInfo {
   id: string;
@@ -11,7 +19,7 @@ export interface DriveInfo {
   driveType?: string;
   ownerName?: string;
   webUrl?: string;
-  quota?: { total?: number; used?: number; remaining?: number; state?: string };
+  quota?: GraphDrive['quota'];
 }
 
 export interface SiteInfo {
@@ -74,62 +82,52 @@ export function itemPath(target: DriveTarget, path: string): string {
     : `${base}/root:/${segments.map(encodeURIComponent).join('/')}:`;
 }
 
-function toDrive(raw: Record<string, unknown>): DriveInfo {
-  const owner = raw.owner as { user?: { displayName?: string } } | undefined;
+function toDrive(drive: GraphDrive): DriveInfo {
   return {
-    id: String(raw.id),
-    name: raw.name as string | undefined,
-    driveType: raw.driveType as string | undefined,
-    ownerName: owner?.user?.displayName,
-    webUrl: raw.webUrl as string | undefined,
-    quota: raw.quota as DriveInfo['quota'],
+    id: drive.id,
+    name: drive.name,
+    driveType: drive.driveType,
+    ownerName: drive.owner?.user?.displayName,
+    webUrl: drive.webUrl,
+    quota: drive.quota,
   };
 }
 
-export async function getDrive(client: Client, target: DriveTarget): Promise<DriveInfo> {
-  try {
-    return toDrive(await client.api(driveBase(target)).get());
-  } catch (error) {
-    throw toAppError(error, 'read drive');
-  }
+export async function getDrive(client: GraphClient, target: DriveTarget): Promise<DriveInfo> {
+  const drive = readDrive(await client.request({ path: driveBase(target) }, 'read drive'));
+  if (!drive) throw new AppError('UpstreamError', 'read drive: Graph returned no drive.');
+  return toDrive(drive);
 }
 
-export async function getMe(client: Client): Promise<{ displayName?: string; upn?: string; id?: string }> {
-  try {
-    const me = await client.api('/me').select('id,displayName,userPrincipalName,mail').get();
-    return { id: me.id, displayName: me.displayName, upn: me.userPrincipalName ?? me.mail };
-  } catch (error) {
-    throw toAppError(error, 'read signed-in user');
-  }
+export async function getMe(
+  client: GraphClient,
+): Promise<{ displayName?: string; upn?: string; id?: string }> {
+  const me = readUser(
+    await client.request(
+      { path: '/me?$select=id,displayName,userPrincipalName,mail' },
+      'read signed-in user',
+    ),
+  );
+  return { id: me.id, displayName: me.displayName, upn: me.userPrincipalName ?? me.mail };
 }
 
-export async function searchSites(client: Client, query: string): Promise<SiteInfo[]> {
+export async function searchSites(client: GraphClient, query: string): Promise<SiteInfo[]> {
   if (!query.trim()) throw validationError('search', 'a word to search site names for');
-  try {
-    const result = await client.api('/sites').query({ search: query }).get();
-    return ((result.value ?? []) as Record<string, unknown>[]).map((s) => ({
-      id: String(s.id),
-      name: s.name as string | undefined,
-      displayName: s.displayName as string | undefined,
-      webUrl: s.webUrl as string | undefined,
-    }));
-  } catch (error) {
-    throw toAppError(error, 'search sites');
-  }
+  const body = await client.request({ path: `/sites?search=${encodeURIComponent(query)}` }, 'search sites');
+  return readPage(body, readSite).value;
 }
 
-export async function siteDrives(client: Client, siteId: string): Promise<DriveInfo[]> {
-  try {
-    const result = await client.api(`/sites/${encodeURIComponent(siteId)}/drives`).get();
-    return ((result.value ?? []) as Record<string, unknown>[]).map(toDrive);
-  } catch (error) {
-    throw toAppError(error, 'list document libraries');
-  }
+export async function siteDrives(client: GraphClient, siteId: string): Promise<DriveInfo[]> {
+  const body = await client.request(
+    { path: `/sites/${encodeURIComponent(siteId)}/drives` },
+    'list document libraries',
+  );
+  return readPage(body, readDrive).value.map(toDrive);
 }
 
 /** The drives a connection may use: its own drive, or a site's libraries for SharePoint. */
 export async function listDrives(
-  client: Client,
+  client: GraphClient,
   target: DriveTarget & { sharepoint?: boolean },
 ): Promise<DriveInfo[]> {
   if (target.sharepoint && target.siteId) return siteDrives(client, target.siteId);
@@ -138,64 +136,63 @@ export async function listDrives(
 
 /** One page of the folders directly under `path`. `next` continues a previous page. */
 export async function listFolders(
-  client: Client,
+  client: GraphClient,
   target: DriveTarget,
   path: string,
   next?: string,
 ): Promise<FolderPage> {
   const parent = normalizePath(path);
-  try {
-    const request = next
-      ? client.api(checkedNextLink(client, next))
-      : client
-          .api(`${itemPath(target, parent)}/children`)
-          .select('id,name,folder')
-          .top(200);
-    const result = await request.get();
-    const folders = ((result.value ?? []) as Record<string, unknown>[])
-      .filter((item) => item.folder)
-      .map((item) => ({
-        id: String(item.id),
-        name: String(item.name),
-        path: `${parent === '/' ? '' : parent}/${String(item.name)}`,
-        childCount: (item.folder as { childCount?: number }).childCount,
-      }));
-    return { folders, next: result['@odata.nextLink'] as string | undefined };
-  } catch (error) {
-    throw toAppError(error, 'list folders');
-  }
+  const body = await client.request(
+    {
+      path: next
+        ? checkedNextLink(client, next)
+        : `${itemPath(target, parent)}/children?$select=id,name,folder&$top=200`,
+    },
+    'list folders',
+  );
+  const page = readPage(body, readDriveItem);
+  const folders = page.value
+    .filter((item) => item.folder)
+    .map((item) => ({
+      id: item.id,
+      name: String(item.name),
+      path: `${parent === '/' ? '' : parent}/${String(item.name)}`,
+      childCount: item.folder?.childCount,
+    }));
+  return { folders, next: page.nextLink };
 }
 
 /** The nextLink must point at the same Graph host we call, or a token would go elsewhere. */
-function checkedNextLink(client: Client, next: string): string {
-  const base = (client as unknown as { config?: { baseUrl?: string } }).config?.baseUrl;
+function checkedNextLink(client: GraphClient, next: string): string {
   let url: URL;
   try {
     url = new URL(next);
   } catch {
     throw validationError('next', 'a link returned by a previous page');
   }
-  if (base && url.origin !== new URL(base).origin)
+  if (url.origin !== new URL(client.apiBaseUrl).origin)
     throw validationError('next', 'a link returned by a previous page');
   return next;
 }
 
 export async function getItem(
-  client: Client,
+  client: GraphClient,
   target: DriveTarget,
   path: string,
-): Promise<Record<string, unknown> | undefined> {
+): Promise<GraphDriveItem | undefined> {
   try {
-    return await client.api(itemPath(target, path)).get();
+    const item = readDriveItem(await client.request({ path: itemPath(target, path) }, 'read item'));
+    if (!item) throw new AppError('UpstreamError', 'read item: Graph returned no driveItem.');
+    return item;
   } catch (error) {
-    if (graphStatus(error) === 404) return undefined;
-    throw toAppError(error, 'read item');
+    if (isAppError(error, 'NotFound')) return undefined;
+    throw error;
   }
 }
 
 /** Creates `name` under `parentPath` (fails if it exists: conflictBehavior fail). */
 export async function createFolder(
-  client: Client,
+  client: GraphClient,
   target: DriveTarget,
   parentPath: string,
   name: string,
@@ -203,29 +200,36 @@ export async function createFolder(
   pathSegments(name, 'name');
   if (!name.trim() || name.includes('/')) throw validationError('name', 'one folder name, without "/"');
   const parent = normalizePath(parentPath);
+  let item: GraphDriveItem | undefined;
   try {
-    const item = await client.api(`${itemPath(target, parent)}/children`).post({
-      name,
-      folder: {},
-      '@microsoft.graph.conflictBehavior': 'fail',
-    });
-    return { id: String(item.id), name: String(item.name), path: `${parent === '/' ? '' : parent}/${name}` };
+    item = readDriveItem(
+      await client.request(
+        {
+          method: 'POST',
+          path: `${itemPath(target, parent)}/children`,
+          body: { name, folder: {}, '@microsoft.graph.conflictBehavior': 'fail' },
+        },
+        'create folder',
+      ),
+    );
   } catch (error) {
-    if (graphStatus(error) === 409)
+    if (isAppError(error, 'Conflict'))
       throw new AppError('Conflict', `A folder named '${name}' already exists there`, { field: 'name' });
-    throw toAppError(error, 'create folder');
+    throw error;
   }
+  if (!item) throw new AppError('UpstreamError', 'create folder: Graph returned no driveItem.');
+  return { id: item.id, name: String(item.name), path: `${parent === '/' ? '' : parent}/${name}` };
 }
 
 /** Makes sure every folder of `path` exists, creating the missing ones; returns the last one's id. */
 export async function ensureFolderPath(
-  client: Client,
+  client: GraphClient,
   target: DriveTarget,
   path: string,
 ): Promise<{ id: string; created: boolean }> {
   const segments = pathSegments(path);
   let current = '/';
-  let id = String((await getItem(client, target, '/'))?.id ?? '');
+  let id = (await getItem(client, target, '/'))?.id ?? '';
   let created = false;
   for (const segment of segments) {
     const next = `${current === '/' ? '' : current}/${segment}`;
@@ -235,15 +239,15 @@ export async function ensureFolderPath(
         throw new AppError('Conflict', `'${next}' exists but is a file, not a folder`, {
           field: 'rootFolder',
         });
-      id = String(existing.id);
+      id = existing.id;
     } else {
       try {
         id = (await createFolder(client, target, current, segment)).id;
         created = true;
       } catch (error) {
         // Someone created it between our look and our create: use theirs.
-        if (!(error instanceof AppError && error.code === 'Conflict')) throw error;
-        id = String((await getItem(client, target, next))?.id ?? '');
+        if (!isAppError(error, 'Conflict')) throw error;
+        id = (await getItem(client, target, next))?.id ?? '';
       }
     }
     current = next;

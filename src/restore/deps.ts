@@ -1,7 +1,7 @@
 // What the restore handlers need from the rest of the app, as small interfaces. ./wiring.ts builds
 // them from the real services; tests build them over Azurite and the emulators directly.
-import type { Clock } from '../backup/upload/clock';
-import type { RetryPolicy } from '../backup/upload/retryPolicy';
+import type { Clock } from '../runtime/clock';
+import type { RetryPolicy } from '../runtime/retry';
 import type { Logger } from '../log/logger';
 import type { RunStatus } from '../store/runs';
 import type { AccessTokenProvider, RestoreTarget } from './download/types';

@@ -1,10 +1,19 @@
 // The secret store: client secrets, refresh tokens and keys in the user's Key Vault. Values never
 // appear in errors or logs: every value read or written is registered with the logger's masker, and
-// errors carry the secret's name and the HTTP status only.
+// errors carry the secret's name and the HTTP status only. Throttling and transient failures are
+// retried with the shared retry policy (the SDK's own retries are off, so attempts never multiply).
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { TokenCredential } from '@azure/identity';
 import { AppError } from '../errors';
 import { registerSecret } from '../log/logger';
+import { systemClock, type Clock } from '../runtime/clock';
+import {
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  retrying,
+  type RetryDecision,
+  type RetryPolicy,
+} from '../runtime/retry';
 import { assertSecretName } from './names';
 import { createKeyVaultCredential, type CredentialOptions } from './credential';
 
@@ -36,7 +45,18 @@ export interface KeyVaultSecretStoreOptions extends CredentialOptions {
   keyVaultUrl: string;
   /** Overrides the credential chosen from the options (tests). */
   credential?: TokenCredential;
+  /** Retry pacing (tests make it instant). */
+  clock?: Clock;
+  retry?: RetryPolicy;
 }
+
+/** Four tries and at most 30 s a wait: a secret read sits on the path of every token refresh. */
+const KEY_VAULT_RETRY: RetryPolicy = {
+  ...DEFAULT_RETRY_POLICY,
+  maxAttempts: 4,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 30_000,
+};
 
 /** Key Vault host suffixes of Azure's clouds: the SDK's challenge check works for these as is. */
 const VAULT_SUFFIXES = [
@@ -55,10 +75,32 @@ function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number })?.statusCode;
 }
 
+/** The SDK's HTTP error (RestError): a status, or none when no answer arrived. */
+function isRestError(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'RestError';
+}
+
+function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === undefined || status === 429 || status >= 500;
+}
+
+/** Retried: no answer, throttling, server errors. Credential failures and 4xx are final. */
+function retryDecision(error: unknown, clock: Clock): RetryDecision {
+  if (!isRestError(error) || !isTransient(error)) return { retry: false };
+  const headers = (error as { response?: { headers?: { get?(name: string): string | undefined } } }).response
+    ?.headers;
+  return {
+    retry: true,
+    reason: `status ${statusOf(error) ?? 'none'}`,
+    retryAfterMs: parseRetryAfter(headers?.get?.('retry-after'), clock.now()),
+  };
+}
+
 function failure(operation: string, name: string, error: unknown): AppError {
   const status = statusOf(error);
   const code = (error as { code?: string })?.code;
-  const transient = status === undefined || status === 429 || status >= 500;
+  const transient = isTransient(error);
   // The SDK's own message can echo request bodies; keep only the name, status and error code.
   const detail = `Key Vault ${operation} of secret '${name}' failed${status ? ` with HTTP ${status}` : ''}${code ? ` (${code})` : ''}`;
   if (status === 401 || status === 403) {
@@ -73,12 +115,17 @@ function failure(operation: string, name: string, error: unknown): AppError {
 
 export class KeyVaultSecretStore implements SecretStore {
   private readonly client: SecretClient;
+  private readonly clock: Clock;
+  private readonly retry: RetryPolicy;
 
   constructor(options: KeyVaultSecretStoreOptions) {
     const url = new URL(options.keyVaultUrl);
+    this.clock = options.clock ?? systemClock;
+    this.retry = options.retry ?? KEY_VAULT_RETRY;
     const clientOptions: SecretClientOptions = {
       // The emulator is not a *.vault.azure.net host, so the challenge's resource cannot match it.
       disableChallengeResourceVerification: !isAzureVaultHost(options.keyVaultUrl),
+      retryOptions: { maxRetries: 0 },
     };
     if (url.protocol === 'http:')
       (clientOptions as { allowInsecureConnection?: boolean }).allowInsecureConnection = true;
@@ -92,7 +139,7 @@ export class KeyVaultSecretStore implements SecretStore {
   async getSecret(name: string, version?: string): Promise<StoredSecret | undefined> {
     assertSecretName(name);
     try {
-      const secret = await this.client.getSecret(name, version ? { version } : {});
+      const secret = await this.retried(() => this.client.getSecret(name, version ? { version } : {}));
       if (secret.value === undefined) return undefined;
       registerSecret(secret.value);
       return {
@@ -112,11 +159,13 @@ export class KeyVaultSecretStore implements SecretStore {
     assertSecretName(name);
     registerSecret(value);
     try {
-      const secret = await this.client.setSecret(name, value, {
-        expiresOn: options.expiresOn,
-        contentType: options.contentType,
-        tags: options.tags,
-      });
+      const secret = await this.retried(() =>
+        this.client.setSecret(name, value, {
+          expiresOn: options.expiresOn,
+          contentType: options.contentType,
+          tags: options.tags,
+        }),
+      );
       return secret.properties.version ?? '';
     } catch (error) {
       throw failure('write', name, error);
@@ -128,12 +177,20 @@ export class KeyVaultSecretStore implements SecretStore {
     try {
       // beginDeleteSecret sends the DELETE before returning; waiting for the soft-delete to finish
       // is not needed, and purging is impossible with purge protection on.
-      await this.client.beginDeleteSecret(name);
+      await this.retried(() => this.client.beginDeleteSecret(name));
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
       throw failure('delete', name, error);
     }
+  }
+  /** Key Vault calls are idempotent (a repeated write makes one more version, never a wrong one). */
+  private retried<T>(call: () => Promise<T>): Promise<T> {
+    return retrying(call, {
+      policy: this.retry,
+      clock: this.clock,
+      decide: (error) => retryDecision(error, this.clock),
+    });
   }
 }
 

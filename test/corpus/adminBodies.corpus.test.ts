@@ -5,7 +5,7 @@
 import { TableClient } from '@azure/data-tables';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
-import { ManualClock } from '../../src/backup/upload/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import type { HttpRequestLike, HttpResult } from '../../src/http/types';
 import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
 import { JobStore } from '../../src/store/jobs';

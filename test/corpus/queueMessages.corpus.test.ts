@@ -14,7 +14,7 @@ import { handlePlanMessage } from '../../src/backup/planner';
 import { handlePlanPoison, handleUploadPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
-import { ManualClock } from '../../src/backup/upload/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { sessionUrlHash } from '../../src/backup/upload/uploadUrl';
 import { isAppError } from '../../src/errors';
 import { QuickXorHash } from '../../src/graph/quickXorHash';

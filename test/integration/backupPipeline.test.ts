@@ -8,7 +8,7 @@ import { handlePlanMessage } from '../../src/backup/planner';
 import { handleUploadPoison } from '../../src/backup/poison';
 import { runScheduler, startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
-import { ManualClock } from '../../src/backup/upload/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
 import { decodeDrivePath } from '../../src/graph/names';
 import { setLogSink, type LogSink } from '../../src/log/logger';

@@ -9,7 +9,7 @@ import { snapshotFolderName } from '../../src/backup/destination';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { handlePlanPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';
-import { ManualClock } from '../../src/backup/upload/clock';
+import { ManualClock } from '../../src/runtime/clock';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Job } from '../../src/store/jobs';
 import type { Run } from '../../src/store/runs';

@@ -4,8 +4,8 @@
 // message delivered twice to prove the handlers idempotent.
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
-import { ManualClock } from '../../src/backup/upload/clock';
+import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
+import { ManualClock } from '../../src/runtime/clock';
 import { encodeBlobPath } from '../../src/graph/names';
 import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
 import type { RestoreDeps } from '../../src/restore/deps';

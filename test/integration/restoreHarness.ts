@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { TestToken } from '../../emulators/graph/testing';
-import { ManualClock } from '../../src/backup/upload/clock';
-import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
+import { ManualClock } from '../../src/runtime/clock';
+import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
 import { graphPath } from '../../src/graph/names';
 import { createLogger } from '../../src/log/logger';
 import type { DownloadOptions, DriveLocation } from '../../src/restore/download/types';

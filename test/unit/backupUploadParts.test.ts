@@ -1,7 +1,7 @@
 import { AppError } from '../../src/errors';
 import { ChunkPrefetcher } from '../../src/backup/upload/prefetch';
 import { firstExpectedByte } from '../../src/backup/upload/ranges';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../src/backup/upload/retryPolicy';
+import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../src/runtime/retry';
 import { assertUploadUrl, hostAllowed, UPLOAD_HOSTS_BY_CLOUD } from '../../src/backup/upload/uploadUrl';
 import { quickXorAlgorithm } from '../../src/backup/upload/quickXor';
 import { QuickXorHash } from '../../src/graph/quickXorHash';

@@ -1,6 +1,6 @@
 // Bounded read-ahead: while chunk n is being uploaded, chunk n+1 is being downloaded. At most two
 // chunks are in memory (the one on the wire and the one arriving), whatever the file's size. That
-// holds because nothing downstream copies a chunk: graphHttp.ts streams it to the socket as views
+// holds because nothing downstream copies a chunk: src/graph/http.ts streams it to the socket as views
 // (a Buffer handed to fetch as is would be copied twice by undici), and the hash reads it in place.
 // Dead chunks still wait for V8's next collection; docs/benchmarks.md measures both.
 import { AppError } from '../../errors';

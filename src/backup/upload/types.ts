@@ -1,15 +1,11 @@
 // The small interfaces the upload engine is written against. The real token service, blob source and
 // quickXorHash plug in through ../wiring.ts; tests can hand in anything that fits.
+import type { AccessTokenProvider } from '../../graph/http';
 import type { Logger } from '../../log/logger';
-import type { Clock } from './clock';
-import type { RetryPolicy } from './retryPolicy';
+import type { Clock } from '../../runtime/clock';
+import type { RetryPolicy } from '../../runtime/retry';
 
-/**
- * An access token for the connection's Graph API. `forceRefresh` asks for a fresh token after a
- * 401, bypassing any cache. Errors it throws that are retryable AppErrors (for example the token
- * endpoint answering 500) are retried by the engine with backoff.
- */
-export type AccessTokenProvider = (options: { forceRefresh: boolean }) => Promise<string>;
+export type { AccessTokenProvider };
 
 /** Reads bytes [offset, offset+count) of the one source version being uploaded (ETag-pinned). */
 export type RangeReader = (offset: number, count: number) => Promise<Buffer>;

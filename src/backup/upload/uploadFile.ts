@@ -1,5 +1,5 @@
 // Uploads one file into a drive: a simple PUT for small files, an upload session for the rest, with
-// the retry, resume and continuation rules of DESIGN sections 4 and 5.
+// Graph's retry and resume rules and a continuation when the invocation's time runs out.
 //
 // Hash bookkeeping, the part that is easy to get wrong: `hasher` always covers exactly the bytes
 // [0, committed) the server has acknowledged. A chunk is hashed into a copy while it is on the wire
@@ -14,12 +14,15 @@ import { AppError } from '../../errors';
 import {
   describe,
   exchange,
-  failureToError,
   graphCall,
-  waitBeforeRetry,
+  keptFailing,
+  retryAfterOf,
   type Exchange,
-  type HttpContext,
-} from './graphHttp';
+  type GraphHttpContext,
+} from '../../graph/http';
+import { graphFailureToError } from '../../graph/errors';
+import { readUploadSession } from '../../graph/model';
+import { nextRetryStep } from '../../runtime/retry';
 import { ChunkPrefetcher } from './prefetch';
 import { firstExpectedByte } from './ranges';
 import { contentUrl, createSessionUrl, itemByIdUrl, itemUrl } from './targetUrls';
@@ -35,18 +38,30 @@ import type {
 import { assertUploadUrl } from './uploadUrl';
 import { readItem, verifyItem } from './verify';
 
+/** The one HTTP layer's context, with the statistics its meter fills. */
+type UploadContext = GraphHttpContext & { stats: UploadStats };
+
 /** New sessions one invocation may start (after 404s) before the file fails. */
 const MAX_SESSIONS = 3;
 
 export async function uploadFile(request: UploadRequest, options: UploadOptions): Promise<UploadOutcome> {
   const stats: UploadStats = { requests: 0, bytesSent: 0, retries: 0, sessionsCreated: 0 };
-  const ctx: HttpContext = {
+  const ctx: UploadContext = {
     clock: options.clock,
     retry: options.retry,
     log: options.log,
     requestTimeoutMs: options.requestTimeoutMs,
-    stats,
     deadline: options.deadline,
+    meter: {
+      request: (bodyBytes) => {
+        stats.requests += 1;
+        stats.bytesSent += bodyBytes;
+      },
+      retry: () => {
+        stats.retries += 1;
+      },
+    },
+    stats,
   };
   if (!Number.isSafeInteger(request.size) || request.size < 0)
     throw new AppError('MessageInvalid', `Invalid file size ${request.size}.`);
@@ -60,7 +75,7 @@ export async function uploadFile(request: UploadRequest, options: UploadOptions)
 async function simpleUpload(
   request: UploadRequest,
   options: UploadOptions,
-  ctx: HttpContext,
+  ctx: UploadContext,
 ): Promise<UploadedItem> {
   const data = request.size === 0 ? Buffer.alloc(0) : await request.read(0, request.size);
   if (data.length !== request.size)
@@ -85,7 +100,7 @@ async function simpleUpload(
 }
 
 async function verify(
-  ctx: HttpContext,
+  ctx: UploadContext,
   request: UploadRequest,
   item: ReturnType<typeof readItem>,
   digest: string,
@@ -124,7 +139,7 @@ class SessionUpload {
   constructor(
     private readonly request: UploadRequest,
     private readonly options: UploadOptions,
-    private readonly ctx: HttpContext,
+    private readonly ctx: UploadContext,
   ) {
     this.total = request.size;
     this.hasher = options.hash.create();
@@ -174,10 +189,7 @@ class SessionUpload {
           this.committed = offset + data.length;
           return this.completed(readItem(result.body));
         }
-        const next = firstExpectedByte(
-          (result.body as { nextExpectedRanges?: unknown })?.nextExpectedRanges,
-          this.total,
-        );
+        const next = firstExpectedByte(readUploadSession(result.body).nextExpectedRanges, this.total);
         this.failures = 0;
         if (next === offset + data.length) {
           this.hasher = candidate;
@@ -206,18 +218,22 @@ class SessionUpload {
       }
       if (result.kind === 'failed') {
         await this.abandon();
-        throw failureToError(result, 'Upload chunk');
+        throw graphFailureToError(result, 'Upload chunk');
       }
       // Throttled, 5xx or a network failure: wait (as told, or backing off), then ask the server
       // what it has before sending anything: the chunk may have arrived even if the answer did not.
       this.failures += 1;
       this.ctx.log.warn('upload.chunk.retry', { offset, attempt: this.failures, reason: describe(result) });
-      if (this.failures >= this.options.retry.maxAttempts)
-        throw new AppError('Transient', `Upload kept failing at byte ${offset} (${describe(result)}).`, {
-          detail: describe(result),
-          advice: 'The file will be retried on the next delivery or run.',
-        });
-      if (!(await waitBeforeRetry(this.ctx, result, this.failures, false))) return this.handOver();
+      const step = nextRetryStep(this.ctx.retry, this.ctx.clock, {
+        attempt: this.failures,
+        retryAfterMs: retryAfterOf(result),
+        deadline: this.ctx.deadline,
+      });
+      if (step.action === 'give-up' && step.why === 'attempts')
+        throw keptFailing(`Upload at byte ${offset}`, result);
+      if (step.action === 'give-up') return this.handOver();
+      this.ctx.stats.retries += 1;
+      await this.ctx.clock.sleep(step.delayMs);
       if (result.kind === 'throttled') continue;
       const next = await this.status();
       if (next === 'gone' && offset + data.length === this.total) {
@@ -298,10 +314,9 @@ class SessionUpload {
     for (let attempt = 1; ; attempt += 1) {
       const result: Exchange = await exchange(this.ctx, { method: 'GET', url: this.uploadUrl });
       if (result.kind === 'ok') {
-        const body = result.body as
-          { nextExpectedRanges?: unknown; expirationDateTime?: unknown } | undefined;
-        if (typeof body?.expirationDateTime === 'string') this.expiresAt = body.expirationDateTime;
-        const next = firstExpectedByte(body?.nextExpectedRanges, this.total);
+        const session = readUploadSession(result.body);
+        if (session.expirationDateTime) this.expiresAt = session.expirationDateTime;
+        const next = firstExpectedByte(session.nextExpectedRanges, this.total);
         if (next === undefined)
           throw new AppError(
             'UpstreamError',
@@ -310,11 +325,16 @@ class SessionUpload {
         return next;
       }
       if (result.kind === 'failed' && (result.status === 404 || result.status === 410)) return 'gone';
-      if (result.kind === 'failed') throw failureToError(result, 'Upload session status');
-      if (attempt >= this.options.retry.maxAttempts)
-        throw new AppError('Transient', `Upload session status kept failing (${describe(result)}).`);
+      if (result.kind === 'failed') throw graphFailureToError(result, 'Upload session status');
+      // Without the session's status nothing can go on, so this wait may end past the deadline.
+      const step = nextRetryStep(this.ctx.retry, this.ctx.clock, {
+        attempt,
+        retryAfterMs: retryAfterOf(result),
+      });
+      if (step.action === 'give-up') throw keptFailing('Upload session status', result);
       this.ctx.log.warn('upload.status.retry', { attempt, reason: describe(result) });
-      await waitBeforeRetry(this.ctx, result, attempt, true);
+      this.ctx.stats.retries += 1;
+      await this.ctx.clock.sleep(step.delayMs);
     }
   }
 
@@ -340,11 +360,11 @@ class SessionUpload {
       },
       'Create upload session',
     );
-    const body = result.body as { uploadUrl?: unknown; expirationDateTime?: unknown } | undefined;
-    if (typeof body?.uploadUrl !== 'string')
+    const session = readUploadSession(result.body);
+    if (session.uploadUrl === undefined)
       throw new AppError('UpstreamError', 'Graph created an upload session without an uploadUrl.');
-    this.uploadUrl = body.uploadUrl;
-    this.expiresAt = typeof body.expirationDateTime === 'string' ? body.expirationDateTime : undefined;
+    this.uploadUrl = session.uploadUrl;
+    this.expiresAt = session.expirationDateTime;
     this.hasher = this.options.hash.create();
     this.committed = 0;
     this.prefetch.discard();

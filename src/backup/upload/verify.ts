@@ -1,27 +1,15 @@
 // The last word on an upload: the driveItem Graph returned must have our size and our quickXorHash.
 // Anything else is a failed file, logged at error level, never a silent success.
 import { AppError } from '../../errors';
+import { readDriveItem } from '../../graph/model';
 import type { UploadedItem } from './types';
-
-interface DriveItemLike {
-  id?: unknown;
-  size?: unknown;
-  eTag?: unknown;
-  file?: { hashes?: { quickXorHash?: unknown } };
-}
 
 /** The item's id, size and hash, or an UpstreamError when the answer is not a driveItem. */
 export function readItem(body: unknown): { id: string; size: number; quickXorHash?: string; eTag?: string } {
-  const item = body as DriveItemLike | undefined;
-  if (!item || typeof item.id !== 'string' || typeof item.size !== 'number')
+  const item = readDriveItem(body);
+  if (!item || item.size === undefined)
     throw new AppError('UpstreamError', 'Graph finished the upload without returning the driveItem.');
-  const hash = item.file?.hashes?.quickXorHash;
-  return {
-    id: item.id,
-    size: item.size,
-    quickXorHash: typeof hash === 'string' ? hash : undefined,
-    eTag: typeof item.eTag === 'string' ? item.eTag : undefined,
-  };
+  return { id: item.id, size: item.size, quickXorHash: item.file?.hashes?.quickXorHash, eTag: item.eTag };
 }
 
 export function verifyItem(

@@ -7,14 +7,8 @@
 //     item) and try again;
 //   - 416: the file is shorter than when the restore started: it changed, fail (nothing is committed).
 import { AppError } from '../../errors';
-import {
-  isAbort,
-  networkDetail,
-  pauseBeforeRetry,
-  throttledFailure,
-  type HttpContext,
-  type RetryableFailure,
-} from './http';
+import { pauseOrThrow, send, sortAnswer, type Exchange } from '../../graph/http';
+import { meteredContext, type HttpContext } from './http';
 
 export interface DownloadLink {
   /** The URL to use now. */
@@ -71,16 +65,19 @@ export async function readRange(
   signal?: AbortSignal,
 ): Promise<Buffer> {
   const what = `Download bytes ${offset}-${offset + count - 1}`;
+  const http = meteredContext(ctx, 'rangeRequests');
   for (let attempt = 1; ; attempt += 1) {
     const url = await link.current();
-    ctx.stats.rangeRequests += 1;
-    let failure: RetryableFailure;
-    try {
-      const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
-      const response = await ctx.fetch(url, {
-        headers: { range: `bytes=${offset}-${offset + count - 1}` },
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
+    const sent = await send(
+      http,
+      { method: 'GET', url, headers: { range: `bytes=${offset}-${offset + count - 1}` } },
+      signal,
+    );
+    let failure: Exchange;
+    if ('network' in sent) {
+      failure = { kind: 'network', detail: sent.network };
+    } else {
+      const response = sent.response;
       if (response.status === 206 || (response.status === 200 && offset === 0)) {
         const range = response.headers.get('content-range');
         const expected = `bytes ${offset}-${offset + count - 1}/`;
@@ -94,37 +91,49 @@ export async function readRange(
           await response.body?.cancel();
           throw new AppError('UpstreamError', `${what}: the download host ignored the Range header.`);
         }
-        const data = await readExactly(response, count);
-        ctx.stats.bytesDownloaded += data.length;
-        return data;
-      }
-      await response.body?.cancel();
-      if (LINK_GONE.has(response.status)) {
-        ctx.stats.urlRefreshes += 1;
-        ctx.log.info('restore.link.refresh', { status: response.status });
-        link.invalidate();
-        failure = { detail: `${response.status} (download link)`, throttled: false, retryAfterMs: 0 };
+        try {
+          const data = await readExactly(response, count);
+          ctx.stats.bytesDownloaded += data.length;
+          return data;
+        } catch (error) {
+          if (error instanceof AppError || signal?.aborted) throw error;
+          // A reset mid-body or a short body: the range is simply read again.
+          failure = { kind: 'network', detail: error instanceof ShortBody ? error.message : String(error) };
+        }
+      } else {
+        failure = await answerFailure(ctx, link, what, response);
         // A stale link is not a server in trouble: no backoff, but it still counts as an attempt so
         // a link that never works ends the file.
-        if (attempt >= ctx.retry.maxAttempts) await pauseBeforeRetry(ctx, what, failure, attempt);
-        continue;
+        if (failure.kind === 'failed' && attempt < ctx.retry.maxAttempts) continue;
       }
-      if (response.status === 416)
-        throw new AppError('Conflict', `${what}: the OneDrive file is shorter than when the restore began.`, {
-          advice: 'The file changed in OneDrive during the restore; run the restore again.',
-        });
-      if (response.status === 429 || response.status === 503) failure = throttledFailure(ctx, response);
-      else if (response.status >= 500) failure = { detail: `${response.status}`, throttled: false };
-      else throw new AppError('UpstreamError', `${what}: the download host answered ${response.status}.`);
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      if (isAbort(error, signal)) throw error;
-      // A reset (before or mid-body), a timeout or a short body: the range is simply read again.
-      failure = {
-        detail: error instanceof ShortBody ? error.message : networkDetail(error),
-        throttled: false,
-      };
     }
-    await pauseBeforeRetry(ctx, what, failure, attempt);
+    await pauseOrThrow(http, what, attempt, failure);
   }
+}
+
+/** A range answer that is not the range: what it means, or the error that ends the file. */
+async function answerFailure(
+  ctx: HttpContext,
+  link: DownloadLink,
+  what: string,
+  response: Response,
+): Promise<Exchange> {
+  if (LINK_GONE.has(response.status)) {
+    await response.body?.cancel();
+    ctx.stats.urlRefreshes += 1;
+    ctx.log.info('restore.link.refresh', { status: response.status });
+    link.invalidate();
+    return { kind: 'failed', status: response.status, code: 'download link', message: 'expired or revoked' };
+  }
+  if (response.status === 416) {
+    await response.body?.cancel();
+    throw new AppError('Conflict', `${what}: the OneDrive file is shorter than when the restore began.`, {
+      advice: 'The file changed in OneDrive during the restore; run the restore again.',
+    });
+  }
+  if (response.status === 429 || response.status === 503) return sortAnswer(ctx, response);
+  await response.body?.cancel();
+  if (response.status >= 500)
+    return { kind: 'transient', status: response.status, detail: `${response.status}` };
+  throw new AppError('UpstreamError', `${what}: the download host answered ${response.status}.`);
 }

@@ -18,7 +18,8 @@ import type { SourceChunk } from '../../sources/types';
 import { blockCount, blockId, blockLength, blockPlan, resumePoint, type BlockPlan } from './blockIds';
 import { assertInsideFolder } from './containment';
 import { contentRedirect, getDriveFile } from './graphItems';
-import { OutOfBudget, type HttpContext } from './http';
+import type { HttpContext } from './http';
+import { DeadlineReached } from '../../runtime/retry';
 import { downloadLink, readRange, type DownloadLink } from './rangeReader';
 import {
   emptyStats,
@@ -52,7 +53,7 @@ export async function restoreFile(
   try {
     item = await getDriveFile(ctx, location, itemId, tokens);
   } catch (error) {
-    if (error instanceof OutOfBudget) return handOver(request, 0, new QuickXorHash());
+    if (error instanceof DeadlineReached) return handOver(request, 0, new QuickXorHash());
     throw error;
   }
   assertInsideFolder(item, location.folderPath);
@@ -168,7 +169,7 @@ async function stageFrom(
   if (startIndex >= total) return 'done';
   // A range is not even started once the budget is spent (its block could not be staged anyway).
   const read = async (offset: number, count: number, signal?: AbortSignal): Promise<Buffer> => {
-    if (ctx.clock.now() >= ctx.deadline) throw new OutOfBudget(0);
+    if (ctx.clock.now() >= ctx.deadline) throw new DeadlineReached('Download', 0);
     return readRange(ctx, link, offset, count, signal);
   };
   const chunks =
@@ -194,7 +195,7 @@ async function stageFrom(
       await options.onProgress?.({ staged: hash.length, total: plan.size });
     }
   } catch (error) {
-    if (error instanceof OutOfBudget) return 'continue';
+    if (error instanceof DeadlineReached) return 'continue';
     throw error;
   }
   return 'done';

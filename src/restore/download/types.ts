@@ -1,14 +1,12 @@
 // The small interfaces the download engine is written against. The real token service and the
 // storage SDK plug in through ../wiring.ts; tests can hand in anything that fits.
-import type { Clock } from '../../backup/upload/clock';
-import type { RetryPolicy } from '../../backup/upload/retryPolicy';
+import type { AccessTokenProvider } from '../../graph/http';
 import type { Logger } from '../../log/logger';
+import type { Clock } from '../../runtime/clock';
+import type { RetryPolicy } from '../../runtime/retry';
 
-/**
- * An access token for the connection's Graph API. `forceRefresh` asks for a new token after a 401
- * (bypassing any cache). Bound to one connection by the wiring.
- */
-export type AccessTokenProvider = (options: { forceRefresh: boolean }) => Promise<string>;
+/** Bound to one connection by the wiring. */
+export type { AccessTokenProvider };
 
 /** Where a backup lives in a drive. */
 export interface DriveLocation {

@@ -2,6 +2,7 @@
 // by default, with @odata.nextLink). Used for disaster recovery (no manifest) and for snapshots.
 import { AppError } from '../../errors';
 import { snapshotFolderTime } from '../../backup/destination';
+import { readDriveItem, readPage } from '../../graph/model';
 import { graphPath } from '../../graph/names';
 import { authorizedGet } from '../download/graphItems';
 import type { HttpContext } from '../download/http';
@@ -33,9 +34,8 @@ export async function folderIdByPath(
   tokens: AccessTokenProvider,
 ): Promise<string> {
   const url = path ? `${driveBase(location)}/root:/${graphPath(path)}` : `${driveBase(location)}/root`;
-  const response = await authorizedGet(ctx, tokens, url, `Find folder "${path}"`, 'follow');
-  const item = (await response.json()) as { id?: string; folder?: unknown };
-  if (!item.id || !item.folder)
+  const item = readDriveItem((await authorizedGet(ctx, tokens, url, `Find folder "${path}"`)).body);
+  if (!item?.folder)
     throw new AppError('ValidationFailed', `"${path}" in the drive is not a folder.`, {
       field: 'folderPath',
     });
@@ -64,23 +64,18 @@ export async function childrenPage(
       );
     url = nextLink;
   }
-  const response = await authorizedGet(ctx, tokens, url, `List folder ${folderId}`, 'follow');
-  const body = (await response.json()) as { value?: unknown[]; '@odata.nextLink'?: unknown };
+  const page = readPage(
+    (await authorizedGet(ctx, tokens, url, `List folder ${folderId}`)).body,
+    readDriveItem,
+  );
   const items: ChildEntry[] = [];
-  for (const raw of body.value ?? []) {
-    const item = raw as { id?: unknown; name?: unknown; size?: unknown; file?: unknown; folder?: unknown };
-    if (typeof item.id !== 'string' || typeof item.name !== 'string') continue;
+  for (const item of page.value) {
+    if (item.name === undefined) continue;
     // Other item kinds (packages, notebooks) were never written by a backup: ignored.
     if (!item.file && !item.folder) continue;
-    items.push({
-      id: item.id,
-      name: item.name,
-      kind: item.folder ? 'folder' : 'file',
-      size: typeof item.size === 'number' ? item.size : 0,
-    });
+    items.push({ id: item.id, name: item.name, kind: item.folder ? 'folder' : 'file', size: item.size ?? 0 });
   }
-  const next = body['@odata.nextLink'];
-  return typeof next === 'string' ? { items, nextLink: next } : { items };
+  return page.nextLink === undefined ? { items } : { items, nextLink: page.nextLink };
 }
 
 /**

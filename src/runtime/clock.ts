@@ -1,5 +1,5 @@
-// Time, behind an interface: the upload engine sleeps for Retry-After and backoff and checks its
-// invocation budget, and tests must be able to observe those waits without actually waiting.
+// Time, behind an interface: retries sleep for Retry-After and backoff and check the invocation's
+// deadline, and tests must be able to observe those waits without actually waiting.
 
 export interface Clock {
   /** Milliseconds since the epoch. */
