@@ -2,6 +2,8 @@
 // where it comes from in Azure, and what it means. The loader (./load.ts), local.settings.example.json,
 // the configuration reference in docs/ and the Bicep template are all checked against this table.
 
+import { CLOUD_NAMES } from './clouds';
+
 export type SettingType = 'string' | 'url' | 'integer' | 'boolean' | 'ncrontab' | 'enum' | 'integer-list';
 
 /**
@@ -104,7 +106,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: 'GRAPH_CLOUD',
     type: 'enum',
-    values: ['global', 'usgov', 'usgov-dod', 'china'],
+    values: CLOUD_NAMES,
     default: 'global',
     required: false,
     source: 'template',

@@ -14,7 +14,7 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
-import type { CloudEndpoints } from '../auth/clouds';
+import type { CloudEndpoints } from '../config/clouds';
 
 /** What the factory needs from the token service. */
 export interface GraphTokenSource {
