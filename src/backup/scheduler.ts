@@ -10,7 +10,7 @@ import { FINAL_RUN_STATUSES, newRunId, type Run } from '../store/runs';
 import { finishRun, releaseJob } from './completion';
 import type { BackupDeps } from './deps';
 import { snapshotFolderName } from './destination';
-import { dueRun } from './schedule';
+import { dueRun } from '../config/ncrontab';
 
 export async function runScheduler(deps: BackupDeps): Promise<{ started: string[]; timedOut: string[] }> {
   const now = new Date(deps.clock.now());

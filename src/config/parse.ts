@@ -1,6 +1,6 @@
 // Turns one raw setting string into a typed value, or says what the setting expects. Pure: no
 // environment, no defaults, no modes; ./load.ts decides which strings reach here.
-import { CronExpressionParser } from 'cron-parser';
+import { parseSchedule } from './ncrontab';
 import type { SettingSpec } from './settings';
 
 export type SettingValue = string | number | boolean | readonly number[];
@@ -92,14 +92,10 @@ export function parseSetting(raw: string, spec: SettingSpec, httpsOnly = false):
   }
 }
 
-/**
- * Azure Functions timers take six fields (seconds first). cron-parser also accepts five, which
- * Azure would reject at deployment, so the field count is checked here first.
- */
+/** True for an expression Azure Functions' timer trigger accepts, by the rules jobs' schedules use too. */
 export function isNcrontab(expression: string): boolean {
-  if (expression.split(/\s+/).length !== 6) return false;
   try {
-    CronExpressionParser.parse(expression, { tz: 'UTC' });
+    parseSchedule(expression);
     return true;
   } catch {
     return false;

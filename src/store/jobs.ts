@@ -4,7 +4,7 @@
 // ETag-checked merge, so two scheduler instances can never both start a run of the same job.
 import type { TableClient } from '@azure/data-tables';
 import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../backup/chunkSize';
-import { parseSchedule } from '../backup/schedule';
+import { parseSchedule } from '../config/ncrontab';
 import { AppError, isAppError, validationError } from '../errors';
 import { field, TableRepository, type Stored } from './table';
 
