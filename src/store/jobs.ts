@@ -3,9 +3,9 @@
 // `jobs` table. `activeRunId` is the one-run-at-a-time lock: the scheduler sets it with an
 // ETag-checked merge, so two scheduler instances can never both start a run of the same job.
 import type { TableClient } from '@azure/data-tables';
-import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../backup/chunkSize';
+import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../config/chunkSize';
 import { parseSchedule } from '../config/ncrontab';
-import { AppError, isAppError, validationError } from '../errors';
+import { AppError, validationError } from '../errors';
 import { field, TableRepository, type Stored } from './table';
 
 export const JOBS_TABLE = 'jobs';
@@ -251,14 +251,7 @@ export function validateJob(input: unknown, base: Job | undefined, id: string, n
     throw validationError('retention.mirrorMaxAgeDays', 'applies to mirror mode only');
 
   let chunkSizeBytes = base?.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
-  if (has('chunkSizeBytes')) {
-    try {
-      chunkSizeBytes = validateChunkSize(i.chunkSizeBytes);
-    } catch (error) {
-      if (isAppError(error)) throw error;
-      throw validationError('chunkSizeBytes', 'must be a multiple of 327,680 bytes (320 KiB), under 60 MiB');
-    }
-  }
+  if (has('chunkSizeBytes')) chunkSizeBytes = validateChunkSize(i.chunkSizeBytes);
 
   const propagateDeletes = optionalBoolean(
     i.propagateDeletes,
