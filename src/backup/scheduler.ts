@@ -9,7 +9,7 @@ import type { Job } from '../store/jobs';
 import { FINAL_RUN_STATUSES, newRunId, type Run } from '../store/runs';
 import { finishRun, releaseJob } from './completion';
 import type { BackupDeps } from './deps';
-import { snapshotFolderName } from './destination';
+import { snapshotFolderName } from '../graph/snapshotFolders';
 import { dueRun } from '../config/ncrontab';
 
 export async function runScheduler(deps: BackupDeps): Promise<{ started: string[]; timedOut: string[] }> {

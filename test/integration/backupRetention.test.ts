@@ -5,7 +5,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { QUEUES } from '../../src/app/queues';
 import type { BackupDeps } from '../../src/backup/deps';
-import { snapshotFolderName } from '../../src/backup/destination';
+import { snapshotFolderName } from '../../src/graph/snapshotFolders';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { handlePlanPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';
