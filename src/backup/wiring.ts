@@ -59,6 +59,7 @@ export async function buildBackupDeps(services: Services): Promise<BackupDeps> {
       plannerPageSize: config.plannerPageSize,
       runTimeoutMinutes: config.runTimeoutMinutes,
       sendConcurrency: 16,
+      defaultChunkBytes: config.uploadChunkBytes,
     },
     clock: systemClock,
     log: services.log.child({ area: 'backup' }),

@@ -171,7 +171,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: MAX_CHUNK_BYTES_EXCLUSIVE - 1,
     required: false,
     source: 'template',
-    description: 'Default upload-session chunk size: a multiple of 320 KiB (327,680 bytes), under 60 MiB.',
+    description:
+      'Upload-session chunk size of a job created without one (a job keeps its own): a multiple of 320 KiB (327,680 bytes), under 60 MiB.',
   },
   {
     name: 'SIMPLE_UPLOAD_MAX_BYTES',

@@ -163,8 +163,20 @@ function refuseUnknown(value: Record<string, unknown>, known: Set<string>, prefi
       throw validationError(`${prefix}${key}`, `is not a job setting (known: ${[...known].join(', ')})`);
 }
 
+/** What a new job gets for a setting it leaves out, where the deployment chooses (app settings). */
+export interface JobDefaults {
+  /** UPLOAD_CHUNK_BYTES; unset means DEFAULT_CHUNK_BYTES. */
+  chunkSizeBytes?: number;
+}
+
 /** Merges `input` over `base` (or defaults) and validates the result; throws ValidationFailed naming the field. */
-export function validateJob(input: unknown, base: Job | undefined, id: string, now: Date): Job {
+export function validateJob(
+  input: unknown,
+  base: Job | undefined,
+  id: string,
+  now: Date,
+  defaults: JobDefaults = {},
+): Job {
   if (!input || typeof input !== 'object' || Array.isArray(input))
     throw validationError('body', 'must be a JSON object');
   const i = input as Record<string, unknown>;
@@ -250,7 +262,7 @@ export function validateJob(input: unknown, base: Job | undefined, id: string, n
   if (mode === 'snapshot' && retention.mirrorMaxAgeDays !== undefined)
     throw validationError('retention.mirrorMaxAgeDays', 'applies to mirror mode only');
 
-  let chunkSizeBytes = base?.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
+  let chunkSizeBytes = base?.chunkSizeBytes ?? defaults.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
   if (has('chunkSizeBytes')) chunkSizeBytes = validateChunkSize(i.chunkSizeBytes);
 
   const propagateDeletes = optionalBoolean(
