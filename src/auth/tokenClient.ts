@@ -1,7 +1,7 @@
 // A small client for the identity platform v2 token endpoint: code redemption (with PKCE), refresh,
 // and client credentials.
 //
-// Why not @azure/msal-node (issue item 8): each connection's refresh token must live in Key Vault as a
+// Why not @azure/msal-node: each connection's refresh token must live in Key Vault as a
 // plain secret, be written back only when it rotated, and be dropped on invalid_grant. MSAL keeps
 // refresh tokens inside its serialized cache and hides them from callers (acquireTokenByRefreshToken
 // exists only for migration and does not return the new refresh token), so "written back only when

@@ -1,4 +1,4 @@
-// Retention and deletions at the end of a run (issue #4 item 6), through the real handlers against
+// Retention and deletions at the end of a run, through the real handlers against
 // Azurite and the Graph emulator: snapshot folders per run and their pruning (keep the last N, a
 // maximum age), the recycle bin by default, permanentDelete only when the job asks and the drive
 // can, and mirror mode's propagated deletions and maximum age with their manifest rows.

@@ -4,7 +4,7 @@
 // queues are in-memory and drained by the test with the Functions host's semantics: a handler that
 // throws gets its message again (up to host.json's maxDequeueCount of 5), then the poison handler.
 //
-// What is proved (issue #7, "Done when"):
+// What is proved:
 //   1. a container with every awkward name (forbidden characters, reserved names, NFC and NFD,
 //      deep folders) and sizes (0 B, 1 B, over 100 MiB) comes back byte-identical under its exact
 //      names after the source container is deleted;

@@ -1,5 +1,6 @@
 // The upload engine against the real Graph emulator and Azurite blobs: every size class, every
-// fault of DESIGN section 4, budget exhaustion and continuations. Each test checks the drive holds
+// fault Graph documents for uploads (429/503 with Retry-After, 5xx, resets, 416, 401, lost
+// sessions), budget exhaustion and continuations. Each test checks the drive holds
 // exactly the source bytes with the matching quickXorHash, and nothing else (no `name (1).ext`).
 import type { ContainerClient } from '@azure/storage-blob';
 import { uploadFile } from '../../src/backup/upload';

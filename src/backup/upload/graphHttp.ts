@@ -167,7 +167,7 @@ export async function waitBeforeRetry(
 }
 
 /**
- * An authorized Graph API call with the rules of DESIGN section 4: 401 refreshes the token once;
+ * An authorized Graph API call with Graph's documented rules: 401 refreshes the token once;
  * 429/503 wait for Retry-After; other 5xx and network failures back off (bounded); 507 and other
  * 4xx fail at once. Only for idempotent calls (PUT content with replace, createUploadSession with
  * replace, GET): a retried one that had in fact succeeded does no harm.

@@ -1,5 +1,6 @@
 // Uploads one file into a drive: a simple PUT for small files, an upload session for the rest, with
-// the retry, resume and continuation rules of DESIGN sections 4 and 5.
+// retries as Graph asks (Retry-After, backoff), resume from `GET uploadUrl` after a fault, and a
+// continuation message carrying the session when the invocation's time budget runs out.
 //
 // Hash bookkeeping, the part that is easy to get wrong: `hasher` always covers exactly the bytes
 // [0, committed) the server has acknowledged. A chunk is hashed into a copy while it is on the wire

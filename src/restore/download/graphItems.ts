@@ -1,5 +1,5 @@
 // Graph API calls of a restore: read a driveItem (size, quickXorHash, download URL) and, when the
-// item carries no download URL, ask .../content for its 302. Rules of DESIGN section 4: a 401
+// item carries no download URL, ask .../content for its 302. Graph's documented rules: a 401
 // refreshes the token once; 429/503 wait for Retry-After; other 5xx and resets back off; 404 and
 // other 4xx fail at once.
 import { AppError } from '../../errors';
