@@ -1,5 +1,5 @@
-// `npm run bench`: the figures of issue #4 item 8, printed as a table and written to
-// docs/benchmarks.md. Starts its own Azurite and Graph emulator (each in its own process).
+// `npm run bench`: throughput, memory, request counts and planning speed, printed as a table and
+// written to docs/benchmarks.md. Starts its own Azurite and Graph emulator (each in its own process).
 // BENCH_ONLY=throughput,memory,requests,planning picks a subset; BENCH_PLAN_BLOBS sizes planning.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../emulators/azurite';

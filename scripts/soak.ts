@@ -1,4 +1,4 @@
-// `npm run soak`: the fault soak of issue #9. Azurite and the three Microsoft emulators run in THIS
+// `npm run soak`: a fault soak, proving crashes and faults lose or duplicate nothing. Azurite and the three Microsoft emulators run in THIS
 // process (so their state survives), the local host runs as a CHILD process that is SIGKILLed at
 // random points and restarted. A source container is seeded with files of mixed sizes, a connection
 // is authorized and a job created through the host's HTTP API, and the job runs while about 10% of

@@ -3,6 +3,7 @@
 // the secret part. Each thing is said once (see ./alertState.ts), so running the check more often,
 // or from two triggers at once, never repeats a message.
 import { AppError } from '../errors';
+import { isFailedRunStatus, isFinalRunStatus } from '../store/runStatus';
 import { PARTITIONS } from './alertState';
 import type { AlertCheckDeps, SecretProperties } from './deps';
 import { evaluateExpiry, expiryDedupeKey } from './expiry';
@@ -147,8 +148,6 @@ export async function checkConnections(
   return { needing: needing.map((c) => c.id), notified };
 }
 
-const FAILED_RUN = new Set(['failed', 'partially-failed', 'timed-out']);
-const FINAL_RUN = new Set([...FAILED_RUN, 'succeeded']);
 /** Runs looked at per job: enough to see a streak and the run before it. */
 const RUN_WINDOW = 20;
 
@@ -169,9 +168,11 @@ export async function findFailingJobs(
   const healthy: string[] = [];
   if (!deps.jobs || !deps.runs) return { failing, healthy };
   for (const job of await deps.jobs.list()) {
-    const finished = (await deps.runs.listForJob(job.id, RUN_WINDOW)).filter((r) => FINAL_RUN.has(r.status));
+    const finished = (await deps.runs.listForJob(job.id, RUN_WINDOW)).filter((r) =>
+      isFinalRunStatus(r.status),
+    );
     let streak = 0;
-    while (streak < finished.length && FAILED_RUN.has(finished[streak].status)) streak += 1;
+    while (streak < finished.length && isFailedRunStatus(finished[streak].status)) streak += 1;
     if (streak === 0) healthy.push(job.id);
     if (streak >= deps.failingRunsThreshold && job.enabled) {
       const last = finished[0];

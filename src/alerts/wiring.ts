@@ -1,7 +1,7 @@
 // Builds the alert area's dependencies from the app's services: the Key Vault secret store and
 // listing, the `alerts` dedupe table, and the connection, job and run stores the check reads. The
 // one place that knows which concrete piece stands behind each interface in ./deps.ts.
-import { resolveEndpoints } from '../auth/clouds';
+import { resolveEndpoints } from '../config/clouds';
 import type { Services } from '../app/services';
 import { KeyVaultSecretStore, type SecretStore } from '../secrets/secretStore';
 import { CONNECTIONS_TABLE, ConnectionStore } from '../store/connections';

@@ -1,7 +1,7 @@
 // Identity-platform errors translated into plain language and the exact fix, in one table. Used by
 // the callback page, the token service (connection status and advice) and the connection test.
-// Codes from DESIGN section 4; wording aims at the person who registered the app, who may not know
-// OAuth.
+// Codes are the AADSTS numbers of Microsoft's identity-platform error reference that people setting
+// up an app actually hit; wording aims at the person who registered the app, who may not know OAuth.
 
 /** What the product does about an error. */
 export type AdviceAction =

@@ -3,7 +3,7 @@
 import type { HttpRequestLike, HttpResult } from '../http/types';
 import type { Logger } from '../log/logger';
 import { buildAuthorizeUrl, delegatedScopes } from './authorizeUrl';
-import { resolveEndpoints } from './clouds';
+import { resolveEndpoints } from '../config/clouds';
 import { effectiveClientId } from './credentials';
 import type { AuthDeps } from './deps';
 import { failurePage } from './pages';

@@ -1,5 +1,5 @@
 // The identity platform v2 authorize URL for a connection (authorization code flow with PKCE).
-import type { CloudEndpoints } from './clouds';
+import type { CloudEndpoints } from '../config/clouds';
 import type { DriveType } from '../store/connections';
 
 export const BASE_SCOPES = ['Files.ReadWrite.All', 'offline_access', 'User.Read'] as const;

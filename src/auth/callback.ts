@@ -11,7 +11,7 @@ import type { Connection } from '../store/connections';
 import { getDrive, getMe, type DriveInfo } from '../graph/drives';
 import { adviseIdentityError, adviseStateProblem, type Advice } from './advice';
 import { delegatedScopes } from './authorizeUrl';
-import { resolveEndpoints } from './clouds';
+import { resolveEndpoints } from '../config/clouds';
 import { loadClientCredentials } from './credentials';
 import type { AuthDeps } from './deps';
 import { failurePage, successPage } from './pages';

@@ -2,7 +2,7 @@
 import { validationError } from '../errors';
 import { pathSegments } from '../graph/drives';
 import type { AuthMode, Connection, DriveType } from '../store/connections';
-import { CLOUD_NAMES, isCloudName, validateTenant, type CloudName } from './clouds';
+import { CLOUD_NAMES, isCloudName, validateTenant, type CloudName } from '../config/clouds';
 
 export interface ConnectionInput {
   name?: string;

@@ -3,7 +3,7 @@ import type { GraphClient } from '../graph/client';
 import type { SecretStore } from '../secrets/secretStore';
 import type { ConnectionStore } from '../store/connections';
 import type { OAuthStateStore } from '../store/oauthStates';
-import type { CloudName, EndpointOverrides } from './clouds';
+import type { CloudName, EndpointOverrides } from '../config/clouds';
 import type { AppDefaults } from './credentials';
 import type { StateKeyProvider } from './stateKey';
 import type { TokenClient } from './tokenClient';

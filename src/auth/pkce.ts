@@ -5,7 +5,7 @@
 // version).
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
-/** 256 random bits, base64url: twice the 128 bits the issue asks for. */
+/** 256 random bits, base64url: twice the 128 bits OAuth (RFC 6749, 10.10) requires of an unguessable value. */
 export function newState(): string {
   return randomBytes(32).toString('base64url');
 }

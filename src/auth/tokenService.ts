@@ -16,7 +16,7 @@ import { refreshTokenSecretName } from '../secrets/names';
 import type { Connection, ConnectionRepository } from '../store/connections';
 import { adviseIdentityError, type Advice } from './advice';
 import { delegatedScopes } from './authorizeUrl';
-import { resolveEndpoints, type CloudEndpoints, type EndpointOverrides } from './clouds';
+import { resolveEndpoints, type CloudEndpoints, type EndpointOverrides } from '../config/clouds';
 import { effectiveClientId, loadClientCredentials, type AppDefaults } from './credentials';
 import { TokenEndpointError, type TokenClient, type TokenResponse } from './tokenClient';
 

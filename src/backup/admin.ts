@@ -43,6 +43,7 @@ export const jobsApi = {
         undefined,
         randomUUID(),
         new Date(deps.backup.clock.now()),
+        { chunkSizeBytes: deps.backup.settings.defaultChunkBytes },
       );
       await checkConnection(deps, job.connectionId);
       // A new job waits for its next occurrence instead of running at once.

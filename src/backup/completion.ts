@@ -4,14 +4,9 @@
 // checks first: the counter shards decide whether to look closer, the file rows give exact totals.
 import { isAppError } from '../errors';
 import type { Run, RunStatus, RunTotals } from '../store/runs';
-import { FINAL_RUN_STATUSES } from '../store/runs';
+import { FINAL_RUN_STATUSES, finalStatus } from '../store/runStatus';
 import type { BackupDeps } from './deps';
 import { cleanupAfterRun } from './retention';
-
-export function finalStatus(totals: RunTotals): RunStatus {
-  if (totals.failedFiles === 0) return 'succeeded';
-  return totals.uploadedFiles + totals.skippedFiles > 0 ? 'partially-failed' : 'failed';
-}
 
 export async function checkCompletion(
   deps: BackupDeps,

@@ -29,6 +29,8 @@ export interface BackupSettings {
   runTimeoutMinutes: number;
   /** Concurrent queue sends while the planner fans out a page. */
   sendConcurrency: number;
+  /** Chunk size of a job created without one (UPLOAD_CHUNK_BYTES); unset means 10 MiB. */
+  defaultChunkBytes?: number;
 }
 
 export interface BackupDeps {

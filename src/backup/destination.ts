@@ -12,23 +12,6 @@ export function runFolder(rootFolder: string, job: Job, run: Pick<Run, 'snapshot
     : jobFolder;
 }
 
-/** Snapshot folder names sort by time and avoid ':' (forbidden in OneDrive names). */
-export function snapshotFolderName(at: Date): string {
-  return at
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/:/g, '-');
-}
-
-export const SNAPSHOT_FOLDER = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/;
-
-export function snapshotFolderTime(name: string): number | undefined {
-  if (!SNAPSHOT_FOLDER.test(name)) return undefined;
-  const iso = name.replace(/T(\d{2})-(\d{2})-(\d{2})Z$/, 'T$1:$2:$3Z');
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 /**
  * The drive path (decoded) and Graph path (percent-encoded per segment) of a blob. Throws
  * PathTooLong or NameInvalid, which fail the file with the reason.

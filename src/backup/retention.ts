@@ -8,7 +8,7 @@ import { graphPath, joinDrivePath } from '../graph/names';
 import type { Job } from '../store/jobs';
 import type { Run, RunStatus } from '../store/runs';
 import type { BackupDeps, DriveDestination } from './deps';
-import { snapshotFolderTime } from './destination';
+import { snapshotFolderTime } from '../graph/snapshotFolders';
 import { graphCall, type GraphHttpContext } from '../graph/http';
 import { readDriveItem, readPage, type GraphDriveItem } from '../graph/model';
 import { DEFAULT_RETRY_POLICY } from '../runtime/retry';

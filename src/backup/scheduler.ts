@@ -9,8 +9,8 @@ import type { Job } from '../store/jobs';
 import { FINAL_RUN_STATUSES, newRunId, type Run } from '../store/runs';
 import { finishRun, releaseJob } from './completion';
 import type { BackupDeps } from './deps';
-import { snapshotFolderName } from './destination';
-import { dueRun } from './schedule';
+import { snapshotFolderName } from '../graph/snapshotFolders';
+import { dueRun } from '../config/ncrontab';
 
 export async function runScheduler(deps: BackupDeps): Promise<{ started: string[]; timedOut: string[] }> {
   const now = new Date(deps.clock.now());

@@ -25,7 +25,8 @@ export async function buildBackupDeps(
   );
   const emulator = config.graphEndpointOverride ? new URL(config.graphEndpointOverride) : undefined;
   const localUploadHosts = emulator
-    ? // The Graph emulator serves upload URLs on a second name of its own host (DESIGN section 6);
+    ? // The Graph emulator serves upload URLs on a second name of its own host, as Graph serves them
+      // off the API host, so a leaked Authorization header would show in tests;
       // pinned to its port, so no other local service can be made to receive an upload.
       [emulator.host, `127.0.0.1:${emulator.port || '443'}`]
     : [];
@@ -64,6 +65,7 @@ export async function buildBackupDeps(
       plannerPageSize: config.plannerPageSize,
       runTimeoutMinutes: config.runTimeoutMinutes,
       sendConcurrency: 16,
+      defaultChunkBytes: config.uploadChunkBytes,
     },
     clock: systemClock,
     log: services.log.child({ area: 'backup' }),

@@ -3,9 +3,8 @@
 // plain line each time the figures change (no escape codes to garble a CI log).
 import type { ApiClient } from './client';
 import { CliFailure, writeLine, type CliIO } from './command';
+import { isFinalRunStatus } from '../store/runStatus';
 import { formatBytes, formatRate, printJson } from './format';
-
-export const FINAL_STATUSES = new Set(['succeeded', 'partially-failed', 'failed', 'timed-out']);
 
 export interface RunTotalsView {
   plannedFiles?: number;
@@ -62,7 +61,7 @@ export function progressFigures(run: RunView, now: number): string {
   const extras = [
     t.skippedFiles ? `${t.skippedFiles} unchanged` : '',
     t.failedFiles ? `${t.failedFiles} failed` : '',
-    run.planningComplete === false && !FINAL_STATUSES.has(run.status) ? 'still listing' : '',
+    run.planningComplete === false && !isFinalRunStatus(run.status) ? 'still listing' : '',
   ].filter(Boolean);
   return (
     `${done} of ${t.plannedFiles ?? 0} files${extras.length ? ` (${extras.join(', ')})` : ''}, ` +
@@ -74,7 +73,7 @@ export function progressBar(run: RunView): string {
   const t = run.totals ?? {};
   const planned = t.plannedFiles ?? 0;
   const done = filesDone(run);
-  const ratio = planned > 0 ? Math.min(1, done / planned) : FINAL_STATUSES.has(run.status) ? 1 : 0;
+  const ratio = planned > 0 ? Math.min(1, done / planned) : isFinalRunStatus(run.status) ? 1 : 0;
   const filled = Math.round(ratio * BAR_WIDTH);
   return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%`;
 }
@@ -131,7 +130,7 @@ export async function waitForRun(
     }
     if (run) {
       onUpdate(run);
-      if (FINAL_STATUSES.has(run.status)) return run;
+      if (isFinalRunStatus(run.status)) return run;
     }
     await sleep(io.pollIntervalMs ?? 1000);
   }

@@ -13,5 +13,5 @@ export {
   type GraphCloud,
   type Env,
 } from './load';
-export { parseSetting, isNcrontab, UPLOAD_CHUNK_MULTIPLE, type SettingValue } from './parse';
+export { parseSetting, isNcrontab, type SettingValue } from './parse';
 export { renderLocalSettingsExample, CORE_TOOLS_VALUES } from './example';

@@ -2,13 +2,14 @@
 // typed Config. Every problem is collected first and reported together, so a person fixes the
 // settings in one pass rather than one restart per mistake.
 import { AppError } from '../errors';
+import type { CloudName } from './clouds';
 import { parseSetting, expectation, type SettingValue } from './parse';
 import { SETTINGS, type SettingSpec } from './settings';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type RunMode = 'azure' | 'local';
 export type Backend = 'real' | 'emulated';
-export type GraphCloud = 'global' | 'usgov' | 'usgov-dod' | 'china';
+export type GraphCloud = CloudName;
 
 /** How the code reaches the storage account that holds queues and tables. */
 export type StorageConfig =

@@ -1,14 +1,12 @@
 // Turns one raw setting string into a typed value, or says what the setting expects. Pure: no
 // environment, no defaults, no modes; ./load.ts decides which strings reach here.
-import { CronExpressionParser } from 'cron-parser';
+import { parseSchedule } from './ncrontab';
+import { CHUNK_UNIT_BYTES, isValidChunkSize } from './chunkSize';
 import type { SettingSpec } from './settings';
 
 export type SettingValue = string | number | boolean | readonly number[];
 
 export type ParseResult = { ok: true; value: SettingValue } | { ok: false; expected: string };
-
-/** Upload-session chunks must be whole multiples of this (Microsoft Graph's rule). */
-export const UPLOAD_CHUNK_MULTIPLE = 327_680;
 
 const INTEGER = /^[+-]?\d+$/;
 const TRUE = new Set(['true', '1', 'yes', 'on']);
@@ -39,7 +37,7 @@ export function expectation(spec: SettingSpec, httpsOnly = false): string {
       return httpsOnly ? 'an absolute https:// URL' : 'an absolute http:// or https:// URL';
     case 'integer':
       return spec.name === 'UPLOAD_CHUNK_BYTES'
-        ? `an integer${bounds(spec)} that is a multiple of ${UPLOAD_CHUNK_MULTIPLE} (320 KiB)`
+        ? `an integer${bounds(spec)} that is a multiple of ${CHUNK_UNIT_BYTES} (320 KiB)`
         : `an integer${bounds(spec)}`;
     case 'boolean':
       return 'true or false';
@@ -70,7 +68,7 @@ export function parseSetting(raw: string, spec: SettingSpec, httpsOnly = false):
     case 'integer': {
       const value = parseInteger(raw, spec);
       if (value === undefined) return fail();
-      if (spec.name === 'UPLOAD_CHUNK_BYTES' && value % UPLOAD_CHUNK_MULTIPLE !== 0) return fail();
+      if (spec.name === 'UPLOAD_CHUNK_BYTES' && !isValidChunkSize(value)) return fail();
       return { ok: true, value };
     }
     case 'boolean': {
@@ -92,14 +90,10 @@ export function parseSetting(raw: string, spec: SettingSpec, httpsOnly = false):
   }
 }
 
-/**
- * Azure Functions timers take six fields (seconds first). cron-parser also accepts five, which
- * Azure would reject at deployment, so the field count is checked here first.
- */
+/** True for an expression Azure Functions' timer trigger accepts, by the rules jobs' schedules use too. */
 export function isNcrontab(expression: string): boolean {
-  if (expression.split(/\s+/).length !== 6) return false;
   try {
-    CronExpressionParser.parse(expression, { tz: 'UTC' });
+    parseSchedule(expression);
     return true;
   } catch {
     return false;

@@ -2,6 +2,9 @@
 // where it comes from in Azure, and what it means. The loader (./load.ts), local.settings.example.json,
 // the configuration reference in docs/ and the Bicep template are all checked against this table.
 
+import { CHUNK_UNIT_BYTES, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES_EXCLUSIVE } from './chunkSize';
+import { CLOUD_NAMES } from './clouds';
+
 export type SettingType = 'string' | 'url' | 'integer' | 'boolean' | 'ncrontab' | 'enum' | 'integer-list';
 
 /**
@@ -104,7 +107,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: 'GRAPH_CLOUD',
     type: 'enum',
-    values: ['global', 'usgov', 'usgov-dod', 'china'],
+    values: CLOUD_NAMES,
     default: 'global',
     required: false,
     source: 'template',
@@ -163,12 +166,13 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: 'UPLOAD_CHUNK_BYTES',
     type: 'integer',
-    default: String(10 * 1024 * 1024),
-    min: 327680,
-    max: 60 * 1024 * 1024 - 1,
+    default: String(DEFAULT_CHUNK_BYTES),
+    min: CHUNK_UNIT_BYTES,
+    max: MAX_CHUNK_BYTES_EXCLUSIVE - 1,
     required: false,
     source: 'template',
-    description: 'Default upload-session chunk size: a multiple of 320 KiB (327,680 bytes), under 60 MiB.',
+    description:
+      'Upload-session chunk size of a job created without one (a job keeps its own): a multiple of 320 KiB (327,680 bytes), under 60 MiB.',
   },
   {
     name: 'SIMPLE_UPLOAD_MAX_BYTES',

@@ -1,7 +1,8 @@
 // Blob names → OneDrive paths, reversibly.
 //
 // A blob name is a '/'-separated path whose segments may hold anything; OneDrive refuses some
-// characters and names. Each segment is encoded on its own so that:
+// characters and names (Microsoft's "Restrictions and limitations in OneDrive and SharePoint"). Each
+// segment is encoded on its own so that:
 //   - every encoded segment is a name OneDrive accepts (`isValidOneDriveName`);
 //   - `decodeDrivePath(encodeBlobPath(x)) === x` for every blob name x, so a restore puts each
 //     file back under its exact original name.
@@ -79,7 +80,7 @@ const RESERVED_WHOLE = new Set(['.lock', 'desktop.ini']);
 const VTI = /_vti_/i;
 
 /**
- * OneDrive's naming rules for one file or folder name. `asFolder` adds the
+ * OneDrive's naming rules (its documented restrictions) for one file or folder name. `asFolder` adds the
  * folder-only rule (no trailing '.'). Returns the rule broken, or undefined when the name is valid.
  */
 export function oneDriveNameProblem(name: string, asFolder = false): string | undefined {

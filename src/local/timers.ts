@@ -1,8 +1,8 @@
 // Runs one timer-triggered table entry on its NCRONTAB schedule (six fields, UTC, as Azure does).
 // Like the Functions host's singleton lock, a tick is skipped while the previous run still works.
-import { CronExpressionParser } from 'cron-parser';
 import { invocationContext, invokeTrigger } from '../app/invoke';
 import type { FunctionDefinition } from '../app/types';
+import { nextOccurrence, parseSchedule, type Schedule } from '../config/ncrontab';
 import type { Logger } from '../log/logger';
 
 /** setTimeout's ceiling; longer waits re-arm on the way. */
@@ -14,14 +14,15 @@ export class TimerScheduler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  private readonly schedule: Schedule;
 
   constructor(
     private readonly definition: FunctionDefinition,
-    private readonly schedule: string,
+    expression: string,
     private readonly log: Logger,
   ) {
     if (definition.trigger.type !== 'timer') throw new Error(`${definition.name} is not a timer function`);
-    CronExpressionParser.parse(schedule, { tz: 'UTC' }); // throws now, not at the first tick
+    this.schedule = parseSchedule(expression); // throws now, not at the first tick
   }
 
   start(): void {
@@ -38,7 +39,7 @@ export class TimerScheduler {
 
   /** The next occurrence strictly after `after`. */
   next(after: Date): Date {
-    return CronExpressionParser.parse(this.schedule, { currentDate: after, tz: 'UTC' }).next().toDate();
+    return nextOccurrence(this.schedule, after);
   }
 
   private arm(after: Date): void {

@@ -1,8 +1,9 @@
-// The `restore` queue's messages. They carry ids and positions only (DESIGN: "Messages carry ids
-// and positions, never secrets"): what to restore and where (the spec) is written into the run
-// record when the restore is started through the API (./start.ts), and every handler reads it from
-// there (./trustedSpec.ts). No URL in a message is ever sent a token: the Graph host comes from the
-// connection's cloud; a children nextLink is checked against it before use.
+// The `restore` queue's messages. They carry ids and positions only, never secrets: a queue message
+// can be read by anyone with queue access and lands in the poison queue as it is. What to restore
+// and where (the spec) is written into the run record when the restore is started through the API
+// (./start.ts), and every handler reads it from there (./trustedSpec.ts). No URL in a message is
+// ever sent a token: the Graph host comes from the connection's cloud; a children nextLink is
+// checked against it before use.
 import { AppError } from '../errors';
 import type { OverwritePolicy, RestoreContinuation } from './download/types';
 

@@ -4,7 +4,8 @@
 // 'uploaded' (it arrived at its destination); a file left alone (the blob was already identical, or
 // existed under skip-existing) as 'skipped', with the reason, and counted in skippedFiles.
 import { isAppError } from '../errors';
-import { FINAL_RUN_STATUSES, type RunStatus, type RunStore, type RunTotals } from '../store/runs';
+import type { RunStore, RunTotals } from '../store/runs';
+import { FINAL_RUN_STATUSES, finalStatus } from '../store/runStatus';
 import type { RunRecorder } from './deps';
 import { pageIndexOf } from './listing/ledger';
 import type { RestoreSpec } from './messages';
@@ -12,11 +13,6 @@ import { parseRecordedSpec } from './trustedSpec';
 
 /** Runs whose spec is remembered: enough for the restores one worker instance serves at a time. */
 const SPEC_CACHE_SIZE = 64;
-
-function finalStatus(totals: RunTotals): RunStatus {
-  if (totals.failedFiles === 0) return 'succeeded';
-  return totals.uploadedFiles + totals.skippedFiles > 0 ? 'partially-failed' : 'failed';
-}
 
 /** Files with a final result. A restore's listings plan no skips, so every skip is a file's own. */
 const finished = (t: { uploadedFiles: number; skippedFiles: number; failedFiles: number }): number =>

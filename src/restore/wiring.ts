@@ -1,61 +1,49 @@
 // Builds the restore area's dependencies from the shared services and the pieces other areas own:
 // the backup area's jobs, runs and connection drives (token service), the manifest table, and the
 // storage SDK for the target container. The one module that knows the real pieces.
-import type { TableClient } from '@azure/data-tables';
 import type { Services } from '../app/services';
 import { QUEUES } from '../app/queues';
-import type { BackupDeps } from '../backup/deps';
+import type { AccessTokenProvider } from '../graph/http';
+import type { JobStore } from '../store/jobs';
+import type { ManifestStore } from '../store/manifest';
+import type { RunStore } from '../store/runs';
 import { systemClock } from '../runtime/clock';
 import { DEFAULT_RETRY_POLICY } from '../runtime/retry';
 import { AppError } from '../errors';
 import { createContainerClient } from '../sources/containerClient';
 import { toSourceError } from '../sources/storageErrors';
-import { MANIFEST_TABLE } from '../store/manifest';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { RestoreApiDeps } from './api';
-import type { ManifestPager, RestoreDeps } from './deps';
+import type { RestoreDeps } from './deps';
 import { DEFAULT_BLOCK_SIZE } from './download/types';
 import { RESTORE_LISTINGS_TABLE, tableListingLedger } from './listing/ledger';
 import type { RestoreSpec } from './messages';
 import { runStoreRecorder } from './runRecorder';
 import { blockBlobTarget } from './target/blockBlobTarget';
 
-/** Pages of a job's manifest rows, straight from the table (the manifest store reads rows one by one). */
-export function tableManifestPager(client: TableClient): ManifestPager {
-  return {
-    async page(jobId, continuationToken, pageSize) {
-      const pages = client
-        .listEntities<Record<string, unknown>>({
-          queryOptions: {
-            filter: `PartitionKey eq '${jobId.replace(/'/g, "''")}'`,
-            select: ['blobName', 'driveItemId', 'size'],
-          },
-        })
-        .byPage({ maxPageSize: pageSize, continuationToken });
-      const result = await pages.next();
-      if (result.done || !result.value) return { entries: [] };
-      const entries = result.value
-        .filter((e) => typeof e.blobName === 'string' && typeof e.driveItemId === 'string')
-        .map((e) => ({
-          blobName: e.blobName as string,
-          driveItemId: e.driveItemId as string,
-          size: typeof e.size === 'number' ? e.size : 0,
-        }));
-      const next = result.value.continuationToken;
-      return next ? { entries, continuationToken: next } : { entries };
-    },
-  };
+/**
+ * What restore shares with the backup area: the same stores (so a restore run is one more row of the
+ * runs table) and the connection's drive as the backup wiring resolves it. Described here by shape,
+ * so restore depends on shared modules only and the composition root hands the backup deps in.
+ */
+export interface SharedBackupPieces {
+  jobs: JobStore;
+  runs: RunStore;
+  manifest: ManifestStore;
+  destination(connectionId: string): Promise<{
+    apiBaseUrl: string;
+    driveId: string;
+    rootFolder: string;
+    tokens: AccessTokenProvider;
+  }>;
 }
 
 export async function buildRestoreApiDeps(
   services: Services,
-  backup: Pick<BackupDeps, 'jobs' | 'runs' | 'destination'>,
+  backup: SharedBackupPieces,
 ): Promise<RestoreApiDeps> {
   const config = services.config;
-  const [manifestTable, ledgerTable] = await Promise.all([
-    services.table(MANIFEST_TABLE),
-    services.table(RESTORE_LISTINGS_TABLE),
-  ]);
+  const ledgerTable = await services.table(RESTORE_LISTINGS_TABLE);
   const containers = new Map<string, ContainerClient>();
   const container = (spec: RestoreSpec): ContainerClient => {
     const key = `${spec.blobEndpoint ?? ''}|${spec.targetContainer}`;
@@ -87,7 +75,7 @@ export async function buildRestoreApiDeps(
   const restore: RestoreDeps = {
     runs: runStoreRecorder(backup.runs),
     ledger: tableListingLedger(ledgerTable),
-    manifest: tableManifestPager(manifestTable),
+    manifest: backup.manifest,
     drive: async (connectionId) => {
       const destination = await backup.destination(connectionId);
       return {

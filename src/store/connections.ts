@@ -1,7 +1,7 @@
 // Connections: the OneDrive or SharePoint destinations, one row each in the `connections` table.
 // No secret lives here: a connection's refresh token and its own app's client secret are in Key Vault
 // under names derived from the id (src/secrets/names.ts).
-import type { CloudName } from '../auth/clouds';
+import type { CloudName } from '../config/clouds';
 import { AppError, isAppError } from '../errors';
 import { field, TableRepository, type Stored } from './table';
 import type { TableClient } from '@azure/data-tables';

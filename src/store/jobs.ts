@@ -3,9 +3,9 @@
 // `jobs` table. `activeRunId` is the one-run-at-a-time lock: the scheduler sets it with an
 // ETag-checked merge, so two scheduler instances can never both start a run of the same job.
 import type { TableClient } from '@azure/data-tables';
-import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../backup/chunkSize';
-import { parseSchedule } from '../backup/schedule';
-import { AppError, isAppError, validationError } from '../errors';
+import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../config/chunkSize';
+import { parseSchedule } from '../config/ncrontab';
+import { AppError, validationError } from '../errors';
 import { field, TableRepository, type Stored } from './table';
 
 export const JOBS_TABLE = 'jobs';
@@ -163,8 +163,20 @@ function refuseUnknown(value: Record<string, unknown>, known: Set<string>, prefi
       throw validationError(`${prefix}${key}`, `is not a job setting (known: ${[...known].join(', ')})`);
 }
 
+/** What a new job gets for a setting it leaves out, where the deployment chooses (app settings). */
+export interface JobDefaults {
+  /** UPLOAD_CHUNK_BYTES; unset means DEFAULT_CHUNK_BYTES. */
+  chunkSizeBytes?: number;
+}
+
 /** Merges `input` over `base` (or defaults) and validates the result; throws ValidationFailed naming the field. */
-export function validateJob(input: unknown, base: Job | undefined, id: string, now: Date): Job {
+export function validateJob(
+  input: unknown,
+  base: Job | undefined,
+  id: string,
+  now: Date,
+  defaults: JobDefaults = {},
+): Job {
   if (!input || typeof input !== 'object' || Array.isArray(input))
     throw validationError('body', 'must be a JSON object');
   const i = input as Record<string, unknown>;
@@ -250,15 +262,8 @@ export function validateJob(input: unknown, base: Job | undefined, id: string, n
   if (mode === 'snapshot' && retention.mirrorMaxAgeDays !== undefined)
     throw validationError('retention.mirrorMaxAgeDays', 'applies to mirror mode only');
 
-  let chunkSizeBytes = base?.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
-  if (has('chunkSizeBytes')) {
-    try {
-      chunkSizeBytes = validateChunkSize(i.chunkSizeBytes);
-    } catch (error) {
-      if (isAppError(error)) throw error;
-      throw validationError('chunkSizeBytes', 'must be a multiple of 327,680 bytes (320 KiB), under 60 MiB');
-    }
-  }
+  let chunkSizeBytes = base?.chunkSizeBytes ?? defaults.chunkSizeBytes ?? DEFAULT_CHUNK_BYTES;
+  if (has('chunkSizeBytes')) chunkSizeBytes = validateChunkSize(i.chunkSizeBytes);
 
   const propagateDeletes = optionalBoolean(
     i.propagateDeletes,

@@ -92,6 +92,19 @@ function toEntry(raw: Record<string, unknown>): ManifestEntry {
   };
 }
 
+/** Where a blob's copy is in the drive: what a restore needs of a manifest entry. */
+export interface ManifestLocation {
+  blobName: string;
+  driveItemId: string;
+  size: number;
+}
+
+/** One page of a job's entries, and the token of the next page when there is one. */
+export interface ManifestLocationPage {
+  entries: ManifestLocation[];
+  continuationToken?: string;
+}
+
 /** What the planner knows of a source blob. */
 export interface SourceBlobFacts {
   etag: string;
@@ -166,6 +179,43 @@ export class ManifestStore {
 
   async delete(jobId: string, blobName: string): Promise<boolean> {
     return this.repo.delete(jobId, encodeRowKey(blobName));
+  }
+
+  /**
+   * One page of a job's entries, only the columns a restore reads. A restore lists a manifest of
+   * millions of rows across many queue messages, so each message carries the continuation token.
+   */
+  async page(
+    jobId: string,
+    continuationToken: string | undefined,
+    pageSize: number,
+  ): Promise<ManifestLocationPage> {
+    const pages = this.client
+      .listEntities<Record<string, unknown>>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${jobId}`,
+          select: ['blobName', 'driveItemId', 'size'],
+        },
+      })
+      .byPage({ maxPageSize: pageSize, continuationToken });
+    let result: IteratorResult<Array<Record<string, unknown>> & { continuationToken?: string }>;
+    try {
+      result = await pages.next();
+    } catch (error) {
+      // A job that never uploaded anything may run before the table exists: an empty manifest.
+      if ((error as { statusCode?: number }).statusCode === 404) return { entries: [] };
+      throw error;
+    }
+    if (result.done || !result.value) return { entries: [] };
+    const entries = result.value
+      .filter((e) => typeof e.blobName === 'string' && typeof e.driveItemId === 'string')
+      .map((e) => ({
+        blobName: e.blobName as string,
+        driveItemId: e.driveItemId as string,
+        size: typeof e.size === 'number' ? e.size : 0,
+      }));
+    const next = result.value.continuationToken;
+    return next ? { entries, continuationToken: next } : { entries };
   }
 
   /** Every entry of a job, page by page (for deletions, retention and restores). */

@@ -13,6 +13,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { odata, type TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { AppError, isAppError } from '../errors';
 import { encodeRowKey, query } from './manifest';
+import type { RunStatus } from './runStatus';
 import { field, TableRepository, type Stored } from './table';
 
 export const RUNS_TABLE = 'runs';
@@ -26,13 +27,8 @@ const SHARDS = 16;
 const COUNTER_PREFIX = '~count-';
 const COUNTER_END = '~count.';
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partially-failed' | 'failed' | 'timed-out';
-export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
-  'succeeded',
-  'partially-failed',
-  'failed',
-  'timed-out',
-]);
+// Kept importable from here, where runs are, for the modules that already read them from the run store.
+export { FINAL_RUN_STATUSES, type RunStatus } from './runStatus';
 
 export interface RunTotals {
   plannedFiles: number;

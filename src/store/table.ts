@@ -14,17 +14,6 @@ export interface Stored<T> {
   value: T;
 }
 
-/** Builds a TableClient for a table name; the wiring decides connection string or managed identity. */
-export type TableClientFactory = (tableName: string) => TableClient;
-
-export function connectionStringTables(connectionString: string): TableClientFactory {
-  return (tableName) =>
-    TableClient.fromConnectionString(connectionString, tableName, {
-      // Azurite speaks plain http on 127.0.0.1; Azure storage is always https.
-      allowInsecureConnection: connectionString.includes('http://'),
-    });
-}
-
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number })?.statusCode;
 }

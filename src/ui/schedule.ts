@@ -1,6 +1,6 @@
 // GET api/ui/schedule?expression=<NCRONTAB>: the schedule in plain words and its next times, so the
 // page shows the same reading of a cron expression as the scheduler uses (one parser, server-side).
-import { describeSchedule, nextOccurrence, parseSchedule } from '../backup/schedule';
+import { describeSchedule, nextOccurrence, parseSchedule } from '../config/ncrontab';
 import { validationError } from '../errors';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
 

@@ -23,8 +23,8 @@ import { validateRestoreRequest } from '../../src/restore/request';
 import { runStoreRecorder } from '../../src/restore/runRecorder';
 import { startRestore } from '../../src/restore/start';
 import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
-import { tableManifestPager } from '../../src/restore/wiring';
 import { handleRestoreMessage, handleRestorePoison } from '../../src/restore/worker';
+import { ManifestStore } from '../../src/store/manifest';
 import { RunStore } from '../../src/store/runs';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 import { isInsideFolder, parentFolderOf } from '../../src/restore/download/containment';
@@ -93,7 +93,7 @@ beforeAll(async () => {
   deps = {
     runs: runStoreRecorder(runs, () => new Date(clock.now())),
     ledger: tableListingLedger(await table('listings')),
-    manifest: tableManifestPager(await table('manifest')),
+    manifest: new ManifestStore(await table('manifest')),
     drive: async () => ({
       graphBaseUrl: fx.apiBaseUrl,
       driveId: fx.driveId,

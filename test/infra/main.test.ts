@@ -27,7 +27,7 @@ import {
   type Located,
 } from './arm';
 
-// DESIGN section 7.
+// Azure's built-in role ids (the same in every tenant): the least-privilege roles the app is given.
 const ROLES = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',

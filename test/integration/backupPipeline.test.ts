@@ -296,3 +296,31 @@ describe('jobs API', () => {
     expect(ok.status).toBe(201);
   });
 });
+
+describe('a planner page redelivered after its tasks were queued', () => {
+  // The queue gives a page out again when the host died before deleting it or its lease ran out.
+  // Files the run already uploaded now match the manifest; counted as skipped, they would shrink
+  // the run's plan, so the run would end while its other tasks were still queued.
+  it('keeps the files this run already uploaded in its plan, so the run ends only after every task', async () => {
+    const w = await world();
+    const names = ['a.bin', 'b.bin', 'c.bin'];
+    for (const name of names) await putBlob(w.container, name, content(1000));
+    const run = await startRun(w.deps, w.job.id, 'manual');
+    const page = w.queue.shift()!.message;
+    await handlePlanMessage(w.deps, page);
+    const tasks = w.queue.splice(0);
+    expect(tasks).toHaveLength(names.length);
+    for (const task of tasks.slice(0, 2)) await handleUploadMessage(w.deps, task.message);
+
+    await handlePlanMessage(w.deps, page);
+    expect((await w.deps.runs.get(w.job.id, run.id))!.value.status).toBe('running');
+    expect((await w.deps.runs.totals(run.id)).totals).toMatchObject({ plannedFiles: 3, skippedFiles: 0 });
+
+    // The third file's task, still queued from the first delivery, then the redelivered page's copies.
+    w.queue.unshift(tasks[2]);
+    await drain(w);
+    const done = (await w.deps.runs.get(w.job.id, run.id))!.value;
+    expect(done.status).toBe('succeeded');
+    expect(done.totals).toMatchObject({ plannedFiles: 3, uploadedFiles: 3, skippedFiles: 0, failedFiles: 0 });
+  });
+});

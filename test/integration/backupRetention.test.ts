@@ -1,11 +1,11 @@
-// Retention and deletions at the end of a run (issue #4 item 6), through the real handlers against
+// Retention and deletions at the end of a run, through the real handlers against
 // Azurite and the Graph emulator: snapshot folders per run and their pruning (keep the last N, a
 // maximum age), the recycle bin by default, permanentDelete only when the job asks and the drive
 // can, and mirror mode's propagated deletions and maximum age with their manifest rows.
 import type { ContainerClient } from '@azure/storage-blob';
 import { QUEUES } from '../../src/app/queues';
 import type { BackupDeps } from '../../src/backup/deps';
-import { snapshotFolderName } from '../../src/backup/destination';
+import { snapshotFolderName } from '../../src/graph/snapshotFolders';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { handlePlanPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';

@@ -15,9 +15,9 @@ import { validateRestoreRequest } from '../../src/restore/request';
 import { runStoreRecorder } from '../../src/restore/runRecorder';
 import { startRestore } from '../../src/restore/start';
 import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
-import { tableManifestPager } from '../../src/restore/wiring';
 import { handleRestoreMessage } from '../../src/restore/worker';
 import type { Job } from '../../src/store/jobs';
+import { ManifestStore } from '../../src/store/manifest';
 import { RunStore } from '../../src/store/runs';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 import {
@@ -101,7 +101,7 @@ async function harness(manifest?: TableClient): Promise<Harness> {
   const deps: RestoreDeps = {
     runs: runStoreRecorder(runs, () => new Date(clock.now())),
     ledger: tableListingLedger(await table('listings')),
-    manifest: tableManifestPager(manifest ?? (await table('manifest'))),
+    manifest: new ManifestStore(manifest ?? (await table('manifest'))),
     drive: async () => ({
       graphBaseUrl: fx.apiBaseUrl,
       driveId: fx.driveId,

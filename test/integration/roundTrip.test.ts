@@ -4,7 +4,7 @@
 // queues are in-memory and drained by the test with the Functions host's semantics: a handler that
 // throws gets its message again (up to host.json's maxDequeueCount of 5), then the poison handler.
 //
-// What is proved (issue #7, "Done when"):
+// What is proved:
 //   1. a container with every awkward name (forbidden characters, reserved names, NFC and NFD,
 //      deep folders) and sizes (0 B, 1 B, over 100 MiB) comes back byte-identical under its exact
 //      names after the source container is deleted;
@@ -33,7 +33,6 @@ import { tableListingLedger } from '../../src/restore/listing/ledger';
 import type { RestoreMessage } from '../../src/restore/messages';
 import { runStoreRecorder } from '../../src/restore/runRecorder';
 import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
-import { tableManifestPager } from '../../src/restore/wiring';
 import { handleRestoreMessage, handleRestorePoison } from '../../src/restore/worker';
 import { JobStore, type Job } from '../../src/store/jobs';
 import { ManifestStore } from '../../src/store/manifest';
@@ -278,7 +277,7 @@ async function deployment(options: { restoreBudgetSeconds?: number } = {}): Prom
     // One run store for both: GET runs/{id} shows restore runs as it shows backups.
     runs: runStoreRecorder(runs, () => new Date(restoreClock.now())),
     ledger: tableListingLedger(tables.listings),
-    manifest: tableManifestPager(tables.manifest),
+    manifest: new ManifestStore(tables.manifest),
     drive: async () => ({
       graphBaseUrl: fx.apiBaseUrl,
       driveId: fx.driveId,

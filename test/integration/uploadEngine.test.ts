@@ -1,5 +1,6 @@
 // The upload engine against the real Graph emulator and Azurite blobs: every size class, every
-// fault of DESIGN section 4, budget exhaustion and continuations. Each test checks the drive holds
+// fault Graph documents for uploads (429/503 with Retry-After, 5xx, resets, 416, 401, lost
+// sessions), budget exhaustion and continuations. Each test checks the drive holds
 // exactly the source bytes with the matching quickXorHash, and nothing else (no `name (1).ext`).
 import type { ContainerClient } from '@azure/storage-blob';
 import { uploadFile } from '../../src/backup/upload';
@@ -388,6 +389,77 @@ describe('time budget and continuations', () => {
     const outcome = await uploadFile(request, options);
     expect(outcome.status).toBe('continue');
     expect(options.clock.sleeps).toEqual([]);
+  });
+});
+
+describe('an upload the drive reports back differently', () => {
+  // The emulator's fault injection stands in for a drive whose copy is not the source's: it answers
+  // the final PUT with 201 and the driveItem given. A mismatch must fail the file, loudly.
+  const itemAnswer = (size: number, quickXorHash: string) => ({
+    id: 'ITEM-FROM-FAULT',
+    name: 'file.bin',
+    size,
+    file: { hashes: { quickXorHash } },
+  });
+  /** The hash of other bytes of the same length: what a drive holding a damaged copy reports. */
+  const damagedHash = (data: Buffer): string => {
+    const damaged = Buffer.from(data);
+    damaged[0] ^= 0xff;
+    return QuickXorHash.of(damaged);
+  };
+  /** The final PUT of a simple upload (its only one) is answered with this driveItem. */
+  const answerSimpleUpload = (item: Record<string, unknown>): void =>
+    void fx.graph.server.faults.add({
+      kind: 'status',
+      status: 201,
+      method: 'PUT',
+      path: ':/content$',
+      body: item,
+    });
+  const verifyFailures = (): number => logLines.filter((l) => l.includes('upload.verify.failed')).length;
+
+  it('fails a simple upload whose returned quickXorHash differs', async () => {
+    const { data, request } = await prepare(1000);
+    answerSimpleUpload(itemAnswer(data.length, damagedHash(data)));
+    const failures = verifyFailures();
+    await expect(uploadFile(request, uploadOptions())).rejects.toMatchObject({
+      code: 'HashMismatch',
+      message: expect.stringMatching(/quickXorHash differs/),
+    });
+    expect(verifyFailures() - failures).toBe(1);
+  });
+
+  it('fails a session upload whose last chunk is answered with a different quickXorHash', async () => {
+    const { data, request } = await prepare(4 * MiB + 1);
+    // One chunk: the only PUT to the upload host is the last, which returns the driveItem.
+    fx.graph.server.faults.add({
+      kind: 'status',
+      status: 201,
+      method: 'PUT',
+      host: '127.0.0.1',
+      body: itemAnswer(data.length, damagedHash(data)),
+    });
+    const failures = verifyFailures();
+    await expect(uploadFile(request, uploadOptions({ chunkBytes: 16 * UNIT }))).rejects.toMatchObject({
+      code: 'HashMismatch',
+    });
+    expect(verifyFailures() - failures).toBe(1);
+  });
+
+  it('fails an upload whose returned size differs, even with the right quickXorHash', async () => {
+    const { data, request } = await prepare(1000);
+    answerSimpleUpload(itemAnswer(data.length + 1, QuickXorHash.of(data)));
+    await expect(uploadFile(request, uploadOptions())).rejects.toMatchObject({
+      code: 'HashMismatch',
+      message: expect.stringMatching(/1001 bytes; the source has 1000/),
+    });
+  });
+
+  it('accepts the same answer when size and quickXorHash are the source’s', async () => {
+    const { data, request } = await prepare(1000);
+    answerSimpleUpload(itemAnswer(data.length, QuickXorHash.of(data)));
+    const outcome = await uploadFile(request, uploadOptions());
+    expect(outcome).toMatchObject({ status: 'completed', item: { id: 'ITEM-FROM-FAULT', size: 1000 } });
   });
 });
 

@@ -1,4 +1,4 @@
-import { CLOUDS, isValidTenant, resolveEndpoints, validateTenant } from '../../src/auth/clouds';
+import { CLOUDS, isValidTenant, resolveEndpoints, validateTenant } from '../../src/config/clouds';
 import { isAppError } from '../../src/errors';
 
 describe('national clouds', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { buildAuthorizeUrl, delegatedScopes } from '../../src/auth/authorizeUrl';
-import { resolveEndpoints } from '../../src/auth/clouds';
+import { resolveEndpoints } from '../../src/config/clouds';
 import { challengeS256, deriveVerifier, newState } from '../../src/auth/pkce';
 import { hashState } from '../../src/store/oauthStates';
 

@@ -4,7 +4,7 @@ import {
   MAX_CHUNK_BYTES,
   nearestValidChunkSizes,
   validateChunkSize,
-} from '../../src/backup/chunkSize';
+} from '../../src/config/chunkSize';
 import { AppError, isAppError } from '../../src/errors';
 
 function failure(value: unknown): AppError {

@@ -4,7 +4,7 @@ import {
   latestOccurrence,
   nextOccurrence,
   parseSchedule,
-} from '../../src/backup/schedule';
+} from '../../src/config/ncrontab';
 import { AppError, isAppError } from '../../src/errors';
 
 const at = (iso: string): Date => new Date(iso);

@@ -1,7 +1,7 @@
 // Walking a backup folder in OneDrive, one page of children at a time (Graph pages children, 200
 // by default, with @odata.nextLink). Used for disaster recovery (no manifest) and for snapshots.
 import { AppError } from '../../errors';
-import { snapshotFolderTime } from '../../backup/destination';
+import { snapshotFolderTime } from '../../graph/snapshotFolders';
 import { readDriveItem, readPage } from '../../graph/model';
 import { graphPath } from '../../graph/names';
 import { authorizedGet } from '../download/graphItems';

@@ -1,5 +1,7 @@
-// Upload-session chunk size: Graph requires each chunk (except the last) to be a multiple of
-// 320 KiB and under 60 MiB (DESIGN section 4). Validated once, when a job is saved.
+// Upload-session chunk size: Graph requires each chunk of an upload session (except the last) to
+// be a multiple of 320 KiB and under 60 MiB (Microsoft's createUploadSession documentation). The one
+// rule for a job's chunkSizeBytes, validated when the job is saved, and for the UPLOAD_CHUNK_BYTES
+// setting that new jobs default to.
 
 import { AppError } from '../errors';
 
@@ -12,6 +14,11 @@ export const MAX_CHUNK_BYTES =
   Math.floor((MAX_CHUNK_BYTES_EXCLUSIVE - 1) / CHUNK_UNIT_BYTES) * CHUNK_UNIT_BYTES;
 /** 10 MiB = 32 × 320 KiB: large enough for throughput, small enough to keep memory low. */
 export const DEFAULT_CHUNK_BYTES = 10 * 1024 * 1024;
+
+/** True for a chunk size Graph accepts. */
+export function isValidChunkSize(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && n < MAX_CHUNK_BYTES_EXCLUSIVE && n % CHUNK_UNIT_BYTES === 0;
+}
 
 /** The valid sizes nearest to `n` (one below and/or one above), for the error message. */
 export function nearestValidChunkSizes(n: number): number[] {

@@ -1,6 +1,7 @@
-// Job schedules: NCRONTAB with 6 fields (second minute hour day month day-of-week), in UTC, the
-// format Azure Functions timer triggers use. Validation follows NCrontab (the library behind
-// Azure's timer trigger), not Unix cron, where the two differ:
+// NCRONTAB with 6 fields (second minute hour day month day-of-week), in UTC, the format Azure
+// Functions timer triggers use. One reading for every schedule: jobs' schedules, the timer settings
+// (SCHEDULER_CRON, SECRET_CHECK_CRON) and the local host's timers. Validation follows NCrontab
+// (the library behind Azure's timer trigger), not Unix cron, where the two differ:
 //   - exactly 6 fields; day-of-week is 0-6 (Sunday = 0) and 7 is refused;
 //   - only `*`, `,`, `-`, `/`, numbers and English month/day names; no `?`, `L`, `#`, `H`, `@daily`;
 //   - when both day and day-of-week are restricted, a time must match BOTH (NCrontab checks the

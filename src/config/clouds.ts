@@ -1,5 +1,6 @@
 // The national clouds a connection can live in, and the endpoints each one uses. The login and
-// Graph hosts come from DESIGN section 4; personal Microsoft accounts exist only in the global cloud.
+// Graph hosts are the ones Microsoft documents for each national cloud (identity platform and Graph
+// "national cloud deployments"); personal Microsoft accounts exist only in the global cloud.
 // LOGIN_ENDPOINT_OVERRIDE / GRAPH_ENDPOINT_OVERRIDE replace only the origin (scheme, host, port), so
 // the emulators see the very paths Microsoft would.
 import { validationError } from '../errors';
