@@ -12,6 +12,7 @@ import {
   type Diagnostic,
 } from '../../scripts/bicep';
 import { SETTINGS } from '../../src/config/settings';
+import { ALERT_EVENTS } from '../../src/log/alertEvents';
 import {
   allResources,
   describeWithBicep,
@@ -151,9 +152,7 @@ describeWithBicep('infra/main.bicep', (compiler) => {
       const table = variableValue(rules, "variables('alertRules')") as Array<{ event: string }>;
       expect(flat(rules.resource.copy)).toContain("length(variables('alertRules'))");
       expect(table.map((r) => r.event).sort()).toEqual(documentedAlertEvents().sort());
-      expect(table.map((r) => r.event).sort()).toEqual(
-        ['connection.reauth_required', 'queue.poison', 'run.failed', 'secret.expiry.warning'].sort(),
-      );
+      expect(table.map((r) => r.event).sort()).toEqual(Object.values(ALERT_EVENTS).sort());
       const p = props(rules);
       expect(flat(p.criteria)).toContain('.event');
       expect(flat(p.actions)).toContain('Microsoft.Insights/actionGroups');
