@@ -59,6 +59,10 @@ param deployerPrincipalId string = ''
 @description('Kind of principal deployerPrincipalId is.')
 param deployerPrincipalType string = 'User'
 
+@allowed(['default', 'recover'])
+@description('recover: bring back this environment\'s soft-deleted Key Vault (after `azd down`, purge protection keeps it and its name). The azd preprovision hook decides.')
+param keyVaultCreateMode string = 'default'
+
 // Tuning: each mirrors a setting in src/config/settings.ts with the same default and bounds (the
 // infra tests compare them, so the template and the code cannot drift apart).
 @description('SCHEDULER_CRON: how often the scheduler looks for due jobs (6-field NCRONTAB, UTC).')
@@ -147,6 +151,7 @@ module keyVault 'modules/keyvault.bicep' = {
     principalId: identity.properties.principalId
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
+    createMode: keyVaultCreateMode
   }
 }
 

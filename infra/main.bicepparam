@@ -19,3 +19,5 @@ param sourceStorageSubscriptionId = readEnvironmentVariable('SOURCE_STORAGE_SUBS
 // azd sets AZURE_PRINCIPAL_ID to the signed-in user, who then may store the client secret.
 param deployerPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
 param deployerPrincipalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', 'User')
+// infra/hooks/preprovision.* sets this to 'recover' when the environment's vault is soft-deleted.
+param keyVaultCreateMode = readEnvironmentVariable('KEY_VAULT_CREATE_MODE', 'default')

@@ -131,6 +131,21 @@ describeWithBicep('infra/main.bicep', (compiler) => {
       });
       expect(props(vault).accessPolicies ?? []).toEqual([]);
     });
+
+    it('recovers a soft-deleted vault of the same name when asked, and grants its roles again either way', () => {
+      const [vault] = ofType(all, 'Microsoft.KeyVault/vaults');
+      expect(resolveParameter(vault, props(vault).createMode)).toBe("[parameters('keyVaultCreateMode')]");
+      const declared = (template.parameters as Record<string, Json>).keyVaultCreateMode;
+      expect(declared).toMatchObject({ defaultValue: 'default', allowedValues: ['default', 'recover'] });
+      // Soft delete drops a vault's role assignments: the recovered vault gets them only if the
+      // deployment declares them unconditionally (not just on first creation).
+      const onVault = ofType(all, 'Microsoft.Authorization/roleAssignments').filter(
+        (l) => scopeType(l) === 'Microsoft.KeyVault/vaults',
+      );
+      expect(onVault.length).toBeGreaterThan(0);
+      for (const assignment of onVault)
+        expect(flat(assignment.resource.condition ?? '')).not.toContain('createMode');
+    });
   });
 
   describe('monitoring', () => {
