@@ -16,6 +16,8 @@ param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
 param sourceStorageAccountName = readEnvironmentVariable('SOURCE_STORAGE_ACCOUNT')
 param sourceStorageResourceGroup = readEnvironmentVariable('SOURCE_STORAGE_RESOURCE_GROUP', '')
 param sourceStorageSubscriptionId = readEnvironmentVariable('SOURCE_STORAGE_SUBSCRIPTION_ID', '')
+// Comma separated; the default 'restore' container is created in the source account.
+param restoreTargetContainers = split(readEnvironmentVariable('RESTORE_TARGET_CONTAINERS', 'restore'), ',')
 // azd sets AZURE_PRINCIPAL_ID to the signed-in user, who then may store the client secret.
 param deployerPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
 param deployerPrincipalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', 'User')

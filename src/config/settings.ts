@@ -50,9 +50,31 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'AzureWebJobsStorage__accountName',
     type: 'string',
     required: false,
+    source: 'platform',
+    description:
+      "Storage account for the host and the product state (queues, tables), reached with managed identity; the endpoints use the GRAPH_CLOUD cloud's storage suffix. Global Azure only for the Functions host: the template sets the three service URIs instead, which work in every cloud.",
+  },
+  {
+    name: 'AzureWebJobsStorage__blobServiceUri',
+    type: 'url',
+    required: false,
     source: 'template',
     description:
-      'Storage account for the host and the product state (queues, tables), reached with managed identity.',
+      'Blob endpoint of the host and state storage account (https://<account>.blob.<cloud storage suffix>), for identity-based AzureWebJobsStorage in any cloud.',
+  },
+  {
+    name: 'AzureWebJobsStorage__queueServiceUri',
+    type: 'url',
+    required: false,
+    source: 'template',
+    description: 'Queue endpoint of the host and state storage account (queue triggers need it).',
+  },
+  {
+    name: 'AzureWebJobsStorage__tableServiceUri',
+    type: 'url',
+    required: false,
+    source: 'template',
+    description: 'Table endpoint of the host and state storage account (the product state tables).',
   },
   {
     name: 'AzureWebJobsStorage__credential',
@@ -209,6 +231,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     required: false,
     source: 'template',
     description: 'A run with no progress for this long is marked timed out, so its job can run again.',
+  },
+  {
+    name: 'RESTORE_TARGET_CONTAINERS',
+    type: 'string',
+    required: false,
+    source: 'template',
+    description:
+      'Containers a restore may write to, comma separated, each `container` or `account/container`; the template grants the identity Storage Blob Data Contributor on exactly these. A restore into any other container is refused. Unset: no restriction (local development).',
   },
   {
     name: 'SOURCE_CONNECTION_STRING',

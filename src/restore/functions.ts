@@ -5,7 +5,7 @@ import { memoizeByServices } from '../app/memoizeByServices';
 import { getServices } from '../app/services';
 import type { FunctionDefinition } from '../app/types';
 import { errorResult } from '../http/errors';
-import { restoreFromConnection, restoreJob, type RestoreApiDeps } from './api';
+import { restoreFromConnection, restoreJob, restoreTargets, type RestoreApiDeps } from './api';
 import { handleRestoreMessage, handleRestorePoison } from './worker';
 import { buildRestoreApiDeps } from './wiring';
 
@@ -64,6 +64,16 @@ export const restoreFunctions: FunctionDefinition[] = [
           return errorResult(error, context.log);
         }
       },
+    },
+  },
+  {
+    name: 'restoreTargets',
+    trigger: {
+      type: 'http',
+      route: 'restore/targets',
+      methods: ['GET'],
+      authLevel: 'function',
+      handler: async () => restoreTargets(await restoreDeps()),
     },
   },
 ];

@@ -19,6 +19,7 @@ import { RESTORE_LISTINGS_TABLE, tableListingLedger } from './listing/ledger';
 import type { RestoreSpec } from './messages';
 import { runStoreRecorder } from './runRecorder';
 import { blockBlobTarget } from './target/blockBlobTarget';
+import { parseRestoreTargets } from './targets';
 
 /** Pages of a job's manifest rows, straight from the table (the manifest store reads rows one by one). */
 export function tableManifestPager(client: TableClient): ManifestPager {
@@ -110,6 +111,7 @@ export async function buildRestoreApiDeps(services: Services): Promise<RestoreAp
       requestTimeoutMs: 120_000,
       manifestPageSize: 1000,
       sendConcurrency: 16,
+      targetContainers: parseRestoreTargets(config.restoreTargetContainers),
     },
     clock: systemClock,
     retry: DEFAULT_RETRY_POLICY,

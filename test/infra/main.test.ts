@@ -36,6 +36,7 @@ const ROLES = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
 };
 
 /** The identity's role assignments the product needs: role, the resource type it is scoped to, and the module. */
@@ -202,8 +203,30 @@ describeWithBicep('infra/main.bicep', (compiler) => {
       const granted = identityAssignments()
         .map((l) => `${roleGuid(l)} ${String(l.deployment?.name)}`)
         .sort();
-      const expected = EXPECTED_IDENTITY_ROLES.map((e) => `${e.role} ${e.module}`).sort();
+      const expected = [
+        ...EXPECTED_IDENTITY_ROLES.map((e) => `${e.role} ${e.module}`),
+        `${ROLES.storageBlobDataContributor} source-storage-access`,
+      ].sort();
       expect(granted).toEqual(expected);
+    });
+
+    it('lets the identity write only the restore target containers, each at container scope', () => {
+      const writers = identityAssignments().filter((l) => roleGuid(l) === ROLES.storageBlobDataContributor);
+      expect(writers).toHaveLength(1);
+      const [writer] = writers;
+      expect(scopeType(writer)).toBe('Microsoft.Storage/storageAccounts/blobServices/containers');
+      expect(flat(writer.resource.copy)).toContain("length(parameters('restoreTargetContainers'))");
+      expect(String(writer.resource.scope)).toContain("parameters('restoreTargetContainers')[copyIndex()]");
+      const containers = ofType(all, 'Microsoft.Storage/storageAccounts/blobServices/containers').filter(
+        (l) => l.deployment === writer.deployment,
+      );
+      expect(containers).toHaveLength(1);
+      expect(props(containers[0]).publicAccess).toBe('None');
+      const top = (template.parameters as Record<string, Json>).restoreTargetContainers;
+      expect(top.defaultValue).toEqual(['restore']);
+      // The app is told exactly those containers, in the source account.
+      expect(String(settings.RESTORE_TARGET_CONTAINERS)).toContain("parameters('restoreTargetContainers')");
+      expect(String(settings.RESTORE_TARGET_CONTAINERS)).toContain("parameters('sourceStorageAccountName')");
     });
 
     it('never assigns at resource group or subscription scope', () => {

@@ -77,6 +77,9 @@ describe('loadConfig', () => {
       AzureWebJobsStorage__accountName: 'storage',
       AzureWebJobsStorage__credential: 'storage',
       AzureWebJobsStorage__clientId: 'storage',
+      AzureWebJobsStorage__blobServiceUri: 'storage',
+      AzureWebJobsStorage__queueServiceUri: 'storage',
+      AzureWebJobsStorage__tableServiceUri: 'storage',
       RUN_MODE: 'mode',
       AUTH_REDIRECT_URI: 'redirectUri',
     };
