@@ -72,8 +72,8 @@ param keyVaultCreateMode string = 'default'
 
 // Tuning: each mirrors a setting in src/config/settings.ts with the same default and bounds (the
 // infra tests compare them, so the template and the code cannot drift apart).
-@description('SCHEDULER_CRON: how often the scheduler looks for due jobs (6-field NCRONTAB, UTC).')
-param schedulerCron string = '0 */5 * * * *'
+@description('SCHEDULER_CRON: how often the scheduler looks for due jobs (6-field NCRONTAB, UTC). Hourly keeps an idle deployment cheap (docs/cost.md); a job starts at most this late.')
+param schedulerCron string = '0 0 * * * *'
 
 @description('SECRET_CHECK_CRON: when the daily client-secret expiry check runs (6-field NCRONTAB, UTC).')
 param expiryCheckCron string = '0 0 8 * * *'

@@ -159,10 +159,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: 'SCHEDULER_CRON',
     type: 'ncrontab',
-    default: '0 */5 * * * *',
+    default: '0 0 * * * *',
     required: false,
     source: 'template',
-    description: 'How often the scheduler looks for due jobs (6-field NCRONTAB, UTC).',
+    description:
+      'How often the scheduler looks for due jobs (6-field NCRONTAB, UTC). Hourly by default: each firing wakes the app, which is most of what an idle deployment costs (docs/cost.md); a job falls due at most this late, and Run now starts one at once. Use "0 */5 * * * *" for jobs scheduled between the hours.',
   },
   {
     name: 'SECRET_CHECK_CRON',
