@@ -20,6 +20,8 @@ import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/backup/upload/clock';
 import { ALERT_EVENTS } from '../../src/log/alertEvents';
+import type { RestoreDeps } from '../../src/restore/deps';
+import { handleRestorePoison } from '../../src/restore/worker';
 import { createLogger } from '../../src/log/logger';
 import { compile, formatDiagnostic, type ArmTemplate } from '../../scripts/bicep';
 import {
@@ -228,6 +230,17 @@ describeWithBicep('alert rules against the lines each alert path writes', (compi
       paths.partiallyFailedRun = { rule: 'run-failed', lines };
     }
 
+    // A restore message nobody can read, moved to restore-poison: still a poison alert.
+    {
+      const lines: string[] = [];
+      const deps = { log: createLogger({ area: 'restore' }) } as unknown as RestoreDeps;
+      const fn = queueFn('restorerPoison', poisonQueueName(QUEUES.restore), (m) =>
+        handleRestorePoison(deps, m),
+      );
+      await hosted(fn)('not a restore message', context(lines, 6));
+      paths.restorePoison = { rule: 'poison', lines };
+    }
+
     // Key Vault's SecretNearExpiry through the secretNearExpiry Event Grid function.
     {
       const lines: string[] = [];
@@ -301,6 +314,7 @@ describeWithBicep('alert rules against the lines each alert path writes', (compi
 
   it.each([
     ['poison', 'a poison upload message'],
+    ['restorePoison', 'an unreadable poison restore message'],
     ['failedRun', 'a run that ended failed'],
     ['partiallyFailedRun', 'a run that ended partially failed'],
     ['quota', 'an upload refused because the drive is full'],
