@@ -87,26 +87,18 @@ describe('preprovision.sh: a soft-deleted vault after azd down', () => {
   const modeSet = (calls: string[]) =>
     calls.filter((c) => c.startsWith('azd env set KEY_VAULT_CREATE_MODE')).map((c) => c.split(' ').pop());
 
-  it('recovers the vault azd remembers when it is soft-deleted', () => {
+  it.each([
+    ['recovers the vault azd remembers when it is soft-deleted', 'kv-abc', 'recover'],
+    ['creates when nothing of this environment is soft-deleted', 'kv-other', 'default'],
+  ])('%s', (_title, deletedName, mode) => {
     const r = runHook('preprovision.sh', {
       AZURE_ENV_NAME: 'prod',
       KEY_VAULT_NAME: 'kv-abc',
       WANT_NAME: 'kv-abc',
-      DELETED_VAULTS: `kv-abc ${vaultId('rg-prod', 'kv-abc')}`,
+      DELETED_VAULTS: `${deletedName} ${vaultId('rg-prod', deletedName)}`,
     });
     expect(r.code).toBe(0);
-    expect(modeSet(r.calls)).toEqual(['recover']);
-  });
-
-  it('creates when nothing of this environment is soft-deleted', () => {
-    const r = runHook('preprovision.sh', {
-      AZURE_ENV_NAME: 'prod',
-      KEY_VAULT_NAME: 'kv-abc',
-      WANT_NAME: 'kv-abc',
-      DELETED_VAULTS: `kv-other ${vaultId('rg-prod', 'kv-other')}`,
-    });
-    expect(r.code).toBe(0);
-    expect(modeSet(r.calls)).toEqual(['default']);
+    expect(modeSet(r.calls)).toEqual([mode]);
   });
 
   it('without a remembered name, finds the vault by environment tag in this subscription and resource group', () => {
