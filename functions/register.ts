@@ -21,6 +21,7 @@ import type {
 import { resultHeaders, serializeBody } from '../src/http/body';
 import type { HttpRequestLike } from '../src/http/types';
 import { SETTINGS } from '../src/config/settings';
+import { withInvocationLogs } from './loggedApp';
 
 export type FunctionsApp = Pick<typeof azureApp, 'http' | 'timer' | 'storageQueue' | 'eventGrid'>;
 
@@ -32,14 +33,15 @@ export function registerFunctions(
   functions: readonly FunctionDefinition[],
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): void {
+  const logging = withInvocationLogs(app);
   for (const definition of functions) {
     const trigger = definition.trigger;
     switch (trigger.type) {
       case 'http':
-        app.http(definition.name, httpOptions(definition, trigger));
+        logging.http(definition.name, httpOptions(definition, trigger));
         break;
       case 'timer':
-        app.timer(definition.name, {
+        logging.timer(definition.name, {
           schedule: timerSchedule(trigger, env),
           runOnStartup: trigger.runOnStartup ?? false,
           handler: (timer: Timer, azureContext: AzureInvocationContext) =>
@@ -53,10 +55,10 @@ export function registerFunctions(
         });
         break;
       case 'queue':
-        app.storageQueue(definition.name, queueOptions(definition, trigger));
+        logging.storageQueue(definition.name, queueOptions(definition, trigger));
         break;
       case 'eventGrid':
-        app.eventGrid(definition.name, {
+        logging.eventGrid(definition.name, {
           handler: (event: AzureEventGridEvent, azureContext: AzureInvocationContext) =>
             runInvocation(definition, azureContext, (context) =>
               invokeTrigger(

@@ -29,8 +29,12 @@ param graphClientId string
 param graphTenant string = 'common'
 
 @allowed(['global', 'usgov', 'usgov-dod', 'china'])
-@description('Default national cloud for new connections.')
+@description('Default national cloud for new connections. In a national cloud set it to that cloud (usgov, usgov-dod, china).')
 param graphCloud string = 'global'
+
+@minLength(1)
+@description('Storage DNS suffix of the cloud deployed to (environment().suffixes.storage). A parameter only so the tests can compile for each cloud; leave the default.')
+param storageSuffix string = environment().suffixes.storage
 
 @minLength(1)
 @maxLength(127)
@@ -52,6 +56,9 @@ param sourceStorageResourceGroup string = ''
 @description('Subscription of the source storage account; empty means this deployment\'s subscription.')
 param sourceStorageSubscriptionId string = ''
 
+@description('Containers of the source storage account a restore may write to. Each is created if missing and the function gets Storage Blob Data Contributor on it alone (the account itself stays read-only); a restore into any other container is refused.')
+param restoreTargetContainers array = ['restore']
+
 @description('Object id of the person (or pipeline) deploying; gets Key Vault Secrets Officer so they can store the client secret. azd fills it from AZURE_PRINCIPAL_ID. Empty grants nothing.')
 param deployerPrincipalId string = ''
 
@@ -59,10 +66,14 @@ param deployerPrincipalId string = ''
 @description('Kind of principal deployerPrincipalId is.')
 param deployerPrincipalType string = 'User'
 
+@allowed(['default', 'recover'])
+@description('recover: bring back this environment\'s soft-deleted Key Vault (after `azd down`, purge protection keeps it and its name). The azd preprovision hook decides.')
+param keyVaultCreateMode string = 'default'
+
 // Tuning: each mirrors a setting in src/config/settings.ts with the same default and bounds (the
 // infra tests compare them, so the template and the code cannot drift apart).
-@description('SCHEDULER_CRON: how often the scheduler looks for due jobs (6-field NCRONTAB, UTC).')
-param schedulerCron string = '0 */5 * * * *'
+@description('SCHEDULER_CRON: how often the scheduler looks for due jobs (6-field NCRONTAB, UTC). Hourly keeps an idle deployment cheap (docs/cost.md); a job starts at most this late.')
+param schedulerCron string = '0 0 * * * *'
 
 @description('SECRET_CHECK_CRON: when the daily client-secret expiry check runs (6-field NCRONTAB, UTC).')
 param expiryCheckCron string = '0 0 8 * * *'
@@ -147,6 +158,7 @@ module keyVault 'modules/keyvault.bicep' = {
     principalId: identity.properties.principalId
     deployerPrincipalId: deployerPrincipalId
     deployerPrincipalType: deployerPrincipalType
+    createMode: keyVaultCreateMode
   }
 }
 
@@ -174,6 +186,7 @@ module sourceAccess 'modules/source-storage-access.bicep' = {
   params: {
     storageAccountName: sourceStorageAccountName
     principalId: identity.properties.principalId
+    restoreTargetContainers: restoreTargetContainers
   }
 }
 
@@ -191,7 +204,11 @@ module functionApp 'modules/functionapp.bicep' = {
     // Every setting in src/config/settings.ts whose source is 'template'. Values are names, URLs and
     // ids only: no account key, no connection string with a key, no secret value.
     appSettings: {
-      AzureWebJobsStorage__accountName: storage.outputs.name
+      // The service-URI form of identity-based storage: the account-name form builds global-Azure
+      // host names and is not supported in the national clouds.
+      AzureWebJobsStorage__blobServiceUri: 'https://${storage.outputs.name}.blob.${storageSuffix}'
+      AzureWebJobsStorage__queueServiceUri: 'https://${storage.outputs.name}.queue.${storageSuffix}'
+      AzureWebJobsStorage__tableServiceUri: 'https://${storage.outputs.name}.table.${storageSuffix}'
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identity.properties.clientId
       MANAGED_IDENTITY_CLIENT_ID: identity.properties.clientId
@@ -210,6 +227,7 @@ module functionApp 'modules/functionapp.bicep' = {
       INVOCATION_BUDGET_SECONDS: string(invocationBudgetSeconds)
       PLANNER_PAGE_SIZE: string(plannerPageSize)
       RUN_TIMEOUT_MINUTES: string(runTimeoutMinutes)
+      RESTORE_TARGET_CONTAINERS: join(map(restoreTargetContainers, c => '${sourceStorageAccountName}/${c}'), ',')
       // The connection string only says where to send telemetry; with local auth disabled on the
       // component, ingestion is authorized by the identity (Monitoring Metrics Publisher).
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString
@@ -238,6 +256,9 @@ output CLIENT_SECRET_NAME string = clientSecretName
 
 @description('Resource group of the deployment, for the postdeploy hook.')
 output AZURE_RESOURCE_GROUP string = resourceGroup().name
+
+@description('Where a restore may write (RESTORE_TARGET_CONTAINERS): account/container, comma separated.')
+output RESTORE_TARGET_CONTAINERS string = join(map(restoreTargetContainers, c => '${sourceStorageAccountName}/${c}'), ',')
 
 @description('Client id of the managed identity, to grant it access to more source accounts.')
 output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId

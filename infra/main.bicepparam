@@ -16,6 +16,12 @@ param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
 param sourceStorageAccountName = readEnvironmentVariable('SOURCE_STORAGE_ACCOUNT')
 param sourceStorageResourceGroup = readEnvironmentVariable('SOURCE_STORAGE_RESOURCE_GROUP', '')
 param sourceStorageSubscriptionId = readEnvironmentVariable('SOURCE_STORAGE_SUBSCRIPTION_ID', '')
+// Comma separated; the default 'restore' container is created in the source account.
+param restoreTargetContainers = split(readEnvironmentVariable('RESTORE_TARGET_CONTAINERS', 'restore'), ',')
+// Hourly by default; `azd env set SCHEDULER_CRON '0 */5 * * * *'` for jobs due between the hours.
+param schedulerCron = readEnvironmentVariable('SCHEDULER_CRON', '0 0 * * * *')
 // azd sets AZURE_PRINCIPAL_ID to the signed-in user, who then may store the client secret.
 param deployerPrincipalId = readEnvironmentVariable('AZURE_PRINCIPAL_ID', '')
 param deployerPrincipalType = readEnvironmentVariable('AZURE_PRINCIPAL_TYPE', 'User')
+// infra/hooks/preprovision.* sets this to 'recover' when the environment's vault is soft-deleted.
+param keyVaultCreateMode = readEnvironmentVariable('KEY_VAULT_CREATE_MODE', 'default')

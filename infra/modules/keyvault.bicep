@@ -14,6 +14,12 @@ param deployerPrincipalId string
 @allowed(['User', 'ServicePrincipal', 'Group'])
 param deployerPrincipalType string
 
+// 'recover' restores a soft-deleted vault of this name with its secrets. Soft delete removed its
+// role assignments (and Event Grid subscriptions), so the assignments below are declared the same
+// way in both modes and are created again; the postdeploy hook re-creates the subscription.
+@allowed(['default', 'recover'])
+param createMode string
+
 // Key Vault Secrets Officer (DESIGN section 7): the code writes refresh tokens back and sets the
 // client secret from the admin API, so read-only "Secrets User" is not enough.
 var secretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -23,6 +29,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   location: location
   tags: tags
   properties: {
+    createMode: createMode
     tenantId: subscription().tenantId
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true

@@ -17,27 +17,31 @@ param alertEmail string
 var metricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
 // The alert contract with the code. Each product log line is one JSON object with an `event` field
-// (src/log/logger.ts); these are the event names the rules count. Keep this table, the one in
-// docs/deploy.md ("Alerts") and the code's event names identical (the infra tests compare the first two).
+// (src/log/logger.ts); the alert events are `alert.<kind>` (src/log/alertEvents.ts), written on the
+// path that runs in Azure when the thing happens. Keep this table, the one in docs/deploy.md
+// ("Alerts") and the code's names identical (test/infra/main.test.ts compares them, and
+// test/infra/alertPaths.test.ts runs each path and matches its lines against these rules).
 //
-// | event                       | emitted when                                                     |
-// |-----------------------------|------------------------------------------------------------------|
-// | secret.expiry.warning       | the client secret is within a threshold of expiry, expired, or has no expiry |
-// | connection.reauth_required  | a connection's refresh token was rejected; a person must authorize again |
-// | run.failed                  | a backup or restore run ended failed or partially failed          |
-// | queue.poison                | a message reached a -poison queue; its file is marked failed      |
+// | event                   | emitted when                                                         |
+// |-------------------------|----------------------------------------------------------------------|
+// | alert.secret_expiry     | the client secret is near expiry, expired, missing, has no expiry or was rejected |
+// | alert.connection_reauth | a connection's refresh token was rejected; a person must authorize again |
+// | alert.run_failed        | a backup or restore run ended failed or partially failed (at its end) |
+// | alert.job_failing       | the daily check found a job whose last runs all failed               |
+// | alert.poison            | a poison-queue function received a message that failed every delivery |
+// | alert.quota_exceeded    | OneDrive or SharePoint refused an upload: the drive is full           |
 var alertRules = [
   {
     key: 'secret-expiry'
-    event: 'secret.expiry.warning'
+    event: 'alert.secret_expiry'
     displayName: 'Client secret expiring'
-    description: 'The app registration client secret expires soon (or has no expiry recorded). When it expires every backup stops. Create a new client secret and store it: see docs/deploy.md.'
+    description: 'The app registration client secret expires soon (or has no expiry recorded, or Microsoft rejected it). When it expires every backup stops. Create a new client secret and store it: see docs/deploy.md.'
     severity: 1
     frequency: 'PT1H'
   }
   {
     key: 'connection-reauth'
-    event: 'connection.reauth_required'
+    event: 'alert.connection_reauth'
     displayName: 'Connection needs re-authorization'
     description: 'A OneDrive connection lost its sign-in (refresh token rejected). Its jobs stop until someone opens the setup page and authorizes it again.'
     severity: 1
@@ -45,18 +49,34 @@ var alertRules = [
   }
   {
     key: 'run-failed'
-    event: 'run.failed'
-    displayName: 'Backup run failed'
-    description: 'A backup or restore run failed or partially failed. The run record lists each failed file and why.'
+    event: 'alert.run_failed'
+    displayName: 'Backup or restore run failed'
+    description: 'A backup or restore run ended failed or partially failed. The run record lists each failed file and why.'
     severity: 2
     frequency: 'PT15M'
   }
   {
-    key: 'queue-poison'
-    event: 'queue.poison'
-    displayName: 'Poison messages'
-    description: 'A queue message failed every retry and was moved to a -poison queue; its file is marked failed in the run.'
+    key: 'job-failing'
+    event: 'alert.job_failing'
+    displayName: 'Job failing repeatedly'
+    description: 'The daily check found a job whose last runs all failed: nothing new from its source is being backed up.'
     severity: 2
+    frequency: 'PT1H'
+  }
+  {
+    key: 'poison'
+    event: 'alert.poison'
+    displayName: 'Poison messages'
+    description: 'A queue message failed every retry and was moved to a -poison queue; its file (or its run) is marked failed.'
+    severity: 2
+    frequency: 'PT15M'
+  }
+  {
+    key: 'quota-exceeded'
+    event: 'alert.quota_exceeded'
+    displayName: 'OneDrive or SharePoint is full'
+    description: 'An upload was refused because the destination drive is full. Free space (or raise the quota), then run the job again.'
+    severity: 1
     frequency: 'PT15M'
   }
 ]
@@ -114,7 +134,10 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
 }
 
 // One rule per event. The window equals the frequency so each event is counted exactly once; a
-// log line from the code (traces) or a custom event with the same name both count.
+// log line from the code (traces) or a custom event with the same name both count. The rule adds up
+// `itemCount` rather than counting rows: under Application Insights sampling one stored row stands
+// for itemCount items, so the total stays right even if sampling is later turned on for traces
+// (host.json keeps traces out of sampling so that no alert line is dropped).
 resource rules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
   for rule in alertRules: {
     name: '${appInsightsName}-${rule.key}'
@@ -132,8 +155,9 @@ resource rules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
       criteria: {
         allOf: [
           {
-            query: 'union isfuzzy=true (traces | where message has \'${rule.event}\' | where tostring(parse_json(message).event) == \'${rule.event}\'), (customEvents | where name == \'${rule.event}\')'
-            timeAggregation: 'Count'
+            query: 'union isfuzzy=true (traces | where message has \'${rule.event}\' | where tostring(parse_json(message).event) == \'${rule.event}\' | project timestamp, itemCount), (customEvents | where name == \'${rule.event}\' | project timestamp, itemCount)'
+            timeAggregation: 'Total'
+            metricMeasureColumn: 'itemCount'
             operator: 'GreaterThan'
             threshold: 0
             failingPeriods: {

@@ -2,15 +2,10 @@
 // Teams, Slack, generic JSON) is built here, once: what is wrong and since when, what stops if
 // nothing is done, and exactly what to do. Nothing here may contain a secret value or a URL with a
 // credential in it; the inputs are names, dates and reasons only.
+import { ALERT_EVENTS, type AlertEvent } from '../log/alertEvents';
 import type { ExpiryEvaluation, Severity } from './expiry';
 
-/** The structured log event names; infra/modules/monitoring.bicep's alert rules count these. */
-export const ALERT_EVENTS = {
-  secretExpiry: 'secret.expiry.warning',
-  connectionReauth: 'connection.reauth_required',
-  runFailed: 'run.failed',
-} as const;
-export type AlertEvent = (typeof ALERT_EVENTS)[keyof typeof ALERT_EVENTS];
+export { ALERT_EVENTS, type AlertEvent };
 
 export interface Alert {
   event: AlertEvent;
@@ -190,7 +185,7 @@ export function failingJobAlert(job: {
   lastError?: string;
 }): Alert {
   return {
-    event: ALERT_EVENTS.runFailed,
+    event: ALERT_EVENTS.jobFailing,
     severity: 'error',
     title: `The job '${job.name}' failed its last ${job.consecutiveFailures} runs`,
     impact: 'New and changed files in its source are not being backed up.',

@@ -71,7 +71,7 @@ export class AlertNotifier implements Notifier {
       severity: alert.severity,
       title: alert.title,
     });
-    emitMetric(log, `alert.${alert.event}`, 1, { severity: alert.severity });
+    emitMetric(log, alert.event, 1, { severity: alert.severity });
     let targets: WebhookTarget[];
     try {
       targets = (await this.options.webhooks?.targets()) ?? [];

@@ -3,6 +3,7 @@
 // does the end-of-run work (retention, deletions) and releases the job's one-run lock. Cheap
 // checks first: the counter shards decide whether to look closer, the file rows give exact totals.
 import { isAppError } from '../errors';
+import { logRunEnded } from '../log/alertEvents';
 import type { Run, RunStatus, RunTotals } from '../store/runs';
 import { FINAL_RUN_STATUSES, finalStatus } from '../store/runStatus';
 import type { BackupDeps } from './deps';
@@ -55,6 +56,14 @@ export async function finishRun(
     throw e;
   }
   deps.log.info('run.finished', { runId: run.id, jobId: run.jobId, status, ...totals });
+  logRunEnded(
+    deps.log,
+    { runId: run.id, jobId: run.jobId, kind: 'backup', status },
+    {
+      failedFiles: totals.failedFiles,
+      error,
+    },
+  );
   if (status === 'succeeded' || status === 'partially-failed') {
     try {
       const summary = await cleanupAfterRun(deps, run, status);

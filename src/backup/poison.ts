@@ -2,6 +2,7 @@
 // in its run with the reason (so the run can still finish); for a planner page, the run fails (its
 // plan is incomplete, so deletions must not be propagated from it).
 import { isAppError } from '../errors';
+import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
 import { EMPTY_TOTALS, FINAL_RUN_STATUSES } from '../store/runs';
 import { checkCompletion, finishRun } from './completion';
 import type { BackupDeps } from './deps';
@@ -11,6 +12,9 @@ const REASON =
   'The task failed on every delivery (moved to the poison queue); see the logs for each attempt.';
 
 export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promise<void> {
+  // In Azure the Functions host moves the message to the poison queue itself; this function is the
+  // first code to see it, so the alert is written here.
+  logAlert(deps.log, ALERT_EVENTS.poison, { queue: 'upload', ...idsOf(raw) });
   let message;
   try {
     message = parseUploadMessage(raw);
@@ -34,6 +38,7 @@ export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promis
 }
 
 export async function handlePlanPoison(deps: BackupDeps, raw: unknown): Promise<void> {
+  logAlert(deps.log, ALERT_EVENTS.poison, { queue: 'plan', ...idsOf(raw) });
   let message;
   try {
     message = parsePlanMessage(raw);
@@ -57,4 +62,13 @@ export async function handlePlanPoison(deps: BackupDeps, raw: unknown): Promise<
   } catch (error) {
     if (!isAppError(error, 'Conflict')) throw error;
   }
+}
+
+/** The run and job a poison message names, when it names them (it may be unreadable). */
+function idsOf(raw: unknown): { runId?: string; jobId?: string } {
+  const m = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  return {
+    runId: typeof m.runId === 'string' ? m.runId : undefined,
+    jobId: typeof m.jobId === 'string' ? m.jobId : undefined,
+  };
 }

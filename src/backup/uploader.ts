@@ -5,6 +5,7 @@
 // retries and, in the end, the poison handler records them.
 import { QUEUES } from '../app/queues';
 import { AppError, isAppError } from '../errors';
+import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
 import { manifestMatches } from '../store/manifest';
 import { normalizeEtag } from '../sources/blobSource';
 import { FINAL_RUN_STATUSES } from '../store/runs';
@@ -49,6 +50,8 @@ export async function handleUploadMessage(
 
   const fail = async (error: AppError): Promise<void> => {
     log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: message.size });
+    if (error.code === 'QuotaExceeded')
+      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: message.size });
     await deps.runs.finishFile(run.id, {
       blobName: message.blobName,
       status: 'failed',

@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import type { CloudName } from './clouds';
 import { parseSetting, expectation, type SettingValue } from './parse';
 import { SETTINGS, type SettingSpec } from './settings';
+import { accountOfServiceUri, storageServiceUrls, type StorageServiceUrls } from './storageEndpoints';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type RunMode = 'azure' | 'local';
@@ -50,6 +51,8 @@ export interface Config {
   invocationBudgetSeconds: number;
   plannerPageSize: number;
   runTimeoutMinutes: number;
+  /** RESTORE_TARGET_CONTAINERS as given (src/restore/targets.ts parses it); undefined: unrestricted. */
+  restoreTargetContainers?: string;
   sourceConnectionString?: string;
   loginEndpointOverride?: string;
   graphEndpointOverride?: string;
@@ -165,31 +168,65 @@ function storageConfig(
   if (connectionString) {
     return { kind: 'connectionString', connectionString, emulated: isDevelopmentStorage(connectionString) };
   }
-  if (!accountName) {
+  const uris = identityServiceUris(values, problems);
+  if (uris === null) return undefined;
+  if (!accountName && !uris) {
     problems.push({
       setting: 'AzureWebJobsStorage',
       problem:
-        'is required: expected a storage connection string in AzureWebJobsStorage, or a storage account name in AzureWebJobsStorage__accountName (managed identity)',
+        'is required: expected a storage connection string in AzureWebJobsStorage, or (managed identity) the service URIs AzureWebJobsStorage__blobServiceUri, __queueServiceUri and __tableServiceUri, or a storage account name in AzureWebJobsStorage__accountName',
     });
     return undefined;
   }
-  if (!STORAGE_ACCOUNT_NAME.test(accountName)) {
+  if (accountName && !STORAGE_ACCOUNT_NAME.test(accountName)) {
     problems.push({
       setting: 'AzureWebJobsStorage__accountName',
       problem: `expected a storage account name (3-24 lowercase letters and digits), got "${accountName}"`,
     });
     return undefined;
   }
+  const cloud = (values['GRAPH_CLOUD'] as GraphCloud | undefined) ?? 'global';
+  const urls = uris ?? storageServiceUrls(accountName!, cloud);
   return {
     kind: 'identity',
-    accountName,
+    accountName: accountName ?? accountOfServiceUri(urls.blobUrl),
     clientId:
       (values['AzureWebJobsStorage__clientId'] as string | undefined) ??
       (values['MANAGED_IDENTITY_CLIENT_ID'] as string | undefined),
-    blobUrl: `https://${accountName}.blob.core.windows.net`,
-    queueUrl: `https://${accountName}.queue.core.windows.net`,
-    tableUrl: `https://${accountName}.table.core.windows.net`,
+    ...urls,
   };
+}
+
+const SERVICE_URI_SETTINGS = {
+  blobUrl: 'AzureWebJobsStorage__blobServiceUri',
+  queueUrl: 'AzureWebJobsStorage__queueServiceUri',
+  tableUrl: 'AzureWebJobsStorage__tableServiceUri',
+} as const;
+
+/**
+ * The identity-based service-URI form (what the Functions host needs outside global Azure): all
+ * three, or none (undefined); null, with a problem recorded, when only some are given.
+ */
+function identityServiceUris(
+  values: Record<string, SettingValue | undefined>,
+  problems: ConfigProblem[],
+): StorageServiceUrls | undefined | null {
+  const entries = Object.entries(SERVICE_URI_SETTINGS).map(
+    ([key, name]) => [key, (values[name] as string | undefined)?.replace(/\/+$/, '')] as const,
+  );
+  const missing = entries
+    .filter(([, v]) => !v)
+    .map(([key]) => SERVICE_URI_SETTINGS[key as keyof StorageServiceUrls]);
+  if (missing.length === entries.length) return undefined;
+  if (missing.length > 0) {
+    for (const name of missing)
+      problems.push({
+        setting: name,
+        problem: 'is required with the other AzureWebJobsStorage service URIs',
+      });
+    return null;
+  }
+  return Object.fromEntries(entries) as unknown as StorageServiceUrls;
 }
 
 function build(
@@ -227,6 +264,7 @@ function build(
     invocationBudgetSeconds: int('INVOCATION_BUDGET_SECONDS'),
     plannerPageSize: int('PLANNER_PAGE_SIZE'),
     runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
+    restoreTargetContainers: optional('RESTORE_TARGET_CONTAINERS'),
     sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),
     loginEndpointOverride: optional('LOGIN_ENDPOINT_OVERRIDE'),
     graphEndpointOverride: optional('GRAPH_ENDPOINT_OVERRIDE'),

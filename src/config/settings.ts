@@ -53,9 +53,31 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'AzureWebJobsStorage__accountName',
     type: 'string',
     required: false,
+    source: 'platform',
+    description:
+      "Storage account for the host and the product state (queues, tables), reached with managed identity; the endpoints use the GRAPH_CLOUD cloud's storage suffix. Global Azure only for the Functions host: the template sets the three service URIs instead, which work in every cloud.",
+  },
+  {
+    name: 'AzureWebJobsStorage__blobServiceUri',
+    type: 'url',
+    required: false,
     source: 'template',
     description:
-      'Storage account for the host and the product state (queues, tables), reached with managed identity.',
+      'Blob endpoint of the host and state storage account (https://<account>.blob.<cloud storage suffix>), for identity-based AzureWebJobsStorage in any cloud.',
+  },
+  {
+    name: 'AzureWebJobsStorage__queueServiceUri',
+    type: 'url',
+    required: false,
+    source: 'template',
+    description: 'Queue endpoint of the host and state storage account (queue triggers need it).',
+  },
+  {
+    name: 'AzureWebJobsStorage__tableServiceUri',
+    type: 'url',
+    required: false,
+    source: 'template',
+    description: 'Table endpoint of the host and state storage account (the product state tables).',
   },
   {
     name: 'AzureWebJobsStorage__credential',
@@ -140,10 +162,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: 'SCHEDULER_CRON',
     type: 'ncrontab',
-    default: '0 */5 * * * *',
+    default: '0 0 * * * *',
     required: false,
     source: 'template',
-    description: 'How often the scheduler looks for due jobs (6-field NCRONTAB, UTC).',
+    description:
+      'How often the scheduler looks for due jobs (6-field NCRONTAB, UTC). Hourly by default: each firing wakes the app, which is most of what an idle deployment costs (docs/cost.md); a job falls due at most this late, and Run now starts one at once. Use "0 */5 * * * *" for jobs scheduled between the hours.',
   },
   {
     name: 'SECRET_CHECK_CRON',
@@ -213,6 +236,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     required: false,
     source: 'template',
     description: 'A run with no progress for this long is marked timed out, so its job can run again.',
+  },
+  {
+    name: 'RESTORE_TARGET_CONTAINERS',
+    type: 'string',
+    required: false,
+    source: 'template',
+    description:
+      'Containers a restore may write to, comma separated, each `container` or `account/container`; the template grants the identity Storage Blob Data Contributor on exactly these. A restore into any other container is refused. Unset: no restriction (local development).',
   },
   {
     name: 'SOURCE_CONNECTION_STRING',

@@ -5,6 +5,7 @@
 export const REAL_SETTINGS = [
   'AzureWebJobsStorage',
   'AzureWebJobsStorage__accountName',
+  'AzureWebJobsStorage__blobServiceUri',
   'KEY_VAULT_URL',
   'GRAPH_CLIENT_ID',
 ];

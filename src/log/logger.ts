@@ -1,7 +1,9 @@
 // Structured logs: one JSON object per line with the fields that let a person follow a run (run id,
 // job id, file, bytes, attempt). Secrets never reach a log: every value registered with
 // `registerSecret` is masked wherever it appears, and fields whose names say they hold a credential
-// are masked whatever their value.
+// are masked whatever their value. During a function invocation lines go to its context
+// (./invocationLog.ts), so Application Insights ties them to the invocation; elsewhere to the console.
+import { currentInvocationLog } from './invocationLog';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -10,8 +12,13 @@ export type LogSink = (line: string, level: LogLevel) => void;
 const SENSITIVE_KEY = /(secret|token|password|authorization|^code$|code_verifier|assertion|cookie|sig$)/i;
 const MASK = '[redacted]';
 const secrets = new Set<string>();
-let sink: LogSink = (line, level) =>
-  level === 'error' || level === 'warn' ? console.error(line) : console.log(line);
+const defaultSink: LogSink = (line, level) => {
+  const invocation = currentInvocationLog();
+  if (invocation) invocation[level](line);
+  else if (level === 'error' || level === 'warn') console.error(line);
+  else console.log(line);
+};
+let sink: LogSink = defaultSink;
 
 /** Remember a secret value so it is masked in every later log line. Short values are ignored (too many false hits). */
 export function registerSecret(value: string | undefined | null): void {

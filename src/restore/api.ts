@@ -6,6 +6,7 @@ import type { Job } from '../store/jobs';
 import type { RestoreDeps } from './deps';
 import { validateRestoreRequest } from './request';
 import { startRestore, type StartedRestore } from './start';
+import { assertRestoreTarget, describeTargets } from './targets';
 
 export interface RestoreApiDeps {
   restore: RestoreDeps;
@@ -27,6 +28,11 @@ export async function restoreJob(
 ): Promise<HttpResult> {
   const input = validateRestoreRequest(parseJsonObject(request.body), { disasterRecovery: false });
   const job = await deps.job(jobId);
+  assertRestoreTarget(
+    deps.restore.settings.targetContainers,
+    input.targetContainer,
+    input.blobEndpoint ?? job.source.blobEndpoint,
+  );
   const drive = await deps.restore.drive(job.connectionId);
   const manifestHasEntries = (await deps.restore.manifest.page(job.id, undefined, 1)).entries.length > 0;
   return accepted(
@@ -46,8 +52,18 @@ export async function restoreFromConnection(
   request: HttpRequestLike,
 ): Promise<HttpResult> {
   const input = validateRestoreRequest(parseJsonObject(request.body), { disasterRecovery: true });
+  assertRestoreTarget(deps.restore.settings.targetContainers, input.targetContainer, input.blobEndpoint);
   const drive = await deps.restore.drive(connectionId);
   return accepted(
     await startRestore(deps.restore, { request: input, connectionId, rootFolder: drive.rootFolder }),
   );
+}
+
+/** GET api/restore/targets: where a restore may write, for the restore form and the CLI. */
+export function restoreTargets(deps: RestoreApiDeps): HttpResult {
+  const targets = deps.restore.settings.targetContainers;
+  return jsonResult(200, {
+    restricted: targets !== undefined,
+    containers: targets ? describeTargets(targets) : [],
+  });
 }

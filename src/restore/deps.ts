@@ -7,6 +7,7 @@ import type { RunStatus } from '../store/runs';
 import type { AccessTokenProvider, RestoreTarget } from './download/types';
 import type { ListingLedger } from './listing/ledger';
 import type { RestoreMessage, RestoreSpec } from './messages';
+import type { RestoreTargetContainer } from './targets';
 
 /** A connection's drive: where Graph is and who we are there. */
 export interface ConnectionDrive {
@@ -55,6 +56,8 @@ export interface RestoreSettings {
   requestTimeoutMs: number;
   manifestPageSize: number;
   sendConcurrency: number;
+  /** RESTORE_TARGET_CONTAINERS, parsed; undefined: any container (local development). */
+  targetContainers?: readonly RestoreTargetContainer[];
 }
 
 export interface RestoreDeps {

@@ -3,7 +3,7 @@
 // from a provider: the app's root builds them once (./wiring.ts).
 import { QUEUES, poisonQueueName } from '../app/queues';
 import type { DepsProvider, FunctionDefinition } from '../app/types';
-import { restoreFromConnection, restoreJob, type RestoreApiDeps } from './api';
+import { restoreFromConnection, restoreJob, restoreTargets, type RestoreApiDeps } from './api';
 import { handleRestoreMessage, handleRestorePoison } from './worker';
 
 export function createRestoreFunctions(restoreDeps: DepsProvider<RestoreApiDeps>): FunctionDefinition[] {
@@ -42,6 +42,16 @@ export function createRestoreFunctions(restoreDeps: DepsProvider<RestoreApiDeps>
         methods: ['POST'],
         authLevel: 'function',
         handler: async (request) => restoreFromConnection(await restoreDeps(), request.params.id, request),
+      },
+    },
+    {
+      name: 'restoreTargets',
+      trigger: {
+        type: 'http',
+        route: 'restore/targets',
+        methods: ['GET'],
+        authLevel: 'function',
+        handler: async () => restoreTargets(await restoreDeps()),
       },
     },
   ];

@@ -20,6 +20,7 @@ import { RESTORE_LISTINGS_TABLE, tableListingLedger } from './listing/ledger';
 import type { RestoreSpec } from './messages';
 import { runStoreRecorder } from './runRecorder';
 import { blockBlobTarget } from './target/blockBlobTarget';
+import { parseRestoreTargets } from './targets';
 
 /**
  * What restore shares with the backup area: the same stores (so a restore run is one more row of the
@@ -100,6 +101,7 @@ export async function buildRestoreApiDeps(
       requestTimeoutMs: 120_000,
       manifestPageSize: 1000,
       sendConcurrency: 16,
+      targetContainers: parseRestoreTargets(config.restoreTargetContainers),
     },
     clock: systemClock,
     retry: DEFAULT_RETRY_POLICY,

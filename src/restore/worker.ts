@@ -6,6 +6,7 @@
 // What to restore and where is the run's recorded spec (./trustedSpec.ts), never the message's.
 import { AppError, isAppError } from '../errors';
 import { decodeDrivePath } from '../graph/names';
+import { ALERT_EVENTS, logAlert, logRunEnded } from '../log/alertEvents';
 import { restoreFile } from './download/restoreFile';
 import type { HttpContext } from './download/http';
 import { emptyStats, type DriveLocation } from './download/types';
@@ -146,7 +147,7 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
   log.info('restore.listed', { files: files.length, listings: listings.length });
   if (await deps.ledger.complete(runId)) {
     await deps.runs.markListingComplete(runPartition, runId);
-    await deps.runs.checkCompletion(runPartition, runId);
+    await completeRun(deps, runPartition, runId);
   }
 }
 
@@ -217,11 +218,17 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
     };
   }
   await deps.runs.finishFile(runId, blobName, outcome);
-  await deps.runs.checkCompletion(runPartition, runId);
+  await completeRun(deps, runPartition, runId);
 }
 
 /** restore-poison: a message that failed every delivery. Its file fails; a lost listing fails the run. */
 export async function handleRestorePoison(deps: RestoreDeps, raw: unknown): Promise<void> {
+  // The Functions host moved the message here itself; this is the first code that sees it.
+  const named = (raw && typeof raw === 'object' ? raw : {}) as { runId?: unknown };
+  logAlert(deps.log, ALERT_EVENTS.poison, {
+    queue: 'restore',
+    runId: typeof named.runId === 'string' ? named.runId : undefined,
+  });
   let message: RestoreMessage;
   try {
     message = parseRestoreMessage(raw);
@@ -246,15 +253,19 @@ export async function handleRestorePoison(deps: RestoreDeps, raw: unknown): Prom
       code: 'Poison',
       reason: 'The file kept failing on every delivery (see the logs for each attempt); it was not restored.',
     });
-    await deps.runs.checkCompletion(message.runPartition, message.runId);
+    await completeRun(deps, message.runPartition, message.runId);
     return;
   }
-  await deps.runs.failRun(
-    message.runPartition,
-    message.runId,
-    new AppError(
-      'UpstreamError',
-      `Listing ${listingKeyOf(message.source)} kept failing; the restore is incomplete.`,
-    ).message,
-  );
+  const error = new AppError(
+    'UpstreamError',
+    `Listing ${listingKeyOf(message.source)} kept failing; the restore is incomplete.`,
+  ).message;
+  await deps.runs.failRun(message.runPartition, message.runId, error);
+  logRunEnded(deps.log, { runId: message.runId, kind: 'restore', status: 'failed' }, { error });
+}
+
+/** The completion check, with the alert a failed or partially failed restore raises when it ends. */
+async function completeRun(deps: RestoreDeps, runPartition: string, runId: string): Promise<void> {
+  const status = await deps.runs.checkCompletion(runPartition, runId);
+  if (status) logRunEnded(deps.log, { runId, kind: 'restore', status });
 }

@@ -101,6 +101,20 @@ describeWithBicep('infra/main.bicepparam', (compiler) => {
     expect(result.parameters.sourceStorageAccountName.value).toBe(required.SOURCE_STORAGE_ACCOUNT);
     expect(result.parameters.deployerPrincipalId.value).toBe('99999999-8888-7777-6666-555555555555');
     expect(result.parameters.environmentName.value).toBe('test');
+    expect(result.parameters.keyVaultCreateMode.value).toBe('default');
+  }, 120_000);
+
+  it("passes the preprovision hook's KEY_VAULT_CREATE_MODE to the vault", async () => {
+    const result = await buildParams(compiler(), 'infra/main.bicepparam', {
+      ...envWithout(),
+      KEY_VAULT_CREATE_MODE: 'recover',
+    });
+    if (!result.ok) throw new Error(result.stderr);
+    expect(result.parameters.keyVaultCreateMode.value).toBe('recover');
+    const azureYaml = read('azure.yaml');
+    expect(azureYaml).toMatch(/^\s+preprovision:/m);
+    expect(azureYaml).toContain('infra/hooks/preprovision.sh');
+    expect(read('infra/hooks/preprovision.sh')).toContain('azd env set KEY_VAULT_CREATE_MODE');
   }, 120_000);
 
   it('refuses to build without GRAPH_CLIENT_ID, naming it', async () => {

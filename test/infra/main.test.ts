@@ -12,6 +12,7 @@ import {
   type Diagnostic,
 } from '../../scripts/bicep';
 import { SETTINGS } from '../../src/config/settings';
+import { ALERT_EVENTS } from '../../src/log/alertEvents';
 import {
   allResources,
   describeWithBicep,
@@ -35,6 +36,7 @@ const ROLES = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
 };
 
 /** The identity's role assignments the product needs: role, the resource type it is scoped to, and the module. */
@@ -130,6 +132,21 @@ describeWithBicep('infra/main.bicep', (compiler) => {
       });
       expect(props(vault).accessPolicies ?? []).toEqual([]);
     });
+
+    it('recovers a soft-deleted vault of the same name when asked, and grants its roles again either way', () => {
+      const [vault] = ofType(all, 'Microsoft.KeyVault/vaults');
+      expect(resolveParameter(vault, props(vault).createMode)).toBe("[parameters('keyVaultCreateMode')]");
+      const declared = (template.parameters as Record<string, Json>).keyVaultCreateMode;
+      expect(declared).toMatchObject({ defaultValue: 'default', allowedValues: ['default', 'recover'] });
+      // Soft delete drops a vault's role assignments: the recovered vault gets them only if the
+      // deployment declares them unconditionally (not just on first creation).
+      const onVault = ofType(all, 'Microsoft.Authorization/roleAssignments').filter(
+        (l) => scopeType(l) === 'Microsoft.KeyVault/vaults',
+      );
+      expect(onVault.length).toBeGreaterThan(0);
+      for (const assignment of onVault)
+        expect(flat(assignment.resource.condition ?? '')).not.toContain('createMode');
+    });
   });
 
   describe('monitoring', () => {
@@ -151,9 +168,7 @@ describeWithBicep('infra/main.bicep', (compiler) => {
       const table = variableValue(rules, "variables('alertRules')") as Array<{ event: string }>;
       expect(flat(rules.resource.copy)).toContain("length(variables('alertRules'))");
       expect(table.map((r) => r.event).sort()).toEqual(documentedAlertEvents().sort());
-      expect(table.map((r) => r.event).sort()).toEqual(
-        ['connection.reauth_required', 'queue.poison', 'run.failed', 'secret.expiry.warning'].sort(),
-      );
+      expect(table.map((r) => r.event).sort()).toEqual(Object.values(ALERT_EVENTS).sort());
       const p = props(rules);
       expect(flat(p.criteria)).toContain('.event');
       expect(flat(p.actions)).toContain('Microsoft.Insights/actionGroups');
@@ -188,8 +203,30 @@ describeWithBicep('infra/main.bicep', (compiler) => {
       const granted = identityAssignments()
         .map((l) => `${roleGuid(l)} ${String(l.deployment?.name)}`)
         .sort();
-      const expected = EXPECTED_IDENTITY_ROLES.map((e) => `${e.role} ${e.module}`).sort();
+      const expected = [
+        ...EXPECTED_IDENTITY_ROLES.map((e) => `${e.role} ${e.module}`),
+        `${ROLES.storageBlobDataContributor} source-storage-access`,
+      ].sort();
       expect(granted).toEqual(expected);
+    });
+
+    it('lets the identity write only the restore target containers, each at container scope', () => {
+      const writers = identityAssignments().filter((l) => roleGuid(l) === ROLES.storageBlobDataContributor);
+      expect(writers).toHaveLength(1);
+      const [writer] = writers;
+      expect(scopeType(writer)).toBe('Microsoft.Storage/storageAccounts/blobServices/containers');
+      expect(flat(writer.resource.copy)).toContain("length(parameters('restoreTargetContainers'))");
+      expect(String(writer.resource.scope)).toContain("parameters('restoreTargetContainers')[copyIndex()]");
+      const containers = ofType(all, 'Microsoft.Storage/storageAccounts/blobServices/containers').filter(
+        (l) => l.deployment === writer.deployment,
+      );
+      expect(containers).toHaveLength(1);
+      expect(props(containers[0]).publicAccess).toBe('None');
+      const top = (template.parameters as Record<string, Json>).restoreTargetContainers;
+      expect(top.defaultValue).toEqual(['restore']);
+      // The app is told exactly those containers, in the source account.
+      expect(String(settings.RESTORE_TARGET_CONTAINERS)).toContain("parameters('restoreTargetContainers')");
+      expect(String(settings.RESTORE_TARGET_CONTAINERS)).toContain("parameters('sourceStorageAccountName')");
     });
 
     it('never assigns at resource group or subscription scope', () => {

@@ -259,7 +259,7 @@ describe('the daily check', () => {
     const json = byPath('/ops-json');
     expect(json).toMatchObject({
       source: 'azure-onedrive-backup',
-      event: 'secret.expiry.warning',
+      event: 'alert.secret_expiry',
       severity: 'info',
       fields: {
         objectName: deps.secretName,
@@ -299,7 +299,7 @@ describe('the daily check', () => {
     expect(
       lines.some((l) => l.includes('"event":"alert.webhook.failed"') && l.includes('"webhook":"dead"')),
     ).toBe(true);
-    expect(lines.some((l) => JSON.parse(l).event === 'secret.expiry.warning')).toBe(true);
+    expect(lines.some((l) => JSON.parse(l).event === 'alert.secret_expiry')).toBe(true);
     expect(
       lines.some((l) => {
         const o = JSON.parse(l);
@@ -346,7 +346,7 @@ describe('the daily check', () => {
     await timer();
     await timer();
     const reauth = received.filter(
-      (r) => r.path.startsWith('/ops-json') && r.body.event === 'connection.reauth_required',
+      (r) => r.path.startsWith('/ops-json') && r.body.event === 'alert.connection_reauth',
     );
     expect(reauth).toHaveLength(1);
     expect(reauth[0].body.fields).toMatchObject({

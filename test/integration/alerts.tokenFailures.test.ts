@@ -40,11 +40,11 @@ it('a rejected client secret raises one critical secret alert naming the affecte
   expect(await page.text()).toContain('Connected');
 
   host.emulators!.identity.expireClientSecret(DEFAULT_CLIENT_ID);
-  const alertsBefore = lines.filter((l) => l.event === 'secret.expiry.warning').length;
+  const alertsBefore = lines.filter((l) => l.event === 'alert.secret_expiry').length;
   const test = (await (await admin('POST', `connections/${id}/test`)).json()) as { ok: boolean };
   expect(test.ok).toBe(false);
 
-  const alerts = lines.filter((l) => l.event === 'secret.expiry.warning').slice(alertsBefore);
+  const alerts = lines.filter((l) => l.event === 'alert.secret_expiry').slice(alertsBefore);
   expect(alerts).toHaveLength(1);
   expect(alerts[0]).toMatchObject({
     state: 'rejected',
@@ -55,5 +55,5 @@ it('a rejected client secret raises one critical secret alert naming the affecte
 
   // Still broken on the next attempt: the same day says nothing new.
   await admin('POST', `connections/${id}/test`);
-  expect(lines.filter((l) => l.event === 'secret.expiry.warning').slice(alertsBefore)).toHaveLength(1);
+  expect(lines.filter((l) => l.event === 'alert.secret_expiry').slice(alertsBefore)).toHaveLength(1);
 });

@@ -112,7 +112,7 @@ describe('secret expiry check', () => {
       { daysBefore: 1, threshold: 1, severity: 'error' },
       { daysBefore: 0, threshold: 'expired', severity: 'critical' },
     ]);
-    expect(h.alerts.every((a) => a.event === 'secret.expiry.warning')).toBe(true);
+    expect(h.alerts.every((a) => a.event === 'alert.secret_expiry')).toBe(true);
   });
 
   it('says nothing far from expiry', async () => {
@@ -305,7 +305,7 @@ describe('connections and jobs in the same check', () => {
     await checkConnections(h.deps);
     expect(h.alerts).toHaveLength(1);
     expect(h.alerts[0]).toMatchObject({
-      event: 'connection.reauth_required',
+      event: 'alert.connection_reauth',
       fields: { connectionId: 'c1' },
     });
     expect(h.alerts[0].steps.join(' ')).toContain('/api/connections/c1/authorize');
@@ -333,7 +333,7 @@ describe('connections and jobs in the same check', () => {
     await checkJobs(h.deps);
     expect(h.alerts).toHaveLength(1); // the running one is not counted
     expect(h.alerts[0]).toMatchObject({
-      event: 'run.failed',
+      event: 'alert.job_failing',
       fields: { jobId: 'j1', consecutiveFailures: 3, lastRunId: 'r4', kind: 'job-failing' },
     });
     h.runs.set('j1', [run('r6', 'failed'), ...h.runs.get('j1')!.slice(1)]);

@@ -57,7 +57,7 @@ describe('loadConfig', () => {
     expect(config.graphTenant).toBe('common');
     expect(config.graphCloud).toBe('global');
     expect(config.clientSecretName).toBe('graph-client-secret');
-    expect(config.schedulerCron).toBe('0 */5 * * * *');
+    expect(config.schedulerCron).toBe('0 0 * * * *');
     expect(config.secretCheckCron).toBe('0 0 8 * * *');
     expect(config.secretExpiryThresholdsDays).toEqual([30, 14, 7, 3, 1]);
     expect(config.uploadChunkBytes).toBe(10 * 1024 * 1024);
@@ -77,6 +77,9 @@ describe('loadConfig', () => {
       AzureWebJobsStorage__accountName: 'storage',
       AzureWebJobsStorage__credential: 'storage',
       AzureWebJobsStorage__clientId: 'storage',
+      AzureWebJobsStorage__blobServiceUri: 'storage',
+      AzureWebJobsStorage__queueServiceUri: 'storage',
+      AzureWebJobsStorage__tableServiceUri: 'storage',
       RUN_MODE: 'mode',
       AUTH_REDIRECT_URI: 'redirectUri',
     };

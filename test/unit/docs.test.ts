@@ -9,6 +9,7 @@ import { adviseIdentityError, adviseStateProblem, type StateProblemName } from '
 import { COMMANDS, findCommand } from '../../src/cli/main';
 import { SETTINGS } from '../../src/config/settings';
 import { AppError, type ErrorCode } from '../../src/errors';
+import { ALERT_EVENTS } from '../../src/log/alertEvents';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -115,8 +116,7 @@ describe('docs/troubleshooting.md', () => {
 
   it('explains a 403 on the source storage, secret expiry and each alert', () => {
     expect(doc).toMatch(/403.*AuthorizationPermissionMismatch.*source/);
-    for (const event of ['secret.expiry.warning', 'connection.reauth_required', 'run.failed', 'queue.poison'])
-      expect(documented(event)).toBe(true);
+    for (const event of Object.values(ALERT_EVENTS)) expect(documented(event)).toBe(true);
   });
 });
 

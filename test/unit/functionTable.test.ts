@@ -159,8 +159,8 @@ describe('registerFunctions', () => {
   it("uses the setting's default schedule when the app setting is absent (the host would not start on %X%)", () => {
     const timer = sampleTable[2].trigger;
     if (timer.type !== 'timer') throw new Error('fixture');
-    expect(timerSchedule(timer, {})).toBe('0 */5 * * * *');
-    expect(timerSchedule(timer, { SCHEDULER_CRON: ' ' })).toBe('0 */5 * * * *');
+    expect(timerSchedule(timer, {})).toBe('0 0 * * * *');
+    expect(timerSchedule(timer, { SCHEDULER_CRON: ' ' })).toBe('0 0 * * * *');
     expect(timerSchedule(timer, { SCHEDULER_CRON: '0 0 * * * *' })).toBe('%SCHEDULER_CRON%');
     expect(() => timerSchedule({ ...timer, scheduleSetting: 'NO_SUCH' }, {})).toThrow(/NO_SUCH/);
   });
