@@ -14,6 +14,8 @@ export interface CloudInfo {
   graphHost: string;
   /** Whether personal Microsoft accounts (tenant `consumers`) can sign in here. */
   personalAccounts: boolean;
+  /** Host suffix of the cloud's blob endpoints: `<account>.<blobSuffix>`. */
+  blobSuffix: string;
 }
 
 export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
@@ -22,24 +24,28 @@ export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
     loginHost: 'login.microsoftonline.com',
     graphHost: 'graph.microsoft.com',
     personalAccounts: true,
+    blobSuffix: 'blob.core.windows.net',
   },
   usgov: {
     name: 'usgov',
     loginHost: 'login.microsoftonline.us',
     graphHost: 'graph.microsoft.us',
     personalAccounts: false,
+    blobSuffix: 'blob.core.usgovcloudapi.net',
   },
   'usgov-dod': {
     name: 'usgov-dod',
     loginHost: 'login.microsoftonline.us',
     graphHost: 'dod-graph.microsoft.us',
     personalAccounts: false,
+    blobSuffix: 'blob.core.usgovcloudapi.net',
   },
   china: {
     name: 'china',
     loginHost: 'login.chinacloudapi.cn',
     graphHost: 'microsoftgraph.chinacloudapi.cn',
     personalAccounts: false,
+    blobSuffix: 'blob.core.chinacloudapi.cn',
   },
 };
 

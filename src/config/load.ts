@@ -50,6 +50,8 @@ export interface Config {
   plannerPageSize: number;
   runTimeoutMinutes: number;
   sourceConnectionString?: string;
+  /** SOURCE_STORAGE_ACCOUNTS: the storage accounts blob endpoints may name (lowercase, deduplicated). */
+  sourceStorageAccounts: readonly string[];
   loginEndpointOverride?: string;
   graphEndpointOverride?: string;
   keyVaultTokenOverride?: string;
@@ -144,8 +146,26 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const storage = storageConfig(values, problems);
+  const sourceStorageAccounts = accountList(
+    values['SOURCE_STORAGE_ACCOUNTS'] as string | undefined,
+    problems,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(mode, storage!, values);
+  return build(mode, storage!, sourceStorageAccounts, values);
+}
+
+function accountList(text: string | undefined, problems: ConfigProblem[]): readonly string[] {
+  const names = (text ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = names.filter((name) => !STORAGE_ACCOUNT_NAME.test(name));
+  if (bad.length > 0)
+    problems.push({
+      setting: 'SOURCE_STORAGE_ACCOUNTS',
+      problem: `expected comma-separated storage account names (3-24 lowercase letters and digits each), got "${bad[0].slice(0, 40)}"`,
+    });
+  return Object.freeze([...new Set(names)]);
 }
 
 function parseDefault(spec: SettingSpec): SettingValue {
@@ -194,6 +214,7 @@ function storageConfig(
 function build(
   mode: RunMode,
   storage: StorageConfig,
+  sourceStorageAccounts: readonly string[],
   values: Record<string, SettingValue | undefined>,
 ): Config {
   const str = (name: string) => values[name] as string;
@@ -227,6 +248,7 @@ function build(
     plannerPageSize: int('PLANNER_PAGE_SIZE'),
     runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
     sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),
+    sourceStorageAccounts,
     loginEndpointOverride: optional('LOGIN_ENDPOINT_OVERRIDE'),
     graphEndpointOverride: optional('GRAPH_ENDPOINT_OVERRIDE'),
     keyVaultTokenOverride: optional('KEY_VAULT_TOKEN_OVERRIDE'),

@@ -211,6 +211,14 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'A run with no progress for this long is marked timed out, so its job can run again.',
   },
   {
+    name: 'SOURCE_STORAGE_ACCOUNTS',
+    type: 'string',
+    required: false,
+    source: 'template',
+    description:
+      "Comma-separated storage account names a job's source.blobEndpoint or a restore's blobEndpoint may name in Azure (https://<account>.blob.<suffix of GRAPH_CLOUD's cloud>); the managed identity's token goes to no other account. Unset in Azure: every blob endpoint is refused.",
+  },
+  {
     name: 'SOURCE_CONNECTION_STRING',
     type: 'string',
     required: false,

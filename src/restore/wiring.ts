@@ -9,6 +9,7 @@ import { systemClock } from '../backup/upload/clock';
 import { DEFAULT_RETRY_POLICY } from '../backup/upload/retryPolicy';
 import { AppError } from '../errors';
 import { createContainerClient } from '../sources/containerClient';
+import { blobEndpointPolicy } from '../sources/endpointPolicy';
 import { toSourceError } from '../sources/storageErrors';
 import { MANIFEST_TABLE } from '../store/manifest';
 import type { ContainerClient } from '@azure/storage-blob';
@@ -56,6 +57,7 @@ export async function buildRestoreApiDeps(
     services.table(MANIFEST_TABLE),
     services.table(RESTORE_LISTINGS_TABLE),
   ]);
+  const endpointPolicy = blobEndpointPolicy(config);
   const containers = new Map<string, ContainerClient>();
   const container = (spec: RestoreSpec): ContainerClient => {
     const key = `${spec.blobEndpoint ?? ''}|${spec.targetContainer}`;
@@ -77,6 +79,7 @@ export async function buildRestoreApiDeps(
               container: spec.targetContainer,
               blobEndpoint: spec.blobEndpoint,
               credential: services.credential(),
+              endpointPolicy,
             }
           : { container: spec.targetContainer, connectionString: config.sourceConnectionString },
       );
@@ -117,5 +120,5 @@ export async function buildRestoreApiDeps(
     retry: DEFAULT_RETRY_POLICY,
     log: services.log.child({ area: 'restore' }),
   };
-  return { restore, job: (id) => backup.jobs.require(id) };
+  return { restore, job: (id) => backup.jobs.require(id), blobEndpoints: endpointPolicy };
 }
