@@ -228,6 +228,8 @@ module functionApp 'modules/functionapp.bicep' = {
       PLANNER_PAGE_SIZE: string(plannerPageSize)
       RUN_TIMEOUT_MINUTES: string(runTimeoutMinutes)
       RESTORE_TARGET_CONTAINERS: join(map(restoreTargetContainers, c => '${sourceStorageAccountName}/${c}'), ',')
+      // The one account the identity was granted a role on: the code sends its storage token to no other.
+      SOURCE_STORAGE_ACCOUNTS: sourceStorageAccountName
       // The connection string only says where to send telemetry; with local auth disabled on the
       // component, ingestion is authorized by the identity (Monitoring Metrics Publisher).
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.appInsightsConnectionString

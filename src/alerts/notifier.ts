@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger';
 import type { Severity } from './expiry';
 import { webhookPayload } from './formats';
 import type { Alert } from './messages';
+import { STRICT_WEBHOOK_POLICY, webhookPost, type WebhookNetworkPolicy } from './webhookAddress';
 import type { WebhookTarget, WebhookTargets } from './webhooks';
 
 export interface Notifier {
@@ -17,19 +18,6 @@ export interface Notifier {
 
 /** Posts a JSON body; resolves with the status, rejects on network errors or the timeout. */
 export type HttpPost = (url: string, body: string, timeoutMs: number) => Promise<{ status: number }>;
-
-export const fetchPost: HttpPost = async (url, body, timeoutMs) => {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    signal: AbortSignal.timeout(timeoutMs),
-    // A webhook that redirects could forward our payload anywhere; treat a redirect as a failure.
-    redirect: 'manual',
-  });
-  await response.arrayBuffer().catch(() => undefined);
-  return { status: response.status };
-};
 
 export function emitMetric(
   log: Logger,
@@ -50,6 +38,9 @@ const LEVEL: Record<Severity, 'info' | 'warn' | 'error'> = {
 export interface AlertNotifierOptions {
   log: Logger;
   webhooks?: WebhookTargets;
+  /** Where webhooks may point; strict (no loopback) unless local mode says otherwise. */
+  network?: WebhookNetworkPolicy;
+  /** Replaces the address-checking post (./webhookAddress.ts); tests only. */
   post?: HttpPost;
   now?: () => Date;
   timeoutMs?: number;
@@ -60,7 +51,7 @@ export class AlertNotifier implements Notifier {
   private readonly now: () => Date;
 
   constructor(private readonly options: AlertNotifierOptions) {
-    this.post = options.post ?? fetchPost;
+    this.post = options.post ?? webhookPost(options.network ?? STRICT_WEBHOOK_POLICY);
     this.now = options.now ?? (() => new Date());
   }
 

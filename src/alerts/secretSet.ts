@@ -59,7 +59,6 @@ export function checkSecretValue(input: unknown): string {
     throw validationError('value', 'required: the Value of the client secret');
   // Pasted values often carry a newline; client secret values never contain whitespace.
   const value = input.trim();
-  registerSecret(value);
   if (GUID.test(value))
     throw new AppError('ValidationFailed', 'value: this looks like the Secret ID, not the secret Value', {
       field: 'value',
@@ -68,6 +67,8 @@ export function checkSecretValue(input: unknown): string {
     });
   if (value.length < 16 || value.length > 1024 || /\s/.test(value))
     throw validationError('value', 'expected the client secret Value: 16 to 1024 characters, no spaces');
+  // Registered only once it has the shape of a client secret: a rejected body must not steer the masker.
+  registerSecret(value);
   return value;
 }
 

@@ -6,6 +6,12 @@ import { AppError, validationError } from '../errors';
 import { registerSecret } from '../log/logger';
 import type { SecretStore } from '../secrets/secretStore';
 import { isWebhookFormat, WEBHOOK_FORMATS, type WebhookFormat } from './formats';
+import {
+  checkWebhookHost,
+  checkWebhookUrl,
+  STRICT_WEBHOOK_POLICY,
+  type WebhookNetworkPolicy,
+} from './webhookAddress';
 
 export const WEBHOOK_SECRET_PREFIX = 'alert-webhook-';
 export const WEBHOOK_CONTENT_TYPE = 'alert-webhook';
@@ -43,29 +49,12 @@ export function webhookSecretName(name: string): string {
   return `${WEBHOOK_SECRET_PREFIX}${name}`;
 }
 
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
-}
-
-/** https only, except plain http to this machine (local development and tests). */
-export function checkWebhookUrl(value: unknown): string {
-  if (typeof value !== 'string' || !value.trim()) throw validationError('url', 'required');
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    // The rejected value is not echoed: it may be a real webhook URL with a typo.
-    throw validationError('url', 'must be an absolute https URL');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname)))
-    throw validationError('url', 'must be an https URL');
-  return url.toString();
-}
-
 export class WebhookRegistry implements WebhookTargets {
   constructor(
     private readonly secrets: Pick<SecretStore, 'getSecret' | 'setSecret' | 'deleteSecret'>,
     private readonly lister: SecretLister,
+    /** Where a webhook may point (./webhookAddress.ts); loopback only in local mode. */
+    private readonly network: WebhookNetworkPolicy = STRICT_WEBHOOK_POLICY,
   ) {}
 
   async list(): Promise<WebhookInfo[]> {
@@ -84,7 +73,8 @@ export class WebhookRegistry implements WebhookTargets {
     if (typeof name !== 'string') throw validationError('name', 'required');
     const secretName = webhookSecretName(name);
     if (!isWebhookFormat(format)) throw validationError('format', `one of ${WEBHOOK_FORMATS.join(', ')}`);
-    const checked = checkWebhookUrl(url);
+    const checked = checkWebhookUrl(url, this.network);
+    await checkWebhookHost(checked, this.network);
     registerSecret(checked);
     try {
       await this.secrets.setSecret(secretName, checked, {

@@ -13,6 +13,7 @@ import type { AlertDeps, SecretExpirySource } from './deps';
 import { vaultNameOf } from './eventGrid';
 import { AlertNotifier, type HttpPost } from './notifier';
 import { KeyVaultSecretLister } from './keyVaultListing';
+import type { Resolver, WebhookNetworkPolicy } from './webhookAddress';
 import { WebhookRegistry } from './webhooks';
 
 /** Consecutive failed runs after which a job is reported. */
@@ -35,6 +36,8 @@ export function expirySourceFrom(store: Pick<SecretStore, 'getSecret'>): SecretE
 export interface AlertWiringOptions {
   now?: () => Date;
   post?: HttpPost;
+  /** DNS for webhook hosts (tests); the system resolver otherwise. */
+  resolve?: Resolver;
   /** Other table names (tests sharing one Azurite). */
   tables?: Partial<Record<'alerts' | 'connections' | 'jobs' | 'runs' | 'progress' | 'files', string>>;
 }
@@ -52,7 +55,9 @@ export async function createAlertDeps(
     managedIdentityClientId: config.managedIdentityClientId,
   };
   const secrets = new KeyVaultSecretStore(vault);
-  const webhooks = new WebhookRegistry(secrets, new KeyVaultSecretLister(vault));
+  // Loopback webhooks (and plain http to them) only against the emulators.
+  const network: WebhookNetworkPolicy = { allowLoopback: config.mode === 'local', resolve: options.resolve };
+  const webhooks = new WebhookRegistry(secrets, new KeyVaultSecretLister(vault), network);
   const [alerts, connections, jobs, runs, progress, files] = await Promise.all(
     [
       options.tables?.alerts ?? ALERTS_TABLE,
@@ -77,7 +82,7 @@ export async function createAlertDeps(
     jobs: new JobStore(jobs),
     runs: new RunStore({ runs, progress, files }, now),
     state: new TableAlertStateStore(alerts),
-    notifier: new AlertNotifier({ log, webhooks, post: options.post, now }),
+    notifier: new AlertNotifier({ log, webhooks, network, post: options.post, now }),
     log,
     now,
     webhooks,

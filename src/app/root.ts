@@ -14,6 +14,7 @@ import { buildAdminDeps, buildBackupDeps } from '../backup/wiring';
 import type { Config } from '../config';
 import type { Logger } from '../log/logger';
 import { buildRestoreApiDeps } from '../restore/wiring';
+import { blobEndpointPolicy } from '../sources/endpointPolicy';
 import { createFunctionTable, type FunctionTableDeps } from './functionTable';
 import { lazy, lazySync } from './lazy';
 import { createServices, type Services } from './services';
@@ -51,7 +52,9 @@ export function createAppRoot(options: AppRootOptions): AppRoot {
     }),
   );
   const backup = lazy(async () => buildBackupDeps(services(), await auth()));
-  const admin = lazy(async () => buildAdminDeps(await backup(), await auth()));
+  const admin = lazy(async () =>
+    buildAdminDeps(await backup(), await auth(), blobEndpointPolicy(services().config)),
+  );
   const restore = lazy(async () => buildRestoreApiDeps(services(), await backup()));
 
   const deps: FunctionTableDeps = { config, auth, alerts, backup, admin, restore };

@@ -44,7 +44,8 @@ export async function authCallback(
 ): Promise<HttpResult> {
   const q = request.query;
   const code = q.get('code');
-  registerSecret(code);
+  // The code is not registered with the log masker yet: anyone can call this route, and a value
+  // registered from an unchecked request would let them hide chosen log text and grow the masker.
   const consumed = await deps.states.consume(q.get('state'));
   if (!consumed.ok) {
     log.warn('auth.callback.stateRefused', { problem: consumed.problem });
@@ -79,6 +80,8 @@ export async function authCallback(
     return failurePage(400, advice);
   }
 
+  // The state was ours and unused, so this code answers a sign-in this app started.
+  registerSecret(code);
   let tokens;
   try {
     const key = await deps.stateKeys.version(state.keyVersion);

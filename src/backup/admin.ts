@@ -5,7 +5,8 @@ import { parseJsonObject } from '../http/json';
 import { randomUUID } from 'node:crypto';
 import { isAppError, AppError } from '../errors';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
-import { validateJob } from '../store/jobs';
+import { checkBlobEndpoint, type BlobEndpointPolicy } from '../sources/endpointPolicy';
+import { validateJob, type Job } from '../store/jobs';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import type { BackupDeps } from './deps';
 import { startRun } from './scheduler';
@@ -14,6 +15,8 @@ export interface AdminDeps {
   backup: BackupDeps;
   /** True when a connection with this id exists. */
   connectionExists(id: string): Promise<boolean>;
+  /** Which blob endpoints a job's source may name (the worker checks again before any token). */
+  blobEndpoints: BlobEndpointPolicy;
 }
 
 /** A typed error becomes its HTTP answer here (so tests calling jobsApi see it); anything else goes to invokeHttp. */
@@ -33,17 +36,28 @@ async function checkConnection(deps: AdminDeps, connectionId: string): Promise<v
     });
 }
 
+/** The job with its blob endpoint normalized, or ValidationFailed naming source.blobEndpoint. */
+function checkSource(deps: AdminDeps, job: Job): Job {
+  const endpoint = job.source.blobEndpoint;
+  if (endpoint === undefined) return job;
+  const blobEndpoint = checkBlobEndpoint(endpoint, deps.blobEndpoints, 'source.blobEndpoint');
+  return { ...job, source: { ...job.source, blobEndpoint } };
+}
+
 export const jobsApi = {
   list: (deps: AdminDeps) => guard(async () => jsonResult(200, { jobs: await deps.backup.jobs.list() })),
 
   create: (deps: AdminDeps, request: HttpRequestLike) =>
     guard(async () => {
-      const job = validateJob(
-        parseJsonObject(request.body),
-        undefined,
-        randomUUID(),
-        new Date(deps.backup.clock.now()),
-        { chunkSizeBytes: deps.backup.settings.defaultChunkBytes },
+      const job = checkSource(
+        deps,
+        validateJob(
+          parseJsonObject(request.body),
+          undefined,
+          randomUUID(),
+          new Date(deps.backup.clock.now()),
+          { chunkSizeBytes: deps.backup.settings.defaultChunkBytes },
+        ),
       );
       await checkConnection(deps, job.connectionId);
       // A new job waits for its next occurrence instead of running at once.
@@ -59,11 +73,9 @@ export const jobsApi = {
     guard(async () => {
       const stored = await deps.backup.jobs.getWithEtag(id);
       if (!stored) throw new AppError('NotFound', `No job with id ${id}.`);
-      const job = validateJob(
-        parseJsonObject(request.body),
-        stored.value,
-        id,
-        new Date(deps.backup.clock.now()),
+      const job = checkSource(
+        deps,
+        validateJob(parseJsonObject(request.body), stored.value, id, new Date(deps.backup.clock.now())),
       );
       if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
       await deps.backup.jobs.save(job, stored.etag);

@@ -4,6 +4,7 @@ import type { Services } from '../app/services';
 import type { AuthDeps } from '../auth/deps';
 import { AppError } from '../errors';
 import { createBlobSource } from '../sources/blobSource';
+import { blobEndpointPolicy, type BlobEndpointPolicy } from '../sources/endpointPolicy';
 import { JOBS_TABLE, JobStore, type Job } from '../store/jobs';
 import { MANIFEST_TABLE, ManifestStore } from '../store/manifest';
 import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
@@ -23,6 +24,7 @@ export async function buildBackupDeps(
       services.table(t),
     ),
   );
+  const endpointPolicy = blobEndpointPolicy(config);
   const emulator = config.graphEndpointOverride ? new URL(config.graphEndpointOverride) : undefined;
   const localUploadHosts = emulator
     ? // The Graph emulator serves upload URLs on a second name of its own host, as Graph serves them
@@ -39,7 +41,7 @@ export async function buildBackupDeps(
         container: job.source.container,
         prefix: job.source.prefix,
         ...(job.source.blobEndpoint
-          ? { blobEndpoint: job.source.blobEndpoint, credential: services.credential() }
+          ? { blobEndpoint: job.source.blobEndpoint, credential: services.credential(), endpointPolicy }
           : { connectionString: config.sourceConnectionString ?? requireLocalSource() }),
       }),
     destination: async (connectionId): Promise<DriveDestination> => {
@@ -72,8 +74,16 @@ export async function buildBackupDeps(
   };
 }
 
-export function buildAdminDeps(backup: BackupDeps, auth: Pick<AuthDeps, 'connections'>): AdminDeps {
-  return { backup, connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined };
+export function buildAdminDeps(
+  backup: BackupDeps,
+  auth: Pick<AuthDeps, 'connections'>,
+  blobEndpoints: BlobEndpointPolicy,
+): AdminDeps {
+  return {
+    backup,
+    connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined,
+    blobEndpoints,
+  };
 }
 
 function requireLocalSource(): never {

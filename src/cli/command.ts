@@ -2,6 +2,7 @@
 // arguments and a run function; the router in ./main.ts picks one by its words. Commands write
 // through the IO given, so tests drive them in-process with their own streams, environment and fetch.
 import type { Readable, Writable } from 'node:stream';
+import { safeText } from './safeText';
 
 export interface CliIO {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
@@ -37,8 +38,14 @@ export class UsageError extends Error {}
 /** The operation was tried and failed: its message is the one line printed (with the fix), exit code 1. */
 export class CliFailure extends Error {}
 
+/** One line; anything in it a terminal would obey (escapes, controls, line breaks, bidi) is removed. */
 export function writeLine(stream: Writable, text = ''): void {
-  stream.write(`${text}\n`);
+  stream.write(`${safeText(text)}\n`);
+}
+
+/** Several lines of the CLI's own making (help, JSON), each written as writeLine does. */
+export function writeLines(stream: Writable, text: string): void {
+  for (const line of text.split('\n')) writeLine(stream, line);
 }
 
 /** An option's string value, or undefined. */

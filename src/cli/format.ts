@@ -1,6 +1,8 @@
 // Plain-text formatting shared by the commands: sizes, rates and aligned tables. No colours or
-// escape codes here, so output stays readable in a pipe, a log file or a CI job.
-import { writeLine, type CliIO } from './command';
+// escape codes here, so output stays readable in a pipe, a log file or a CI job; server-provided
+// text is made terminal-safe (./safeText.ts) on its way out.
+import { writeLine, writeLines, type CliIO } from './command';
+import { safeJson, safeText } from './safeText';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -24,6 +26,8 @@ export function printTable(io: CliIO, headers: string[], rows: string[][], empty
     writeLine(io.stdout, empty);
     return;
   }
+  // Cleaned before measuring, so a removed control cannot skew the columns.
+  rows = rows.map((r) => r.map((c) => safeText(c ?? '')));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -35,5 +39,6 @@ export function printTable(io: CliIO, headers: string[], rows: string[][], empty
 }
 
 export function printJson(io: CliIO, value: unknown): void {
-  writeLine(io.stdout, JSON.stringify(value, null, 2));
+  // JSON.stringify escapes C0 controls in strings; safeJson escapes what it leaves raw (C1, bidi).
+  writeLines(io.stdout, safeJson(JSON.stringify(value, null, 2)));
 }

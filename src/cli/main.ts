@@ -4,7 +4,7 @@
 // Every failure is one line on stderr; exit codes: 0 done, 1 the operation failed, 2 bad usage.
 import { parseArgs } from 'node:util';
 import { browseCommands } from './browse';
-import { CliFailure, UsageError, writeLine, type CliIO, type Command } from './command';
+import { CliFailure, UsageError, writeLine, writeLines, type CliIO, type Command } from './command';
 import { connectionCommands } from './connections';
 import { jobCommands } from './jobs';
 import { restoreCommand } from './restore';
@@ -83,7 +83,7 @@ function parse(
 
 export async function runCli(argv: string[], io: CliIO, commands: Command[] = COMMANDS): Promise<number> {
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    writeLine(argv.length === 0 ? io.stderr : io.stdout, help(commands));
+    writeLines(argv.length === 0 ? io.stderr : io.stdout, help(commands));
     return argv.length === 0 ? 2 : 0;
   }
   const found = findCommand(argv, commands);
@@ -97,7 +97,7 @@ export async function runCli(argv: string[], io: CliIO, commands: Command[] = CO
   }
   const { command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) {
-    writeLine(io.stdout, usageOf(command));
+    writeLines(io.stdout, usageOf(command));
     return 0;
   }
   const helpHint = `${PROGRAM} ${command.path.join(' ')} --help`;

@@ -4,6 +4,7 @@
 import type { ApiClient } from './client';
 import { CliFailure, writeLine, type CliIO } from './command';
 import { isFinalRunStatus } from '../store/runStatus';
+import { safeText } from './safeText';
 import { formatBytes, formatRate, printJson } from './format';
 
 export interface RunTotalsView {
@@ -91,7 +92,8 @@ export class ProgressView {
       const line = `${progressBar(run)} ${figures}`;
       const width = this.io.stdout.columns ?? 100;
       // \r + erase line: the bar replaces itself instead of scrolling.
-      this.io.stdout.write(`\r\x1b[2K${line.length >= width ? line.slice(0, width - 1) : line}`);
+      const safe = safeText(line);
+      this.io.stdout.write(`\r\x1b[2K${safe.length >= width ? safe.slice(0, width - 1) : safe}`);
       this.drawn = true;
     } else if (figures !== this.last) {
       writeLine(this.io.stdout, figures);

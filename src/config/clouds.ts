@@ -15,6 +15,8 @@ export interface CloudInfo {
   graphHost: string;
   /** Whether personal Microsoft accounts (tenant `consumers`) can sign in here. */
   personalAccounts: boolean;
+  /** The cloud's storage DNS suffix: blob endpoints are `<account>.blob.<storageSuffix>` (Bicep's environment().suffixes.storage). */
+  storageSuffix: string;
 }
 
 export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
@@ -23,24 +25,28 @@ export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
     loginHost: 'login.microsoftonline.com',
     graphHost: 'graph.microsoft.com',
     personalAccounts: true,
+    storageSuffix: 'core.windows.net',
   },
   usgov: {
     name: 'usgov',
     loginHost: 'login.microsoftonline.us',
     graphHost: 'graph.microsoft.us',
     personalAccounts: false,
+    storageSuffix: 'core.usgovcloudapi.net',
   },
   'usgov-dod': {
     name: 'usgov-dod',
     loginHost: 'login.microsoftonline.us',
     graphHost: 'dod-graph.microsoft.us',
     personalAccounts: false,
+    storageSuffix: 'core.usgovcloudapi.net',
   },
   china: {
     name: 'china',
     loginHost: 'login.chinacloudapi.cn',
     graphHost: 'microsoftgraph.chinacloudapi.cn',
     personalAccounts: false,
+    storageSuffix: 'core.chinacloudapi.cn',
   },
 };
 

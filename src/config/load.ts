@@ -54,6 +54,8 @@ export interface Config {
   /** RESTORE_TARGET_CONTAINERS as given (src/restore/targets.ts parses it); undefined: unrestricted. */
   restoreTargetContainers?: string;
   sourceConnectionString?: string;
+  /** SOURCE_STORAGE_ACCOUNTS: the storage accounts blob endpoints may name (lowercase, deduplicated). */
+  sourceStorageAccounts: readonly string[];
   loginEndpointOverride?: string;
   graphEndpointOverride?: string;
   keyVaultTokenOverride?: string;
@@ -148,8 +150,26 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const storage = storageConfig(values, problems);
+  const sourceStorageAccounts = accountList(
+    values['SOURCE_STORAGE_ACCOUNTS'] as string | undefined,
+    problems,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(mode, storage!, values);
+  return build(mode, storage!, sourceStorageAccounts, values);
+}
+
+function accountList(text: string | undefined, problems: ConfigProblem[]): readonly string[] {
+  const names = (text ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = names.filter((name) => !STORAGE_ACCOUNT_NAME.test(name));
+  if (bad.length > 0)
+    problems.push({
+      setting: 'SOURCE_STORAGE_ACCOUNTS',
+      problem: `expected comma-separated storage account names (3-24 lowercase letters and digits each), got "${bad[0].slice(0, 40)}"`,
+    });
+  return Object.freeze([...new Set(names)]);
 }
 
 function parseDefault(spec: SettingSpec): SettingValue {
@@ -232,6 +252,7 @@ function identityServiceUris(
 function build(
   mode: RunMode,
   storage: StorageConfig,
+  sourceStorageAccounts: readonly string[],
   values: Record<string, SettingValue | undefined>,
 ): Config {
   const str = (name: string) => values[name] as string;
@@ -266,6 +287,7 @@ function build(
     runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
     restoreTargetContainers: optional('RESTORE_TARGET_CONTAINERS'),
     sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),
+    sourceStorageAccounts,
     loginEndpointOverride: optional('LOGIN_ENDPOINT_OVERRIDE'),
     graphEndpointOverride: optional('GRAPH_ENDPOINT_OVERRIDE'),
     keyVaultTokenOverride: optional('KEY_VAULT_TOKEN_OVERRIDE'),

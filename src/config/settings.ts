@@ -246,6 +246,14 @@ export const SETTINGS: readonly SettingSpec[] = [
       'Containers a restore may write to, comma separated, each `container` or `account/container`; the template grants the identity Storage Blob Data Contributor on exactly these. A restore into any other container is refused. Unset: no restriction (local development).',
   },
   {
+    name: 'SOURCE_STORAGE_ACCOUNTS',
+    type: 'string',
+    required: false,
+    source: 'template',
+    description:
+      "Comma-separated storage account names a job's source.blobEndpoint or a restore's blobEndpoint may name in Azure (https://<account>.blob.<suffix of GRAPH_CLOUD's cloud>); the managed identity's token goes to no other account. Unset in Azure: every blob endpoint is refused.",
+  },
+  {
     name: 'SOURCE_CONNECTION_STRING',
     type: 'string',
     required: false,

@@ -1,17 +1,17 @@
 // Structured logs: one JSON object per line with the fields that let a person follow a run (run id,
 // job id, file, bytes, attempt). Secrets never reach a log: every value registered with
 // `registerSecret` is masked wherever it appears, and fields whose names say they hold a credential
-// are masked whatever their value. During a function invocation lines go to its context
-// (./invocationLog.ts), so Application Insights ties them to the invocation; elsewhere to the console.
+// are masked whatever their value. The set of registered values and its matcher live in ./masker.ts.
+// During a function invocation lines go to its context (./invocationLog.ts), so Application Insights
+// ties them to the invocation; elsewhere to the console.
 import { currentInvocationLog } from './invocationLog';
+import { MASK, secretMasker } from './masker';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 export type LogSink = (line: string, level: LogLevel) => void;
 
 const SENSITIVE_KEY = /(secret|token|password|authorization|^code$|code_verifier|assertion|cookie|sig$)/i;
-const MASK = '[redacted]';
-const secrets = new Set<string>();
 const defaultSink: LogSink = (line, level) => {
   const invocation = currentInvocationLog();
   if (invocation) invocation[level](line);
@@ -20,9 +20,13 @@ const defaultSink: LogSink = (line, level) => {
 };
 let sink: LogSink = defaultSink;
 
-/** Remember a secret value so it is masked in every later log line. Short values are ignored (too many false hits). */
+/**
+ * Remember a secret value so it is masked in later log lines. Only for values the product issued or
+ * received from a trusted party after validation: never for raw request input. Short values are
+ * ignored (they would mask ordinary words); the set is bounded (see ./masker.ts).
+ */
 export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= 8) secrets.add(value);
+  secretMasker.register(value);
 }
 
 /** Replace where logs go (tests capture lines this way); returns the previous sink. */
@@ -33,8 +37,7 @@ export function setLogSink(next: LogSink): LogSink {
 }
 
 export function redact(text: string): string {
-  let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
+  const out = secretMasker.mask(text);
   // Bearer tokens and URL-borne credentials are masked even if nobody registered them.
   return out
     .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/g, `$1${MASK}`)

@@ -11,6 +11,7 @@ import { systemClock } from '../runtime/clock';
 import { DEFAULT_RETRY_POLICY } from '../runtime/retry';
 import { AppError } from '../errors';
 import { createContainerClient } from '../sources/containerClient';
+import { blobEndpointPolicy } from '../sources/endpointPolicy';
 import { toSourceError } from '../sources/storageErrors';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { RestoreApiDeps } from './api';
@@ -45,6 +46,7 @@ export async function buildRestoreApiDeps(
 ): Promise<RestoreApiDeps> {
   const config = services.config;
   const ledgerTable = await services.table(RESTORE_LISTINGS_TABLE);
+  const endpointPolicy = blobEndpointPolicy(config);
   const containers = new Map<string, ContainerClient>();
   const container = (spec: RestoreSpec): ContainerClient => {
     const key = `${spec.blobEndpoint ?? ''}|${spec.targetContainer}`;
@@ -66,6 +68,7 @@ export async function buildRestoreApiDeps(
               container: spec.targetContainer,
               blobEndpoint: spec.blobEndpoint,
               credential: services.credential(),
+              endpointPolicy,
             }
           : { container: spec.targetContainer, connectionString: config.sourceConnectionString },
       );
@@ -107,5 +110,5 @@ export async function buildRestoreApiDeps(
     retry: DEFAULT_RETRY_POLICY,
     log: services.log.child({ area: 'restore' }),
   };
-  return { restore, job: (id) => backup.jobs.require(id) };
+  return { restore, job: (id) => backup.jobs.require(id), blobEndpoints: endpointPolicy };
 }

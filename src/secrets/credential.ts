@@ -14,6 +14,8 @@ export class StaticTokenCredential implements TokenCredential {
   }
 
   async getToken(): Promise<AccessToken> {
+    // Again on each use: the masker forgets values not registered for a day.
+    registerSecret(this.token);
     // Valid for an hour from each call: the emulator decides what it accepts.
     return { token: this.token, expiresOnTimestamp: Date.now() + 3600_000 };
   }

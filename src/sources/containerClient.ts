@@ -5,12 +5,15 @@
 import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
 import { AppError } from '../errors';
+import { checkBlobEndpoint, type BlobEndpointPolicy } from './endpointPolicy';
 
 export interface SourceConnection {
   /** e.g. https://account.blob.core.windows.net, used with `credential`. */
   blobEndpoint?: string;
   connectionString?: string;
   credential?: TokenCredential;
+  /** Which endpoints may receive the credential's token; required with `credential`. */
+  endpointPolicy?: BlobEndpointPolicy;
   container: string;
 }
 
@@ -33,7 +36,12 @@ export function createContainerClient(connection: SourceConnection): ContainerCl
     );
   }
   if (connection.blobEndpoint && connection.credential) {
-    return new BlobServiceClient(connection.blobEndpoint, connection.credential, PIPELINE).getContainerClient(
+    // The last check before a token can leave: whatever row or message named this endpoint, the
+    // SDK gets only one the policy allows, and no credential goes anywhere without a policy.
+    if (!connection.endpointPolicy)
+      throw new AppError('ConfigInvalid', 'A blob endpoint with a credential needs an endpoint policy.');
+    const endpoint = checkBlobEndpoint(connection.blobEndpoint, connection.endpointPolicy, 'blobEndpoint');
+    return new BlobServiceClient(endpoint, connection.credential, PIPELINE).getContainerClient(
       connection.container,
     );
   }

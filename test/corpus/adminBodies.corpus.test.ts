@@ -48,7 +48,11 @@ beforeAll(async () => {
     clock,
     log: createLogger({ test: 'admin-corpus' }),
   };
-  admin = { backup, connectionExists: async (id) => id === 'conn-1' };
+  admin = {
+    backup,
+    connectionExists: async (id) => id === 'conn-1',
+    blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+  };
 });
 
 afterAll(async () => {

@@ -227,6 +227,8 @@ describeWithBicep('infra/main.bicep', (compiler) => {
       // The app is told exactly those containers, in the source account.
       expect(String(settings.RESTORE_TARGET_CONTAINERS)).toContain("parameters('restoreTargetContainers')");
       expect(String(settings.RESTORE_TARGET_CONTAINERS)).toContain("parameters('sourceStorageAccountName')");
+      // The storage token goes only to the account the identity has roles on.
+      expect(String(settings.SOURCE_STORAGE_ACCOUNTS)).toBe("[parameters('sourceStorageAccountName')]");
     });
 
     it('never assigns at resource group or subscription scope', () => {

@@ -64,7 +64,11 @@ async function world(jobInput: Record<string, unknown> = {}, budgetSeconds = 480
     queue,
     container,
     job,
-    admin: { backup: deps, connectionExists: async (id) => id === 'conn-1' },
+    admin: {
+      backup: deps,
+      connectionExists: async (id) => id === 'conn-1',
+      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+    },
   };
 }
 

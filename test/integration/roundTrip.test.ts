@@ -301,8 +301,16 @@ async function deployment(options: { restoreBudgetSeconds?: number } = {}): Prom
   return {
     backup,
     restore,
-    api: { restore, job: (id) => backup.jobs.require(id) },
-    admin: { backup, connectionExists: async (id) => id === CONNECTION },
+    api: {
+      restore,
+      job: (id) => backup.jobs.require(id),
+      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+    },
+    admin: {
+      backup,
+      connectionExists: async (id) => id === CONNECTION,
+      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+    },
     queues,
     backupClock,
     restoreClock,

@@ -22,7 +22,14 @@ function admin(defaultChunkBytes: number | undefined): { deps: AdminDeps; create
     clock: { now: () => Date.parse('2026-12-01T00:00:00Z') },
     settings: { defaultChunkBytes },
   } as unknown as BackupDeps;
-  return { deps: { backup, connectionExists: async () => true }, created };
+  return {
+    deps: {
+      backup,
+      connectionExists: async () => true,
+      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+    },
+    created,
+  };
 }
 
 async function create(deps: AdminDeps, body: unknown): Promise<number> {

@@ -17,6 +17,7 @@ function apiDeps(targets: string | undefined): RestoreApiDeps & { drives: string
   const drives: string[] = [];
   return {
     drives,
+    blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
     restore: {
       settings: { targetContainers: parseRestoreTargets(targets) },
       drive: async (id: string) => {
