@@ -13,6 +13,7 @@ import {
   failingJobAlert,
   missingSecretAlert,
   secretExpiryAlert,
+  type FailingJob,
 } from './messages';
 import { emitMetric } from './notifier';
 
@@ -151,14 +152,7 @@ export async function checkConnections(
 /** Runs looked at per job: enough to see a streak and the run before it. */
 const RUN_WINDOW = 20;
 
-export interface FailingJob {
-  id: string;
-  name: string;
-  consecutiveFailures: number;
-  lastRunId: string;
-  lastStatus: string;
-  lastError?: string;
-}
+export type { FailingJob };
 
 /** Jobs whose latest `threshold` finished runs all failed (runs still going are not counted). */
 export async function findFailingJobs(

@@ -176,14 +176,17 @@ export function connectionReauthAlert(connection: {
   };
 }
 
-export function failingJobAlert(job: {
+/** A job whose recent runs all failed: what the check found and the alert reports. */
+export interface FailingJob {
   id: string;
   name: string;
   consecutiveFailures: number;
   lastRunId: string;
   lastStatus: string;
   lastError?: string;
-}): Alert {
+}
+
+export function failingJobAlert(job: FailingJob): Alert {
   return {
     event: ALERT_EVENTS.jobFailing,
     severity: 'error',
