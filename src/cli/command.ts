@@ -27,6 +27,8 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Names of the positional arguments, all required, e.g. ['jobId']. None when absent. */
   positionals?: string[];
+  /** The positional names when an option changes what the argument is (`run --follow <runId>`). */
+  positionalsFor?: (values: OptionValues) => string[];
   /** Returns the process exit code (./exitCodes.ts): 0 done, 1 failed, 2 usage error. */
   run(values: OptionValues, io: CliIO, args: string[]): Promise<number>;
 }

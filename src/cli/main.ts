@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import packageJson from '../../package.json';
 import { browseCommands } from './browse';
-import { CliFailure, UsageError, writeLine, type CliIO, type Command } from './command';
+import { CliFailure, UsageError, writeLine, type CliIO, type Command, type OptionValues } from './command';
 import { connectionCommands } from './connections';
 import { EXIT } from './exitCodes';
 import { PROGRAM } from './hints';
@@ -88,15 +88,16 @@ function parse(
   command: Command,
   rest: string[],
 ): { values: Record<string, string | boolean | undefined>; args: string[] } {
-  const names = command.positionals ?? [];
+  const declared = command.positionals ?? [];
   const { values, positionals } = parseArgs({
     args: rest,
     options: Object.fromEntries(
       Object.entries(command.options).map(([name, spec]) => [name, { type: spec.type }]),
     ),
     strict: true,
-    allowPositionals: names.length > 0,
+    allowPositionals: declared.length > 0,
   });
+  const names = command.positionalsFor?.(values as OptionValues) ?? declared;
   if (positionals.length < names.length)
     throw new UsageError(`Missing <${names[positionals.length]}>: ${synopsis(command)}`);
   if (positionals.length > names.length)

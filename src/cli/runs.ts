@@ -15,6 +15,7 @@ const runCommand: Command = {
   summary: 'Run a backup job now and follow its progress until it ends (or --follow a started run)',
   usage: '[--no-wait] [--json]   or: run --follow <runId> [--json]',
   positionals: ['jobId'],
+  positionalsFor: (values) => (values.follow ? ['runId'] : ['jobId']),
   options: {
     'no-wait': {
       type: 'boolean',

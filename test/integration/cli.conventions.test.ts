@@ -183,6 +183,9 @@ describe('usage: group words, missing options, exit 2', () => {
     const edit = await cli(['job', 'edit', jobId, '--connection', 'no-such-connection']);
     expect(edit.code).toBe(2);
     expect(oneLine(edit.err)).toMatch(/^--connection: must name an existing connection/);
+    const noRun = await cli(['run', '--follow']);
+    expect(noRun.code).toBe(2);
+    expect(oneLine(noRun.err)).toMatch(/^Missing <runId>: /);
     const nothing = await cli(['job', 'edit', jobId]);
     expect(nothing.code).toBe(2);
     expect(oneLine(nothing.err)).toMatch(/^Nothing to change: give at least one of --name, /);
