@@ -9,7 +9,8 @@ export interface AdviceContext {
   jobId?: string;
 }
 
-type Rule = [RegExp, (hints: Hints, ctx: AdviceContext, match: RegExpExecArray) => string];
+/** A pattern and its CLI wording; `groups` are the pattern's capture groups. */
+type Rule = [RegExp, (hints: Hints, ctx: AdviceContext, groups: string[]) => string];
 
 const RULES: Rule[] = [
   [
@@ -49,7 +50,7 @@ const RULES: Rule[] = [
   ],
   [
     /Open the last run \(\/api\/runs\/([^)\s]+)\) to see each failed file and why/g,
-    (h, _c, m) => `See each failed file and why with ${h.quoted('runs', 'show', m[1]!)}`,
+    (h, _c, [runId]) => `See each failed file and why with ${h.quoted('runs', 'show', runId!)}`,
   ],
   [
     /run the job again from the setup page/g,
@@ -65,9 +66,9 @@ function authorize(hints: Hints, ctx: AdviceContext): string {
 export function adviceForCli(text: string, hints: Hints, ctx: AdviceContext = {}): string {
   let result = text;
   for (const [pattern, replace] of RULES)
-    result = result.replace(pattern, (...args: unknown[]) => {
-      const match = args.slice(0, -2) as unknown as RegExpExecArray;
-      return replace(hints, ctx, match);
-    });
+    // The callback gets the match, each group, then the offset and the whole text: keep the groups.
+    result = result.replace(pattern, (...args: unknown[]) =>
+      replace(hints, ctx, args.slice(1, -2) as string[]),
+    );
   return result;
 }

@@ -60,13 +60,6 @@ export function stringOption(values: OptionValues, name: string): string | undef
   return typeof value === 'string' ? value : undefined;
 }
 
-/** A required option's string value; a UsageError naming it when missing or empty. */
-export function requiredOption(values: OptionValues, name: string, what: string): string {
-  const value = stringOption(values, name)?.trim();
-  if (!value) throw new UsageError(`--${name} is required: ${what}`);
-  return value;
-}
-
 /**
  * Several required options at once: every missing one is named in ONE usage error, so a person fixes
  * the command line in one go instead of one option per attempt. `what` says what each one is;

@@ -20,6 +20,6 @@ export class Hints {
 
   /** `text` with each short command in backticks (`job list`) written out in full, --url included. */
   expand(text: string): string {
-    return text.replace(/`([a-z][a-z -]*[^`]*)`/g, (_match, words: string) => this.quoted(words));
+    return text.replace(/`([a-z][^`]*)`/g, (_match, words: string) => this.quoted(words));
   }
 }

@@ -51,7 +51,7 @@ export function filesDone(run: RunView): number {
   return (t.uploadedFiles ?? 0) + (t.failedFiles ?? 0) + (run.kind === 'restore' ? (t.skippedFiles ?? 0) : 0);
 }
 
-/** "3 of 4 files, 1.2 KiB of 2.0 KiB, 512 B/s" (+ unchanged, failed, still listing). */
+/** "3 of 4 files, 1.2 KiB of 2.0 KiB, avg 512 B/s" (+ unchanged, failed, still listing). */
 export function progressFigures(run: RunView, now: number): string {
   const t = run.totals ?? {};
   const done = filesDone(run);
@@ -62,6 +62,6 @@ export function progressFigures(run: RunView, now: number): string {
   ].filter(Boolean);
   return (
     `${done} of ${t.plannedFiles ?? 0} files${extras.length ? ` (${extras.join(', ')})` : ''}, ` +
-    `${formatBytes(t.uploadedBytes)} of ${formatBytes(t.plannedBytes)}, ${formatRate(throughputOf(run, now))}`
+    `${formatBytes(t.uploadedBytes)} of ${formatBytes(t.plannedBytes)}, avg ${formatRate(throughputOf(run, now))}`
   );
 }

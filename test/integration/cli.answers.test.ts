@@ -172,11 +172,11 @@ describe('progress', () => {
     const frames = terminal.out.split(`\r${ESC}[2K`);
     expect(
       frames.some((f) =>
-        /running: 0 of 1 files, 2\.0 MiB of 10 MiB, .*\/s, [\d.]+ [KM]iB\/s now, ETA \d+:\d\d$/.test(f),
+        /running: 0 of 1 files, 2\.0 MiB of 10 MiB, avg .*\/s, [\d.]+ [KM]iB\/s now, ETA \d+:\d\d$/.test(f),
       ),
     ).toBe(true);
     expect(terminal.out).toMatch(
-      /\nBackup run run-1 succeeded: 1 of 1 files, 10 MiB of 10 MiB, [\d.]+ [KM]iB\/s\.\n/,
+      /\nBackup run run-1 succeeded: 1 of 1 files, 10 MiB of 10 MiB, avg [\d.]+ [KM]iB\/s\.\n/,
     );
     expect(terminal.out).not.toMatch(/succeeded: .* now/);
   });

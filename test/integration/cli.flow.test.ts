@@ -172,7 +172,7 @@ describe('the CLI against the local host (embedded mode)', () => {
     expect(out).toMatch(/^Started backup run \S+\.$/m);
     // Progress lines, then the summary: every demo file uploaded.
     expect(out).toMatch(/^(queued|running|succeeded): \d+ of \d+ files/m);
-    expect(out).toMatch(/^Backup run \S+ succeeded: 4 of 4 files, .* of .*, .*\/s\.$/m);
+    expect(out).toMatch(/^Backup run \S+ succeeded: 4 of 4 files, .* of .*, avg .*\/s\.$/m);
     // No carriage returns or escape codes (ESC, 0x1b) in a pipe or log file.
     expect(out).not.toContain('\r');
     expect(out).not.toContain(ESC);

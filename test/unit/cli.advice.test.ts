@@ -59,6 +59,12 @@ describe('advice for CLI users', () => {
     );
   });
 
+  it('points at runs show instead of the API address of a run', () => {
+    expect(adviceForCli('Open the last run (/api/runs/run-7) to see each failed file and why.', hints)).toBe(
+      'See each failed file and why with `npm run cli -- runs show run-7 --url https://app.example.net`.',
+    );
+  });
+
   it('leaves advice without a page action as it is', () => {
     const text = 'Free space in the drive, or raise its quota.';
     expect(adviceForCli(text, hints)).toBe(text);
