@@ -136,8 +136,9 @@ const authorizeCommand: Command = {
       notFoundHint: NOT_FOUND,
     });
     if (values.json) {
-      // The address is what this command is for, so a script gets it too; it holds the key as ?code=.
-      printJson(io, { ...connection, authorizeUrl: client.browserUrl(authorizePathOf(connection)) });
+      // Without the key: JSON ends up in logs and pipelines without the warning the text carries.
+      // A script appends ?code=<function key> itself.
+      printJson(io, { ...connection, authorizeUrl: `${client.base}${authorizePathOf(connection)}` });
       return 0;
     }
     writeLine(io.stdout, `Connection '${connection.name}' is ${connection.status}.`);
