@@ -28,15 +28,28 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Names of the positional arguments, all required, e.g. ['jobId']. None when absent. */
   positionals?: string[];
-  /** Returns the process exit code: 0 done, 1 failed, 2 usage error. */
+  /** The positional names when an option changes what the argument is (`run --follow <runId>`). */
+  positionalsFor?: (values: OptionValues) => string[];
+  /** Returns the process exit code (./exitCodes.ts): 0 done, 1 failed, 2 usage error. */
   run(values: OptionValues, io: CliIO, args: string[]): Promise<number>;
 }
 
 /** A usage mistake (bad or missing input): printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
-/** The operation was tried and failed: its message is the one line printed (with the fix), exit code 1. */
-export class CliFailure extends Error {}
+/**
+ * The operation was tried and failed: its message is the one line printed (with the fix). The exit
+ * code says what kind of failure (./exitCodes.ts); `status` is the HTTP status when the app answered.
+ */
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = 1,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** One line; anything in it a terminal would obey (escapes, controls, line breaks, bidi) is removed. */
 export function writeLine(stream: Writable, text = ''): void {
@@ -54,9 +67,28 @@ export function stringOption(values: OptionValues, name: string): string | undef
   return typeof value === 'string' ? value : undefined;
 }
 
-/** A required option's string value; a UsageError naming it when missing or empty. */
-export function requiredOption(values: OptionValues, name: string, what: string): string {
-  const value = stringOption(values, name)?.trim();
-  if (!value) throw new UsageError(`--${name} is required: ${what}`);
-  return value;
+/**
+ * Several required options at once: every missing one is named in ONE usage error, so a person fixes
+ * the command line in one go instead of one option per attempt. `what` says what each one is;
+ * options in `emptyAllowed` may be given as '' (a folder meaning "the root").
+ */
+export function requiredOptions<N extends string>(
+  values: OptionValues,
+  what: Record<N, string>,
+  emptyAllowed: N[] = [],
+): Record<N, string> {
+  const result = {} as Record<N, string>;
+  const missing: N[] = [];
+  for (const name of Object.keys(what) as N[]) {
+    const raw = stringOption(values, name);
+    const value = emptyAllowed.includes(name) ? raw : raw?.trim() || undefined;
+    if (value === undefined) missing.push(name);
+    else result[name] = value;
+  }
+  if (missing.length === 1) throw new UsageError(`--${missing[0]} is required: ${what[missing[0]!]}`);
+  if (missing.length > 1)
+    throw new UsageError(
+      `Missing ${missing.length} required options: ${missing.map((n) => `--${n} (${what[n]})`).join(', ')}`,
+    );
+  return result;
 }

@@ -1,9 +1,11 @@
-// `connection add | list | authorize | test`: the OneDrive or SharePoint sign-ins. Adding one prints
+// `connection add | list | authorize | test | delete`: the OneDrive or SharePoint sign-ins. Adding one prints
 // the address to open in a browser: the authorize route is an admin route, so that address carries
 // the function key as ?code= (the only place the CLI ever prints the key, and it says so).
+import { adviceForCli } from './advice';
 import { clientFrom, CONNECT_OPTIONS, JSON_OPTION, type ApiClient } from './client';
 import {
-  requiredOption,
+  CliFailure,
+  requiredOptions,
   stringOption,
   UsageError,
   writeLine,
@@ -48,9 +50,13 @@ function oneOf(values: OptionValues, name: string, allowed: string[]): string | 
   return value;
 }
 
+function authorizePathOf(connection: ConnectionView): string {
+  return connection.authorizePath ?? `/api/connections/${encodeURIComponent(connection.id)}/authorize`;
+}
+
 /** Prints where to sign in: the browser address (with the key) and what happens there. */
 function printAuthorize(io: CliIO, client: ApiClient, connection: ConnectionView): void {
-  const path = connection.authorizePath ?? `/api/connections/${encodeURIComponent(connection.id)}/authorize`;
+  const path = authorizePathOf(connection);
   if (!client.hasKey) {
     writeLine(io.stdout, `Authorize it by opening ${client.base}${path}?code=<function key> in a browser.`);
     return;
@@ -63,7 +69,7 @@ function printAuthorize(io: CliIO, client: ApiClient, connection: ConnectionView
   writeLine(io.stdout, '');
   writeLine(io.stdout, `  ${client.browserUrl(path)}`);
   writeLine(io.stdout, '');
-  writeLine(io.stdout, `Then check it with: npm run cli -- connection test ${connection.id}`);
+  writeLine(io.stdout, `Then check it with: ${client.hints.command('connection', 'test', connection.id)}`);
 }
 
 const addCommand: Command = {
@@ -96,7 +102,7 @@ const addCommand: Command = {
   },
   async run(values, io) {
     const body = {
-      name: requiredOption(values, 'name', 'a name for the connection, e.g. --name "My OneDrive"'),
+      name: requiredOptions(values, { name: 'a name for the connection, e.g. --name "My OneDrive"' }).name,
       tenant: stringOption(values, 'tenant'),
       driveType: oneOf(values, 'drive-type', DRIVE_TYPES),
       cloud: oneOf(values, 'cloud', CLOUDS),
@@ -121,14 +127,20 @@ const addCommand: Command = {
 const authorizeCommand: Command = {
   path: ['connection', 'authorize'],
   summary: 'Print the address that (re-)authorizes a connection in a browser',
-  usage: '',
+  usage: '[--json]',
   positionals: ['connectionId'],
-  options: { ...CONNECT_OPTIONS },
+  options: { ...CONNECT_OPTIONS, ...JSON_OPTION },
   async run(values, io, [id]) {
     const client = clientFrom(values, io);
     const connection = await client.get<ConnectionView>(`connections/${encodeURIComponent(id!)}`, {
       notFoundHint: NOT_FOUND,
     });
+    if (values.json) {
+      // Without the key: JSON ends up in logs and pipelines without the warning the text carries.
+      // A script appends ?code=<function key> itself.
+      printJson(io, { ...connection, authorizeUrl: `${client.base}${authorizePathOf(connection)}` });
+      return 0;
+    }
     writeLine(io.stdout, `Connection '${connection.name}' is ${connection.status}.`);
     printAuthorize(io, client, connection);
     return 0;
@@ -141,9 +153,8 @@ const listCommand: Command = {
   usage: '[--json]',
   options: { ...CONNECT_OPTIONS, ...JSON_OPTION },
   async run(values, io) {
-    const { connections } = await clientFrom(values, io).get<{ connections: ConnectionView[] }>(
-      'connections',
-    );
+    const client = clientFrom(values, io);
+    const { connections } = await client.get<{ connections: ConnectionView[] }>('connections');
     if (values.json) {
       printJson(io, { connections });
       return 0;
@@ -161,11 +172,12 @@ const listCommand: Command = {
       ]),
       'No connections yet: add one with `connection add --name <name>`.',
     );
-    for (const c of connections.filter((x) => x.status === 'reauth-required'))
-      writeLine(
-        io.stdout,
-        `'${c.name}' needs re-authorization: ${c.statusReason ?? ''} ${c.advice ?? ''}`.trim(),
-      );
+    for (const c of connections.filter((x) => x.status === 'reauth-required')) {
+      const advice = c.advice
+        ? adviceForCli(c.advice, client.hints, { connectionId: c.id })
+        : `Run ${client.hints.quoted('connection', 'authorize', c.id)} and open the address it prints.`;
+      writeLine(io.stdout, `'${c.name}' needs re-authorization: ${c.statusReason ?? ''} ${advice}`.trim());
+    }
     return 0;
   },
 };
@@ -190,10 +202,11 @@ const testCommand: Command = {
   positionals: ['connectionId'],
   options: { ...CONNECT_OPTIONS, ...JSON_OPTION },
   async run(values, io, [id]) {
-    const report = await clientFrom(values, io).post<TestReport>(
-      `connections/${encodeURIComponent(id!)}/test`,
-      { notFoundHint: NOT_FOUND },
-    );
+    const client = clientFrom(values, io);
+    const report = await client.post<TestReport>(`connections/${encodeURIComponent(id!)}/test`, {
+      notFoundHint: NOT_FOUND,
+      context: { connectionId: id },
+    });
     if (values.json) {
       printJson(io, report);
       return report.ok ? 0 : 1;
@@ -212,12 +225,49 @@ const testCommand: Command = {
       return 0;
     }
     const failed = report.steps.find((s) => !s.ok && !s.skipped);
+    const advice = failed?.advice && adviceForCli(failed.advice, client.hints, { connectionId: id });
     writeLine(
       io.stderr,
-      `Connection test failed at '${failed?.step ?? '?'}'${failed?.code ? ` (${failed.code})` : ''}: ${failed?.detail ?? ''}${failed?.advice ? ` — ${failed.advice}` : ''}`,
+      `Connection test failed at '${failed?.step ?? '?'}'${failed?.code ? ` (${failed.code})` : ''}: ${failed?.detail ?? ''}${advice ? ` — ${advice}` : ''}`,
     );
     return 1;
   },
 };
 
-export const connectionCommands: Command[] = [addCommand, listCommand, authorizeCommand, testCommand];
+const deleteCommand: Command = {
+  path: ['connection', 'delete'],
+  summary: 'Delete a connection and its stored sign-in (the files in OneDrive stay)',
+  usage: '[--force] [--json]',
+  positionals: ['connectionId'],
+  options: {
+    force: { type: 'boolean', description: 'Delete it even though jobs still use it (they will fail)' },
+    ...CONNECT_OPTIONS,
+    ...JSON_OPTION,
+  },
+  async run(values, io, [id]) {
+    const client = clientFrom(values, io);
+    // The API deletes a connection whatever uses it; the jobs that do would fail on every run after.
+    const { jobs } = await client.get<{ jobs: Array<{ id: string; connectionId: string }> }>('jobs');
+    const using = jobs.filter((j) => j.connectionId === id).map((j) => j.id);
+    if (using.length > 0 && !values.force)
+      throw new CliFailure(
+        `Connection ${id} is used by ${using.length} job(s): ${using.join(', ')} — delete them first (${client.hints.quoted('job', 'delete', using[0]!)}), or pass --force`,
+      );
+    await client.delete(`connections/${encodeURIComponent(id!)}`, { notFoundHint: NOT_FOUND });
+    if (values.json) printJson(io, { id, deleted: true });
+    else
+      writeLine(
+        io.stdout,
+        `Deleted connection ${id} and its stored sign-in. Its files in OneDrive were left as they are.`,
+      );
+    return 0;
+  },
+};
+
+export const connectionCommands: Command[] = [
+  addCommand,
+  listCommand,
+  authorizeCommand,
+  testCommand,
+  deleteCommand,
+];

@@ -1,74 +1,21 @@
-// Following a backup or restore run until it ends: polls GET api/runs/{id} and shows files, bytes
-// and throughput. A terminal gets one progress bar redrawn in place; a pipe or log file gets a
-// plain line each time the figures change (no escape codes to garble a CI log).
+// Following a backup or restore run until it ends: polls GET api/runs/{id} and shows files, bytes,
+// the current and average speed and the time left. A terminal gets one progress bar redrawn in
+// place; a pipe or log file gets a plain line each time the figures change (no escape codes to
+// garble a CI log).
 import type { ApiClient } from './client';
 import { CliFailure, writeLine, type CliIO } from './command';
+import { EXIT } from './exitCodes';
 import { isFinalRunStatus } from '../store/runStatus';
 import { safeText } from './safeText';
-import { formatBytes, formatRate, printJson } from './format';
-
-export interface RunTotalsView {
-  plannedFiles?: number;
-  plannedBytes?: number;
-  skippedFiles?: number;
-  uploadedFiles?: number;
-  uploadedBytes?: number;
-  failedFiles?: number;
-}
-
-/** GET api/runs/{id} as the CLI reads it (src/backup/admin.ts jobsApi.run). */
-export interface RunView {
-  id: string;
-  jobId: string;
-  kind: 'backup' | 'restore';
-  status: string;
-  planningComplete?: boolean;
-  totals?: RunTotalsView;
-  throughputBytesPerSecond?: number;
-  createdAt: string;
-  startedAt?: string;
-  endedAt?: string;
-  snapshotFolder?: string;
-  error?: string;
-  failures?: Array<{ file: string; code?: string; reason?: string; attempts?: number }>;
-}
+import { formatRate, printJson } from './format';
+import { filesDone, progressFigures, type RunView } from './runFigures';
+export type { RunView } from './runFigures';
+import { printRunReport } from './runReport';
+import { formatDuration, SpeedMeter } from './speed';
 
 const BAR_WIDTH = 24;
 /** A poll may fail on a flaky network; the run goes on regardless, so only a streak gives up. */
 const MAX_POLL_FAILURES = 5;
-const MAX_FAILURES_LISTED = 20;
-
-export function throughputOf(run: RunView, now: number): number {
-  if (run.throughputBytesPerSecond) return run.throughputBytesPerSecond;
-  const started = Date.parse(run.startedAt ?? run.createdAt);
-  const ended = run.endedAt ? Date.parse(run.endedAt) : now;
-  const seconds = (ended - started) / 1000;
-  return seconds > 0 ? (run.totals?.uploadedBytes ?? 0) / seconds : 0;
-}
-
-/**
- * Files done against the plan. A restore's plan includes files it finds already identical
- * (skipped); a backup plans only what it uploads and counts unchanged files beside the plan.
- */
-function filesDone(run: RunView): number {
-  const t = run.totals ?? {};
-  return (t.uploadedFiles ?? 0) + (t.failedFiles ?? 0) + (run.kind === 'restore' ? (t.skippedFiles ?? 0) : 0);
-}
-
-/** "3 of 4 files, 1.2 KiB of 2.0 KiB, 512 B/s" (+ unchanged, failed, still listing). */
-export function progressFigures(run: RunView, now: number): string {
-  const t = run.totals ?? {};
-  const done = filesDone(run);
-  const extras = [
-    t.skippedFiles ? `${t.skippedFiles} unchanged` : '',
-    t.failedFiles ? `${t.failedFiles} failed` : '',
-    run.planningComplete === false && !isFinalRunStatus(run.status) ? 'still listing' : '',
-  ].filter(Boolean);
-  return (
-    `${done} of ${t.plannedFiles ?? 0} files${extras.length ? ` (${extras.join(', ')})` : ''}, ` +
-    `${formatBytes(t.uploadedBytes)} of ${formatBytes(t.plannedBytes)}, ${formatRate(throughputOf(run, now))}`
-  );
-}
 
 export function progressBar(run: RunView): string {
   const t = run.totals ?? {};
@@ -79,24 +26,40 @@ export function progressBar(run: RunView): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%`;
 }
 
+/** ", 300 KiB/s now, ETA 0:12" while bytes are moving; empty when there is nothing to tell. */
+export function liveFigures(run: RunView, meter: SpeedMeter): string {
+  if (isFinalRunStatus(run.status)) return '';
+  const speed = meter.current();
+  if (speed === undefined) return '';
+  const t = run.totals ?? {};
+  // While the source is still being listed the plan grows, so a time left would be too short.
+  const eta =
+    run.planningComplete === false ? undefined : meter.eta((t.plannedBytes ?? 0) - (t.uploadedBytes ?? 0));
+  return `, ${formatRate(speed)} now${eta === undefined ? '' : `, ETA ${formatDuration(eta)}`}`;
+}
+
 /** Draws progress on io.stdout: redrawn in place on a terminal, a new line per change otherwise. */
 export class ProgressView {
   private last = '';
   private drawn = false;
+  private readonly meter = new SpeedMeter();
 
   constructor(private readonly io: CliIO) {}
 
   update(run: RunView, now = Date.now()): void {
+    this.meter.add(now, run.totals?.uploadedBytes ?? 0);
     const figures = `${run.status}: ${progressFigures(run, now)}`;
+    const live = liveFigures(run, this.meter);
     if (this.io.stdout.isTTY) {
-      const line = `${progressBar(run)} ${figures}`;
+      const line = `${progressBar(run)} ${figures}${live}`;
       const width = this.io.stdout.columns ?? 100;
       // \r + erase line: the bar replaces itself instead of scrolling.
       const safe = safeText(line);
       this.io.stdout.write(`\r\x1b[2K${safe.length >= width ? safe.slice(0, width - 1) : safe}`);
       this.drawn = true;
     } else if (figures !== this.last) {
-      writeLine(this.io.stdout, figures);
+      // A new line only when the counts change, not each time the current speed does.
+      writeLine(this.io.stdout, `${figures}${live}`);
     }
     this.last = figures;
   }
@@ -116,19 +79,21 @@ export async function waitForRun(
   runId: string,
   io: CliIO,
   onUpdate: (run: RunView) => void = () => undefined,
+  notFoundHint = "list a job's runs with `runs <jobId>`",
 ): Promise<RunView> {
   let failures = 0;
   for (;;) {
     let run: RunView | undefined;
     try {
-      run = await client.get<RunView>(`runs/${encodeURIComponent(runId)}`, {
-        notFoundHint: 'list runs with `runs <jobId>`',
-      });
+      run = await client.get<RunView>(`runs/${encodeURIComponent(runId)}`, { notFoundHint });
       failures = 0;
     } catch (error) {
       failures += 1;
-      if (failures >= MAX_POLL_FAILURES || !(error instanceof CliFailure) || /HTTP 4/.test(error.message))
-        throw error;
+      // Only what can pass by itself is waited out (network, 429/503, a 5xx); a 404 or 401 cannot.
+      const passing =
+        error instanceof CliFailure &&
+        (error.exitCode === EXIT.temporary || (error.status !== undefined && error.status >= 500));
+      if (failures >= MAX_POLL_FAILURES || !passing) throw error;
     }
     if (run) {
       onUpdate(run);
@@ -146,34 +111,16 @@ export async function followRun(
   client: ApiClient,
   runId: string,
   io: CliIO,
-  options: { json: boolean },
+  options: { json: boolean; notFoundHint?: string },
 ): Promise<number> {
   const view = options.json ? undefined : new ProgressView(io);
   let run: RunView;
   try {
-    run = await waitForRun(client, runId, io, (r) => view?.update(r));
+    run = await waitForRun(client, runId, io, (r) => view?.update(r), options.notFoundHint);
   } finally {
     view?.finish();
   }
-  if (options.json) {
-    printJson(io, run);
-    return run.status === 'succeeded' ? 0 : 1;
-  }
-  const kind = run.kind === 'restore' ? 'Restore' : 'Backup';
-  writeLine(io.stdout, `${kind} run ${run.id} ${run.status}: ${progressFigures(run, Date.now())}.`);
-  if (run.snapshotFolder) writeLine(io.stdout, `Snapshot folder: ${run.snapshotFolder}`);
-  const failed = run.failures ?? [];
-  for (const f of failed.slice(0, MAX_FAILURES_LISTED))
-    writeLine(
-      io.stdout,
-      `  failed: ${f.file}: ${f.reason ?? f.code ?? 'failed'}${f.attempts ? ` (${f.attempts} attempts)` : ''}`,
-    );
-  if (failed.length > MAX_FAILURES_LISTED)
-    writeLine(io.stdout, `  ... and ${failed.length - MAX_FAILURES_LISTED} more (--json lists them all)`);
-  if (run.status === 'succeeded') return 0;
-  writeLine(
-    io.stderr,
-    `${kind} run ${run.id} ended ${run.status}${run.error ? `: ${run.error}` : ''} — the failed files above say why; docs/troubleshooting.md explains each error.`,
-  );
-  return 1;
+  if (options.json) printJson(io, run);
+  else printRunReport(io, client.hints, run);
+  return run.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }

@@ -1,7 +1,7 @@
 // `restore <jobId> --container <name>`: copies a job's backup from OneDrive back into a blob
 // container, then follows the restore run like `run` does (exit 0 only when it succeeded).
 import { clientFrom, CONNECT_OPTIONS, JSON_OPTION } from './client';
-import { requiredOption, stringOption, UsageError, writeLine, type Command } from './command';
+import { requiredOptions, stringOption, UsageError, writeLine, type Command } from './command';
 import { printJson } from './format';
 import { followRun } from './progress';
 
@@ -37,11 +37,9 @@ export const restoreCommand: Command = {
     if (overwrite !== undefined && !OVERWRITE.includes(overwrite))
       throw new UsageError(`--overwrite: expected one of ${OVERWRITE.join(', ')}, got '${overwrite}'`);
     const body = {
-      targetContainer: requiredOption(
-        values,
-        'container',
-        'the container to restore into, e.g. --container restored',
-      ),
+      targetContainer: requiredOptions(values, {
+        container: 'the container to restore into, e.g. --container restored',
+      }).container,
       overwrite,
       prefix: stringOption(values, 'prefix'),
       snapshot: stringOption(values, 'snapshot'),
@@ -56,13 +54,14 @@ export const restoreCommand: Command = {
         snapshot: 'snapshot',
       },
       notFoundHint: 'list the jobs with `job list`',
+      context: { jobId },
     });
     if (values['no-wait']) {
       if (values.json) printJson(io, started);
       else
         writeLine(
           io.stdout,
-          `Started restore run ${started.runId}. Follow it with: npm run cli -- runs ${jobId}`,
+          `Started restore run ${started.runId}. Follow it with: ${client.hints.command('run', '--follow', started.runId)}`,
         );
       return 0;
     }

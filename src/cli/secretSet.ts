@@ -3,14 +3,15 @@
 // Key Vault with its expiry. The value is read from standard input, never from the command line.
 import { parseExpiry } from '../alerts/secretSet';
 import { isAppError } from '../errors';
-import { clientFrom, CONNECT_OPTIONS } from './client';
+import { clientFrom, CONNECT_OPTIONS, JSON_OPTION } from './client';
+import { printJson } from './format';
 import { UsageError, writeLine, type CliIO, type Command } from './command';
 import { readSecretInput } from './stdin';
 
 export const secretSetCommand: Command = {
   path: ['secret', 'set'],
   summary: "Store the app registration's client secret (read from stdin) with its expiry date",
-  usage: '--expires <YYYY-MM-DD> [--value-stdin] [--url <function app URL>] [--key <function key>]',
+  usage: '--expires <YYYY-MM-DD> [--value-stdin] [--url <function app URL>] [--key <function key>] [--json]',
   options: {
     expires: { type: 'string', description: 'The expiry the Azure portal shows for this secret (required)' },
     'value-stdin': {
@@ -19,6 +20,7 @@ export const secretSetCommand: Command = {
         'Read the secret Value from standard input (the default; it is never taken from arguments)',
     },
     ...CONNECT_OPTIONS,
+    ...JSON_OPTION,
   },
   async run(values, io) {
     const expires = typeof values.expires === 'string' ? values.expires : undefined;
@@ -40,7 +42,8 @@ export const secretSetCommand: Command = {
       body: { value, expiresOn: expires },
       fields: { expiresOn: 'expires' },
     });
-    printResult(io, body);
+    if (values.json) printJson(io, body);
+    else printResult(io, body);
     return 0;
   },
 };

@@ -49,7 +49,7 @@ export const statusCommand: Command = {
     else if (secret.state === 'missing')
       writeLine(
         io.stdout,
-        `Client secret '${secret.name}': not stored yet — store it with: npm run cli -- secret set --expires <YYYY-MM-DD>`,
+        `Client secret '${secret.name}': not stored yet — store it with: ${client.hints.command('secret', 'set', '--expires', '<YYYY-MM-DD>')}`,
       );
     else if (secret.daysLeft === undefined)
       writeLine(
@@ -66,14 +66,14 @@ export const statusCommand: Command = {
     for (const c of reauth)
       writeLine(
         io.stdout,
-        `Connection '${c.name}' (${c.id}) needs re-authorization: ${c.reason ?? ''} — run: npm run cli -- connection authorize ${c.id}`,
+        `Connection '${c.name}' (${c.id}) needs re-authorization: ${c.reason ?? ''} — run: ${client.hints.command('connection', 'authorize', c.id)}`,
       );
     const failing = Array.isArray(status.failingJobs) ? status.failingJobs : [];
     if (failing.length === 0) writeLine(io.stdout, 'Failing jobs: none.');
     for (const job of failing)
       writeLine(
         io.stdout,
-        `Job '${job.name}' (${job.id}) failed its last ${job.consecutiveFailures} runs (${job.lastStatus ?? 'failed'}${job.lastError ? `: ${job.lastError}` : ''}) — see: npm run cli -- runs ${job.id}`,
+        `Job '${job.name}' (${job.id}) failed its last ${job.consecutiveFailures} runs (${job.lastStatus ?? 'failed'}${job.lastError ? `: ${job.lastError}` : ''}) — see: ${client.hints.command('runs', job.id)}`,
       );
     return 0;
   },

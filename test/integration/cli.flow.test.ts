@@ -3,73 +3,17 @@
 // printed address, create a job on the demo container, run it to success with progress, list the
 // runs, restore into a new container. Then the ways it can go wrong: bad input (one line, exit 2),
 // a failed operation (one line, exit 1), an unreachable app, a wrong key.
-import { PassThrough, Readable } from 'node:stream';
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { CliIO } from '../../src/cli/command';
 import { runCli } from '../../src/cli/main';
-import { startLocalHost, type LocalHost } from '../../src/local/host';
-import { setLogSink, type LogSink } from '../../src/log/logger';
+import { capturedIO, ESC, oneLine, useLocalHost } from './cliHarness';
 
 jest.setTimeout(180_000);
 
-const ESC = String.fromCharCode(27);
-
-type CapturedIO = CliIO & { out: () => string; err: () => string };
-
-let host: LocalHost;
-let previousSink: LogSink;
-
-/** Captured streams; `tty` makes stdout claim to be a terminal, as the progress bar checks. */
-function io(options: { tty?: boolean; env?: Record<string, string> } = {}): CapturedIO {
-  const stdout = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
-  const stderr = new PassThrough();
-  if (options.tty) {
-    stdout.isTTY = true;
-    stdout.columns = 120;
-  }
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  return {
-    stdin: Readable.from([]),
-    stdout,
-    stderr,
-    env: options.env ?? { AOB_FUNCTION_KEY: host.functionKey },
-    fetch,
-    pollIntervalMs: 100,
-    out: () => out,
-    err: () => err,
-  };
-}
-
-/** Runs the CLI against the host; returns the exit code and the captured output. */
-async function cli(argv: string[], options: { tty?: boolean; env?: Record<string, string> } = {}) {
-  const captured = io(options);
-  const code = await runCli([...argv, '--url', host.url], captured);
-  return { code, out: captured.out(), err: captured.err() };
-}
-
-function oneLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  return lines[0]!;
-}
-
-beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  host = await startLocalHost({
-    port: 0,
-    embedded: true,
-    env: {},
-    // host.json's 10 s polling would make each step wait; the semantics stay the same.
-    queue: { minPollingIntervalMs: 50, maxPollingIntervalMs: 250, retryDelayMs: 0 },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await host?.stop();
-  setLogSink(previousSink);
+const local = useLocalHost();
+const cli = local.cli;
+let host: ReturnType<typeof local.get>;
+beforeAll(() => {
+  host = local.get();
 });
 
 describe('the CLI against the local host (embedded mode)', () => {
@@ -155,9 +99,15 @@ describe('the CLI against the local host (embedded mode)', () => {
       '--folder',
       'cli',
     ];
+    // Every missing option at once, each with what it is.
     const missing = await cli(['job', 'create', '--name', 'x']);
     expect(missing.code).toBe(2);
-    expect(oneLine(missing.err)).toMatch(/^--folder is required/);
+    expect(oneLine(missing.err)).toMatch(
+      /^Missing 4 required options: --connection \(.*\), --container \(.*\), --folder \(.*\), --schedule \(.*\)/,
+    );
+    const oneMissing = await cli([...base.slice(0, 8), '--schedule', '0 0 2 * * *']);
+    expect(oneMissing.code).toBe(2);
+    expect(oneLine(oneMissing.err)).toMatch(/^--folder is required: /);
 
     const fiveFields = await cli([...base, '--schedule', '0 2 * * *']);
     expect(fiveFields.code).toBe(2);
@@ -222,7 +172,7 @@ describe('the CLI against the local host (embedded mode)', () => {
     expect(out).toMatch(/^Started backup run \S+\.$/m);
     // Progress lines, then the summary: every demo file uploaded.
     expect(out).toMatch(/^(queued|running|succeeded): \d+ of \d+ files/m);
-    expect(out).toMatch(/^Backup run \S+ succeeded: 4 of 4 files, .* of .*, .*\/s\.$/m);
+    expect(out).toMatch(/^Backup run \S+ succeeded: 4 of 4 files, .* of .*, avg .*\/s\.$/m);
     // No carriage returns or escape codes (ESC, 0x1b) in a pipe or log file.
     expect(out).not.toContain('\r');
     expect(out).not.toContain(ESC);
@@ -290,13 +240,24 @@ describe('the CLI against the local host (embedded mode)', () => {
     expect(out).toMatch(/^Restore run \S+ (failed|partially-failed)/m);
     expect(out).toMatch(/^ {2}failed: readme\.txt: .*already exists/m);
     expect(oneLine(err)).toMatch(/^Restore run \S+ ended (failed|partially-failed)/);
+
+    // The same reasons afterwards, from the run id alone; showing it succeeds (exit 0).
+    const runId = /^Restore run (\S+) /m.exec(out)![1]!;
+    const shown = await cli(['runs', 'show', runId]);
+    expect(shown.err).toBe('');
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(new RegExp(`^Job ${jobId}, restore \\(manual\\): created `, 'm'));
+    expect(shown.out).toMatch(/^Restore run \S+ (failed|partially-failed): /m);
+    expect(shown.out).toMatch(/^ {2}failed: readme\.txt: .*already exists/m);
+    const json = await cli(['runs', 'show', runId, '--json']);
+    expect(JSON.parse(json.out)).toMatchObject({ id: runId, failures: [{ file: 'readme.txt' }] });
   });
 
-  it('a missing job is one line with the fix, exit 1', async () => {
+  it('a missing job is one line with the fix that keeps the --url, exit 3', async () => {
     const { code, err } = await cli(['run', 'no-such-job']);
-    expect(code).toBe(1);
-    expect(oneLine(err)).toMatch(
-      /^Failed \(HTTP 404\): No job with id no-such-job\. — list the jobs with `job list`$/,
+    expect(code).toBe(3);
+    expect(oneLine(err)).toBe(
+      `Failed (HTTP 404): No job with id no-such-job. — list the jobs with \`npm run cli -- job list --url ${host.url}\``,
     );
   });
 
@@ -312,10 +273,10 @@ describe('the CLI against the local host (embedded mode)', () => {
     );
   });
 
-  it('an unreachable app is one clear line', async () => {
-    const captured = io();
+  it('an unreachable app is one clear line, exit 4 (temporary: worth retrying)', async () => {
+    const captured = capturedIO({ env: { AOB_FUNCTION_KEY: host.functionKey } });
     const code = await runCli(['status', '--url', 'http://localhost:1'], captured);
-    expect(code).toBe(1);
+    expect(code).toBe(4);
     expect(oneLine(captured.err())).toMatch(/^cannot reach http:\/\/localhost:1: is `npm start` running\?/);
   });
 });

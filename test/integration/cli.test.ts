@@ -107,21 +107,21 @@ describe('npm run cli -- secret set', () => {
     expect(cli.err()).toMatch(/Unknown option/);
   });
 
-  it('says what is wrong when the function key is missing, or the server unreachable', async () => {
+  it('says what is wrong when the function key is missing (exit 1), or the server unreachable (exit 4)', async () => {
     const noKey = io(VALUE);
     expect(await runCli(['secret', 'set', '--expires', '2099-01-01', '--url', base], noKey)).toBe(1);
     expect(noKey.err()).toMatch(/AOB_FUNCTION_KEY/);
     const down = io(VALUE, { AOB_FUNCTION_KEY: KEY });
     expect(
       await runCli(['secret', 'set', '--expires', '2099-01-01', '--url', 'http://127.0.0.1:1'], down),
-    ).toBe(1);
+    ).toBe(4);
     expect(down.err()).toMatch(/^cannot reach http:\/\/127.0.0.1:1: /);
     expect(down.err().trim().split('\n')).toHaveLength(1);
   });
 
-  it('relays the server refusing a value (the Secret ID instead of the Value)', async () => {
+  it('relays the server refusing a value (the Secret ID instead of the Value) as bad input, exit 2', async () => {
     const cli = io('8a6f3c2e-1b4d-4e5f-9a7b-0c1d2e3f4a5b', { AOB_FUNCTION_KEY: KEY });
-    expect(await runCli(['secret', 'set', '--expires', '2099-01-01', '--url', base], cli)).toBe(1);
+    expect(await runCli(['secret', 'set', '--expires', '2099-01-01', '--url', base], cli)).toBe(2);
     expect(cli.err()).toMatch(/HTTP 400.*Secret ID/);
   });
 

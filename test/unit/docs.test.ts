@@ -6,6 +6,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { adviseIdentityError, adviseStateProblem, type StateProblemName } from '../../src/auth/advice';
+import { FUNCTION_KEY_ENV, URL_ENV } from '../../src/cli/client';
+import { EXIT } from '../../src/cli/exitCodes';
 import { COMMANDS, findCommand } from '../../src/cli/main';
 import { SETTINGS } from '../../src/config/settings';
 import { AppError, type ErrorCode } from '../../src/errors';
@@ -124,7 +126,8 @@ describe('README.md and docs/', () => {
   it('name only CLI commands that exist', () => {
     const used: string[] = [];
     for (const file of DOC_FILES)
-      for (const match of read(file).matchAll(/npm run cli -- ([a-z][a-z ]*[a-z])/g)) used.push(match[1]!);
+      for (const match of read(file).matchAll(/npm run (?:-s )?cli -- ([a-z][a-z ]*[a-z])/g))
+        used.push(match[1]!);
     expect(used.length).toBeGreaterThan(5);
     for (const words of used) {
       const found = findCommand(words.split(' '));
@@ -144,6 +147,14 @@ describe('README.md and docs/', () => {
         expect({ file, target, exists: existsSync(resolved) }).toEqual({ file, target, exists: true });
       }
     }
+  });
+
+  it("list the CLI's exit codes and environment variables, and how to get clean --json", () => {
+    const readme = read('README.md');
+    const rows = readme.split('\n').filter((line) => /^\| \d+ +\|/.test(line));
+    expect(rows.map((row) => Number(/^\| (\d+)/.exec(row)![1]))).toEqual(Object.values(EXIT));
+    for (const name of [URL_ENV, FUNCTION_KEY_ENV]) expect(readme).toContain(`\`${name}\``);
+    expect(readme).toContain('npm run -s cli -- ');
   });
 
   it('give the two set-up commands that package.json really has', () => {
