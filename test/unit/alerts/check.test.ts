@@ -1,23 +1,23 @@
 // The alert checks with a controllable clock and in-memory state: thresholds, dedupe, versions,
 // unknown expiry, Key Vault events, connections and failing jobs.
-import type { EventGridEvent } from '../../src/app/types';
-import { MemoryAlertStateStore, fromRowKey, rowKey } from '../../src/alerts/alertState';
-import { compareWithAppRegistration } from '../../src/alerts/appRegistration';
-import { checkClientSecret, checkConnections, checkJobs } from '../../src/alerts/check';
+import type { EventGridEvent } from '../../../src/app/types';
+import { MemoryAlertStateStore, fromRowKey, rowKey } from '../../../src/alerts/alertState';
+import { compareWithAppRegistration } from '../../../src/alerts/appRegistration';
+import { checkClientSecret, checkConnections, checkJobs } from '../../../src/alerts/check';
 import type {
   AlertCheckDeps,
   AlertDeps,
   ConnectionSummary,
   RunSummary,
   SecretProperties,
-} from '../../src/alerts/deps';
-import { decideKeyVaultEvent, vaultNameOf } from '../../src/alerts/eventGrid';
-import { daysLeft, evaluateExpiry, severityFor } from '../../src/alerts/expiry';
-import { handleKeyVaultEvent } from '../../src/alerts/functions';
-import type { Alert } from '../../src/alerts/messages';
-import { checkSecretValue, parseExpiry } from '../../src/alerts/secretSet';
-import { isAppError } from '../../src/errors';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+} from '../../../src/alerts/deps';
+import { decideKeyVaultEvent, vaultNameOf } from '../../../src/alerts/eventGrid';
+import { daysLeft, evaluateExpiry, severityFor } from '../../../src/alerts/expiry';
+import { handleKeyVaultEvent } from '../../../src/alerts/functions';
+import type { Alert } from '../../../src/alerts/messages';
+import { checkSecretValue, parseExpiry } from '../../../src/alerts/secretSet';
+import { isAppError } from '../../../src/errors';
+import { createLogger, setLogSink, type LogSink } from '../../../src/log/logger';
 
 let previousSink: LogSink;
 beforeAll(() => {

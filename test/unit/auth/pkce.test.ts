@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { buildAuthorizeUrl, delegatedScopes } from '../../src/auth/authorizeUrl';
-import { resolveEndpoints } from '../../src/config/clouds';
-import { challengeS256, deriveVerifier, newState } from '../../src/auth/pkce';
-import { hashState } from '../../src/store/oauthStates';
+import { buildAuthorizeUrl, delegatedScopes } from '../../../src/auth/authorizeUrl';
+import { resolveEndpoints } from '../../../src/config/clouds';
+import { challengeS256, deriveVerifier, newState } from '../../../src/auth/pkce';
+import { hashState } from '../../../src/store/oauthStates';
 
 describe('PKCE and state', () => {
   it('computes the S256 challenge as unpadded base64url of SHA-256', () => {

@@ -3,7 +3,7 @@ import {
   finalStatus,
   isFailedRunStatus,
   isFinalRunStatus,
-} from '../../src/store/runStatus';
+} from '../../../src/store/runStatus';
 
 describe('run statuses', () => {
   it('end a run by its file counts: no failure succeeds, failures beside successes are partial', () => {

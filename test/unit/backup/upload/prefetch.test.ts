@@ -1,11 +1,11 @@
-import { AppError } from '../../src/errors';
-import { ChunkPrefetcher } from '../../src/backup/upload/prefetch';
-import { firstExpectedByte } from '../../src/backup/upload/ranges';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../src/runtime/retry';
-import { assertUploadUrl, hostAllowed, UPLOAD_HOSTS_BY_CLOUD } from '../../src/backup/upload/uploadUrl';
-import { quickXorAlgorithm } from '../../src/backup/upload/quickXor';
-import { QuickXorHash } from '../../src/graph/quickXorHash';
-import { decodeRowKey, encodeRowKey } from '../../src/store/manifest';
+import { AppError } from '../../../../src/errors';
+import { ChunkPrefetcher } from '../../../../src/backup/upload/prefetch';
+import { firstExpectedByte } from '../../../../src/backup/upload/ranges';
+import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter } from '../../../../src/runtime/retry';
+import { assertUploadUrl, hostAllowed, UPLOAD_HOSTS_BY_CLOUD } from '../../../../src/backup/upload/uploadUrl';
+import { quickXorAlgorithm } from '../../../../src/backup/upload/quickXor';
+import { QuickXorHash } from '../../../../src/graph/quickXorHash';
+import { decodeRowKey, encodeRowKey } from '../../../../src/store/manifest';
 
 describe('nextExpectedRanges', () => {
   it('takes the start of the first range, and the total when nothing more is expected', () => {

@@ -1,5 +1,5 @@
-import { CLOUDS, isValidTenant, resolveEndpoints, validateTenant } from '../../src/config/clouds';
-import { isAppError } from '../../src/errors';
+import { CLOUDS, isValidTenant, resolveEndpoints, validateTenant } from '../../../src/config/clouds';
+import { isAppError } from '../../../src/errors';
 
 describe('national clouds', () => {
   it.each([

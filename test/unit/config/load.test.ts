@@ -9,8 +9,8 @@ import {
   runMode,
   type Config,
   type Env,
-} from '../../src/config';
-import { isAppError } from '../../src/errors';
+} from '../../../src/config';
+import { isAppError } from '../../../src/errors';
 
 /** The least a deployed (azure mode) app needs. */
 function azureEnv(overrides: Record<string, string | undefined> = {}): Env {
@@ -282,7 +282,7 @@ describe('loadConfig', () => {
 });
 
 describe('local.settings.example.json', () => {
-  const file = path.join(__dirname, '..', '..', 'local.settings.example.json');
+  const file = path.join(__dirname, '..', '..', '..', 'local.settings.example.json');
 
   it('lists every setting of the table and nothing else but what Core Tools needs', () => {
     const values = (JSON.parse(readFileSync(file, 'utf8')) as { Values: Record<string, string> }).Values;

@@ -1,8 +1,8 @@
 // Restore targets: the containers RESTORE_TARGET_CONTAINERS names (the ones the template grants the
 // identity write access to) are the only ones a restore may start into; the API says which.
-import { isAppError } from '../../src/errors';
-import { restoreFromConnection, restoreTargets, type RestoreApiDeps } from '../../src/restore/api';
-import { assertRestoreTarget, parseRestoreTargets } from '../../src/restore/targets';
+import { isAppError } from '../../../src/errors';
+import { restoreFromConnection, restoreTargets, type RestoreApiDeps } from '../../../src/restore/api';
+import { assertRestoreTarget, parseRestoreTargets } from '../../../src/restore/targets';
 
 const request = (body: unknown) => ({
   method: 'POST',

@@ -1,7 +1,7 @@
 // The read-ahead logic alone, with a fake reader whose downloads the test completes by hand, so
 // the bound on chunks in flight is observed exactly (no timing involved). Azurite-backed tests of
 // the same path are in blobSource.test.ts.
-import { readAhead, type ReadRange } from '../../src/sources/readAhead';
+import { readAhead, type ReadRange } from '../../../src/sources/readAhead';
 
 interface Call {
   offset: number;

@@ -4,8 +4,8 @@ import {
   MAX_CHUNK_BYTES,
   nearestValidChunkSizes,
   validateChunkSize,
-} from '../../src/config/chunkSize';
-import { AppError, isAppError } from '../../src/errors';
+} from '../../../src/config/chunkSize';
+import { AppError, isAppError } from '../../../src/errors';
 
 function failure(value: unknown): AppError {
   try {

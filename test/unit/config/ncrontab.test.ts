@@ -4,8 +4,8 @@ import {
   latestOccurrence,
   nextOccurrence,
   parseSchedule,
-} from '../../src/config/ncrontab';
-import { AppError, isAppError } from '../../src/errors';
+} from '../../../src/config/ncrontab';
+import { AppError, isAppError } from '../../../src/errors';
 
 const at = (iso: string): Date => new Date(iso);
 

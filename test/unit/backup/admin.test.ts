@@ -1,9 +1,9 @@
 // UPLOAD_CHUNK_BYTES is the chunk size of a job created without one; a job that names its own
 // keeps it, and changing a job never swaps its chunk size for the deployment's default.
-import { jobsApi, type AdminDeps } from '../../src/backup/admin';
-import type { BackupDeps } from '../../src/backup/deps';
-import { DEFAULT_CHUNK_BYTES } from '../../src/config/chunkSize';
-import { validateJob, type Job } from '../../src/store/jobs';
+import { jobsApi, type AdminDeps } from '../../../src/backup/admin';
+import type { BackupDeps } from '../../../src/backup/deps';
+import { DEFAULT_CHUNK_BYTES } from '../../../src/config/chunkSize';
+import { validateJob, type Job } from '../../../src/store/jobs';
 
 const UNIT = 327_680;
 const valid = {

@@ -1,4 +1,4 @@
-import { HttpTokenClient, TokenEndpointError } from '../../src/auth/tokenClient';
+import { HttpTokenClient, TokenEndpointError } from '../../../src/auth/tokenClient';
 
 const client = { clientId: 'cid', clientSecret: 'very-secret-client-value' };
 

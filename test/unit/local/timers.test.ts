@@ -1,10 +1,10 @@
 // The local host's timers and the settings loader read NCRONTAB with the same rules as job
 // schedules: a timer with both a day and a day of week fires only when both match, as Azure's
 // timer trigger does, where Unix cron fires when either matches.
-import type { FunctionDefinition } from '../../src/app/types';
-import { isNcrontab } from '../../src/config';
-import { TimerScheduler } from '../../src/local/timers';
-import { createLogger } from '../../src/log/logger';
+import type { FunctionDefinition } from '../../../src/app/types';
+import { isNcrontab } from '../../../src/config';
+import { TimerScheduler } from '../../../src/local/timers';
+import { createLogger } from '../../../src/log/logger';
 
 const timerFunction: FunctionDefinition = {
   name: 'fridayThe13th',

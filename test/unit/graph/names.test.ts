@@ -9,8 +9,8 @@ import {
   oneDriveNameProblem,
   toGraphPathSegment,
   validateDrivePath,
-} from '../../src/graph/names';
-import { AppError, isAppError } from '../../src/errors';
+} from '../../../src/graph/names';
+import { AppError, isAppError } from '../../../src/errors';
 
 // A small seeded generator, so a failing case can be reproduced from the seed in the message.
 function rng(seed: number): () => number {

@@ -1,7 +1,7 @@
 // The log masker: registered values are masked wherever they occur, short values never are, the set
 // stays bounded by count, characters and age, and a line costs the same with 10 or 10,000 values.
 import { performance } from 'node:perf_hooks';
-import { MASK, SecretMasker, type MaskerLimits } from '../../src/log/masker';
+import { MASK, SecretMasker, type MaskerLimits } from '../../../src/log/masker';
 
 const LIMITS: MaskerLimits = {
   maxEntries: 20_000,

@@ -2,16 +2,16 @@
 // options. Outside the Functions host, @azure/functions skips registrations ("test mode"), so the
 // module's `app` is replaced by a recorder while everything else stays the real package.
 import type { HttpRequest as AzureHttpRequest, InvocationContext as AzureContext } from '@azure/functions';
-import { assertValidTable } from '../../src/app/functionTable';
-import { invokeHttp } from '../../src/app/invoke';
-import { createAppRoot } from '../../src/app/root';
-import type { FunctionDefinition } from '../../src/app/types';
-import { registerFunctions, timerSchedule, type FunctionsApp } from '../../functions/register';
-import { jsonResult } from '../../src/http/types';
-import { AppError } from '../../src/errors';
-import { loadConfig, type Config } from '../../src/config';
-import packageJson from '../../package.json';
-import { setLogSink, type LogSink } from '../../src/log/logger';
+import { assertValidTable } from '../../../src/app/functionTable';
+import { invokeHttp } from '../../../src/app/invoke';
+import { createAppRoot } from '../../../src/app/root';
+import type { FunctionDefinition } from '../../../src/app/types';
+import { registerFunctions, timerSchedule, type FunctionsApp } from '../../../functions/register';
+import { jsonResult } from '../../../src/http/types';
+import { AppError } from '../../../src/errors';
+import { loadConfig, type Config } from '../../../src/config';
+import packageJson from '../../../package.json';
+import { setLogSink, type LogSink } from '../../../src/log/logger';
 
 const SETTINGS = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
@@ -119,7 +119,7 @@ const sampleTable: FunctionDefinition[] = [
 
 describe('functions/index.ts', () => {
   it('registers every entry of FUNCTIONS with @azure/functions when imported', async () => {
-    await import('../../functions/index');
+    await import('../../../functions/index');
     expect(mockRegistrations.map((r) => r.name)).toEqual(FUNCTIONS.map((f) => f.name));
     const health = mockRegistrations.find((r) => r.name === 'health')!;
     expect(health.kind).toBe('http');

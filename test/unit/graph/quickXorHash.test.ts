@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { QuickXorHash } from '../../src/graph/quickXorHash';
+import { QuickXorHash } from '../../../src/graph/quickXorHash';
 
 // A deliberately naive transcription of the published algorithm: every set bit of byte i flips bit
 // (i * 11 + bit) mod 160 of the block; then the length goes into the last 8 bytes, little-endian.

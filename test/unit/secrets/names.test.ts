@@ -3,8 +3,8 @@ import {
   connectionSecretNames,
   isValidSecretName,
   refreshTokenSecretName,
-} from '../../src/secrets/names';
-import { isAzureVaultHost, MemorySecretStore } from '../../src/secrets/secretStore';
+} from '../../../src/secrets/names';
+import { isAzureVaultHost, MemorySecretStore } from '../../../src/secrets/secretStore';
 
 describe('secret names', () => {
   it('derives per-connection names that Key Vault accepts', () => {

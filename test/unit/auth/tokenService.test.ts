@@ -3,14 +3,14 @@ import {
   type ClientCredentials,
   type TokenClient,
   type TokenResponse,
-} from '../../src/auth/tokenClient';
-import { TokenService, type TokenAlert } from '../../src/auth/tokenService';
-import { isAppError } from '../../src/errors';
-import { MemorySecretStore } from '../../src/secrets/secretStore';
-import { refreshTokenSecretName } from '../../src/secrets/names';
-import type { Connection, ConnectionRepository } from '../../src/store/connections';
-import { AppError } from '../../src/errors';
-import { setLogSink, type LogSink } from '../../src/log/logger';
+} from '../../../src/auth/tokenClient';
+import { TokenService, type TokenAlert } from '../../../src/auth/tokenService';
+import { isAppError } from '../../../src/errors';
+import { MemorySecretStore } from '../../../src/secrets/secretStore';
+import { refreshTokenSecretName } from '../../../src/secrets/names';
+import type { Connection, ConnectionRepository } from '../../../src/store/connections';
+import { AppError } from '../../../src/errors';
+import { setLogSink, type LogSink } from '../../../src/log/logger';
 
 let previousSink: LogSink;
 beforeAll(() => (previousSink = setLogSink(() => undefined)));

@@ -1,4 +1,4 @@
-import { adviseIdentityError, adviseStateProblem } from '../../src/auth/advice';
+import { adviseIdentityError, adviseStateProblem } from '../../../src/auth/advice';
 
 const ctx = {
   redirectUri: 'https://backup.example/api/auth/callback',

@@ -5,12 +5,12 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BUILT_UI_DIR, writeClientBundle } from '../../scripts/build-client';
-import { bundleClientScript } from '../../src/ui/clientBundle';
-import { CLIENT_BUNDLE_FILE, loadClientScript } from '../../src/ui/clientScript';
-import { buildSetupPage, setupPageResult } from '../../src/ui/page';
+import { BUILT_UI_DIR, writeClientBundle } from '../../../scripts/build-client';
+import { bundleClientScript } from '../../../src/ui/clientBundle';
+import { CLIENT_BUNDLE_FILE, loadClientScript } from '../../../src/ui/clientScript';
+import { buildSetupPage, setupPageResult } from '../../../src/ui/page';
 
-const ROOT = path.join(__dirname, '..', '..');
+const ROOT = path.join(__dirname, '..', '..', '..');
 
 function servedScript(html: string): string {
   const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((match) => match[1]);
@@ -59,7 +59,8 @@ describe('the setup page script', () => {
       jest.doMock('esbuild', () => {
         throw new Error('esbuild is not deployed');
       });
-      const deployed: typeof import('../../src/ui/clientScript') = await import('../../src/ui/clientScript');
+      const deployed: typeof import('../../../src/ui/clientScript') =
+        await import('../../../src/ui/clientScript');
       await expect(deployed.loadClientScript(dir)).resolves.toBe(
         readFileSync(path.join(dir, CLIENT_BUNDLE_FILE), 'utf8'),
       );

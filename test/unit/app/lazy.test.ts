@@ -1,6 +1,6 @@
 // The root builds every area's dependencies through lazy(): once, shared by concurrent first
 // callers, and built again after a failure instead of failing every later invocation.
-import { lazy, lazySync } from '../../src/app/lazy';
+import { lazy, lazySync } from '../../../src/app/lazy';
 
 describe('lazy', () => {
   it('builds nothing until asked, then once for every caller, concurrent first callers included', async () => {

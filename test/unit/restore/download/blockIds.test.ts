@@ -1,7 +1,7 @@
 // Pure parts of the restore: block ids that carry the hash state, and request validation.
-import { QuickXorHash } from '../../src/graph/quickXorHash';
-import { blockId, blockPlan, resumePoint } from '../../src/restore/download/blockIds';
-import { containerNameProblem, validateRestoreRequest } from '../../src/restore/request';
+import { QuickXorHash } from '../../../../src/graph/quickXorHash';
+import { blockId, blockPlan, resumePoint } from '../../../../src/restore/download/blockIds';
+import { containerNameProblem, validateRestoreRequest } from '../../../../src/restore/request';
 
 const item = { id: 'ITEM!1', size: 10, quickXorHash: 'h' };
 

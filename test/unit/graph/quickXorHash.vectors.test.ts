@@ -4,7 +4,7 @@
 // algorithm itself.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QuickXorHash } from '../../src/graph/quickXorHash';
+import { QuickXorHash } from '../../../src/graph/quickXorHash';
 
 interface Vector {
   size: number;
@@ -13,7 +13,7 @@ interface Vector {
 }
 
 const { vectors } = JSON.parse(
-  readFileSync(join(__dirname, '..', 'vectors', 'quickXorHash.rclone.json'), 'utf8'),
+  readFileSync(join(__dirname, '..', '..', 'vectors', 'quickXorHash.rclone.json'), 'utf8'),
 ) as { vectors: Vector[] };
 
 function inBlocks(data: Buffer, blockSize: number): string {
