@@ -1,5 +1,5 @@
 // Renders local.settings.example.json from the settings table, so the example can never list a
-// setting the code does not read, or miss one it does (test/unit/config.test.ts compares the
+// setting the code does not read, or miss one it does (test/unit/config/load.test.ts compares the
 // committed file with this output). Regenerate with: npx tsx src/config/example.ts > local.settings.example.json
 import { SETTINGS } from './settings';
 

@@ -167,3 +167,20 @@ describe('retrying', () => {
     ]);
   });
 });
+
+describe('retry timing', () => {
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.UTC(2026, 0, 1);
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter(new Date(now + 5000).toUTCString(), now)).toBe(5000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+  it('backs off exponentially with full jitter, capped', () => {
+    const top = { ...DEFAULT_RETRY_POLICY, random: () => 0.999999 };
+    expect(backoffDelay(top, 1)).toBe(499);
+    expect(backoffDelay(top, 3)).toBe(1999);
+    expect(backoffDelay(top, 30)).toBe(29_999);
+    expect(backoffDelay({ ...top, random: () => 0 }, 5)).toBe(0);
+  });
+});

@@ -1,0 +1,40 @@
+// The local host's timers and the settings loader read NCRONTAB with the same rules as job
+// schedules: a timer with both a day and a day of week fires only when both match, as Azure's
+// timer trigger does, where Unix cron fires when either matches.
+import type { FunctionDefinition } from '../../../src/app/types';
+import { isNcrontab } from '../../../src/config';
+import { TimerScheduler } from '../../../src/local/timers';
+import { createLogger } from '../../../src/log/logger';
+
+const timerFunction: FunctionDefinition = {
+  name: 'fridayThe13th',
+  trigger: { type: 'timer', scheduleSetting: 'SCHEDULER_CRON', handler: async () => undefined },
+};
+
+const at = (iso: string): Date => new Date(iso);
+
+describe('local timer schedules', () => {
+  it('fire when both the day of month and the day of week match, not when either does', () => {
+    const timer = new TimerScheduler(timerFunction, '0 0 0 13 * 5', createLogger());
+    // 2 January 2026 is a Friday and the 13th of January a Tuesday: neither is Friday the 13th.
+    expect(timer.next(at('2026-01-01T00:00:00Z'))).toEqual(at('2026-02-13T00:00:00Z'));
+    expect(timer.next(at('2026-02-13T00:00:00Z'))).toEqual(at('2026-03-13T00:00:00Z'));
+  });
+
+  it('refuse at start what Azure refuses, such as a 5-field Unix cron or Sunday written as 7', () => {
+    expect(() => new TimerScheduler(timerFunction, '0 0 * * *', createLogger())).toThrow(/6 fields/);
+    expect(() => new TimerScheduler(timerFunction, '0 0 0 * * 7', createLogger())).toThrow(/day-of-week/);
+  });
+});
+
+describe('NCRONTAB settings', () => {
+  it.each(['0 0 0 L * *', '0 0 0 ? * *', '0 0 0 * * 7', '0 0 0 31 4 *'])(
+    'refuse %p, which the timer trigger would not run',
+    (expression) => expect(isNcrontab(expression)).toBe(false),
+  );
+
+  it('accept what the timer trigger runs, names included', () => {
+    expect(isNcrontab('0 30 9 * Jan Mon')).toBe(true);
+    expect(isNcrontab('0 */5 * * * *')).toBe(true);
+  });
+});
