@@ -3,10 +3,10 @@
 // fails here instead of reaching a terminal as "open the setup page".
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { adviceForCli } from '../../src/cli/advice';
-import { Hints } from '../../src/cli/hints';
+import { adviceForCli } from '../../../src/cli/advice';
+import { Hints } from '../../../src/cli/hints';
 
-const SRC = path.join(__dirname, '..', '..', 'src');
+const SRC = path.join(__dirname, '..', '..', '..', 'src');
 /** The page itself, the CLI, and HTML pages (a browser shows those, never the CLI). */
 const SKIP = new Set(['ui', 'cli', path.join('auth', 'pages.ts')]);
 

@@ -1,6 +1,6 @@
 // The current speed is measured over the last few seconds, not since the start, and the time left
 // divides what remains by it.
-import { formatDuration, SpeedMeter } from '../../src/cli/speed';
+import { formatDuration, SpeedMeter } from '../../../src/cli/speed';
 
 describe('SpeedMeter', () => {
   it('knows no speed from one sample', () => {
