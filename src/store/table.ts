@@ -72,6 +72,11 @@ export class TableRepository<T extends EntityFields> {
     return this.ready;
   }
 
+  /** Creates the table if needed, for callers that write through the client itself (transactions). */
+  async prepare(): Promise<void> {
+    await this.ensure();
+  }
+
   private toStored(entity: TableEntityResult<Record<string, unknown>>): Stored<T> {
     const { partitionKey, rowKey, etag, timestamp: _t, ...rest } = entity;
     void _t;
