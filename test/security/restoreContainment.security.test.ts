@@ -1,0 +1,197 @@
+// A restore writes only inside its own container. The storage SDK resolves a blob's URL the way a
+// browser does, so a blob name with ".." segments addresses another container of the account. Each
+// test aims such a name (and its relatives: "." and empty segments, backslashes, control
+// characters) at another container through the real restorer, over Azurite and the Graph emulator,
+// and checks that no blob or staged block appears there or in the run's own container.
+import { TableClient } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { ManualClock } from '../../src/backup/upload/clock';
+import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
+import { isAppError } from '../../src/errors';
+import { encodeRowKey } from '../../src/store/manifest';
+import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import type { RestoreDeps } from '../../src/restore/deps';
+import { tableListingLedger } from '../../src/restore/listing/ledger';
+import type { FileMessage, RestoreMessage } from '../../src/restore/messages';
+import { validateRestoreRequest } from '../../src/restore/request';
+import { runStoreRecorder } from '../../src/restore/runRecorder';
+import { startRestore } from '../../src/restore/start';
+import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
+import { tableManifestPager } from '../../src/restore/wiring';
+import { handleRestoreMessage, handleRestorePoison } from '../../src/restore/worker';
+import type { Job } from '../../src/store/jobs';
+import { RunStore } from '../../src/store/runs';
+import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { content, putDriveFile, startDrive, type DriveFixture } from '../integration/restoreHarness';
+
+let fx: DriveFixture;
+let previousSink: LogSink;
+const logs: Array<Record<string, unknown>> = [];
+let deps: RestoreDeps;
+let runs: RunStore;
+let manifestTable: TableClient;
+const queue: RestoreMessage[] = [];
+const data = content(1200);
+let itemId = '';
+/** Another container of the same account: what a climbing name would reach. */
+let victim = '';
+
+const containerFor = (name: string): ContainerClient =>
+  BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(name);
+
+async function table(prefix: string): Promise<TableClient> {
+  const client = TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
+    allowInsecureConnection: true,
+  });
+  await client.createTable();
+  return client;
+}
+
+/** Every blob name in a container, uncommitted ones (staged blocks) included. */
+async function everyBlob(container: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const blob of containerFor(container).listBlobsFlat({ includeUncommitedBlobs: true }))
+    names.push(blob.name);
+  return names.sort();
+}
+
+beforeAll(async () => {
+  previousSink = setLogSink((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  fx = await startDrive();
+  itemId = await putDriveFile(fx, 'Backups/job1/a.txt', data);
+  runs = new RunStore({
+    runs: await table('runs'),
+    progress: await table('prog'),
+    files: await table('files'),
+  });
+  manifestTable = await table('manifest');
+  const clock = new ManualClock(Date.now());
+  deps = {
+    runs: runStoreRecorder(runs, () => new Date(clock.now())),
+    ledger: tableListingLedger(await table('listings')),
+    manifest: tableManifestPager(manifestTable),
+    drive: async () => ({
+      graphBaseUrl: fx.apiBaseUrl,
+      driveId: fx.driveId,
+      rootFolder: 'Backups',
+      tokens: fx.tokens,
+    }),
+    target: (spec, blobName) => blockBlobTarget(containerFor(spec.targetContainer), blobName),
+    ensureContainer: async (spec) => void (await containerFor(spec.targetContainer).createIfNotExists()),
+    send: async (message) => void queue.push(JSON.parse(JSON.stringify(message)) as RestoreMessage),
+    settings: {
+      blockSize: 8 * 1024 * 1024,
+      invocationBudgetSeconds: 600,
+      requestTimeoutMs: 60_000,
+      manifestPageSize: 100,
+      sendConcurrency: 4,
+    },
+    clock,
+    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
+    log: createLogger({ test: 'restore-containment' }),
+  };
+  victim = uniqueName('victim');
+  await containerFor(victim).create();
+}, 60_000);
+
+afterAll(async () => {
+  setLogSink(previousSink);
+  await fx.graph.stop();
+});
+
+const climbing = (): Array<[string, string, RegExp]> => [
+  ['".." up into another container', `../${victim}/planted.txt`, /"\.\." path segment/],
+  ['".." after a folder', `x/../../${victim}/planted.txt`, /"\.\." path segment/],
+  ['a "." segment', `./a.txt`, /"\." path segment/],
+  ['a leading /', `/${victim}/planted.txt`, /empty path segment/],
+  ['a double /', `a//planted.txt`, /empty path segment/],
+  ['a trailing /', `folder/`, /empty path segment/],
+  ['backslashes', `..\\${victim}\\planted.txt`, /backslash/],
+  ['a NUL character', `a\u0000b.txt`, /control character/],
+  ['a newline', `a\nb.txt`, /control character/],
+  ['an empty name', ``, /empty/],
+];
+
+describe('a forged file task cannot write outside the run’s container', () => {
+  it.each(climbing().map(([label]) => [label]))('%s: refused, nothing written anywhere', async (label) => {
+    const [, blobName, reason] = climbing().find(([l]) => l === label)!;
+    const target = uniqueName('restored');
+    const started = await startRestore(deps, {
+      request: validateRestoreRequest(
+        { targetContainer: target, folderPath: 'job1' },
+        { disasterRecovery: true },
+      ),
+      connectionId: 'conn-1',
+      rootFolder: 'Backups',
+    });
+    queue.length = 0;
+    await containerFor(target).create();
+    const task: FileMessage = {
+      v: 1,
+      kind: 'file',
+      runId: started.runId,
+      runPartition: started.runPartition,
+      itemId,
+      blobName,
+      size: data.length,
+    };
+    const error = await handleRestoreMessage(deps, task).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isAppError(error, 'MessageInvalid')).toBe(true);
+    expect((error as Error).message).toMatch(reason);
+    logs.length = 0;
+    await handleRestorePoison(deps, task);
+    expect(logs.some((l) => l.event === 'restore.poison.unreadable')).toBe(true);
+    expect(await everyBlob(victim)).toEqual([]);
+    expect(await everyBlob(target)).toEqual([]);
+    expect(await runs.countFileOutcomes(started.runId)).toMatchObject({ failedFiles: 0, uploadedFiles: 0 });
+  });
+
+  it('the target refuses a climbing name itself, before any client is made for it', () => {
+    let error: unknown;
+    try {
+      blockBlobTarget(containerFor('restored'), `x/../../${victim}/planted.txt`);
+    } catch (e) {
+      error = e;
+    }
+    expect(isAppError(error, 'MessageInvalid')).toBe(true);
+    expect((error as Error).message).toMatch(/cannot be written in container "restored"/);
+  });
+});
+
+describe('a listed name that climbs out fails its file, and the rest of the restore completes', () => {
+  it('a manifest entry named "../victim/…" is failed with the reason; no blob lands in the other container', async () => {
+    const jobId = uniqueName('job');
+    const evil = `x/../../${victim}/from-manifest.txt`;
+    for (const blobName of ['a.txt', evil])
+      await manifestTable.createEntity({
+        partitionKey: jobId,
+        rowKey: encodeRowKey(blobName),
+        blobName,
+        driveItemId: itemId,
+        size: data.length,
+      });
+    const target = uniqueName('restored');
+    const job = { id: jobId, destinationFolder: 'job1', mode: 'mirror', source: { container: 'src' } } as Job;
+    const started = await startRestore(deps, {
+      request: validateRestoreRequest({ targetContainer: target }, { disasterRecovery: false }),
+      connectionId: 'conn-1',
+      rootFolder: 'Backups',
+      job,
+      manifestHasEntries: true,
+    });
+    expect(started.source).toBe('manifest');
+    while (queue.length) await handleRestoreMessage(deps, queue.shift()!);
+
+    expect(await everyBlob(victim)).toEqual([]);
+    expect(await everyBlob(target)).toEqual(['a.txt']);
+    expect(await runs.getFile(started.runId, evil)).toMatchObject({
+      status: 'failed',
+      code: 'MessageInvalid',
+      reason: expect.stringMatching(/"\.\." path segment/),
+    });
+    expect((await runs.get(started.runPartition, started.runId))?.value.status).toBe('partially-failed');
+  });
+});
