@@ -43,6 +43,24 @@ function mapError(table: string, operation: string, error: unknown): never {
   );
 }
 
+// Characters Table storage refuses in a PartitionKey or RowKey (it answers 500 or 400, which would
+// read as a storage outage). Ids come from URLs (an id with %2F decodes to '/'), so a key holding
+// one names no entity: reads find nothing, updates NotFound, creates ValidationFailed.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+
+const badKey = (...keys: string[]): boolean => keys.some((key) => FORBIDDEN_KEY.test(key));
+
+function noSuchEntity(table: string): AppError {
+  return new AppError('NotFound', `${table}: entity not found (the id holds a character ids never have)`);
+}
+
+function badKeyError(table: string): AppError {
+  return new AppError('ValidationFailed', `id: must not contain / \\ # ? or control characters (${table})`, {
+    field: 'id',
+  });
+}
+
 /** Removes undefined fields: the Table SDK would otherwise refuse them. */
 function clean(fields: EntityFields): Record<string, string | number | boolean | Date> {
   const out: Record<string, string | number | boolean | Date> = {};
@@ -84,6 +102,7 @@ export class TableRepository<T extends EntityFields> {
   }
 
   async get(partitionKey: string, rowKey: string): Promise<Stored<T> | undefined> {
+    if (badKey(partitionKey, rowKey)) return undefined;
     await this.ensure();
     try {
       return this.toStored(await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey));
@@ -95,6 +114,7 @@ export class TableRepository<T extends EntityFields> {
 
   /** Inserts; Conflict when the row exists. */
   async insert(partitionKey: string, rowKey: string, value: T): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw badKeyError(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.createEntity({ partitionKey, rowKey, ...clean(value) });
@@ -105,6 +125,7 @@ export class TableRepository<T extends EntityFields> {
   }
 
   async upsert(partitionKey: string, rowKey: string, value: T): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw badKeyError(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.upsertEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace');
@@ -119,6 +140,7 @@ export class TableRepository<T extends EntityFields> {
    * since it was read (Conflict otherwise); without, it applies unconditionally (NotFound if absent).
    */
   async merge(partitionKey: string, rowKey: string, fields: Partial<T>, etag?: string): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw noSuchEntity(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.updateEntity(
@@ -134,6 +156,7 @@ export class TableRepository<T extends EntityFields> {
 
   /** Replaces the whole row (properties left out are removed); with `etag`, only if unchanged since read. */
   async replace(partitionKey: string, rowKey: string, value: T, etag?: string): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw noSuchEntity(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.updateEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace', {
@@ -146,6 +169,7 @@ export class TableRepository<T extends EntityFields> {
   }
 
   async listPartition(partitionKey: string): Promise<Stored<T>[]> {
+    if (badKey(partitionKey)) return [];
     await this.ensure();
     const out: Stored<T>[] = [];
     try {
@@ -161,6 +185,7 @@ export class TableRepository<T extends EntityFields> {
 
   /** Deletes a row; false when it was already gone. */
   async delete(partitionKey: string, rowKey: string, etag?: string): Promise<boolean> {
+    if (badKey(partitionKey, rowKey)) return false;
     await this.ensure();
     try {
       await this.client.deleteEntity(partitionKey, rowKey, { etag: etag ?? '*' });
