@@ -4,7 +4,6 @@
 // control characters or have names with spaces at their ends; schedules that fire every few
 // seconds; the headers every JSON answer must carry; and a forged sign-in code (AADSTS9002313),
 // whose page must say what happened rather than that the sign-in expired.
-import { TableClient } from '@azure/data-tables';
 import { createAppRoot } from '../../src/app/root';
 import type { HttpTrigger } from '../../src/app/types';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
@@ -14,10 +13,8 @@ import { loadConfig } from '../../src/config';
 import type { HttpRequestLike, HttpResult } from '../../src/http/types';
 import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
-import { JobStore } from '../../src/store/jobs';
-import { ManifestStore } from '../../src/store/manifest';
-import { RunStore } from '../../src/store/runs';
-import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { azuriteConnectionString } from '../helpers/azurite';
+import { backupStores } from '../integration/backupHarness';
 import {
   callAuth,
   createConnection,
@@ -39,11 +36,6 @@ let host: LocalHost;
 let world: AuthWorld;
 let admin: AdminDeps;
 let previousSink: LogSink;
-const table = (prefix: string): TableClient =>
-  TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
-    allowInsecureConnection: true,
-  });
-
 beforeAll(async () => {
   previousSink = setLogSink(() => undefined);
   host = await startLocalHost({
@@ -53,12 +45,11 @@ beforeAll(async () => {
     env: env(),
   });
   world = await startAuthWorld();
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
   const backup = {
-    jobs: new JobStore(table('jobs')),
-    runs: new RunStore({ runs: table('runs'), progress: table('prog'), files: table('files') }),
-    manifest: new ManifestStore(table('manifest')),
+    ...backupStores(() => new Date(clock.now())),
     send: async () => undefined,
-    clock: new ManualClock(Date.UTC(2026, 5, 1)),
+    clock,
     log: createLogger({ test: 'admin-input' }),
   } as unknown as BackupDeps;
   admin = { backup, connectionExists: async (id) => id === 'conn-1' };

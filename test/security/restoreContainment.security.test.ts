@@ -3,26 +3,27 @@
 // test aims such a name (and its relatives: "." and empty segments, backslashes, control
 // characters) at another container through the real restorer, over Azurite and the Graph emulator,
 // and checks that no blob or staged block appears there or in the run's own container.
-import { TableClient } from '@azure/data-tables';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { ManualClock } from '../../src/backup/upload/clock';
-import { DEFAULT_RETRY_POLICY } from '../../src/backup/upload/retryPolicy';
+import type { TableClient } from '@azure/data-tables';
 import { isAppError } from '../../src/errors';
-import { encodeRowKey } from '../../src/store/manifest';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { RestoreDeps } from '../../src/restore/deps';
-import { tableListingLedger } from '../../src/restore/listing/ledger';
 import type { FileMessage, RestoreMessage } from '../../src/restore/messages';
 import { validateRestoreRequest } from '../../src/restore/request';
-import { runStoreRecorder } from '../../src/restore/runRecorder';
 import { startRestore } from '../../src/restore/start';
 import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
-import { tableManifestPager } from '../../src/restore/wiring';
 import { handleRestoreMessage, handleRestorePoison } from '../../src/restore/worker';
 import type { Job } from '../../src/store/jobs';
-import { RunStore } from '../../src/store/runs';
-import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
-import { content, putDriveFile, startDrive, type DriveFixture } from '../integration/restoreHarness';
+import { encodeRowKey } from '../../src/store/manifest';
+import type { RunStore } from '../../src/store/runs';
+import { uniqueName } from '../helpers/azurite';
+import {
+  containerFor,
+  content,
+  putDriveFile,
+  restoreWorld,
+  startDrive,
+  type DriveFixture,
+} from '../integration/restoreHarness';
 
 let fx: DriveFixture;
 let previousSink: LogSink;
@@ -30,22 +31,11 @@ const logs: Array<Record<string, unknown>> = [];
 let deps: RestoreDeps;
 let runs: RunStore;
 let manifestTable: TableClient;
-const queue: RestoreMessage[] = [];
+let queue: RestoreMessage[];
 const data = content(1200);
 let itemId = '';
 /** Another container of the same account: what a climbing name would reach. */
 let victim = '';
-
-const containerFor = (name: string): ContainerClient =>
-  BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(name);
-
-async function table(prefix: string): Promise<TableClient> {
-  const client = TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
-    allowInsecureConnection: true,
-  });
-  await client.createTable();
-  return client;
-}
 
 /** Every blob name in a container, uncommitted ones (staged blocks) included. */
 async function everyBlob(container: string): Promise<string[]> {
@@ -59,37 +49,9 @@ beforeAll(async () => {
   previousSink = setLogSink((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   fx = await startDrive();
   itemId = await putDriveFile(fx, 'Backups/job1/a.txt', data);
-  runs = new RunStore({
-    runs: await table('runs'),
-    progress: await table('prog'),
-    files: await table('files'),
-  });
-  manifestTable = await table('manifest');
-  const clock = new ManualClock(Date.now());
-  deps = {
-    runs: runStoreRecorder(runs, () => new Date(clock.now())),
-    ledger: tableListingLedger(await table('listings')),
-    manifest: tableManifestPager(manifestTable),
-    drive: async () => ({
-      graphBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: 'Backups',
-      tokens: fx.tokens,
-    }),
-    target: (spec, blobName) => blockBlobTarget(containerFor(spec.targetContainer), blobName),
-    ensureContainer: async (spec) => void (await containerFor(spec.targetContainer).createIfNotExists()),
-    send: async (message) => void queue.push(JSON.parse(JSON.stringify(message)) as RestoreMessage),
-    settings: {
-      blockSize: 8 * 1024 * 1024,
-      invocationBudgetSeconds: 600,
-      requestTimeoutMs: 60_000,
-      manifestPageSize: 100,
-      sendConcurrency: 4,
-    },
-    clock,
-    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
-    log: createLogger({ test: 'restore-containment' }),
-  };
+  const world = await restoreWorld(fx, 'restore-containment');
+  ({ deps, runs, queue } = world);
+  manifestTable = world.manifest;
   victim = uniqueName('victim');
   await containerFor(victim).create();
 }, 60_000);
