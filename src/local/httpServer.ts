@@ -217,7 +217,9 @@ function send(res: ServerResponse, result: HttpResult, raw: IncomingMessage): vo
   // A body left unread (a refused or unrouted request) is not waited for: the connection closes
   // after the answer. Its socket lingers briefly, discarding what still arrives, so the client can
   // read the answer before the close (closing with unread data would reset the connection).
-  const unread = !raw.complete && !raw.readableEnded;
+  const announced =
+    Number(raw.headers['content-length'] ?? 0) > 0 || raw.headers['transfer-encoding'] !== undefined;
+  const unread = announced && !raw.complete;
   res.writeHead(result.status, {
     ...resultHeaders(result, contentType),
     'content-length': String(payload.length),
