@@ -73,29 +73,33 @@ const climbing = (): Array<[string, string, RegExp]> => [
   ['an empty name', ``, /empty/],
 ];
 
+/** A restore of its own into a fresh, empty container (its listing not delivered), and a task for it. */
+async function fileTaskOfFreshRun(
+  blobName: string,
+): Promise<{ target: string; runId: string; task: FileMessage }> {
+  const target = uniqueName('restored');
+  const started = await startRestore(deps, {
+    request: validateRestoreRequest(
+      { targetContainer: target, folderPath: 'job1' },
+      { disasterRecovery: true },
+    ),
+    connectionId: 'conn-1',
+    rootFolder: 'Backups',
+  });
+  queue.length = 0;
+  await containerFor(target).create();
+  const { runId, runPartition } = started;
+  return {
+    target,
+    runId,
+    task: { v: 1, kind: 'file', runId, runPartition, itemId, blobName, size: data.length },
+  };
+}
+
 describe('a forged file task cannot write outside the run’s container', () => {
   it.each(climbing().map(([label]) => [label]))('%s: refused, nothing written anywhere', async (label) => {
     const [, blobName, reason] = climbing().find(([l]) => l === label)!;
-    const target = uniqueName('restored');
-    const started = await startRestore(deps, {
-      request: validateRestoreRequest(
-        { targetContainer: target, folderPath: 'job1' },
-        { disasterRecovery: true },
-      ),
-      connectionId: 'conn-1',
-      rootFolder: 'Backups',
-    });
-    queue.length = 0;
-    await containerFor(target).create();
-    const task: FileMessage = {
-      v: 1,
-      kind: 'file',
-      runId: started.runId,
-      runPartition: started.runPartition,
-      itemId,
-      blobName,
-      size: data.length,
-    };
+    const { target, runId, task } = await fileTaskOfFreshRun(blobName);
     const error = await handleRestoreMessage(deps, task).then(
       () => undefined,
       (e: unknown) => e,
@@ -107,32 +111,14 @@ describe('a forged file task cannot write outside the run’s container', () => 
     expect(logs.some((l) => l.event === 'restore.poison.unreadable')).toBe(true);
     expect(await everyBlob(victim)).toEqual([]);
     expect(await everyBlob(target)).toEqual([]);
-    expect(await runs.countFileOutcomes(started.runId)).toMatchObject({ failedFiles: 0, uploadedFiles: 0 });
+    expect(await runs.countFileOutcomes(runId)).toMatchObject({ failedFiles: 0, uploadedFiles: 0 });
   });
 
   it('a name with control characters is restored under exactly that name, inside the run’s container', async () => {
-    const target = uniqueName('restored');
-    const started = await startRestore(deps, {
-      request: validateRestoreRequest(
-        { targetContainer: target, folderPath: 'job1' },
-        { disasterRecovery: true },
-      ),
-      connectionId: 'conn-1',
-      rootFolder: 'Backups',
-    });
-    queue.length = 0;
-    await containerFor(target).create();
     // A tab between the dots is percent-encoded, so the URL parser never sees a ".." segment.
     const blobName = 'ctl/.\t./tab\tdel\u007f.txt';
-    await handleRestoreMessage(deps, {
-      v: 1,
-      kind: 'file',
-      runId: started.runId,
-      runPartition: started.runPartition,
-      itemId,
-      blobName,
-      size: data.length,
-    });
+    const { target, task } = await fileTaskOfFreshRun(blobName);
+    await handleRestoreMessage(deps, task);
     expect(await everyBlob(victim)).toEqual([]);
     expect(await everyBlob(target)).toEqual([blobName]);
     expect((await containerFor(target).getBlobClient(blobName).downloadToBuffer()).equals(data)).toBe(true);
