@@ -155,6 +155,14 @@ const BY_CODE: Record<number, Entry> = {
     action: 'retry-signin',
   }),
   70008: GRANT_EXPIRED,
+  // invalid_grant too, but nothing expired: the code or token was not one Microsoft issued to this app.
+  9002313: (ctx) => ({
+    title: 'Microsoft refused the sign-in as invalid',
+    explanation:
+      'Microsoft answered that the request was malformed or invalid: the sign-in code (or saved sign-in) it carried is not one Microsoft issued to this app — it was altered or cut short on the way (for example by a link scanner or a proxy rewriting the address), or it belongs to another app registration.',
+    fix: `${REAUTHORIZE_FIX} Finish the sign-in in the same browser, straight from Microsoft's page; if it fails again, check that the connection uses the client id ${q(ctx.clientId, 'of the app you sign in to')}.`,
+    action: 'reauthorize',
+  }),
   700082: GRANT_EXPIRED,
   50173: GRANT_EXPIRED,
   50076: MFA,

@@ -3,6 +3,7 @@ import { validationError } from '../errors';
 import { pathSegments } from '../graph/drives';
 import type { AuthMode, Connection, DriveType } from '../store/connections';
 import { CLOUD_NAMES, isCloudName, validateTenant, type CloudName } from '../config/clouds';
+import { driveIdProblem, drivePathProblem } from '../store/driveInput';
 
 export interface ConnectionInput {
   name?: string;
@@ -45,6 +46,16 @@ function optionalString(body: Record<string, unknown>, key: string, max = 400): 
   return value.trim();
 }
 
+/** An opaque Graph id: checked before trimming, since a space at either end is not part of any id. */
+function optionalId(body: Record<string, unknown>, key: string, max: number): string | undefined {
+  const raw = body[key];
+  if (typeof raw === 'string' && raw !== '') {
+    const problem = driveIdProblem(raw);
+    if (problem) throw validationError(key, `an id that ${problem.replace(/^must /, 'does ')}`);
+  }
+  return optionalString(body, key, max);
+}
+
 export { parseJsonObject } from '../http/json';
 
 /** Parses and checks the fields present; `creating` also requires and defaults the rest. */
@@ -85,8 +96,8 @@ export function parseConnectionInput(body: Record<string, unknown>): ConnectionI
       throw validationError('driveType', `one of ${DRIVE_TYPES.join(', ')}`);
     input.driveType = driveType as DriveType;
   }
-  input.driveId = optionalString(body, 'driveId', 200);
-  input.siteId = optionalString(body, 'siteId', 400);
+  input.driveId = optionalId(body, 'driveId', 200);
+  input.siteId = optionalId(body, 'siteId', 400);
   const targetUser = optionalString(body, 'targetUser', 256);
   if (targetUser && !UPN.test(targetUser))
     throw validationError('targetUser', 'a user principal name like ana@contoso.com');
@@ -94,6 +105,8 @@ export function parseConnectionInput(body: Record<string, unknown>): ConnectionI
   const rootFolder = optionalString(body, 'rootFolder', 400);
   if (rootFolder !== undefined) {
     if (!rootFolder.startsWith('/')) throw validationError('rootFolder', 'a path that starts with /');
+    const problem = drivePathProblem(rootFolder);
+    if (problem) throw validationError('rootFolder', problem.replace(/^must /, 'a path that does '));
     input.rootFolder = '/' + pathSegments(rootFolder, 'rootFolder').join('/');
   }
   return input;

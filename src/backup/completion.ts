@@ -23,6 +23,9 @@ export async function checkCompletion(
   const exact = await deps.runs.countFiles(runId);
   const totals: RunTotals = { ...live.totals, ...exact };
   if (exact.uploadedFiles + exact.failedFiles < totals.plannedFiles) return undefined;
+  // Every file the planner queued has a row from the moment it was planned: one not final yet (a
+  // redelivered page may plan a file its first listing did not count) keeps the run open.
+  if (exact.inFlight > 0) return undefined;
   return finishRun(deps, stored.value, stored.etag, totals, finalStatus(totals));
 }
 

@@ -50,7 +50,7 @@ function id(m: Record<string, unknown>, key: string): string {
 export function parsePlanMessage(message: unknown): PlanMessage {
   const m = object(message);
   const page = m.page ?? 0;
-  if (typeof page !== 'number' || !Number.isInteger(page) || page < 0)
+  if (typeof page !== 'number' || !Number.isSafeInteger(page) || page < 0)
     throw invalid('page must be a whole number');
   if (m.continuationToken !== undefined && typeof m.continuationToken !== 'string')
     throw invalid('continuationToken must be a string');

@@ -1,8 +1,10 @@
 // The planner: one page of the source per message. It compares each blob with the manifest so an
 // unchanged file costs no Graph request, queues one upload task per new or changed file, records the
-// page's totals (idempotently, keyed by page number), and queues the next page, so a container of
-// millions of blobs is planned in bounded steps.
+// page's totals (once, keyed by page number), and queues the next page, so a container of millions
+// of blobs is planned in bounded steps. Only the page its run expects is listed (./planBinding.ts),
+// and only files it marked planned are uploaded and counted (./uploader.ts).
 import { QUEUES } from '../app/queues';
+import { AppError, isAppError } from '../errors';
 import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES } from '../store/runs';
@@ -10,6 +12,7 @@ import type { SourceItem } from '../sources/types';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
 import { parsePlanMessage, type UploadMessage } from './messages';
+import { bindPlanPage, planTokenHash } from './planBinding';
 
 const DAY_MS = 86_400_000;
 
@@ -23,6 +26,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   if (!job || !stored) return log.warn('plan.orphan', { reason: !job ? 'job deleted' : 'run missing' });
   if (FINAL_RUN_STATUSES.has(stored.value.status))
     return log.info('plan.run.finished', { status: stored.value.status });
+  const binding = await bindPlanPage(deps.runs, stored.value, message);
   if (stored.value.status === 'queued') {
     await deps.runs
       .update(job.id, message.runId, {
@@ -36,6 +40,11 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   const page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
   const decisions = await decide(deps, job, page.items, stored.value);
 
+  // Planned before queued: the uploader refuses a task whose file its run did not plan.
+  await deps.runs.planFiles(
+    message.runId,
+    decisions.upload.map((i) => ({ blobName: i.name, size: i.size })),
+  );
   await fanOut(
     deps,
     decisions.upload.map((item) => uploadTask(message.runId, job.id, item)),
@@ -43,19 +52,29 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   if (job.propagateDeletes && decisions.known.length)
     await deps.manifest.markSeen(job.id, decisions.known, message.runId);
   const last = page.continuationToken === undefined;
-  await deps.runs.recordPage(message.runId, message.page, {
+  const tokenHash = planTokenHash(message.continuationToken);
+  const first = await deps.runs.createPage(message.runId, message.page, {
     files: decisions.upload.length,
     bytes: decisions.upload.reduce((sum, item) => sum + item.size, 0),
     skippedFiles: decisions.skipped.length,
     skippedBytes: decisions.skipped.reduce((sum, item) => sum + item.size, 0),
     last,
+    tokenHash,
   });
+  // The first delivery's row stands; a different token for the same page is not this run's page.
+  if (first && first.tokenHash !== tokenHash)
+    throw new AppError(
+      'MessageInvalid',
+      `Plan message refused: page ${message.page} was listed from another position.`,
+    );
   log.info('plan.page', {
     listed: page.items.length,
     upload: decisions.upload.length,
     skipped: decisions.skipped.length,
+    redelivered: binding === 'recorded' || first !== undefined,
     ms: deps.clock.now() - started,
   });
+  await advancePlan(deps, job.id, message.runId, message.page, last ? undefined : page.continuationToken);
   if (!last) {
     await deps.send(QUEUES.plan, {
       v: 1,
@@ -66,8 +85,35 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     });
     return;
   }
-  await deps.runs.update(job.id, message.runId, { planningComplete: true, pagesPlanned: message.page + 1 });
   await checkCompletion(deps, job.id, message.runId);
+}
+
+/**
+ * Moves the run's binding past `page` (to the next page and its token, or to fully planned), once:
+ * ETag-checked, so of two deliveries of a page one advances and the other finds it done.
+ */
+async function advancePlan(
+  deps: BackupDeps,
+  jobId: string,
+  runId: string,
+  page: number,
+  nextToken: string | undefined,
+): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const stored = await deps.runs.require(jobId, runId);
+    if (stored.value.planningComplete || stored.value.nextPage !== page) return;
+    const patch =
+      nextToken === undefined
+        ? { planningComplete: true, pagesPlanned: page + 1, nextPage: page + 1, nextPageTokenHash: '' }
+        : { nextPage: page + 1, nextPageTokenHash: planTokenHash(nextToken) };
+    try {
+      await deps.runs.update(jobId, runId, patch, stored.etag);
+      return;
+    } catch (error) {
+      if (!isAppError(error, 'Conflict')) throw error;
+    }
+  }
+  throw new AppError('Transient', `Could not record the plan of run ${runId}: the run kept changing.`);
 }
 
 interface Decisions {

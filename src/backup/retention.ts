@@ -8,6 +8,7 @@ import { graphPath, joinDrivePath } from '../graph/names';
 import type { Job } from '../store/jobs';
 import type { Run, RunStatus } from '../store/runs';
 import type { BackupDeps, DriveDestination } from './deps';
+import { checkMassDeletion } from './deletionGuard';
 import { snapshotFolderTime } from '../graph/snapshotFolders';
 import { graphCall, type GraphHttpContext } from '../graph/http';
 import { readDriveItem, readPage, type GraphDriveItem } from '../graph/model';
@@ -46,8 +47,8 @@ export async function cleanupAfterRun(
     const removed = await pruneSnapshots(deps, remover, destination, job, run);
     return `removed ${removed} snapshot folder(s)${note}`;
   }
-  const removed = await pruneMirror(deps, remover, job, run, status);
-  return `removed ${removed} file(s) from the mirror${note}`;
+  const { removed, refused } = await pruneMirror(deps, remover, job, run, status);
+  return `removed ${removed} file(s) from the mirror${note}${refused ? `; refused to remove files deleted at source: ${refused}` : ''}`;
 }
 
 class Remover {
@@ -157,15 +158,19 @@ async function pruneMirror(
   job: Job,
   run: Run,
   status: RunStatus,
-): Promise<number> {
+): Promise<{ removed: number; refused?: string }> {
   const maxAge =
     job.retention.mirrorMaxAgeDays !== undefined ? job.retention.mirrorMaxAgeDays * DAY_MS : undefined;
   const now = deps.clock.now();
-  const doomed: Array<{ blobName: string; driveItemId: string; why: string }> = [];
+  const doomed: Array<{ blobName: string; driveItemId: string; why: string; onlyGone: boolean }> = [];
   // `seenRunId` tells which blobs this run saw only when the run listed the whole source: a run
   // that failed, or finished without planning every page, must not delete what it did not list.
   const listedAll = status !== 'failed' && run.planningComplete;
+  let entries = 0;
+  let seen = 0;
   for await (const entry of deps.manifest.list(job.id)) {
+    entries += 1;
+    if (entry.seenRunId === run.id) seen += 1;
     const gone = job.propagateDeletes && listedAll && entry.seenRunId !== run.id;
     const old =
       maxAge !== undefined &&
@@ -176,7 +181,26 @@ async function pruneMirror(
         blobName: entry.blobName,
         driveItemId: entry.driveItemId,
         why: gone ? 'deleted at source' : 'past maximum age',
+        onlyGone: gone && !old,
       });
+  }
+  const gone = doomed.filter((d) => d.onlyGone);
+  const verdict = await checkMassDeletion(
+    deps.source(job),
+    { manifestEntries: entries, seenByRun: seen },
+    gone.map((d) => d.blobName),
+  );
+  if (!verdict.allowed) {
+    deps.log.error('retention.mirror.refused', {
+      jobId: job.id,
+      runId: run.id,
+      listed: seen,
+      manifest: entries,
+      wouldRemove: gone.length,
+      reason: verdict.reason,
+    });
+    // Files past the maximum age go whatever the listing saw: that rule reads the manifest only.
+    doomed.splice(0, doomed.length, ...doomed.filter((d) => !d.onlyGone));
   }
   for (const item of doomed) {
     await remover.remove(item.driveItemId);
@@ -188,5 +212,5 @@ async function pruneMirror(
       why: item.why,
     });
   }
-  return doomed.length;
+  return { removed: doomed.length, refused: verdict.allowed ? undefined : verdict.reason };
 }

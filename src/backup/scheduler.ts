@@ -63,6 +63,9 @@ export async function startRun(
     createdAt: now.toISOString(),
     planningComplete: false,
     pagesPlanned: 0,
+    // The only plan message this run accepts first: page 0, no continuation token.
+    nextPage: 0,
+    nextPageTokenHash: '',
   };
   // Claim first: the ETag makes this the single point where concurrent starters are decided.
   await deps.jobs.save(

@@ -38,8 +38,13 @@ export async function handleUploadMessage(
   if (!job || !stored) return log.warn('upload.orphan', { reason: !job ? 'job deleted' : 'run missing' });
   const run = stored.value;
   if (FINAL_RUN_STATUSES.has(run.status)) return log.info('upload.run.finished', { status: run.status });
+  if (run.kind !== 'backup') throw notPlanned(message, 'it names a restore run');
   const already = await deps.runs.getFile(run.id, message.blobName);
-  if (already && (already.status === 'uploaded' || already.status === 'failed')) {
+  // The planner marks every file it queues before queueing it: a task for any other file was not
+  // written by this run's planner, and uploading or counting it would add a file to the run (and
+  // could end it before its real files were done).
+  if (!already) throw notPlanned(message, 'its run did not plan this file');
+  if (already.status === 'uploaded' || already.status === 'failed') {
     log.info('upload.duplicate', { status: already.status });
     // The earlier delivery may have died after recording the file and before the completion check
     // (or, for rows from older versions, before counting it): finish both, or the run never ends.
@@ -246,6 +251,17 @@ function assertMessageMatchesBlob(message: UploadMessage, blob: { size: number; 
       `The task says ${message.size} bytes but this version of the blob has ${blob.size}; the message was altered, so the file was not uploaded.`,
       { advice: 'The next run plans the file again from the blob itself.' },
     );
+}
+
+function notPlanned(message: UploadMessage, why: string): AppError {
+  return new AppError(
+    'MessageInvalid',
+    `Upload task refused for "${message.blobName}" in run ${message.runId}: ${why}.`,
+    {
+      advice:
+        'Upload tasks are written by the planner for the files it listed; this one was altered or forged, so nothing was uploaded or counted.',
+    },
+  );
 }
 
 /** A source that changed or vanished mid-run is not a failure of the copy: say so. */

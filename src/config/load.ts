@@ -61,6 +61,8 @@ export interface Config {
   keyVaultTokenOverride?: string;
   localFunctionKey?: string;
   localHostPort: number;
+  /** Where the local host listens (loopback unless opened on purpose). */
+  localHostAddress: string;
   /** Every setting's validated value (default applied) by its name, including any not given a typed field above. */
   settings: Readonly<Record<string, SettingValue | undefined>>;
 }
@@ -293,6 +295,7 @@ function build(
     keyVaultTokenOverride: optional('KEY_VAULT_TOKEN_OVERRIDE'),
     localFunctionKey: optional('LOCAL_FUNCTION_KEY'),
     localHostPort: int('LOCAL_HOST_PORT'),
+    localHostAddress: str('LOCAL_HOST_ADDRESS'),
     settings: Object.freeze({ ...values }),
   });
 }

@@ -299,4 +299,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     source: 'local',
     description: 'Port of the local host (npm start).',
   },
+  {
+    name: 'LOCAL_HOST_ADDRESS',
+    type: 'string',
+    default: '127.0.0.1',
+    required: false,
+    source: 'local',
+    description:
+      'IP address the local host listens on. The default keeps it private to this machine; another address (0.0.0.0 for every interface) opens it to the network on purpose, over plain http, with the function key as the only guard.',
+  },
 ];

@@ -21,8 +21,21 @@ export interface HttpResult {
   body?: unknown;
 }
 
+/**
+ * Every JSON answer: admin answers describe connections, jobs and runs, so no cache (a browser's,
+ * or a proxy's) may keep them, and no browser may sniff them into another content type.
+ */
 export function jsonResult(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
-  return { status, body, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } };
+  return {
+    status,
+    body,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    },
+  };
 }
 
 export function htmlResult(status: number, html: string, headers: Record<string, string> = {}): HttpResult {

@@ -2,6 +2,7 @@
 // http server under /api, timers on their NCRONTAB settings, queue entries by polling storage with
 // host.json's semantics. In embedded mode it also brings Azurite and the Microsoft emulators. The
 // table is the app's root (src/app/root.ts) built with this host's settings, as Azure builds it.
+import { isIP } from 'node:net';
 import type { AzuriteInstance } from '../../emulators/azurite';
 import { freePort } from '../../emulators/azurite';
 import type { Emulators } from '../../emulators';
@@ -12,6 +13,7 @@ import { createServices, type Services } from '../app/services';
 import type { FunctionDefinition } from '../app/types';
 import { loadConfig, type Config, type Env } from '../config';
 import { createLogger, registerSecret, type Logger } from '../log/logger';
+import { AppError } from '../errors';
 import type { EmbeddedBackends } from './embedded';
 import { wantsEmbedded } from './mode';
 import { generateFunctionKey } from './functionKey';
@@ -152,7 +154,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     }
 
     const http = new LocalHttpServer({ functions, functionKey, log });
-    const boundPort = await http.listen(port);
+    const boundPort = await http.listen(port, listenAddress(config));
     cleanups.push(() => http.close());
     log.info('localhost.started', { url, embedded, functions: functions.length });
 
@@ -191,4 +193,19 @@ function notifyingPollers(services: Services, pollers: ReadonlyMap<string, Queue
         for (const poller of pollers.get(queue) ?? []) poller.notifyMessageAdded();
     },
   };
+}
+
+/**
+ * Where the HTTP server listens: loopback unless LOCAL_HOST_ADDRESS asks otherwise. The local host
+ * speaks plain http and holds the emulators' secrets, so reaching it from another machine must be
+ * a deliberate choice.
+ */
+function listenAddress(config: Config): string {
+  const address = config.localHostAddress.trim() || '127.0.0.1';
+  if (!isIP(address))
+    throw new AppError('ConfigInvalid', `LOCAL_HOST_ADDRESS: expected an IP address, got "${address}".`, {
+      field: 'LOCAL_HOST_ADDRESS',
+      advice: 'Leave it unset to stay on 127.0.0.1; use 0.0.0.0 only to open the local host to your network.',
+    });
+  return address;
 }

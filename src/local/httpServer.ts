@@ -14,6 +14,9 @@ import { keyMatches, presentedKey } from './functionKey';
 /** Larger bodies get 413; nothing the admin API or Event Grid sends comes near it. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/** Handles a request once its body has been read (only after routing and the key check). */
+type WithBody = (request: HttpRequestLike) => Promise<HttpResult>;
+
 interface HttpEntry {
   definition: FunctionDefinition;
   trigger: HttpTrigger;
@@ -76,9 +79,6 @@ export class LocalHttpServer {
     const log = this.options.log;
     try {
       const url = new URL(raw.url ?? '/', `http://${raw.headers.host ?? 'localhost'}`);
-      const body = await readBody(raw);
-      if (body === undefined)
-        return send(res, notFoundLike(413, 'RequestTooLarge', 'The request body is too large.'));
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(raw.headers))
         headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
@@ -88,22 +88,31 @@ export class LocalHttpServer {
         params: {},
         query: url.searchParams,
         headers,
-        body: body.toString('utf8'),
+        body: '',
       };
-      if (url.pathname === '/api' || url.pathname.startsWith('/api/'))
-        return send(res, await this.api(request, url.pathname.slice('/api'.length)));
-      if (url.pathname.replace(/\/+$/, '') === '/runtime/webhooks/eventgrid')
-        return send(res, await this.eventGrid(request));
-      send(res, notFoundLike(404, 'NotFound', `Nothing is served at ${url.pathname}.`));
+      // Route and check the key first: a request that is answered without its body (401, 404, 405)
+      // never has it read, so unauthenticated callers cannot make the host buffer anything.
+      const next =
+        url.pathname === '/api' || url.pathname.startsWith('/api/')
+          ? this.api(request, url.pathname.slice('/api'.length))
+          : url.pathname.replace(/\/+$/, '') === '/runtime/webhooks/eventgrid'
+            ? this.eventGrid(request)
+            : notFoundLike(404, 'NotFound', `Nothing is served at ${url.pathname}.`);
+      if (typeof next !== 'function') return send(res, next, raw);
+      const body = await readBody(raw);
+      if (body === undefined)
+        return send(res, notFoundLike(413, 'RequestTooLarge', 'The request body is too large.'), raw);
+      send(res, await next({ ...request, body: body.toString('utf8') }), raw);
     } catch (error) {
       log.error('localhost.http.failed', { error });
       if (!res.headersSent)
-        send(res, notFoundLike(500, 'InternalError', 'The local host failed to handle the request.'));
+        send(res, notFoundLike(500, 'InternalError', 'The local host failed to handle the request.'), raw);
       else res.destroy();
     }
   }
 
-  private async api(request: HttpRequestLike, path: string): Promise<HttpResult> {
+  /** The answer, or once the caller may send a body, what handles the request with it. */
+  private api(request: HttpRequestLike, path: string): HttpResult | WithBody {
     const allowed = new Set<string>();
     for (const entry of this.entries) {
       const params = entry.route.match(path);
@@ -118,7 +127,8 @@ export class LocalHttpServer {
           'Unauthorized',
           'This function needs a function key (x-functions-key header or ?code=).',
         );
-      return invokeHttp(entry.definition, { ...request, params }, invocationContext(entry.definition.name));
+      return (withBody) =>
+        invokeHttp(entry.definition, { ...withBody, params }, invocationContext(entry.definition.name));
     }
     if (allowed.size > 0)
       return notFoundLike(405, 'MethodNotAllowed', `${request.method} is not allowed here.`, {
@@ -131,7 +141,7 @@ export class LocalHttpServer {
     return keyMatches(presentedKey(request.headers, request.query), this.options.functionKey);
   }
 
-  private async eventGrid(request: HttpRequestLike): Promise<HttpResult> {
+  private eventGrid(request: HttpRequestLike): HttpResult | WithBody {
     if (request.method !== 'POST')
       return notFoundLike(405, 'MethodNotAllowed', 'Event Grid posts events.', { allow: 'POST' });
     // Azure guards this endpoint with the Event Grid extension's system key; locally the function key stands in.
@@ -140,6 +150,10 @@ export class LocalHttpServer {
     const name = request.query.get('functionName') ?? '';
     const definition = this.options.functions.find((f) => f.name === name && f.trigger.type === 'eventGrid');
     if (!definition) return notFoundLike(404, 'NotFound', `No Event Grid function named "${name}".`);
+    return (withBody) => this.deliverEvents(definition, withBody);
+  }
+
+  private async deliverEvents(definition: FunctionDefinition, request: HttpRequestLike): Promise<HttpResult> {
     let events: EventGridEvent[];
     try {
       const parsed = JSON.parse(request.body) as unknown;
@@ -195,13 +209,27 @@ function notFoundLike(
   return jsonResult(status, { error: { code, message } }, headers);
 }
 
-function send(res: ServerResponse, result: HttpResult): void {
+/** How long an answered request whose body was never read may keep sending before its socket goes. */
+const UNREAD_BODY_LINGER_MS = 2000;
+
+function send(res: ServerResponse, result: HttpResult, raw: IncomingMessage): void {
   const { payload, contentType } = serializeBody(result);
+  // A body left unread (a refused or unrouted request) is not waited for: the connection closes
+  // after the answer. Its socket lingers briefly, discarding what still arrives, so the client can
+  // read the answer before the close (closing with unread data would reset the connection).
+  const announced =
+    Number(raw.headers['content-length'] ?? 0) > 0 || raw.headers['transfer-encoding'] !== undefined;
+  const unread = announced && !raw.complete;
   res.writeHead(result.status, {
     ...resultHeaders(result, contentType),
     'content-length': String(payload.length),
+    ...(unread ? { connection: 'close' } : {}),
   });
   res.end(payload);
+  if (unread) {
+    raw.resume();
+    setTimeout(() => raw.socket.destroy(), UNREAD_BODY_LINGER_MS).unref();
+  }
 }
 
 function readBody(raw: IncomingMessage): Promise<Buffer | undefined> {

@@ -5,6 +5,7 @@
 // ever sent a token: the Graph host comes from the connection's cloud; a children nextLink is
 // checked against it before use.
 import { AppError } from '../errors';
+import { blobNameProblem } from '../sources/blobNames';
 import type { OverwritePolicy, RestoreContinuation } from './download/types';
 
 /** What to restore and where; fixed for the whole run. */
@@ -79,6 +80,10 @@ export function parseRestoreMessage(raw: unknown): RestoreMessage {
   if (m.kind === 'file') {
     if (!isString(m.itemId) || typeof m.blobName !== 'string' || !Number.isInteger(m.size))
       throw invalid('bad file task');
+    // The blob is written in the run's container under this name: one that climbs out of it (or
+    // hides a character the name does not show) is never turned into a blob address.
+    const problem = blobNameProblem(m.blobName);
+    if (problem) throw invalid(problem);
     return m as unknown as FileMessage;
   }
   throw invalid('unknown kind');

@@ -7,6 +7,7 @@
 import { AppError, isAppError } from '../errors';
 import { decodeDrivePath } from '../graph/names';
 import { ALERT_EVENTS, logAlert, logRunEnded } from '../log/alertEvents';
+import { blobNameProblem } from '../sources/blobNames';
 import { restoreFile } from './download/restoreFile';
 import type { HttpContext } from './download/http';
 import { emptyStats, type DriveLocation } from './download/types';
@@ -143,12 +144,39 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
     bytes: files.reduce((sum, f) => sum + f.size, 0),
   });
   await deps.ledger.record(runId, listingKey, listings.length);
-  await sendAll(deps, [...files, ...listings]);
+  // A name the target cannot hold inside its container fails here with the reason, rather than as a
+  // task the restorer would refuse (and the run would wait for).
+  const writable = await failUnwritable(deps, files);
+  await sendAll(deps, [...writable, ...listings]);
   log.info('restore.listed', { files: files.length, listings: listings.length });
   if (await deps.ledger.complete(runId)) {
     await deps.runs.markListingComplete(runPartition, runId);
     await completeRun(deps, runPartition, runId);
   }
+}
+
+async function failUnwritable(deps: RestoreDeps, files: FileMessage[]): Promise<FileMessage[]> {
+  const writable: FileMessage[] = [];
+  for (const file of files) {
+    const problem = blobNameProblem(file.blobName);
+    if (!problem) {
+      writable.push(file);
+      continue;
+    }
+    deps.log.error('restore.file.failed', {
+      runId: file.runId,
+      errorCode: 'MessageInvalid',
+      reason: problem,
+    });
+    await deps.runs.finishFile(file.runId, file.blobName, {
+      status: 'failed',
+      size: file.size,
+      driveItemId: file.itemId,
+      code: 'MessageInvalid',
+      reason: `Not restored: ${problem}; a restore writes only inside its own container.`,
+    });
+  }
+  return writable;
 }
 
 async function start(deps: RestoreDeps, message: ListMessage, spec: RestoreSpec): Promise<void> {

@@ -5,7 +5,8 @@
 import type { TableClient } from '@azure/data-tables';
 import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../config/chunkSize';
 import { parseSchedule } from '../config/ncrontab';
-import { AppError, validationError } from '../errors';
+import { AppError, isAppError, validationError } from '../errors';
+import { drivePathProblem } from './driveInput';
 import { field, TableRepository, type Stored } from './table';
 
 export const JOBS_TABLE = 'jobs';
@@ -224,6 +225,8 @@ export function validateJob(
   // '.' and '..' segments would climb out of the connection's root folder (path traversal).
   if (destinationFolder.split('/').some((segment) => segment === '.' || segment === '..'))
     throw validationError('destinationFolder', 'must not contain . or .. segments');
+  const pathProblem = drivePathProblem(destinationFolder);
+  if (pathProblem) throw validationError('destinationFolder', pathProblem);
   if (destinationFolder.length > 400)
     throw validationError('destinationFolder', 'must be at most 400 characters (OneDrive path limit)');
 
@@ -239,6 +242,15 @@ export function validateJob(
       cause: error,
     });
   }
+
+  // NCRONTAB's first field is seconds: "*/5 * * * * *" is every five seconds, not minutes. A backup
+  // started more than once a minute only piles runs onto the one-run-at-a-time lock.
+  const seconds = schedule.trim().split(/\s+/)[0];
+  if (!/^\d{1,2}$/.test(seconds))
+    throw validationError(
+      'schedule',
+      `runs more than once a minute: the first of the 6 fields is the second ("${seconds}"); give it one value, e.g. "0 */5 * * * *" for every five minutes`,
+    );
 
   const mode = has('mode') ? i.mode : (base?.mode ?? 'mirror');
   if (mode !== 'mirror' && mode !== 'snapshot')

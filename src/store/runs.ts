@@ -2,8 +2,9 @@
 // single row counts them (it would be a hot row, lost to ETag races):
 //   - `runs`          partition = job id, row = run id (newest first): status, times, final totals;
 //   - `runprogress`   partition = run id: one row per planner page (`page-N`: files and bytes to
-//                     upload or skipped; written once per page, so a redelivered page overwrites,
-//                     never double counts) and heartbeat rows that show a long upload is alive;
+//                     upload or skipped, and the hash of the continuation token it was listed
+//                     with; a backup page is created once, so a second delivery can neither double
+//                     count nor overwrite it) and heartbeat rows that show a long upload is alive;
 //   - `runfiles`      partition = run id: the per-file result (row = escaped blob name: uploaded,
 //                     skipped or failed with reason) and 16 counter shards (`~count-K`). A file's
 //                     final row and its shard increment are written in ONE Table transaction (same
@@ -55,6 +56,14 @@ export interface Run {
   endedAt?: string;
   planningComplete: boolean;
   pagesPlanned: number;
+  /**
+   * The planner page a backup run expects next and the SHA-256 of the continuation token it must
+   * carry ('' for none). A plan message is trusted only when it names this page (or redelivers one
+   * already recorded with the same token), so a forged page cannot end the plan early. Unset on
+   * restore runs and on runs started by a version without the binding.
+   */
+  nextPage?: number;
+  nextPageTokenHash?: string;
   /** Totals as of the end of the run (live totals come from `totals()`). */
   totals?: RunTotals;
   throughputBytesPerSecond?: number;
@@ -69,10 +78,12 @@ export interface Run {
 }
 
 /**
+ * 'planned' is written by a backup's planner before it queues the file's task: the uploader works
+ * only on files its run planned, so a forged task can neither add a file nor skew the totals.
  * 'skipped' is a final state a worker decided without copying (a restore finding the blob already
  * there); backups never write it, since their planner counts unchanged files per page instead.
  */
-export type FileStatus = 'uploading' | 'uploaded' | 'skipped' | 'failed';
+export type FileStatus = 'planned' | 'uploading' | 'uploaded' | 'skipped' | 'failed';
 
 export interface FileResult {
   blobName: string;
@@ -100,6 +111,8 @@ export interface PagePlan {
   skippedFiles: number;
   skippedBytes: number;
   last: boolean;
+  /** SHA-256 of the continuation token this page was listed with ('' for the first page). */
+  tokenHash?: string;
 }
 
 /** Run ids sort newest first inside a job's partition. */
@@ -142,6 +155,8 @@ function rowToRun(r: Record<string, unknown>): Run {
     endedAt: field.string(r, 'endedAt'),
     planningComplete: field.boolean(r, 'planningComplete'),
     pagesPlanned: num(r, 'pagesPlanned'),
+    nextPage: field.number(r, 'nextPage'),
+    nextPageTokenHash: field.string(r, 'nextPageTokenHash'),
     totals: totals ? (JSON.parse(totals) as RunTotals) : undefined,
     throughputBytesPerSecond: field.number(r, 'throughputBytesPerSecond'),
     error: field.string(r, 'error'),
@@ -226,12 +241,77 @@ export class RunStore {
 
   // ---- planning ----
 
-  /** Records one planner page; idempotent (a redelivered page overwrites its own row). */
+  /** Records one restore listing page; idempotent (a redelivered page overwrites its own row). */
   async recordPage(runId: string, index: number, plan: PagePlan): Promise<void> {
-    await this.progress.upsert(runId, `page-${String(index).padStart(8, '0')}`, {
+    await this.progress.upsert(runId, pageKey(index), {
       ...plan,
       at: this.now().toISOString(),
     });
+  }
+
+  /**
+   * Creates a backup planner page's row, never replacing one: returns the row already there when a
+   * delivery got there first (the caller compares its token hash), undefined when this one wrote it.
+   */
+  async createPage(runId: string, index: number, plan: PagePlan): Promise<PagePlan | undefined> {
+    try {
+      await this.progress.insert(runId, pageKey(index), { ...plan, at: this.now().toISOString() });
+      return undefined;
+    } catch (error) {
+      if (!isAppError(error, 'Conflict')) throw error;
+      const existing = await this.getPage(runId, index);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  async getPage(runId: string, index: number): Promise<PagePlan | undefined> {
+    const stored = await this.progress.get(runId, pageKey(index));
+    if (!stored) return undefined;
+    const v = stored.value as Record<string, unknown>;
+    return {
+      files: num(v, 'files'),
+      bytes: num(v, 'bytes'),
+      skippedFiles: num(v, 'skippedFiles'),
+      skippedBytes: num(v, 'skippedBytes'),
+      last: field.boolean(v, 'last'),
+      tokenHash: field.string(v, 'tokenHash'),
+    };
+  }
+
+  /**
+   * Marks files as planned by a backup run (before their tasks are queued). A row already there (a
+   * redelivered page, a file in flight or final) is left as it is.
+   */
+  async planFiles(runId: string, files: ReadonlyArray<{ blobName: string; size: number }>): Promise<void> {
+    const at = this.now().toISOString();
+    const rows = files.map((f) => ({
+      partitionKey: runId,
+      rowKey: encodeRowKey(f.blobName),
+      blobName: f.blobName,
+      status: 'planned',
+      size: f.size,
+      bytesDone: 0,
+      attempts: 0,
+      counted: false,
+      updatedAt: at,
+    }));
+    await this.files.prepare();
+    // One transaction per 100 rows (the Table service's limit); a batch that meets an existing row
+    // fails whole, so its rows are then created one by one.
+    for (let i = 0; i < rows.length; i += 100) {
+      const batch = rows.slice(i, i + 100);
+      try {
+        await this.clients.files.submitTransaction(batch.map((row) => ['create', row] as TransactionAction));
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status !== 409 && status !== 400) throw error;
+        for (const { partitionKey, rowKey, ...row } of batch)
+          await this.files.insert(partitionKey, rowKey, row).catch((e: unknown) => {
+            if (!isAppError(e, 'Conflict')) throw e;
+          });
+      }
+    }
   }
 
   // ---- files ----
@@ -454,6 +534,8 @@ export class RunStore {
     return out;
   }
 }
+
+const pageKey = (index: number): string => `page-${String(index).padStart(8, '0')}`;
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -32,6 +32,24 @@ function mapError(table: string, operation: string, error: unknown): never {
   );
 }
 
+// Characters Table storage refuses in a PartitionKey or RowKey (it answers 500 or 400, which would
+// read as a storage outage). Ids come from URLs (an id with %2F decodes to '/'), so a key holding
+// one names no entity: reads find nothing, updates NotFound, creates ValidationFailed.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+
+const badKey = (...keys: string[]): boolean => keys.some((key) => FORBIDDEN_KEY.test(key));
+
+function noSuchEntity(table: string): AppError {
+  return new AppError('NotFound', `${table}: entity not found (the id holds a character ids never have)`);
+}
+
+function badKeyError(table: string): AppError {
+  return new AppError('ValidationFailed', `id: must not contain / \\ # ? or control characters (${table})`, {
+    field: 'id',
+  });
+}
+
 /** Removes undefined fields: the Table SDK would otherwise refuse them. */
 function clean(fields: EntityFields): Record<string, string | number | boolean | Date> {
   const out: Record<string, string | number | boolean | Date> = {};
@@ -61,6 +79,11 @@ export class TableRepository<T extends EntityFields> {
     return this.ready;
   }
 
+  /** Creates the table if needed, for callers that write through the client itself (transactions). */
+  async prepare(): Promise<void> {
+    await this.ensure();
+  }
+
   private toStored(entity: TableEntityResult<Record<string, unknown>>): Stored<T> {
     const { partitionKey, rowKey, etag, timestamp: _t, ...rest } = entity;
     void _t;
@@ -68,6 +91,7 @@ export class TableRepository<T extends EntityFields> {
   }
 
   async get(partitionKey: string, rowKey: string): Promise<Stored<T> | undefined> {
+    if (badKey(partitionKey, rowKey)) return undefined;
     await this.ensure();
     try {
       return this.toStored(await this.client.getEntity<Record<string, unknown>>(partitionKey, rowKey));
@@ -79,6 +103,7 @@ export class TableRepository<T extends EntityFields> {
 
   /** Inserts; Conflict when the row exists. */
   async insert(partitionKey: string, rowKey: string, value: T): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw badKeyError(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.createEntity({ partitionKey, rowKey, ...clean(value) });
@@ -89,6 +114,7 @@ export class TableRepository<T extends EntityFields> {
   }
 
   async upsert(partitionKey: string, rowKey: string, value: T): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw badKeyError(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.upsertEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace');
@@ -103,6 +129,7 @@ export class TableRepository<T extends EntityFields> {
    * since it was read (Conflict otherwise); without, it applies unconditionally (NotFound if absent).
    */
   async merge(partitionKey: string, rowKey: string, fields: Partial<T>, etag?: string): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw noSuchEntity(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.updateEntity(
@@ -118,6 +145,7 @@ export class TableRepository<T extends EntityFields> {
 
   /** Replaces the whole row (properties left out are removed); with `etag`, only if unchanged since read. */
   async replace(partitionKey: string, rowKey: string, value: T, etag?: string): Promise<string> {
+    if (badKey(partitionKey, rowKey)) throw noSuchEntity(this.tableName);
     await this.ensure();
     try {
       const result = await this.client.updateEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace', {
@@ -130,6 +158,7 @@ export class TableRepository<T extends EntityFields> {
   }
 
   async listPartition(partitionKey: string): Promise<Stored<T>[]> {
+    if (badKey(partitionKey)) return [];
     await this.ensure();
     const out: Stored<T>[] = [];
     try {
@@ -145,6 +174,7 @@ export class TableRepository<T extends EntityFields> {
 
   /** Deletes a row; false when it was already gone. */
   async delete(partitionKey: string, rowKey: string, etag?: string): Promise<boolean> {
+    if (badKey(partitionKey, rowKey)) return false;
     await this.ensure();
     try {
       await this.client.deleteEntity(partitionKey, rowKey, { etag: etag ?? '*' });

@@ -4,17 +4,12 @@
 // message delivered twice to prove the handlers idempotent.
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
-import { ManualClock } from '../../src/runtime/clock';
 import { encodeBlobPath } from '../../src/graph/names';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { RestoreDeps } from '../../src/restore/deps';
-import { tableListingLedger } from '../../src/restore/listing/ledger';
 import type { RestoreMessage } from '../../src/restore/messages';
 import { validateRestoreRequest } from '../../src/restore/request';
-import { runStoreRecorder } from '../../src/restore/runRecorder';
 import { startRestore } from '../../src/restore/start';
-import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
 import { handleRestoreMessage } from '../../src/restore/worker';
 import type { Job } from '../../src/store/jobs';
 import { ManifestStore } from '../../src/store/manifest';
@@ -26,6 +21,7 @@ import {
   MiB,
   putDriveFile,
   readBlob,
+  restoreWorld,
   startDrive,
   type DriveFixture,
 } from './restoreHarness';
@@ -91,37 +87,11 @@ interface Harness {
 }
 
 async function harness(manifest?: TableClient): Promise<Harness> {
-  const runs = new RunStore({
-    runs: await table('runs'),
-    progress: await table('prog'),
-    files: await table('files'),
+  const { deps, runs, queue } = await restoreWorld(fx, 'restore-worker', {
+    table,
+    manifest,
+    sendConcurrency: 8,
   });
-  const queue: RestoreMessage[] = [];
-  const clock = new ManualClock(Date.now());
-  const deps: RestoreDeps = {
-    runs: runStoreRecorder(runs, () => new Date(clock.now())),
-    ledger: tableListingLedger(await table('listings')),
-    manifest: new ManifestStore(manifest ?? (await table('manifest'))),
-    drive: async () => ({
-      graphBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: 'Backups',
-      tokens: fx.tokens,
-    }),
-    target: (spec, blobName) => blockBlobTarget(containerFor(spec.targetContainer), blobName),
-    ensureContainer: async (spec) => void (await containerFor(spec.targetContainer).createIfNotExists()),
-    send: async (message) => void queue.push(JSON.parse(JSON.stringify(message)) as RestoreMessage),
-    settings: {
-      blockSize: 8 * MiB,
-      invocationBudgetSeconds: 600,
-      requestTimeoutMs: 60_000,
-      manifestPageSize: 100,
-      sendConcurrency: 8,
-    },
-    clock,
-    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
-    log: createLogger({ test: 'restore-worker' }),
-  };
   return {
     deps,
     runs,

@@ -1,14 +1,22 @@
 // Fixtures for the restore tests: a Graph emulator drive that files are put into through its
 // upload API (simple PUT, or an upload session for large files), a fresh Azurite container, and
-// engine options with a clock that records waits instead of sleeping.
+// engine options with a clock that records waits instead of sleeping, and the worker's deps.
 import { randomBytes } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { TestToken } from '../../emulators/graph/testing';
 import { ManualClock } from '../../src/runtime/clock';
 import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
 import { graphPath } from '../../src/graph/names';
 import { createLogger } from '../../src/log/logger';
+import type { RestoreDeps } from '../../src/restore/deps';
 import type { DownloadOptions, DriveLocation } from '../../src/restore/download/types';
+import { tableListingLedger } from '../../src/restore/listing/ledger';
+import type { RestoreMessage } from '../../src/restore/messages';
+import { runStoreRecorder } from '../../src/restore/runRecorder';
+import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
+import { ManifestStore } from '../../src/store/manifest';
+import { RunStore } from '../../src/store/runs';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 import { startGraph, type GraphFixture } from './backupHarness';
 
@@ -99,4 +107,78 @@ export function engineOptions(
     requestTimeoutMs: 60_000,
     ...overrides,
   } as DownloadOptions & { clock: ManualClock };
+}
+
+// ---- the restore worker's world: RestoreDeps over fresh Azurite tables and the drive `fx` ----
+
+/** A fresh Azurite table under a name no other test uses. */
+export async function azuriteTable(prefix: string): Promise<TableClient> {
+  const client = TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
+    allowInsecureConnection: true,
+  });
+  await client.createTable();
+  return client;
+}
+
+export function containerFor(name: string): ContainerClient {
+  return BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(name);
+}
+
+export interface RestoreWorld {
+  deps: RestoreDeps;
+  runs: RunStore;
+  manifest: TableClient;
+  /** What the worker queued (a JSON copy, as a real queue carries it). */
+  queue: RestoreMessage[];
+}
+
+export interface RestoreWorldOptions {
+  /** How its tables are made (default: azuriteTable); a test that drops its tables afterwards passes its own. */
+  table?: (prefix: string) => Promise<TableClient>;
+  /** The manifest table the listing pages through (default: a fresh one). */
+  manifest?: TableClient;
+  /** Default: 4. */
+  sendConcurrency?: number;
+}
+
+/** RestoreDeps for the worker: the connection's root folder 'Backups' of `fx`, targets on Azurite. */
+export async function restoreWorld(
+  fx: DriveFixture,
+  logName: string,
+  options: RestoreWorldOptions = {},
+): Promise<RestoreWorld> {
+  const table = options.table ?? azuriteTable;
+  const runs = new RunStore({
+    runs: await table('runs'),
+    progress: await table('prog'),
+    files: await table('files'),
+  });
+  const manifest = options.manifest ?? (await table('manifest'));
+  const queue: RestoreMessage[] = [];
+  const clock = new ManualClock(Date.now());
+  const deps: RestoreDeps = {
+    runs: runStoreRecorder(runs, () => new Date(clock.now())),
+    ledger: tableListingLedger(await table('listings')),
+    manifest: new ManifestStore(manifest),
+    drive: async () => ({
+      graphBaseUrl: fx.apiBaseUrl,
+      driveId: fx.driveId,
+      rootFolder: 'Backups',
+      tokens: fx.tokens,
+    }),
+    target: (spec, blobName) => blockBlobTarget(containerFor(spec.targetContainer), blobName),
+    ensureContainer: async (spec) => void (await containerFor(spec.targetContainer).createIfNotExists()),
+    send: async (message) => void queue.push(JSON.parse(JSON.stringify(message)) as RestoreMessage),
+    settings: {
+      blockSize: 8 * MiB,
+      invocationBudgetSeconds: 600,
+      requestTimeoutMs: 60_000,
+      manifestPageSize: 100,
+      sendConcurrency: options.sendConcurrency ?? 4,
+    },
+    clock,
+    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
+    log: createLogger({ test: logName }),
+  };
+  return { deps, runs, manifest, queue };
 }

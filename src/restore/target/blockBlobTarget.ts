@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { AppError } from '../../errors';
+import { blobNameProblem } from '../../sources/blobNames';
 import { toSourceError } from '../../sources/storageErrors';
 import type { ExistingBlob, RestoreTarget, StagedBlock } from '../download/types';
 
@@ -13,7 +14,12 @@ export const HASH_METADATA_KEY = 'onedrivequickxorhash';
 const statusOf = (error: unknown): number | undefined => (error as { statusCode?: number })?.statusCode;
 
 export function blockBlobTarget(container: ContainerClient, blobName: string): RestoreTarget {
+  const problem = blobNameProblem(blobName);
+  if (problem) throw refusedName(blobName, container.containerName, problem);
   const blob: BlockBlobClient = container.getBlockBlobClient(blobName);
+  // The client's URL is resolved like a browser's: check it still names this container and blob.
+  if (blob.containerName !== container.containerName || blob.name !== blobName)
+    throw refusedName(blobName, container.containerName, 'it resolves to another blob address');
   const where = { container: container.containerName, name: blobName };
   return {
     blobName,
@@ -67,6 +73,14 @@ export function blockBlobTarget(container: ContainerClient, blobName: string): R
       }
     },
   };
+}
+
+function refusedName(blobName: string, container: string, why: string): AppError {
+  return new AppError(
+    'MessageInvalid',
+    `The blob name ${JSON.stringify(blobName)} cannot be written in container "${container}": ${why}.`,
+    { advice: 'A restore writes only inside its own container; the file was not restored.' },
+  );
 }
 
 function toTargetError(error: unknown, where: { container: string; name: string }): AppError {
