@@ -49,6 +49,7 @@ beforeAll(async () => {
   const backup = {
     ...backupStores(() => new Date(clock.now())),
     send: async () => undefined,
+    settings: {},
     clock,
     log: createLogger({ test: 'admin-input' }),
   } as unknown as BackupDeps;
