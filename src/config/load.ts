@@ -1,6 +1,7 @@
 // Reads every setting of the table once, validates it, applies defaults and returns one frozen,
 // typed Config. Every problem is collected first and reported together, so a person fixes the
 // settings in one pass rather than one restart per mistake.
+import { isValidPublisher } from '../graph/userAgent';
 import { AppError } from '../errors';
 import { parseSetting, expectation, type SettingValue } from './parse';
 import { SETTINGS, type SettingSpec } from './settings';
@@ -49,6 +50,7 @@ export interface Config {
   invocationBudgetSeconds: number;
   plannerPageSize: number;
   runTimeoutMinutes: number;
+  userAgentPublisher: string;
   sourceConnectionString?: string;
   loginEndpointOverride?: string;
   graphEndpointOverride?: string;
@@ -143,6 +145,14 @@ export function loadConfig(env: Env = process.env): Config {
     else problems.push({ setting: spec.name, problem: `expected ${parsed.expected}${quote(spec, given)}` });
   }
 
+  // '|' separates the User-Agent's parts; anything outside printable ASCII is not a header value.
+  const publisher = values['USER_AGENT_PUBLISHER'];
+  if (typeof publisher === 'string' && !isValidPublisher(publisher))
+    problems.push({
+      setting: 'USER_AGENT_PUBLISHER',
+      problem: 'expected printable ASCII without "|", at most 64 characters, no leading or trailing space',
+    });
+
   const storage = storageConfig(values, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return build(mode, storage!, values);
@@ -226,6 +236,7 @@ function build(
     invocationBudgetSeconds: int('INVOCATION_BUDGET_SECONDS'),
     plannerPageSize: int('PLANNER_PAGE_SIZE'),
     runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
+    userAgentPublisher: str('USER_AGENT_PUBLISHER'),
     sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),
     loginEndpointOverride: optional('LOGIN_ENDPOINT_OVERRIDE'),
     graphEndpointOverride: optional('GRAPH_ENDPOINT_OVERRIDE'),

@@ -211,6 +211,15 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'A run with no progress for this long is marked timed out, so its job can run again.',
   },
   {
+    name: 'USER_AGENT_PUBLISHER',
+    type: 'string',
+    default: 'azure-onedrive-backup',
+    required: false,
+    source: 'platform',
+    description:
+      'Company part of the User-Agent every Graph request carries (ISV|<publisher>|azure-onedrive-backup/<version>, as Microsoft asks of ISVs to avoid throttling): printable ASCII without "|", at most 64 characters.',
+  },
+  {
     name: 'SOURCE_CONNECTION_STRING',
     type: 'string',
     required: false,
