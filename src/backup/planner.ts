@@ -3,6 +3,7 @@
 // page's totals (idempotently, keyed by page number), and queues the next page, so a container of
 // millions of blobs is planned in bounded steps.
 import { QUEUES } from '../app/queues';
+import { isPermanent } from '../errors';
 import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES } from '../store/runs';
@@ -10,6 +11,8 @@ import type { SourceItem } from '../sources/types';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
 import { parsePlanMessage, type UploadMessage } from './messages';
+import { outstandingBytes, quotaExceeded, readQuota } from './quota';
+import { stopRun } from './stopRun';
 
 const DAY_MS = 86_400_000;
 
@@ -33,8 +36,21 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   }
 
   const started = deps.clock.now();
-  const page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
-  const decisions = await decide(deps, job, page.items, stored.value);
+  let page;
+  let decisions: Decisions;
+  try {
+    page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
+    decisions = await decide(deps, job, page.items, stored.value);
+    if (decisions.upload.length && !(await fits(deps, job, message.runId, message.page, decisions.upload)))
+      return;
+  } catch (error) {
+    // A container that does not exist, refused access, a connection without a drive: no delivery
+    // of this page can succeed, so the run ends now with the reason instead of in the poison queue.
+    if (!isPermanent(error)) throw error;
+    log.error('plan.failed', { code: error.code, reason: error.message });
+    await stopRun(deps, job.id, message.runId, error);
+    return;
+  }
 
   await fanOut(
     deps,
@@ -68,6 +84,30 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   }
   await deps.runs.update(job.id, message.runId, { planningComplete: true, pagesPlanned: message.page + 1 });
   await checkCompletion(deps, job.id, message.runId);
+}
+
+/**
+ * Reads the drive's quota and records it on the run; false (the run stopped) when what the run
+ * still has to upload, this page included, does not fit in what remains.
+ */
+async function fits(
+  deps: BackupDeps,
+  job: Job,
+  runId: string,
+  page: number,
+  upload: SourceItem[],
+): Promise<boolean> {
+  const quota = await readQuota(deps, await deps.destination(job.connectionId), job.connectionId);
+  if (!quota) return true;
+  const pageBytes = upload.reduce((sum, item) => sum + item.size, 0);
+  const neededBytes = pageBytes + (page > 0 ? await outstandingBytes(deps, runId) : 0);
+  const recorded = { ...quota, neededBytes };
+  if (quota.remaining !== undefined && neededBytes > quota.remaining) {
+    await stopRun(deps, job.id, runId, quotaExceeded(neededBytes, quota.remaining), recorded);
+    return false;
+  }
+  await deps.runs.update(job.id, runId, { quota: recorded });
+  return true;
 }
 
 interface Decisions {

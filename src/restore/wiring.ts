@@ -94,6 +94,7 @@ export async function buildRestoreApiDeps(
         graphBaseUrl: destination.apiBaseUrl,
         driveId: destination.driveId,
         rootFolder: destination.rootFolder,
+        driveType: destination.driveType,
         tokens: destination.tokens,
       };
     },
