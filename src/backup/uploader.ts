@@ -51,7 +51,7 @@ export async function handleUploadMessage(
     return;
   }
 
-  const fail = async (error: AppError, stats?: UploadStats): Promise<void> => {
+  const fail = async (error: AppError): Promise<void> => {
     log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: message.size });
     await deps.runs.finishFile(run.id, {
       blobName: message.blobName,
@@ -61,7 +61,6 @@ export async function handleUploadMessage(
       code: error.code,
       reason: error.message,
       attempts: meta.dequeueCount,
-      ...throttleFigures(stats),
     });
     if (stopsTheRun(error)) await stopWholeRun(error);
     else await checkCompletion(deps, job.id, run.id);
