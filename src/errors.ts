@@ -104,6 +104,23 @@ export function validationError(field: string, rule: string): AppError {
   return new AppError('ValidationFailed', `${field}: ${rule}`, { field });
 }
 
+/**
+ * Whether another delivery of the same work could succeed. Only the retryable codes (throttling,
+ * a failed exchange, a lost session) can; every other typed error (a missing container or
+ * snapshot, a refused consent, a full drive, an invalid name) says what a person must change, so
+ * retrying it five times before the poison queue only hides the reason. Anything that is not an
+ * AppError is a crash of unknown cause and counts as transient: the queue's retries are the
+ * safety net for it.
+ */
+export function isPermanent(error: unknown): error is AppError {
+  return error instanceof AppError && !error.retryable;
+}
+
+/** An error's message followed by what to do about it: the words a run record shows. */
+export function messageWithAdvice(error: AppError): string {
+  return error.advice ? `${error.message} ${error.advice}` : error.message;
+}
+
 export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
   return error instanceof AppError && (code === undefined || error.code === code);
 }

@@ -128,9 +128,9 @@ export class DriveStore {
       quotaTotal: init.quotaTotal ?? DEFAULT_QUOTA,
       created: this.now(),
       recycleBin: [],
-      // SharePoint and OneDrive for Business rewrite Office documents, but the product's hash check
-      // does not expect it yet, so drives start without it; tests switch it on per drive.
-      rewritesOfficeDocuments: false,
+      // SharePoint and OneDrive for Business rewrite Office documents after upload (property
+      // promotion); OneDrive personal does not. Tests can switch it per drive.
+      rewritesOfficeDocuments: init.driveType !== 'personal',
       changeSeq: 0,
       tombstones: [],
     } as unknown as Drive;

@@ -46,6 +46,8 @@ export interface RunSummary {
   status: string;
   endedAt?: string;
   error?: string;
+  /** The drive's quota as the run saw it (state normal, nearing, critical or exceeded). */
+  quota?: { state: string; total?: number; remaining?: number; neededBytes?: number; checkedAt: string };
 }
 
 export interface RunLister {

@@ -215,6 +215,46 @@ export function failingJobAlert(job: FailingJob): Alert {
   };
 }
 
+export function quotaExceededAlert(run: {
+  jobId: string;
+  jobName: string;
+  runId: string;
+  message: string;
+  neededBytes?: number;
+  remainingBytes?: number;
+  state?: string;
+}): Alert {
+  return {
+    event: ALERT_EVENTS.quotaExceeded,
+    severity: 'error',
+    title: `The job '${run.jobName}' stopped: its drive is out of space`,
+    impact: 'No file of this job is backed up until the drive has room for them.',
+    steps: [
+      run.message,
+      'Free space in the OneDrive or SharePoint library (empty its recycle bin; versions of replaced files count too) or raise its quota.',
+      `Run the job again; the run record (/api/runs/${run.runId}) shows the quota it saw.`,
+    ],
+    facts: [
+      { name: 'Job', value: run.jobName },
+      ...(run.neededBytes !== undefined ? [{ name: 'Bytes needed', value: String(run.neededBytes) }] : []),
+      ...(run.remainingBytes !== undefined
+        ? [{ name: 'Bytes remaining', value: String(run.remainingBytes) }]
+        : []),
+      ...(run.state ? [{ name: 'Quota state', value: run.state }] : []),
+    ],
+    fields: {
+      kind: 'quota',
+      jobId: run.jobId,
+      jobName: run.jobName,
+      runId: run.runId,
+      neededBytes: run.neededBytes,
+      remainingBytes: run.remainingBytes,
+      quotaState: run.state,
+      severity: 'error',
+    },
+  };
+}
+
 /** The whole message as plain text (generic JSON `text`, Slack fallback, the CLI). */
 export function alertText(alert: Alert): string {
   return [

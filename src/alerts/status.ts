@@ -54,6 +54,16 @@ export async function alertStatus(deps: AlertDeps): Promise<Record<string, unkno
       return job;
     }),
   );
+  // The drive quota each job's latest run saw: the page and `cli status` show it per job.
+  const driveQuota = await part(async () => {
+    const jobs = (await deps.jobs?.list()) ?? [];
+    const out = [];
+    for (const job of jobs) {
+      const latest = (await deps.runs?.listForJob(job.id, 5))?.find((r) => r.quota);
+      if (latest?.quota) out.push({ jobId: job.id, jobName: job.name, runId: latest.id, ...latest.quota });
+    }
+    return out;
+  });
   const webhooks = await part(() => deps.webhooks.list());
   return {
     time: now.toISOString(),
@@ -61,6 +71,7 @@ export async function alertStatus(deps: AlertDeps): Promise<Record<string, unkno
     connectionsNeedingReauthorization: connections,
     failingJobs,
     failingRunsThreshold: deps.failingRunsThreshold,
+    driveQuota,
     webhooks,
   };
 }

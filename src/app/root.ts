@@ -7,6 +7,7 @@
 // service per process keeps refreshes single-flight and a rotated refresh token written once). A
 // build that fails is retried at the next invocation instead of failing every one after it.
 import type { AlertDeps } from '../alerts/deps';
+import { quotaExceededAlert } from '../alerts/messages';
 import { createAlertDeps } from '../alerts/wiring';
 import type { AuthDeps } from '../auth/deps';
 import { buildAuthDeps, reportTokenAlert } from '../auth/wiring';
@@ -51,7 +52,11 @@ export function createAppRoot(options: AppRootOptions): AppRoot {
       onAlert: async (alert) => reportTokenAlert(await alerts(), (await auth()).connections, alert),
     }),
   );
-  const backup = lazy(async () => buildBackupDeps(services(), await auth()));
+  const backup = lazy(async () =>
+    buildBackupDeps(services(), await auth(), {
+      onQuotaAlert: async (alert) => (await alerts()).notifier.notify(quotaExceededAlert(alert)),
+    }),
+  );
   const admin = lazy(async () =>
     buildAdminDeps(await backup(), await auth(), blobEndpointPolicy(services().config)),
   );

@@ -1,5 +1,6 @@
 // The services container: SDK clients built once, lazily, from the validated Config. The app's root
 // (./root.ts) builds one and every area's dependencies over it; nothing reaches it globally.
+import { setUserAgentPublisher } from '../graph/userAgent';
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { QueueClient } from '@azure/storage-queue';
@@ -27,6 +28,8 @@ export interface Services {
 }
 
 export function createServices(config: Config, log: Logger = createLogger()): Services {
+  // Every Graph request of the process carries the configured publisher (../graph/userAgent.ts).
+  setUserAgentPublisher(config.userAgentPublisher);
   let credential: TokenCredential | undefined;
   const tables = new Map<string, Promise<TableClient>>();
   const queues = new Map<string, Promise<QueueClient>>();

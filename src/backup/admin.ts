@@ -3,7 +3,7 @@
 import { errorResult } from '../http/errors';
 import { parseJsonObject } from '../http/json';
 import { randomUUID } from 'node:crypto';
-import { isAppError, AppError } from '../errors';
+import { isAppError, isPermanent, AppError } from '../errors';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
 import { checkBlobEndpoint, type BlobEndpointPolicy } from '../sources/endpointPolicy';
 import { validateJob, type Job } from '../store/jobs';
@@ -44,6 +44,31 @@ function checkSource(deps: AdminDeps, job: Job): Job {
   return { ...job, source: { ...job.source, blobEndpoint } };
 }
 
+/**
+ * The job's source must exist and be readable now: a job on a missing container would otherwise be
+ * accepted and fail at every run. One listing of one blob answers both questions.
+ */
+async function checkSourceReadable(deps: AdminDeps, job: Job): Promise<void> {
+  try {
+    await deps.backup.source(job).listPage(undefined, 1);
+  } catch (error) {
+    if (!isPermanent(error)) throw error;
+    const where = `container "${job.source.container}"${job.source.blobEndpoint ? ` at ${job.source.blobEndpoint}` : ''}`;
+    const why =
+      error.code === 'NotFound'
+        ? `the ${where} does not exist`
+        : `the ${where} cannot be read (${error.message})`;
+    throw new AppError('ValidationFailed', `source.container: ${why}`, {
+      field: 'source.container',
+      detail: error.detail,
+      advice: error.advice,
+    });
+  }
+}
+
+const sourceChanged = (a: Job, b: Job): boolean =>
+  a.source.container !== b.source.container || a.source.blobEndpoint !== b.source.blobEndpoint;
+
 export const jobsApi = {
   list: (deps: AdminDeps) => guard(async () => jsonResult(200, { jobs: await deps.backup.jobs.list() })),
 
@@ -60,6 +85,7 @@ export const jobsApi = {
         ),
       );
       await checkConnection(deps, job.connectionId);
+      await checkSourceReadable(deps, job);
       // A new job waits for its next occurrence instead of running at once.
       job.lastScheduledAt = job.createdAt;
       await deps.backup.jobs.create(job);
@@ -78,6 +104,7 @@ export const jobsApi = {
         validateJob(parseJsonObject(request.body), stored.value, id, new Date(deps.backup.clock.now())),
       );
       if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
+      if (sourceChanged(job, stored.value)) await checkSourceReadable(deps, job);
       await deps.backup.jobs.save(job, stored.etag);
       return jsonResult(200, job);
     }),
@@ -108,10 +135,15 @@ export const jobsApi = {
         FINAL_RUN_STATUSES.has(run.status) && run.totals
           ? { totals: run.totals }
           : await deps.backup.runs.totals(runId);
-      const failures = await deps.backup.runs.failures(runId);
+      const [failures, rewritten] = await Promise.all([
+        deps.backup.runs.failures(runId),
+        deps.backup.runs.rewrittenFiles(runId),
+      ]);
       return jsonResult(200, {
         ...run,
         totals: live.totals,
+        // Office documents kept under their own name that SharePoint rewrote (officeFiles: native).
+        rewritten: rewritten.map((f) => ({ file: f.blobName, reason: f.reason })),
         failures: failures.map((f) => ({
           file: f.blobName,
           code: f.code,

@@ -37,6 +37,8 @@ export async function finishRun(
   totals: RunTotals,
   status: RunStatus,
   error?: string,
+  /** More fields for the final write (the code and advice of an error that ended the run early). */
+  extra: Partial<Run> = {},
 ): Promise<RunStatus | undefined> {
   const endedAt = new Date(deps.clock.now());
   const started = Date.parse(run.startedAt ?? run.createdAt);
@@ -51,6 +53,7 @@ export async function finishRun(
         totals,
         throughputBytesPerSecond: Math.round(totals.uploadedBytes / seconds),
         error,
+        ...extra,
       },
       etag,
     );

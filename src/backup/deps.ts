@@ -6,6 +6,7 @@ import type { JobStore, Job } from '../store/jobs';
 import type { ManifestStore } from '../store/manifest';
 import type { RunStore } from '../store/runs';
 import type { Clock } from '../runtime/clock';
+import type { SharedBackoff } from '../graph/backoff';
 import type { AccessTokenProvider } from './upload/types';
 
 /** Where a connection's files go. */
@@ -33,6 +34,17 @@ export interface BackupSettings {
   defaultChunkBytes?: number;
 }
 
+/** A run that ended early for want of space: what the alert says. */
+export interface QuotaAlert {
+  jobId: string;
+  jobName: string;
+  runId: string;
+  message: string;
+  neededBytes?: number;
+  remainingBytes?: number;
+  state?: string;
+}
+
 export interface BackupDeps {
   jobs: JobStore;
   runs: RunStore;
@@ -43,4 +55,8 @@ export interface BackupDeps {
   settings: BackupSettings;
   clock: Clock;
   log: Logger;
+  /** The process's shared throttling gate (../graph/backoff.ts); none: each upload waits alone. */
+  backoff?: SharedBackoff;
+  /** Raises the quota alert (the composition root hands it to the alert area's notifier). */
+  onQuotaAlert?: (alert: QuotaAlert) => Promise<void>;
 }

@@ -4,7 +4,7 @@
 // of blobs is planned in bounded steps. Only the page its run expects is listed (./planBinding.ts),
 // and only files it marked planned are uploaded and counted (./uploader.ts).
 import { QUEUES } from '../app/queues';
-import { AppError, isAppError } from '../errors';
+import { AppError, isAppError, isPermanent } from '../errors';
 import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES } from '../store/runs';
@@ -13,6 +13,8 @@ import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
 import { parsePlanMessage, type UploadMessage } from './messages';
 import { bindPlanPage, planTokenHash } from './planBinding';
+import { outstandingBytes, quotaExceeded, readQuota } from './quota';
+import { stopRun } from './stopRun';
 
 const DAY_MS = 86_400_000;
 
@@ -37,8 +39,21 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   }
 
   const started = deps.clock.now();
-  const page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
-  const decisions = await decide(deps, job, page.items, stored.value);
+  let page;
+  let decisions: Decisions;
+  try {
+    page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
+    decisions = await decide(deps, job, page.items, stored.value);
+    if (decisions.upload.length && !(await fits(deps, job, message.runId, message.page, decisions.upload)))
+      return;
+  } catch (error) {
+    // A container that does not exist, refused access, a connection without a drive: no delivery
+    // of this page can succeed, so the run ends now with the reason instead of in the poison queue.
+    if (!isPermanent(error)) throw error;
+    log.error('plan.failed', { code: error.code, reason: error.message });
+    await stopRun(deps, job.id, message.runId, error);
+    return;
+  }
 
   // Planned before queued: the uploader refuses a task whose file its run did not plan.
   await deps.runs.planFiles(
@@ -114,6 +129,30 @@ async function advancePlan(
     }
   }
   throw new AppError('Transient', `Could not record the plan of run ${runId}: the run kept changing.`);
+}
+
+/**
+ * Reads the drive's quota and records it on the run; false (the run stopped) when what the run
+ * still has to upload, this page included, does not fit in what remains.
+ */
+async function fits(
+  deps: BackupDeps,
+  job: Job,
+  runId: string,
+  page: number,
+  upload: SourceItem[],
+): Promise<boolean> {
+  const quota = await readQuota(deps, await deps.destination(job.connectionId), job.connectionId);
+  if (!quota) return true;
+  const pageBytes = upload.reduce((sum, item) => sum + item.size, 0);
+  const neededBytes = pageBytes + (page > 0 ? await outstandingBytes(deps, runId) : 0);
+  const recorded = { ...quota, neededBytes };
+  if (quota.remaining !== undefined && neededBytes > quota.remaining) {
+    await stopRun(deps, job.id, runId, quotaExceeded(neededBytes, quota.remaining), recorded);
+    return false;
+  }
+  await deps.runs.update(job.id, runId, { quota: recorded });
+  return true;
 }
 
 interface Decisions {

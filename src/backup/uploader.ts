@@ -1,17 +1,21 @@
 // The uploader: one file per message. Idempotent: a file already final in this run, or whose
 // manifest entry already matches this blob version, changes nothing. The manifest is written only
 // after a verified upload. Failures a retry cannot cure (quota, hash mismatch, a path too long, a
-// blob that changed or vanished) fail the file with the reason; the others are thrown so the queue
-// retries and, in the end, the poison handler records them.
+// blob that changed or vanished) fail the file with the reason; those every file would hit (a full
+// drive, a revoked consent or sign-in) end the whole run at once (./stopRun.ts); the others are
+// thrown so the queue retries and, in the end, the poison handler records them.
 import { QUEUES } from '../app/queues';
-import { AppError, isAppError } from '../errors';
+import { AppError, isAppError, isPermanent } from '../errors';
 import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
 import { manifestMatches } from '../store/manifest';
 import { normalizeEtag } from '../sources/blobSource';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
-import { blobDestination, runFolder } from './destination';
+import { blobDestination, officeHandling, runFolder } from './destination';
+import type { UploadedItem, UploadStats } from './upload/types';
+import { outstandingBytes, quotaExceeded, readQuota } from './quota';
+import { stopRun, stopsTheRun } from './stopRun';
 import { parseUploadMessage, type UploadMessage } from './messages';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
 import { sessionUrlHash } from './upload/uploadUrl';
@@ -66,7 +70,23 @@ export async function handleUploadMessage(
       reason: error.message,
       attempts: meta.dequeueCount,
     });
-    await checkCompletion(deps, job.id, run.id);
+    if (stopsTheRun(error)) await stopWholeRun(error);
+    else await checkCompletion(deps, job.id, run.id);
+  };
+  // Every other file of the run would hit the same wall: the run ends now with the reason.
+  const stopWholeRun = async (error: AppError): Promise<void> => {
+    if (error.code !== 'QuotaExceeded') return stopRun(deps, job.id, run.id, error);
+    // A 507 mid-run: the drive filled up. Read the numbers so the run says how far it is off.
+    const quota = await readQuota(deps, await deps.destination(job.connectionId), job.connectionId).catch(
+      () => undefined,
+    );
+    const neededBytes = await outstandingBytes(deps, run.id).catch(() => undefined);
+    const recorded = {
+      ...(quota ?? { checkedAt: new Date(deps.clock.now()).toISOString() }),
+      state: 'exceeded',
+      neededBytes,
+    };
+    await stopRun(deps, job.id, run.id, quotaExceeded(neededBytes, quota?.remaining), recorded);
   };
 
   const entry =
@@ -79,10 +99,19 @@ export async function handleUploadMessage(
     return;
   }
 
-  const destination = await deps.destination(job.connectionId);
+  let destination;
+  try {
+    destination = await deps.destination(job.connectionId);
+  } catch (error) {
+    if (isPermanent(error)) return fail(error);
+    throw error;
+  }
+  const office = officeHandling(job, destination.driveType, message.blobName);
   let path: { drivePath: string; encodedPath: string };
   try {
-    path = blobDestination(runFolder(destination.rootFolder, job, run), message.blobName);
+    path = blobDestination(runFolder(destination.rootFolder, job, run), message.blobName, {
+      protectOffice: office.protectOffice,
+    });
   } catch (error) {
     if (isAppError(error)) return fail(error);
     throw error;
@@ -104,7 +133,7 @@ export async function handleUploadMessage(
   try {
     await assertMessageMatchesBlob(message, await source.properties(message.blobName));
   } catch (error) {
-    if (isAppError(error)) return fail(sourceAware(error));
+    if (isPermanent(error)) return fail(sourceAware(error));
     throw error;
   }
   const started = deps.clock.now();
@@ -134,6 +163,8 @@ export async function handleUploadMessage(
         hash: quickXorAlgorithm,
         log,
         requestTimeoutMs: 120_000,
+        backoff: deps.backoff && { gate: deps.backoff, key: job.connectionId },
+        acceptRewrite: office.acceptRewrite,
         onProgress: async ({ committed, total, continuation }) => {
           // A new session is bound to the file at once, before any continuation can name it.
           const newSession = continuation.uploadUrl !== boundSession;
@@ -159,15 +190,9 @@ export async function handleUploadMessage(
       await deps.send(QUEUES.upload, { ...message, continuation: undefined } satisfies UploadMessage);
       return;
     }
-    // Refused access (Graph's 401 after a refresh or its 403, or the storage's) may be cured by a
-    // person (re-authorizing, granting) while the message waits: back to the queue, not failed.
-    if (
-      isAppError(error) &&
-      !error.retryable &&
-      error.code !== 'Unauthorized' &&
-      error.code !== 'ConsentRequired'
-    )
-      return fail(sourceAware(error));
+    // Permanent: this file fails (and, for a full drive or refused access, the whole run ends)
+    // with the real reason at once, instead of five deliveries ending in the poison queue.
+    if (isPermanent(error)) return fail(sourceAware(error));
     log.warn('upload.file.retry', {
       code: isAppError(error) ? error.code : 'error',
       reason: (error as Error).message,
@@ -207,14 +232,17 @@ export async function handleUploadMessage(
     quickXorHash: outcome.item.quickXorHash,
     uploadedAt: new Date(deps.clock.now()).toISOString(),
     seenRunId: run.id,
+    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
   });
   log.info('upload.file.done', {
     bytes: message.size,
     ms: deps.clock.now() - started,
     requests: outcome.stats.requests,
     retries: outcome.stats.retries,
+    throttledMs: outcome.stats.throttledMs,
+    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
   });
-  await recordUploaded(deps, message, outcome.item.id, meta.dequeueCount);
+  await recordUploaded(deps, message, outcome.item.id, meta.dequeueCount, outcome.stats, outcome.item);
 }
 
 async function recordUploaded(
@@ -222,6 +250,8 @@ async function recordUploaded(
   message: UploadMessage,
   driveItemId: string,
   attempts: number,
+  stats?: UploadStats,
+  item?: UploadedItem,
 ): Promise<void> {
   await deps.runs.finishFile(message.runId, {
     blobName: message.blobName,
@@ -230,8 +260,21 @@ async function recordUploaded(
     bytesDone: message.size,
     driveItemId,
     attempts,
+    ...throttleFigures(stats),
+    ...(item?.rewritten
+      ? {
+          rewritten: true,
+          reason: `Rewritten by SharePoint after upload (Office property promotion): the library holds ${item.size} bytes with quickXorHash ${item.quickXorHash}; ${item.rewritten.sentSize} bytes with quickXorHash ${item.rewritten.sentQuickXorHash} were sent.`,
+        }
+      : {}),
   });
   await checkCompletion(deps, message.jobId, message.runId);
+}
+
+function throttleFigures(stats: UploadStats | undefined): { throttledMs?: number; throttles?: number } {
+  return stats?.throttles || stats?.throttledMs
+    ? { throttledMs: stats.throttledMs, throttles: stats.throttles }
+    : {};
 }
 
 /**

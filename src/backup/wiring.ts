@@ -11,12 +11,14 @@ import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../st
 import type { AdminDeps } from './admin';
 import type { BackupDeps, DriveDestination } from './deps';
 import { systemClock } from '../runtime/clock';
+import { processBackoff } from '../graph/backoff';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 
 /** `auth` is the one every area shares: one token service keeps refreshes single-flight. */
 export async function buildBackupDeps(
   services: Services,
   auth: Pick<AuthDeps, 'connections' | 'tokens'>,
+  options: Pick<BackupDeps, 'onQuotaAlert'> = {},
 ): Promise<BackupDeps> {
   const config = services.config;
   const [jobs, runs, progress, files, manifest] = await Promise.all(
@@ -71,6 +73,8 @@ export async function buildBackupDeps(
     },
     clock: systemClock,
     log: services.log.child({ area: 'backup' }),
+    backoff: processBackoff,
+    onQuotaAlert: options.onQuotaAlert,
   };
 }
 

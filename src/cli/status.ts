@@ -25,6 +25,7 @@ interface Status {
     lastStatus?: string;
     lastError?: string;
   }>;
+  driveQuota?: Array<{ jobName: string; state: string; remaining?: number; total?: number }>;
 }
 
 export const statusCommand: Command = {
@@ -74,6 +75,13 @@ export const statusCommand: Command = {
       writeLine(
         io.stdout,
         `Job '${job.name}' (${job.id}) failed its last ${job.consecutiveFailures} runs (${job.lastStatus ?? 'failed'}${job.lastError ? `: ${job.lastError}` : ''}) — see: ${client.hints.command('runs', job.id)}`,
+      );
+    // Only drives that need attention: a normal quota is not news.
+    const quotas = Array.isArray(status.driveQuota) ? status.driveQuota : [];
+    for (const q of quotas.filter((q) => q.state !== 'normal'))
+      writeLine(
+        io.stdout,
+        `Drive quota of job '${q.jobName}': ${q.state}${q.remaining !== undefined ? ` (${q.remaining} of ${q.total ?? '?'} bytes left)` : ''}.`,
       );
     return 0;
   },

@@ -1,6 +1,7 @@
 // Reads every setting of the table once, validates it, applies defaults and returns one frozen,
 // typed Config. Every problem is collected first and reported together, so a person fixes the
 // settings in one pass rather than one restart per mistake.
+import { isValidPublisher } from '../graph/userAgent';
 import { AppError } from '../errors';
 import type { CloudName } from './clouds';
 import { parseSetting, expectation, type SettingValue } from './parse';
@@ -53,6 +54,7 @@ export interface Config {
   runTimeoutMinutes: number;
   /** RESTORE_TARGET_CONTAINERS as given (src/restore/targets.ts parses it); undefined: unrestricted. */
   restoreTargetContainers?: string;
+  userAgentPublisher: string;
   sourceConnectionString?: string;
   /** SOURCE_STORAGE_ACCOUNTS: the storage accounts blob endpoints may name (lowercase, deduplicated). */
   sourceStorageAccounts: readonly string[];
@@ -150,6 +152,14 @@ export function loadConfig(env: Env = process.env): Config {
     if (parsed.ok) values[spec.name] = parsed.value;
     else problems.push({ setting: spec.name, problem: `expected ${parsed.expected}${quote(spec, given)}` });
   }
+
+  // '|' separates the User-Agent's parts; anything outside printable ASCII is not a header value.
+  const publisher = values['USER_AGENT_PUBLISHER'];
+  if (typeof publisher === 'string' && !isValidPublisher(publisher))
+    problems.push({
+      setting: 'USER_AGENT_PUBLISHER',
+      problem: 'expected printable ASCII without "|", at most 64 characters, no leading or trailing space',
+    });
 
   const storage = storageConfig(values, problems);
   const sourceStorageAccounts = accountList(
@@ -288,6 +298,7 @@ function build(
     plannerPageSize: int('PLANNER_PAGE_SIZE'),
     runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
     restoreTargetContainers: optional('RESTORE_TARGET_CONTAINERS'),
+    userAgentPublisher: str('USER_AGENT_PUBLISHER'),
     sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),
     sourceStorageAccounts,
     loginEndpointOverride: optional('LOGIN_ENDPOINT_OVERRIDE'),

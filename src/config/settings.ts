@@ -254,6 +254,15 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Comma-separated storage account names a job's source.blobEndpoint or a restore's blobEndpoint may name in Azure (https://<account>.blob.<suffix of GRAPH_CLOUD's cloud>); the managed identity's token goes to no other account. Unset in Azure: every blob endpoint is refused.",
   },
   {
+    name: 'USER_AGENT_PUBLISHER',
+    type: 'string',
+    default: 'azure-onedrive-backup',
+    required: false,
+    source: 'platform',
+    description:
+      'Company part of the User-Agent every Graph request carries (ISV|<publisher>|azure-onedrive-backup/<version>, as Microsoft asks of ISVs to avoid throttling): printable ASCII without "|", at most 64 characters.',
+  },
+  {
     name: 'SOURCE_CONNECTION_STRING',
     type: 'string',
     required: false,

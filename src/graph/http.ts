@@ -4,7 +4,9 @@
 // 401 refreshes the token once; 429/503 wait for Retry-After; other 5xx and network failures back
 // off; 4xx and 507 fail at once, mapped by ./errors.ts. No wait ever ends after the context's
 // deadline (the invocation's), and token failures are not retried on top of the token source's own
-// retries.
+// retries. Every request carries the decorated User-Agent (./userAgent.ts), and a context with a
+// `backoff` gate shares each throttled answer's wait with the connection's other requests
+// (./backoff.ts).
 import { AppError } from '../errors';
 import type { Logger } from '../log/logger';
 import type { Clock } from '../runtime/clock';
@@ -15,13 +17,19 @@ import {
   RetriesExhausted,
   type RetryPolicy,
 } from '../runtime/retry';
+import type { SharedBackoff } from './backoff';
 import { graphFailureToError, type GraphFailureOptions } from './errors';
 import { readGraphError } from './model';
+import { graphUserAgent } from './userAgent';
 
 /** Counts what goes on the wire, for the caller's statistics. */
 export interface ExchangeMeter {
   request(bodyBytes: number): void;
   retry(): void;
+  /** A 429/503 answer arrived. */
+  throttled?(): void;
+  /** Time spent waiting because of throttling (this request's Retry-After or the shared gate). */
+  waited?(ms: number): void;
 }
 
 export interface GraphHttpContext {
@@ -32,6 +40,8 @@ export interface GraphHttpContext {
   /** Epoch ms: no retry waits past it (Number.MAX_SAFE_INTEGER when the caller has no deadline). */
   deadline: number;
   meter?: ExchangeMeter;
+  /** The connection's shared throttling gate: `key` names the connection. */
+  backoff?: { gate: SharedBackoff; key: string };
   /** Injectable for tests that inspect requests; defaults to the global fetch. */
   fetch?: typeof fetch;
 }
@@ -75,10 +85,11 @@ export async function send(
 ): Promise<Sent> {
   ctx.meter?.request(request.body && typeof request.body !== 'string' ? request.body.length : 0);
   const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
+  const decorated = { ...request, headers: { 'user-agent': graphUserAgent(), ...request.headers } };
   try {
     const response = await (ctx.fetch ?? fetch)(request.url, {
       method: request.method,
-      ...requestBody(request),
+      ...requestBody(decorated),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     return { response };
@@ -215,10 +226,12 @@ export async function graphCall(
   let refreshed = false;
   for (let attempt = 1; ;) {
     const token = await acquireToken(ctx, tokens, refreshed, what);
+    await awaitTurn(ctx, what);
     const result = await exchange(ctx, {
       ...request,
       headers: { accept: 'application/json', ...request.headers, authorization: `Bearer ${token}` },
     });
+    noteThrottle(ctx, result);
     if (result.kind === 'ok') return result;
     if (result.kind === 'failed' && result.status === 401 && !refreshed) {
       // The token may have been revoked or expired early: one fresh token, then trust the answer.
@@ -251,7 +264,29 @@ export async function pauseOrThrow(
   if (step.action === 'give-up') throw new DeadlineReached(what, step.delayMs);
   ctx.log.warn('graph.retry', { what, attempt, reason: describe(result), delayMs: step.delayMs });
   ctx.meter?.retry();
+  if (result.kind === 'throttled') ctx.meter?.waited?.(step.delayMs);
   await ctx.clock.sleep(step.delayMs);
+}
+
+/**
+ * Waits until the connection's shared gate lets a request go (see ./backoff.ts). Throws
+ * DeadlineReached when that would cross the deadline, so the caller hands over instead.
+ */
+export async function awaitTurn(ctx: GraphHttpContext, what: string): Promise<void> {
+  if (!ctx.backoff) return;
+  const waitMs = ctx.backoff.gate.waitFor(ctx.backoff.key, ctx.clock.now());
+  if (waitMs <= 0) return;
+  if (ctx.clock.now() + waitMs > ctx.deadline) throw new DeadlineReached(what, waitMs);
+  ctx.log.info('graph.throttle.shared', { what, delayMs: waitMs });
+  ctx.meter?.waited?.(waitMs);
+  await ctx.clock.sleep(waitMs);
+}
+
+/** A throttled answer: counted, and its Retry-After held for the connection's other requests. */
+export function noteThrottle(ctx: GraphHttpContext, result: Exchange): void {
+  if (result.kind !== 'throttled') return;
+  ctx.meter?.throttled?.();
+  ctx.backoff?.gate.hold(ctx.backoff.key, ctx.clock.now() + result.retryAfterMs);
 }
 
 async function acquireToken(

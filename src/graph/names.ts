@@ -24,6 +24,13 @@
 // double- or under-encode in Graph path addressing; look-alikes avoid both characters entirely,
 // and the backup stays readable in the OneDrive web UI.
 //
+// Office documents on business drives: SharePoint rewrites Office files after upload (property
+// promotion), so their bytes, size and quickXorHash no longer match the source. With
+// `protectOffice` such a file's name gets one more Q at its very end ("report.docx" is stored as
+// "report.docx‛"): SharePoint chooses its parser by extension and "docx‛" matches none, so the
+// bytes stay ours. The encoder never ends a name with a Q otherwise (a Q always quotes the
+// character after it), so the decoder drops a final unquoting Q without ambiguity.
+//
 // Unicode normalization: names are never normalized here, so a blob named in NFD restores in NFD.
 // OneDrive stores the name it is given, but compares names case-insensitively (and the sync
 // clients may normalize), so two blobs that differ only in case or normalization land on the
@@ -146,6 +153,26 @@ function breakReservedNames(pieces: string[]): string[] {
   return out;
 }
 
+/**
+ * Office formats SharePoint promotes properties of: the Office Open XML family, and, as a
+ * precaution (its parsers cover them too), the legacy binary formats. Protecting a file that
+ * would not have been rewritten costs only the suffix.
+ */
+const OFFICE_EXTENSIONS: ReadonlySet<string> = new Set(
+  [
+    'docx docm dotx dotm xlsx xlsm xltx xltm xlsb pptx pptm potx potm ppsx ppsm vsdx vsdm',
+    'doc dot xls xlt ppt pot pps vsd',
+  ]
+    .join(' ')
+    .split(' '),
+);
+
+/** True when SharePoint would rewrite a file of this name (by its extension). */
+export function isOfficeDocument(name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && OFFICE_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
+}
+
 /** Encode one segment of a blob name into a OneDrive name. */
 export function encodeSegment(segment: string, blobName = segment): string {
   if (segment.length === 0) return QUOTE;
@@ -160,17 +187,30 @@ export function decodeSegment(name: string): string {
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i];
     if (ch === QUOTE && i + 1 < chars.length) out += chars[++i];
+    else if (ch === QUOTE)
+      continue; // the Office suffix (see the header)
     else out += ORIGINAL.get(ch) ?? ch;
   }
   return out;
 }
 
+export interface EncodeOptions {
+  /** Add the Office suffix to an Office document's file name (business drives, officeFiles: exact). */
+  protectOffice?: boolean;
+}
+
 /** The relative OneDrive path (segments joined with '/', not URL-encoded) for a blob name. */
-export function encodeBlobPath(blobName: string): string {
+export function encodeBlobPath(blobName: string, options: EncodeOptions = {}): string {
   if (blobName.length === 0) throw nameInvalid(blobName, 'it is empty');
-  return blobName
-    .split('/')
-    .map((segment) => encodeSegment(segment, blobName))
+  const segments = blobName.split('/');
+  const file = segments[segments.length - 1];
+  return segments
+    .map((segment, i) => {
+      const encoded = encodeSegment(segment, blobName);
+      return options.protectOffice && i === segments.length - 1 && isOfficeDocument(file)
+        ? encoded + QUOTE
+        : encoded;
+    })
     .join('/');
 }
 

@@ -15,6 +15,8 @@ export interface ConnectionDrive {
   driveId: string;
   /** The connection's root folder in the drive ('' for the drive root). */
   rootFolder: string;
+  /** Business drives and libraries rewrite Office documents stored under their own name. */
+  driveType?: 'personal' | 'business' | 'sharepoint';
   tokens: AccessTokenProvider;
 }
 
@@ -29,7 +31,7 @@ export interface ManifestPager {
 }
 
 export type FileOutcome =
-  | { status: 'restored'; size: number; driveItemId: string }
+  | { status: 'restored'; size: number; driveItemId: string; note?: string }
   | { status: 'skipped'; size: number; driveItemId: string; reason: string }
   | { status: 'failed'; size: number; driveItemId?: string; code: string; reason: string };
 
@@ -47,7 +49,12 @@ export interface RunRecorder {
   finishFile(runId: string, blobName: string, outcome: FileOutcome): Promise<boolean>;
   /** Ends the run when listing is complete and every listed file has a result. */
   checkCompletion(partition: string, runId: string): Promise<RunStatus | undefined>;
-  failRun(partition: string, runId: string, error: string): Promise<void>;
+  failRun(
+    partition: string,
+    runId: string,
+    error: string,
+    details?: { errorCode?: string; advice?: string },
+  ): Promise<void>;
 }
 
 export interface RestoreSettings {

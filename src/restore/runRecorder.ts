@@ -79,7 +79,8 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
         size: outcome.size,
         bytesDone: outcome.status === 'restored' ? outcome.size : 0,
         code: outcome.status === 'failed' ? outcome.code : undefined,
-        reason: outcome.status === 'restored' ? undefined : outcome.reason,
+        reason: outcome.status === 'restored' ? outcome.note : outcome.reason,
+        rewritten: outcome.status === 'restored' && outcome.note ? true : undefined,
         attempts: 1,
         driveItemId: outcome.driveItemId,
       });
@@ -119,8 +120,14 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
         return undefined;
       }
     },
-    async failRun(partition, runId, error) {
-      await runs.update(partition, runId, { status: 'failed', error, endedAt: now().toISOString() });
+    async failRun(partition, runId, error, details) {
+      await runs.update(partition, runId, {
+        status: 'failed',
+        error,
+        errorCode: details?.errorCode,
+        advice: details?.advice,
+        endedAt: now().toISOString(),
+      });
     },
   };
 }

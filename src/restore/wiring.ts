@@ -36,6 +36,7 @@ export interface SharedBackupPieces {
     apiBaseUrl: string;
     driveId: string;
     rootFolder: string;
+    driveType: 'personal' | 'business' | 'sharepoint';
     tokens: AccessTokenProvider;
   }>;
 }
@@ -86,6 +87,7 @@ export async function buildRestoreApiDeps(
         graphBaseUrl: destination.apiBaseUrl,
         driveId: destination.driveId,
         rootFolder: destination.rootFolder,
+        driveType: destination.driveType,
         tokens: destination.tokens,
       };
     },

@@ -4,8 +4,8 @@
 // Every step is idempotent: a redelivered listing re-queues tasks that end as no-ops, a redelivered
 // file task finds its blob committed and verified (no-op) or its blocks staged (resumes).
 // What to restore and where is the run's recorded spec (./trustedSpec.ts), never the message's.
-import { AppError, isAppError } from '../errors';
-import { decodeDrivePath } from '../graph/names';
+import { AppError, isAppError, isPermanent, messageWithAdvice } from '../errors';
+import { decodeDrivePath, isOfficeDocument } from '../graph/names';
 import { ALERT_EVENTS, logAlert, logRunEnded } from '../log/alertEvents';
 import { blobNameProblem } from '../sources/blobNames';
 import { restoreFile } from './download/restoreFile';
@@ -26,8 +26,22 @@ import { trustedSpec } from './trustedSpec';
 export async function handleRestoreMessage(deps: RestoreDeps, raw: unknown): Promise<void> {
   const message = parseRestoreMessage(raw);
   const spec = await trustedSpec(deps, message);
-  if (message.kind === 'list') await handleList(deps, message, spec);
-  else await handleFile(deps, message, spec);
+  if (message.kind === 'file') return handleFile(deps, message, spec);
+  try {
+    await handleList(deps, message, spec);
+  } catch (error) {
+    // A snapshot or folder that does not exist, a revoked consent, a target the app may not write:
+    // no delivery of this listing can succeed, so the restore ends now with the reason and advice
+    // instead of after five deliveries in the poison queue. A refused message (MessageInvalid: a
+    // tampered position) is not the restore's failure: it keeps the poison path, whose handler
+    // decides what it may change.
+    if (!isPermanent(error) || error.code === 'MessageInvalid') throw error;
+    deps.log.error('restore.list.failed', { runId: message.runId, code: error.code, reason: error.message });
+    await deps.runs.failRun(message.runPartition, message.runId, messageWithAdvice(error), {
+      errorCode: error.code,
+      advice: error.advice,
+    });
+  }
 }
 
 function httpContext(deps: RestoreDeps, deadline = Number.MAX_SAFE_INTEGER): HttpContext {
@@ -225,7 +239,12 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
     }
     outcome =
       result.status === 'restored'
-        ? { status: 'restored', size: result.size, driveItemId: itemId }
+        ? {
+            status: 'restored',
+            size: result.size,
+            driveItemId: itemId,
+            note: rewriteNote(drive, result.name),
+          }
         : { status: 'skipped', size: result.size, driveItemId: itemId, reason: result.reason };
     log.info('restore.file.done', {
       status: result.status,
@@ -247,6 +266,18 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
   }
   await deps.runs.finishFile(runId, blobName, outcome);
   await completeRun(deps, runPartition, runId);
+}
+
+/**
+ * An Office document stored under its own name on a business drive or library (a job with
+ * officeFiles: native) was rewritten by SharePoint after upload: the restore has the library's
+ * bytes, verified against the library's hash, not the original ones. The suffixed name that
+ * officeFiles: exact stores is not an Office name to SharePoint, so those come back exact.
+ */
+function rewriteNote(drive: ConnectionDrive, storedName: string | undefined): string | undefined {
+  if (!storedName || drive.driveType === undefined || drive.driveType === 'personal') return undefined;
+  if (!isOfficeDocument(storedName)) return undefined;
+  return "Rewritten by SharePoint: this Office document was stored under its own name, so its bytes are the library's rewritten copy (document properties promoted), not the original.";
 }
 
 /** restore-poison: a message that failed every delivery. Its file fails; a lost listing fails the run. */

@@ -30,6 +30,15 @@ export interface Retention {
   mirrorMaxAgeDays?: number;
 }
 
+/**
+ * How Office documents are kept on business drives and SharePoint libraries, which rewrite them
+ * after upload: `exact` (the default there) stores them under a reversible suffix SharePoint leaves
+ * alone, so they verify and restore byte for byte; `native` keeps their own name and records the
+ * library's rewritten size and hash. Personal drives do not rewrite, so both mean plain names there.
+ */
+export type OfficeFilesMode = 'exact' | 'native';
+export const DEFAULT_OFFICE_FILES: OfficeFilesMode = 'exact';
+
 export interface Job {
   id: string;
   name: string;
@@ -43,6 +52,7 @@ export interface Job {
   chunkSizeBytes: number;
   hardDelete: boolean;
   enabled: boolean;
+  officeFiles: OfficeFilesMode;
   /** ISO time of the last schedule occurrence a run was started for (missed runs run once). */
   lastScheduledAt?: string;
   /** The run in progress, if any (the one-at-a-time lock). */
@@ -76,6 +86,7 @@ function toRow(job: Job): JobRow {
     chunkSizeBytes: job.chunkSizeBytes,
     hardDelete: job.hardDelete,
     enabled: job.enabled,
+    officeFiles: job.officeFiles,
     lastScheduledAt: job.lastScheduledAt,
     activeRunId: job.activeRunId,
     createdAt: job.createdAt,
@@ -110,6 +121,8 @@ function toJob(row: JobRow): Job {
     chunkSizeBytes: field.number(raw, 'chunkSizeBytes') ?? DEFAULT_CHUNK_BYTES,
     hardDelete: field.boolean(raw, 'hardDelete'),
     enabled: field.boolean(raw, 'enabled'),
+    // Jobs stored before the option existed get the default.
+    officeFiles: (field.string(raw, 'officeFiles') as OfficeFilesMode | undefined) ?? DEFAULT_OFFICE_FILES,
     lastScheduledAt: field.string(raw, 'lastScheduledAt'),
     activeRunId: field.string(raw, 'activeRunId'),
     createdAt: field.requiredString(raw, 'createdAt'),
@@ -154,6 +167,7 @@ const JOB_FIELDS = new Set([
   'chunkSizeBytes',
   'hardDelete',
   'enabled',
+  'officeFiles',
 ]);
 const SOURCE_FIELDS = new Set(['container', 'prefix', 'blobEndpoint']);
 const RETENTION_FIELDS = new Set(['keepLast', 'maxAgeDays', 'mirrorMaxAgeDays']);
@@ -284,6 +298,12 @@ export function validateJob(
   );
   if (propagateDeletes && mode !== 'mirror')
     throw validationError('propagateDeletes', 'applies to mirror mode only');
+  const officeFiles = has('officeFiles') ? i.officeFiles : (base?.officeFiles ?? DEFAULT_OFFICE_FILES);
+  if (officeFiles !== 'exact' && officeFiles !== 'native')
+    throw validationError(
+      'officeFiles',
+      'must be "exact" (Office documents kept byte for byte under a suffix) or "native" (under their own name, rewritten by SharePoint)',
+    );
   return {
     id,
     name,
@@ -301,6 +321,7 @@ export function validateJob(
     chunkSizeBytes,
     hardDelete: optionalBoolean(i.hardDelete, 'hardDelete', base?.hardDelete ?? false),
     enabled: optionalBoolean(i.enabled, 'enabled', base?.enabled ?? true),
+    officeFiles,
     lastScheduledAt: base?.lastScheduledAt,
     activeRunId: base?.activeRunId,
     createdAt: base?.createdAt ?? now.toISOString(),

@@ -57,9 +57,15 @@ export interface ManifestEntry {
   uploadedAt: string;
   /** The last run whose planning saw this blob in the source (kept only when deletions propagate). */
   seenRunId?: string;
+  /**
+   * SharePoint rewrote the file after upload (Office property promotion, officeFiles: native):
+   * `quickXorHash` and `driveSize` are the library's copy, which is what a restore gets back.
+   */
+  rewritten?: boolean;
+  driveSize?: number;
 }
 
-type Row = Record<string, string | number | undefined>;
+type Row = Record<string, string | number | boolean | undefined>;
 
 /**
  * The source blob's ETag is stored as `blobEtag`: Table storage reserves `etag` for the row's own
@@ -89,6 +95,8 @@ function toEntry(raw: Record<string, unknown>): ManifestEntry {
     quickXorHash: field.requiredString(raw, 'quickXorHash'),
     uploadedAt: field.requiredString(raw, 'uploadedAt'),
     seenRunId: field.string(raw, 'seenRunId'),
+    rewritten: field.boolean(raw, 'rewritten') || undefined,
+    driveSize: field.number(raw, 'driveSize'),
   };
 }
 

@@ -40,6 +40,22 @@ export interface RunTotals {
   uploadedBytes: number;
   failedFiles: number;
   failedBytes: number;
+  /** Time the run's uploads spent waiting because Graph throttled the connection (429/503). */
+  throttledMs?: number;
+  /** How many throttling answers the run's uploads received. */
+  throttles?: number;
+}
+
+/** The drive's quota as the run last saw it (GET /drives/{id}, or a 507 during the run). */
+export interface RunQuota {
+  /** Graph's quota.state: normal, nearing, critical or exceeded. */
+  state: string;
+  total?: number;
+  used?: number;
+  remaining?: number;
+  /** Bytes the run still meant to upload when the quota was read. */
+  neededBytes?: number;
+  checkedAt: string;
 }
 
 export interface Run {
@@ -68,6 +84,10 @@ export interface Run {
   totals?: RunTotals;
   throughputBytesPerSecond?: number;
   error?: string;
+  /** The typed error code that ended the run early, and what a person should do about it. */
+  errorCode?: string;
+  advice?: string;
+  quota?: RunQuota;
   cleanup?: string;
   /**
    * A restore's spec (JSON: connection, folder, target endpoint and container, …), written once
@@ -100,6 +120,14 @@ export interface FileResult {
    * sessionUrlHash); a continuation whose URL does not hash to it is refused. Never the URL itself.
    */
   sessionUrlHash?: string;
+  /** Time this file's upload waited for throttling, and how many 429/503 answers it got. */
+  throttledMs?: number;
+  throttles?: number;
+  /**
+   * Set when SharePoint rewrote the file after upload (Office property promotion) and the job keeps
+   * such files under their own name: the drive holds different bytes, recorded as such.
+   */
+  rewritten?: boolean;
   /** Set once the file's outcome has been added to a counter shard. */
   counted: boolean;
   updatedAt: string;
@@ -136,12 +164,17 @@ const raw = (r: Record<string, unknown>): Row => r as Row;
 const num = (r: Record<string, unknown>, k: string): number => field.number(r, k) ?? 0;
 
 function runToRow(run: Run): Row {
-  const { totals, ...rest } = run;
-  return { ...rest, totals: totals ? JSON.stringify(totals) : undefined };
+  const { totals, quota, ...rest } = run;
+  return {
+    ...rest,
+    totals: totals ? JSON.stringify(totals) : undefined,
+    quota: quota ? JSON.stringify(quota) : undefined,
+  };
 }
 
 function rowToRun(r: Record<string, unknown>): Run {
   const totals = field.string(r, 'totals');
+  const quota = field.string(r, 'quota');
   return {
     id: field.requiredString(r, 'id'),
     jobId: field.requiredString(r, 'jobId'),
@@ -160,6 +193,9 @@ function rowToRun(r: Record<string, unknown>): Run {
     totals: totals ? (JSON.parse(totals) as RunTotals) : undefined,
     throughputBytesPerSecond: field.number(r, 'throughputBytesPerSecond'),
     error: field.string(r, 'error'),
+    errorCode: field.string(r, 'errorCode'),
+    advice: field.string(r, 'advice'),
+    quota: quota ? (JSON.parse(quota) as RunQuota) : undefined,
     cleanup: field.string(r, 'cleanup'),
     restoreSpec: field.string(r, 'restoreSpec'),
   };
@@ -176,6 +212,9 @@ function rowToFile(r: Record<string, unknown>): FileResult {
     attempts: num(r, 'attempts'),
     driveItemId: field.string(r, 'driveItemId'),
     sessionUrlHash: field.string(r, 'sessionUrlHash'),
+    throttledMs: field.number(r, 'throttledMs'),
+    throttles: field.number(r, 'throttles'),
+    rewritten: field.boolean(r, 'rewritten') || undefined,
     counted: field.boolean(r, 'counted'),
     updatedAt: field.requiredString(r, 'updatedAt'),
   };
@@ -404,6 +443,9 @@ export class RunStore {
       [`${counter}Files`]: ((shard?.value[`${counter}Files`] as number | undefined) ?? 0) + 1,
       [`${counter}Bytes`]: ((shard?.value[`${counter}Bytes`] as number | undefined) ?? 0) + file.size,
     };
+    // Throttling figures ride on the same shard write, so they cost no extra row or request.
+    for (const figure of ['throttledMs', 'throttles'] as const)
+      if (file[figure]) shardRow[figure] = ((shard?.value[figure] as number | undefined) ?? 0) + file[figure];
     const fileRow = { partitionKey: runId, rowKey: key, ...definedFields({ ...file, counted: true }) };
     const actions: TransactionAction[] = [
       fileEtag ? ['update', fileRow, 'Replace', { etag: fileEtag }] : ['create', fileRow],
@@ -466,6 +508,12 @@ export class RunStore {
       totals.uploadedBytes += num(v, 'uploadedBytes');
       totals.failedFiles += num(v, 'failedFiles');
       totals.failedBytes += num(v, 'failedBytes');
+      const throttledMs = num(v, 'throttledMs');
+      const throttles = num(v, 'throttles');
+      if (throttledMs || throttles) {
+        totals.throttledMs = (totals.throttledMs ?? 0) + throttledMs;
+        totals.throttles = (totals.throttles ?? 0) + throttles;
+      }
     }
     return { totals, pages, lastPageSeen, lastProgressAt };
   }
@@ -474,6 +522,17 @@ export class RunStore {
   async failures(runId: string, limit = 500): Promise<FileResult[]> {
     const out: FileResult[] = [];
     const entities = query(this.clients.files, odata`PartitionKey eq ${runId} and status eq ${'failed'}`);
+    for await (const entity of entities) {
+      out.push(rowToFile(entity));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Files SharePoint rewrote after upload (officeFiles: native), with what it holds (GET runs/{id}). */
+  async rewrittenFiles(runId: string, limit = 500): Promise<FileResult[]> {
+    const out: FileResult[] = [];
+    const entities = query(this.clients.files, odata`PartitionKey eq ${runId} and rewritten eq true`);
     for await (const entity of entities) {
       out.push(rowToFile(entity));
       if (out.length >= limit) break;

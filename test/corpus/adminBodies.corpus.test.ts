@@ -31,9 +31,21 @@ beforeAll(async () => {
     jobs: new JobStore(table('jobs')),
     runs: new RunStore({ runs: table('runs'), progress: table('prog'), files: table('files') }),
     manifest: new ManifestStore(table('manifest')),
-    source: () => {
-      throw new Error('no source in the admin corpus');
-    },
+    // Every container exists and is empty: the corpus is about bodies, not sources.
+    source: (job) => ({
+      container: job.source.container,
+      prefix: job.source.prefix ?? '',
+      listPage: async () => ({ items: [] }),
+      readRange: async () => {
+        throw new Error('no reads in the admin corpus');
+      },
+      openReader: () => {
+        throw new Error('no reads in the admin corpus');
+      },
+      properties: async () => {
+        throw new Error('no reads in the admin corpus');
+      },
+    }),
     destination: async () => {
       throw new Error('no destination in the admin corpus');
     },

@@ -277,7 +277,7 @@ describe('jobs API', () => {
     const valid = {
       name: 'n',
       connectionId: 'conn-1',
-      source: { container: 'abc' },
+      source: { container: w.container.containerName },
       destinationFolder: 'x',
       schedule: '0 0 2 * * *',
     };
@@ -289,6 +289,11 @@ describe('jobs API', () => {
       field: 'source.container',
     });
     expect(await bad({ ...valid, connectionId: 'nope' })).toEqual({ status: 400, field: 'connectionId' });
+    // A container that does not exist is refused now, not at every run.
+    expect(await bad({ ...valid, source: { container: 'no-such-container-here' } })).toEqual({
+      status: 400,
+      field: 'source.container',
+    });
     const ok = await jobsApi.create(w.admin, {
       method: 'POST',
       url: '/api/jobs',

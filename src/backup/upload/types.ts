@@ -1,5 +1,6 @@
 // The small interfaces the upload engine is written against. The real token service, blob source and
 // quickXorHash plug in through ../wiring.ts; tests can hand in anything that fits.
+import type { SharedBackoff } from '../../graph/backoff';
 import type { AccessTokenProvider } from '../../graph/http';
 import type { Logger } from '../../log/logger';
 import type { Clock } from '../../runtime/clock';
@@ -47,6 +48,11 @@ export interface UploadedItem {
   size: number;
   quickXorHash: string;
   eTag?: string;
+  /**
+   * Set when the drive holds other bytes than were sent because SharePoint rewrote the file
+   * (`acceptRewrite`): `size` and `quickXorHash` are then the server's, `sent` what was uploaded.
+   */
+  rewritten?: { sentSize: number; sentQuickXorHash: string };
 }
 
 export interface UploadStats {
@@ -56,6 +62,10 @@ export interface UploadStats {
   bytesSent: number;
   retries: number;
   sessionsCreated: number;
+  /** 429/503 answers received. */
+  throttles: number;
+  /** Time spent waiting because of throttling: this upload's Retry-After and the connection's shared gate. */
+  throttledMs: number;
 }
 
 export type UploadOutcome =
@@ -80,6 +90,14 @@ export interface UploadOptions {
   log: Logger;
   /** Per-request timeout; a hung connection counts as a network failure. */
   requestTimeoutMs: number;
+  /** The connection's shared throttling gate (../../graph/backoff.ts); none: this upload waits alone. */
+  backoff?: { gate: SharedBackoff; key: string };
+  /**
+   * The file is an Office document the job keeps under its own name on a drive that rewrites such
+   * files (officeFiles: native): a different size and hash after upload is SharePoint's property
+   * promotion, recorded as `rewritten` instead of failing the file.
+   */
+  acceptRewrite?: boolean;
   /** Called after the session is created and after every accepted chunk (for progress and crash-resume checkpoints). */
   onProgress?: (progress: {
     committed: number;

@@ -12,17 +12,19 @@
 // resends bytes the server already holds; re-reading them is cheaper and just as exact.
 import { AppError } from '../../errors';
 import {
+  awaitTurn,
   describe,
   exchange,
   graphCall,
   keptFailing,
+  noteThrottle,
   retryAfterOf,
   type Exchange,
   type GraphHttpContext,
 } from '../../graph/http';
 import { graphFailureToError } from '../../graph/errors';
 import { readUploadSession } from '../../graph/model';
-import { nextRetryStep } from '../../runtime/retry';
+import { DeadlineReached, nextRetryStep } from '../../runtime/retry';
 import { ChunkPrefetcher } from './prefetch';
 import { firstExpectedByte } from './ranges';
 import { contentUrl, createSessionUrl, itemByIdUrl, itemUrl } from './targetUrls';
@@ -45,14 +47,28 @@ type UploadContext = GraphHttpContext & { stats: UploadStats };
 const MAX_SESSIONS = 3;
 
 export async function uploadFile(request: UploadRequest, options: UploadOptions): Promise<UploadOutcome> {
-  const stats: UploadStats = { requests: 0, bytesSent: 0, retries: 0, sessionsCreated: 0 };
+  const stats: UploadStats = {
+    requests: 0,
+    bytesSent: 0,
+    retries: 0,
+    sessionsCreated: 0,
+    throttles: 0,
+    throttledMs: 0,
+  };
   const ctx: UploadContext = {
     clock: options.clock,
     retry: options.retry,
     log: options.log,
     requestTimeoutMs: options.requestTimeoutMs,
     deadline: options.deadline,
+    backoff: options.backoff,
     meter: {
+      throttled: () => {
+        stats.throttles += 1;
+      },
+      waited: (ms) => {
+        stats.throttledMs += ms;
+      },
       request: (bodyBytes) => {
         stats.requests += 1;
         stats.bytesSent += bodyBytes;
@@ -118,7 +134,7 @@ async function verify(
     checked = readItem(again.body);
   }
   try {
-    return verifyItem(checked, request.size, digest);
+    return verifyItem(checked, request.size, digest, options.acceptRewrite);
   } catch (error) {
     options.log.error('upload.verify.failed', { size: request.size, itemId: checked.id, error });
     throw error;
@@ -165,6 +181,13 @@ class SessionUpload {
 
       const offset = this.committed;
       const data = await this.prefetch.take(offset);
+      try {
+        await awaitTurn(this.ctx, `Upload at byte ${offset}`);
+      } catch (error) {
+        // The connection is throttled past this invocation's budget: the next one carries on.
+        if (error instanceof DeadlineReached) return this.handOver();
+        throw error;
+      }
       const started = this.ctx.clock.now();
       const put = exchange(this.ctx, {
         method: 'PUT',
@@ -180,6 +203,7 @@ class SessionUpload {
       const candidate = this.options.hash.restore(this.hasher.save());
       candidate.update(data);
       const result = await put;
+      noteThrottle(this.ctx, result);
       this.lastChunkMs = this.ctx.clock.now() - started;
       this.chunksSent += 1;
 
@@ -233,6 +257,7 @@ class SessionUpload {
         throw keptFailing(`Upload at byte ${offset}`, result);
       if (step.action === 'give-up') return this.handOver();
       this.ctx.stats.retries += 1;
+      if (result.kind === 'throttled') this.ctx.stats.throttledMs += step.delayMs;
       await this.ctx.clock.sleep(step.delayMs);
       if (result.kind === 'throttled') continue;
       const next = await this.status();

@@ -49,6 +49,7 @@ function toDriveFile(body: unknown, itemId: string): DriveFile {
     quickXorHash: hash,
     downloadUrl: item['@microsoft.graph.downloadUrl'],
     parentPath: item.parentReference?.path,
+    name: item.name,
   };
 }
 

@@ -134,7 +134,7 @@ export async function restoreFile(
     blocksSkipped: stats.blocksSkipped,
     retries: stats.retries,
   });
-  return { status: 'restored', size: item.size, quickXorHash: item.quickXorHash, stats };
+  return { status: 'restored', size: item.size, quickXorHash: item.quickXorHash, name: item.name, stats };
 
   function handOver(
     req: RestoreFileRequest,

@@ -36,6 +36,8 @@ export interface DriveFile {
   downloadUrl?: string;
   /** The item's parentReference.path as Graph gives it (percent-encoded API path); see ./containment.ts. */
   parentPath?: string;
+  /** The item's name as stored in the drive (encoded). */
+  name?: string;
 }
 
 /** What the target blob holds now, if it exists (committed). */
@@ -92,7 +94,7 @@ export interface DownloadStats {
 }
 
 export type RestoreOutcome =
-  | { status: 'restored'; size: number; quickXorHash: string; stats: DownloadStats }
+  | { status: 'restored'; size: number; quickXorHash: string; name?: string; stats: DownloadStats }
   | { status: 'skipped'; reason: 'identical' | 'exists'; size: number; stats: DownloadStats }
   | { status: 'continue'; continuation: RestoreContinuation; stats: DownloadStats };
 

@@ -3,7 +3,10 @@ import { graphFailureToError } from '../../../src/graph/errors';
 import { graphCall, type AccessTokenProvider, type GraphHttpContext } from '../../../src/graph/http';
 import { createLogger, setLogSink } from '../../../src/log/logger';
 import { ManualClock } from '../../../src/runtime/clock';
-import { DEFAULT_RETRY_POLICY, RetriesExhausted } from '../../../src/runtime/retry';
+import { DeadlineReached, DEFAULT_RETRY_POLICY, RetriesExhausted } from '../../../src/runtime/retry';
+import { SharedBackoff } from '../../../src/graph/backoff';
+import { setUserAgentPublisher } from '../../../src/graph/userAgent';
+import packageJson from '../../../package.json';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'reset';
 
@@ -149,5 +152,77 @@ describe('graphCall', () => {
       'x',
     );
     expect(limits).toEqual([{ deadline }]);
+  });
+});
+
+describe('traffic decoration and the shared throttling gate', () => {
+  it("sends Microsoft's ISV User-Agent on every request, with the configured publisher", async () => {
+    const agents: Array<string | undefined> = [];
+    const fetchImpl = (async (_url: string, init: RequestInit) => {
+      agents.push((init.headers as Record<string, string>)['user-agent']);
+      return new Response('{}', { status: 200 });
+    }) as unknown as typeof fetch;
+    const clock = new ManualClock();
+    await graphCall(context(fetchImpl, clock), async () => 't', request, 'x');
+    setUserAgentPublisher('Contoso Ltd');
+    try {
+      await graphCall(context(fetchImpl, clock), async () => 't', request, 'x');
+    } finally {
+      setUserAgentPublisher(undefined);
+    }
+    expect(agents).toEqual([
+      `ISV|azure-onedrive-backup|azure-onedrive-backup/${packageJson.version}`,
+      `ISV|Contoso Ltd|azure-onedrive-backup/${packageJson.version}`,
+    ]);
+  });
+
+  it('holds every request of a connection until a Retry-After one of them received has passed', async () => {
+    const clock = new ManualClock();
+    const gate = new SharedBackoff();
+    const sentAt: number[] = [];
+    const answers: Answer[] = [
+      { status: 429, headers: { 'retry-after': '7' } },
+      { status: 200, body: {} },
+    ];
+    const fetchImpl = (async () => {
+      sentAt.push(clock.now());
+      const answer = answers.shift() as { status: number; body?: unknown; headers?: Record<string, string> };
+      return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), answer);
+    }) as unknown as typeof fetch;
+    const waited: number[] = [];
+    const ctx = (key: string): GraphHttpContext => ({
+      ...context(fetchImpl, clock),
+      backoff: { gate, key },
+      meter: { request: () => undefined, retry: () => undefined, waited: (ms) => waited.push(ms) },
+    });
+    const start = clock.now();
+    await graphCall(ctx('conn-1'), async () => 't', request, 'first');
+    // The throttled call waited its 7 s; the gate now holds conn-1 until start + 7 s, so a call that
+    // starts 2 s later (clock moved back to model a concurrent worker) waits the remaining 5 s.
+    expect(waited).toEqual([7_000]);
+    gate.hold('conn-1', clock.now() + 5_000);
+    answers.push({ status: 200, body: {} }, { status: 200, body: {} });
+    await graphCall(ctx('conn-1'), async () => 't', request, 'second');
+    expect(waited).toEqual([7_000, 5_000]);
+    // Another connection is not held.
+    gate.hold('conn-1', clock.now() + 5_000);
+    await graphCall(ctx('conn-2'), async () => 't', request, 'other');
+    expect(waited).toEqual([7_000, 5_000]);
+    expect(sentAt[0]).toBe(start);
+  });
+
+  it('refuses to wait for the gate past the deadline (the caller hands over)', async () => {
+    const clock = new ManualClock();
+    const gate = new SharedBackoff();
+    gate.hold('conn-1', clock.now() + 60_000);
+    const { fetchImpl } = scriptedFetch([{ status: 200, body: {} }]);
+    await expect(
+      graphCall(
+        { ...context(fetchImpl, clock, clock.now() + 10_000), backoff: { gate, key: 'conn-1' } },
+        async () => 't',
+        request,
+        'x',
+      ),
+    ).rejects.toBeInstanceOf(DeadlineReached);
   });
 });

@@ -5,6 +5,7 @@ import {
   encodeBlobPath,
   encodeSegment,
   graphPath,
+  isOfficeDocument,
   isValidOneDriveName,
   oneDriveNameProblem,
   toGraphPathSegment,
@@ -182,6 +183,40 @@ describe('blob name encoding', () => {
       checked++;
     }
     expect(checked).toBe(5000);
+  });
+});
+
+describe('Office documents on business drives (protectOffice)', () => {
+  const OFFICE = ['report.docx', 'Book.XLSX', 'deck.pptx', 'old.doc', 'a/b/~$lock.xlsm'];
+
+  it('adds a suffix SharePoint does not parse to Office names only, and the decoder removes it', () => {
+    for (const name of OFFICE) {
+      const encoded = encodeBlobPath(name, { protectOffice: true });
+      const file = encoded.split('/').pop()!;
+      expect(isOfficeDocument(file)).toBe(false);
+      expect(encoded).not.toBe(encodeBlobPath(name));
+      expect(decodeDrivePath(encoded)).toBe(name);
+      expect(oneDriveNameProblem(file)).toBeUndefined();
+    }
+    for (const name of ['notes.txt', 'docx', 'folder.docx/inner.bin', 'archive.docx.gz'])
+      expect(encodeBlobPath(name, { protectOffice: true })).toBe(encodeBlobPath(name));
+  });
+
+  it('stays unambiguous for names that already end with the quote mark', () => {
+    for (const name of ['x.docx\u201B', 'plain\u201B', '\u201B\u201B.xlsx', 'a\u201B/b.pptx']) {
+      expect(decodeDrivePath(encodeBlobPath(name, { protectOffice: true }))).toBe(name);
+      expect(decodeDrivePath(encodeBlobPath(name))).toBe(name);
+    }
+  });
+
+  it('round-trips thousands of random names with the suffix switched on', () => {
+    const next = rng(20261201);
+    for (let i = 0; i < 3000; i++) {
+      const ext = ['.docx', '.xlsx', '.bin', '', '.pptx'][Math.floor(next() * 5)];
+      const name = randomName(next) + ext;
+      const encoded = encodeBlobPath(name, { protectOffice: true });
+      if (decodeDrivePath(encoded) !== name) throw new Error(`round trip failed: ${JSON.stringify(name)}`);
+    }
   });
 });
 
