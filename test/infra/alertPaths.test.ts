@@ -10,6 +10,7 @@ import { MemoryAlertStateStore } from '../../src/alerts/alertState';
 import { checkConnections, checkJobs } from '../../src/alerts/check';
 import type { AlertDeps, ConnectionSummary, RunSummary } from '../../src/alerts/deps';
 import { handleKeyVaultEvent } from '../../src/alerts/functions';
+import { quotaExceededAlert } from '../../src/alerts/messages';
 import { AlertNotifier } from '../../src/alerts/notifier';
 import { QUEUES, poisonQueueName } from '../../src/app/queues';
 import type { EventGridEvent, FunctionDefinition } from '../../src/app/types';
@@ -217,9 +218,12 @@ describeWithBicep('alert rules against the lines each alert path writes', (compi
       paths.failedRun = { rule: 'run-failed', lines };
     }
 
-    // A full drive: one file fits, the other is refused (507), so the run ends partially failed.
+    // A full drive: what the run must upload does not fit in what remains, so the run stops before
+    // sending a byte and the quota alert goes out through the notifier, as the root wires it.
     {
       const w = await backupWorld('quota');
+      w.deps.onQuotaAlert = (alert) =>
+        new AlertNotifier({ log: createLogger() }).notify(quotaExceededAlert(alert));
       fx.graph.setQuota(fx.driveId, 1 * MiB);
       await putBlob(w.container, 'small.txt', content(10));
       await putBlob(w.container, 'big.bin', content(2 * MiB));
@@ -227,6 +231,20 @@ describeWithBicep('alert rules against the lines each alert path writes', (compi
       const lines = await deliver(w.deps, w.queue, () => false);
       fx.graph.setQuota(fx.driveId, 1024 * 1024 * MiB);
       paths.quota = { rule: 'quota-exceeded', lines };
+    }
+
+    // Two files, one of whose tasks failed every delivery (moved to poison): the other is uploaded,
+    // so the run ends partially failed.
+    {
+      const w = await backupWorld('partial');
+      await putBlob(w.container, 'good.txt', content(10));
+      await putBlob(w.container, 'doomed.bin', content(10));
+      await startRun(w.deps, w.job.id, 'manual');
+      const lines = await deliver(
+        w.deps,
+        w.queue,
+        (m) => m.queue === QUEUES.upload && (m.message as { blobName?: string }).blobName === 'doomed.bin',
+      );
       paths.partiallyFailedRun = { rule: 'run-failed', lines };
     }
 
@@ -317,7 +335,7 @@ describeWithBicep('alert rules against the lines each alert path writes', (compi
     ['restorePoison', 'an unreadable poison restore message'],
     ['failedRun', 'a run that ended failed'],
     ['partiallyFailedRun', 'a run that ended partially failed'],
-    ['quota', 'an upload refused because the drive is full'],
+    ['quota', 'a run whose files do not fit in the drive'],
     ['secret', 'Key Vault reporting the secret near expiry'],
     ['reauth', 'a connection needing re-authorization'],
     ['jobFailing', 'a job failing three runs in a row'],

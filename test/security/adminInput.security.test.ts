@@ -50,6 +50,7 @@ beforeAll(async () => {
     ...backupStores(() => new Date(clock.now())),
     send: async () => undefined,
     settings: {},
+    source: () => ({ listPage: async () => ({ items: [] }) }),
     clock,
     log: createLogger({ test: 'admin-input' }),
   } as unknown as BackupDeps;

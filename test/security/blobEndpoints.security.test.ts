@@ -72,8 +72,13 @@ beforeAll(async () => {
     connections: { get: async () => undefined } as never,
     tokens: {} as never,
   });
+  // The job API also lists one blob to see the source is readable; this machine reaches no real
+  // account, so that listing answers empty here (the worker-side tests use the real source).
+  const readableSource = (() => ({
+    listPage: async () => ({ items: [] }),
+  })) as unknown as BackupDeps['source'];
   admin = buildAdminDeps(
-    backup,
+    { ...backup, source: readableSource },
     {
       connections: { get: async (id: string) => (id === 'conn-1' ? ({ id } as never) : undefined) } as never,
     },

@@ -21,6 +21,7 @@ function admin(defaultChunkBytes: number | undefined): { deps: AdminDeps; create
     jobs: { create: async (job: Job) => void created.push(job) },
     clock: { now: () => Date.parse('2026-12-01T00:00:00Z') },
     settings: { defaultChunkBytes },
+    source: () => ({ listPage: async () => ({ items: [] }) }),
   } as unknown as BackupDeps;
   return {
     deps: {
