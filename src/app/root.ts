@@ -51,7 +51,7 @@ export function createAppRoot(options: AppRootOptions): AppRoot {
     }),
   );
   const backup = lazy(async () => buildBackupDeps(services(), await auth()));
-  const admin = lazy(async () => buildAdminDeps(await backup(), await auth()));
+  const admin = lazy(async () => buildAdminDeps(await backup(), await auth(), services()));
   const restore = lazy(async () => buildRestoreApiDeps(services(), await backup()));
 
   const deps: FunctionTableDeps = { config, auth, alerts, backup, admin, restore };

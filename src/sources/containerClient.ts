@@ -25,17 +25,18 @@ export function createContainerClient(connection: SourceConnection): ContainerCl
     throw new AppError('ValidationFailed', 'source.container: a container name is required', {
       field: 'source.container',
     });
+  return createServiceClient(connection).getContainerClient(connection.container);
+}
+
+/** The account's client (the source's containers are listed with it). */
+export function createServiceClient(connection: Omit<SourceConnection, 'container'>): BlobServiceClient {
   if (connection.connectionString) {
     // Azurite's well-known account is reached over http with a shared key, which the storage
     // SDK allows without further options.
-    return BlobServiceClient.fromConnectionString(connection.connectionString, PIPELINE).getContainerClient(
-      connection.container,
-    );
+    return BlobServiceClient.fromConnectionString(connection.connectionString, PIPELINE);
   }
   if (connection.blobEndpoint && connection.credential) {
-    return new BlobServiceClient(connection.blobEndpoint, connection.credential, PIPELINE).getContainerClient(
-      connection.container,
-    );
+    return new BlobServiceClient(connection.blobEndpoint, connection.credential, PIPELINE);
   }
   throw new AppError(
     'ConfigInvalid',
@@ -45,4 +46,17 @@ export function createContainerClient(connection: SourceConnection): ContainerCl
       advice: 'Set the storage account blob endpoint, e.g. https://<account>.blob.core.windows.net.',
     },
   );
+}
+
+/** The names of the account's containers, at most `limit` of them, in the service's order. */
+export async function listContainerNames(
+  connection: Omit<SourceConnection, 'container'>,
+  limit = 500,
+): Promise<string[]> {
+  const names: string[] = [];
+  for await (const container of createServiceClient(connection).listContainers()) {
+    names.push(container.name);
+    if (names.length >= limit) break;
+  }
+  return names;
 }

@@ -401,6 +401,17 @@ export class RunStore {
     return out;
   }
 
+  /** Files still being copied, with the bytes acknowledged so far (GET runs/{id} while it runs). */
+  async inFlightFiles(runId: string, limit = 20): Promise<FileResult[]> {
+    const out: FileResult[] = [];
+    const entities = query(this.clients.files, odata`PartitionKey eq ${runId} and status eq ${'uploading'}`);
+    for await (const entity of entities) {
+      out.push(rowToFile(entity));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
   /**
    * Exact totals from the file rows (used once, when a run ends, to correct any lost count).
    * Without skipped files: callers spread this over the live totals, whose skipped counts (a
