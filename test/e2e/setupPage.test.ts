@@ -107,6 +107,13 @@ describeBrowser('setup page in headless Chromium', () => {
     expect(html).not.toContain(host.functionKey);
   });
 
+  it("lists the source account's containers for the job form, behind the key", async () => {
+    const refused = await fetch(`${host.url}/api/source/containers`);
+    expect(refused.status).toBe(401);
+    const { containers } = await adminGet<{ containers: string[] }>('source/containers');
+    expect(containers).toContain(host.demoContainer);
+  });
+
   it('asks for the function key and refuses a wrong one with a clear line', async () => {
     await page.goto(`${host.url}/api/ui`);
     await page.getByRole('textbox', { name: 'Function key' }).waitFor();
@@ -404,8 +411,9 @@ describeBrowser('setup page in headless Chromium', () => {
     await page.locator('[data-field=throughput-chart] svg').waitFor();
     const last = jobCard().locator('[data-field=last-result]');
     await last.filter({ hasText: /^Last run partly failed/ }).waitFor();
-    expect(await last.innerText()).toContain(LONG_NAME.slice(0, 40));
+    expect(await last.innerText()).toContain(LONG_NAME.slice(0, 30));
     await shot('13-run-partially-failed');
+    await jobCard().screenshot({ path: screenshotPath('13-run-card') });
   });
 
   it('picks up a run started elsewhere without a reload, and shows why it failed', async () => {

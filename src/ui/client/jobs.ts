@@ -65,6 +65,11 @@ export function runSlot(jobId: string): HTMLElement | undefined {
   return jobCards.get(jobId)?.slot;
 }
 
+// A name that would fill the card is cut in the middle: its folder and its end tell which file it is.
+function shortName(name: string): string {
+  return name.length > 80 ? name.slice(0, 30) + '\u2026' + name.slice(-40) : name;
+}
+
 async function failureReason(run: RunView): Promise<string | undefined> {
   if (run.status === 'succeeded' || run.error) return undefined;
   if (failureReasons.has(run.id)) return failureReasons.get(run.id);
@@ -72,7 +77,7 @@ async function failureReason(run: RunView): Promise<string | undefined> {
   const first = full?.failures?.[0];
   if (!full) return undefined;
   const reason = first
-    ? (first.file || first.blobName || 'a file') +
+    ? shortName(first.file || first.blobName || 'a file') +
       ': ' +
       (first.reason || first.code || 'failed') +
       ((full.failures?.length || 0) > 1 ? ' (and ' + ((full.failures?.length || 0) - 1) + ' more)' : '')

@@ -3,7 +3,7 @@
 // failures as they happen, and the throughput over the time it was watched.
 import { api, enc, isKeyRefusal } from './api';
 import { areaChart } from './chart';
-import { $, clearError, fmtBytes, h, isFinished, plural, showError } from './core';
+import { $, clearError, fmtBytes, h, isFinished, plural, showError, type Child } from './core';
 import { fmtDuration, fmtLocal, fmtUtc, parseTime } from './format';
 import { refreshJobs, runSlot } from './jobs';
 import { currentSpeed, doneFraction, filesText, rates, runCounts, type Sample } from './runText';
@@ -90,43 +90,44 @@ function elapsedMs(run: RunView): number {
   return started ? (ended ? ended.getTime() : Date.now()) - started.getTime() : 0;
 }
 
-function failureList(run: RunView): Node[] {
-  const failures = run.failures || [];
-  if (!failures.length) return [];
+/** A titled list of files, each its name in code and a line about it; nothing when empty. */
+function fileList(title: string, className: string, rows: Array<[string, Child[]]>): Node[] {
+  if (!rows.length) return [];
   return [
-    h('h4', { text: 'Failed files' }),
+    h('h4', { text: title }),
     h(
       'ul',
-      { className: 'failures', attrs: { 'aria-label': 'Failed files' } },
-      failures.map((f) =>
-        h('li', {}, [
-          h('code', { text: f.file || f.blobName || '' }),
-          ': ',
-          f.reason || f.code || 'failed',
-          f.code && f.reason ? ' (' + f.code + ')' : '',
-          f.attempts ? ' after ' + plural(f.attempts, 'attempt') : '',
-        ]),
-      ),
+      { className, attrs: { 'aria-label': title } },
+      rows.map(([name, rest]) => h('li', {}, [h('code', { text: name }), ...rest])),
     ),
   ];
 }
 
+function failureList(run: RunView): Node[] {
+  return fileList(
+    'Failed files',
+    'failures',
+    (run.failures || []).map((f) => [
+      f.file || f.blobName || '',
+      [
+        ': ' + (f.reason || f.code || 'failed'),
+        f.code && f.reason ? ' (' + f.code + ')' : '',
+        f.attempts ? ' after ' + plural(f.attempts, 'attempt') : '',
+      ],
+    ]),
+  );
+}
+
 function inFlightList(run: RunView): Node[] {
-  const files = run.inFlight || [];
-  if (!files.length || isFinished(run)) return [];
-  return [
-    h('h4', { text: 'Copying now' }),
-    h(
-      'ul',
-      { className: 'inflight', attrs: { 'aria-label': 'Files being copied' } },
-      files.map((f) =>
-        h('li', {}, [
-          h('code', { text: f.file }),
-          ' ' + fmtBytes(f.bytesDone || 0) + ' of ' + fmtBytes(f.size || 0),
-        ]),
-      ),
-    ),
-  ];
+  if (isFinished(run)) return [];
+  return fileList(
+    'Copying now',
+    'inflight',
+    (run.inFlight || []).map((f) => [
+      f.file,
+      [' ' + fmtBytes(f.bytesDone || 0) + ' of ' + fmtBytes(f.size || 0)],
+    ]),
+  );
 }
 
 function throughputChart(): Node[] {
