@@ -61,46 +61,33 @@ describe('a run that copied nothing', () => {
   });
 });
 
+/** The bar's share for a backup of `files` [planned, uploaded, failed] and `bytes` the same. */
+function barShare(status: RunView['status'], files: number[], bytes: number[]): number {
+  const [plannedFiles, uploadedFiles, failedFiles] = files;
+  const [plannedBytes, uploadedBytes, failedBytes] = bytes;
+  const r = run('backup', status, {
+    plannedFiles,
+    uploadedFiles,
+    failedFiles,
+    plannedBytes,
+    uploadedBytes,
+    failedBytes,
+  });
+  return doneFraction(r, runCounts(r), status === 'succeeded');
+}
+
 describe('the progress bar', () => {
   it('is full for a success only', () => {
-    const ok = run('backup', 'succeeded', {
-      plannedFiles: 1,
-      plannedBytes: 10,
-      uploadedFiles: 1,
-      uploadedBytes: 10,
-    });
-    expect(doneFraction(ok, runCounts(ok), true)).toBe(1);
-    const failed = run('backup', 'failed', {
-      plannedFiles: 1,
-      plannedBytes: 10,
-      uploadedFiles: 1,
-      uploadedBytes: 10,
-    });
-    expect(doneFraction(failed, runCounts(failed), false)).toBeLessThan(1);
+    expect(barShare('succeeded', [1, 1, 0], [10, 10, 0])).toBe(1);
+    expect(barShare('failed', [1, 1, 0], [10, 10, 0])).toBeLessThan(1);
   });
 
   it('leaves a gap for a failed file, however small', () => {
-    const r = run('backup', 'partially-failed', {
-      plannedFiles: 10,
-      plannedBytes: 1000,
-      uploadedFiles: 9,
-      uploadedBytes: 999,
-      failedFiles: 1,
-      failedBytes: 1,
-    });
-    expect(doneFraction(r, runCounts(r), false)).toBeCloseTo(0.9);
+    expect(barShare('partially-failed', [10, 9, 1], [1000, 999, 1])).toBeCloseTo(0.9);
   });
 
   it('leaves the failed files’ bytes out', () => {
-    const r = run('backup', 'partially-failed', {
-      plannedFiles: 2,
-      plannedBytes: 100,
-      uploadedFiles: 1,
-      uploadedBytes: 25,
-      failedFiles: 1,
-      failedBytes: 75,
-    });
-    expect(doneFraction(r, runCounts(r), false)).toBeCloseTo(0.25);
+    expect(barShare('partially-failed', [2, 1, 1], [100, 25, 75])).toBeCloseTo(0.25);
   });
 });
 
