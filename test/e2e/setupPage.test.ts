@@ -501,6 +501,31 @@ describeBrowser('setup page in headless Chromium', () => {
     expect(await card.getByRole('button', { name: 'Test connection' }).isDisabled()).toBe(false);
   });
 
+  it('asks nothing while the tab is hidden, and refreshes at once when it is shown again', async () => {
+    const asked: string[] = [];
+    const listen = (request: { url(): string }): void => {
+      if (request.url().includes('/api/')) asked.push(request.url());
+    };
+    page.on('request', listen);
+    const setVisibility = (state: string): Promise<void> =>
+      page.evaluate((value) => {
+        Object.defineProperty(document, 'visibilityState', { value, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    try {
+      await setVisibility('hidden');
+      asked.length = 0;
+      // Longer than the 15-second refresh: a visible tab would have asked by now.
+      await page.waitForTimeout(17_000);
+      expect(asked).toEqual([]);
+      const refreshed = page.waitForRequest((r) => r.url().endsWith('/api/jobs'), { timeout: 5_000 });
+      await setVisibility('visible');
+      await refreshed;
+    } finally {
+      page.off('request', listen);
+    }
+  });
+
   it('fits a 390 px phone: no horizontal scrolling, long file names wrap', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
