@@ -58,7 +58,7 @@ export function createAppRoot(options: AppRootOptions): AppRoot {
     }),
   );
   const admin = lazy(async () =>
-    buildAdminDeps(await backup(), await auth(), blobEndpointPolicy(services().config)),
+    buildAdminDeps(await backup(), await auth(), blobEndpointPolicy(services().config), services()),
   );
   const restore = lazy(async () => buildRestoreApiDeps(services(), await backup()));
 

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger';
 import { testConnection } from '../graph/connectionTest';
 import {
   createFolder,
+  getDrive,
   listDrives,
   listFolders,
   searchSites,
@@ -32,6 +33,12 @@ export async function getDrives(deps: AuthDeps, request: HttpRequestLike): Promi
     sharepoint: connection.driveType === 'sharepoint',
   });
   return jsonResult(200, { drives });
+}
+
+/** The connection's own drive with its owner and quota (the setup page's connection card). */
+export async function getConnectionDrive(deps: AuthDeps, request: HttpRequestLike): Promise<HttpResult> {
+  const connection = await deps.connections.require(request.params.id ?? '');
+  return jsonResult(200, await getDrive(deps.graph(connection), driveTarget(connection)));
 }
 
 export async function getSites(deps: AuthDeps, request: HttpRequestLike): Promise<HttpResult> {

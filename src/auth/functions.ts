@@ -15,7 +15,15 @@ import {
   updateConnection,
 } from './connectionsApi';
 import type { AuthDeps } from './deps';
-import { getDrives, getFolders, getSiteDrives, getSites, postFolder, postTest } from './drivesApi';
+import {
+  getConnectionDrive,
+  getDrives,
+  getFolders,
+  getSiteDrives,
+  getSites,
+  postFolder,
+  postTest,
+} from './drivesApi';
 
 type Handler = (deps: AuthDeps, request: HttpRequestLike, log: Logger) => Promise<HttpResult>;
 
@@ -53,6 +61,9 @@ export function createAuthFunctions(resolve: DepsProvider<AuthDeps>): FunctionDe
     http(resolve, 'connectionsDelete', 'connections/{id}', ['DELETE'], 'function', deleteConnection),
     http(resolve, 'connectionDrives', 'connections/{id}/drives', ['GET'], 'function', (deps, req) =>
       getDrives(deps, req),
+    ),
+    http(resolve, 'connectionDrive', 'connections/{id}/drive', ['GET'], 'function', (deps, req) =>
+      getConnectionDrive(deps, req),
     ),
     http(resolve, 'connectionSites', 'connections/{id}/sites', ['GET'], 'function', (deps, req) =>
       getSites(deps, req),

@@ -17,6 +17,8 @@ export interface AdminDeps {
   connectionExists(id: string): Promise<boolean>;
   /** Which blob endpoints a job's source may name (the worker checks again before any token). */
   blobEndpoints: BlobEndpointPolicy;
+  /** The names of the default source account's containers (GET source/containers). */
+  sourceContainers?(): Promise<string[]>;
 }
 
 /** A typed error becomes its HTTP answer here (so tests calling jobsApi see it); anything else goes to invokeHttp. */
@@ -135,9 +137,10 @@ export const jobsApi = {
         FINAL_RUN_STATUSES.has(run.status) && run.totals
           ? { totals: run.totals }
           : await deps.backup.runs.totals(runId);
-      const [failures, rewritten] = await Promise.all([
+      const [failures, rewritten, inFlight] = await Promise.all([
         deps.backup.runs.failures(runId),
         deps.backup.runs.rewrittenFiles(runId),
+        FINAL_RUN_STATUSES.has(run.status) ? [] : deps.backup.runs.inFlightFiles(runId),
       ]);
       return jsonResult(200, {
         ...run,
@@ -150,6 +153,17 @@ export const jobsApi = {
           reason: f.reason,
           attempts: f.attempts,
         })),
+        // The files being copied right now, so a person sees what a long run is busy with.
+        inFlight: inFlight.map((f) => ({ file: f.blobName, size: f.size, bytesDone: f.bytesDone })),
       });
+    }),
+
+  sourceContainers: (deps: AdminDeps) =>
+    guard(async () => {
+      if (!deps.sourceContainers)
+        throw new AppError('ConfigInvalid', 'This app has no default source account to list.', {
+          advice: 'Type the container name instead.',
+        });
+      return jsonResult(200, { containers: await deps.sourceContainers() });
     }),
 };

@@ -133,6 +133,16 @@ export function createBackupFunctions({
       },
     },
     {
+      name: 'sourceContainers',
+      trigger: {
+        type: 'http',
+        route: 'source/containers',
+        methods: ['GET'],
+        authLevel: 'function',
+        handler: async () => jobsApi.sourceContainers(await adminDeps()),
+      },
+    },
+    {
       name: 'runsGet',
       trigger: {
         type: 'http',

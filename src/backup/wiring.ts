@@ -5,6 +5,8 @@ import type { AuthDeps } from '../auth/deps';
 import { AppError } from '../errors';
 import { createBlobSource } from '../sources/blobSource';
 import { blobEndpointPolicy, type BlobEndpointPolicy } from '../sources/endpointPolicy';
+import { listContainerNames } from '../sources/containerClient';
+import { toSourceError } from '../sources/storageErrors';
 import { JOBS_TABLE, JobStore, type Job } from '../store/jobs';
 import { MANIFEST_TABLE, ManifestStore } from '../store/manifest';
 import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
@@ -82,11 +84,23 @@ export function buildAdminDeps(
   backup: BackupDeps,
   auth: Pick<AuthDeps, 'connections'>,
   blobEndpoints: BlobEndpointPolicy,
+  services?: Services,
 ): AdminDeps {
+  const sourceConnectionString = services?.config.sourceConnectionString;
   return {
     backup,
     connectionExists: async (id: string) => (await auth.connections.get(id)) !== undefined,
     blobEndpoints,
+    // Only the app's own source account: jobs with their own blobEndpoint name their container.
+    sourceContainers: sourceConnectionString
+      ? async () => {
+          try {
+            return await listContainerNames({ connectionString: sourceConnectionString });
+          } catch (error) {
+            throw toSourceError(error, { container: '(list of containers)' });
+          }
+        }
+      : undefined,
   };
 }
 

@@ -28,12 +28,15 @@ export function createContainerClient(connection: SourceConnection): ContainerCl
     throw new AppError('ValidationFailed', 'source.container: a container name is required', {
       field: 'source.container',
     });
+  return createServiceClient(connection).getContainerClient(connection.container);
+}
+
+/** The account's client (the source's containers are listed with it). */
+export function createServiceClient(connection: Omit<SourceConnection, 'container'>): BlobServiceClient {
   if (connection.connectionString) {
     // Azurite's well-known account is reached over http with a shared key, which the storage
     // SDK allows without further options.
-    return BlobServiceClient.fromConnectionString(connection.connectionString, PIPELINE).getContainerClient(
-      connection.container,
-    );
+    return BlobServiceClient.fromConnectionString(connection.connectionString, PIPELINE);
   }
   if (connection.blobEndpoint && connection.credential) {
     // The last check before a token can leave: whatever row or message named this endpoint, the
@@ -41,9 +44,7 @@ export function createContainerClient(connection: SourceConnection): ContainerCl
     if (!connection.endpointPolicy)
       throw new AppError('ConfigInvalid', 'A blob endpoint with a credential needs an endpoint policy.');
     const endpoint = checkBlobEndpoint(connection.blobEndpoint, connection.endpointPolicy, 'blobEndpoint');
-    return new BlobServiceClient(endpoint, connection.credential, PIPELINE).getContainerClient(
-      connection.container,
-    );
+    return new BlobServiceClient(endpoint, connection.credential, PIPELINE);
   }
   throw new AppError(
     'ConfigInvalid',
@@ -53,4 +54,17 @@ export function createContainerClient(connection: SourceConnection): ContainerCl
       advice: 'Set the storage account blob endpoint, e.g. https://<account>.blob.core.windows.net.',
     },
   );
+}
+
+/** The names of the account's containers, at most `limit` of them, in the service's order. */
+export async function listContainerNames(
+  connection: Omit<SourceConnection, 'container'>,
+  limit = 500,
+): Promise<string[]> {
+  const names: string[] = [];
+  for await (const container of createServiceClient(connection).listContainers()) {
+    names.push(container.name);
+    if (names.length >= limit) break;
+  }
+  return names;
 }

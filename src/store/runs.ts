@@ -520,8 +520,17 @@ export class RunStore {
 
   /** Files that failed, with their reasons (GET runs/{id}). */
   async failures(runId: string, limit = 500): Promise<FileResult[]> {
+    return this.filesIn(runId, 'failed', limit);
+  }
+
+  /** Files still being copied, with the bytes acknowledged so far (GET runs/{id} while it runs). */
+  async inFlightFiles(runId: string, limit = 20): Promise<FileResult[]> {
+    return this.filesIn(runId, 'uploading', limit);
+  }
+
+  private async filesIn(runId: string, status: FileStatus, limit: number): Promise<FileResult[]> {
     const out: FileResult[] = [];
-    const entities = query(this.clients.files, odata`PartitionKey eq ${runId} and status eq ${'failed'}`);
+    const entities = query(this.clients.files, odata`PartitionKey eq ${runId} and status eq ${status}`);
     for await (const entity of entities) {
       out.push(rowToFile(entity));
       if (out.length >= limit) break;

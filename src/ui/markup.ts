@@ -12,6 +12,15 @@ const DRIVE_TYPES = [
   ['sharepoint', 'SharePoint document library'],
 ];
 
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'].map((day, i) => [
+  String(i),
+  day,
+]);
+// Multiples of 320 KiB under 60 MiB, as upload sessions require; bigger pieces mean fewer requests,
+// smaller ones less to send again after a failure.
+const MIB = 1024 * 1024;
+const CHUNK_SIZES = [1.25, 2.5, 5, 10, 20, 40, 50].map((mib) => [String(mib * MIB), mib + ' MiB']);
+
 function options(pairs: string[][]): string {
   return pairs.map(([value, text]) => `<option value="${value}">${text}</option>`).join('');
 }
@@ -71,26 +80,40 @@ export const BODY = `
       <p id="jobs-error" class="error" role="alert" hidden></p>
       <details id="job-editor">
         <summary id="job-editor-title">Create a job</summary>
-        <form id="job-form">
+        <form id="job-form" novalidate>
           <input type="hidden" id="job-id">
           <div class="grid">
             <div><label for="job-name">Name</label><input id="job-name" required maxlength="200"></div>
             <div><label for="job-connection">Connection</label><select id="job-connection" required></select></div>
-            <div><label for="job-container">Source container</label><input id="job-container" required></div>
-            <div><label for="job-prefix">Source prefix <span class="hint">(optional)</span></label><input id="job-prefix"></div>
+            <div id="job-container-field"><label for="job-container">Source container</label><select id="job-container" required></select></div>
+            <div><label for="job-prefix">Source prefix <span class="hint">(optional: only blobs whose names start with it)</span></label><input id="job-prefix"></div>
             <div><label for="job-destination">Destination folder <span class="hint">(inside the connection's backup folder)</span></label><input id="job-destination"></div>
             <div><label for="job-mode">Mode</label><select id="job-mode">
               <option value="mirror">Mirror (incremental, same paths)</option>
               <option value="snapshot">Snapshot (a dated folder per run)</option></select></div>
-            <div><label for="job-chunk">Chunk size in MiB <span class="hint">(a multiple of 0.3125, under 60)</span></label><input id="job-chunk" type="number" min="0.3125" max="59.6875" step="0.3125" value="10"></div>
-            <div><label for="job-keep-last">Keep last N snapshots <span class="hint">(snapshot mode)</span></label><input id="job-keep-last" type="number" min="1" step="1"></div>
-            <div><label for="job-max-age">Maximum age in days <span class="hint">(snapshots, or files in mirror mode)</span></label><input id="job-max-age" type="number" min="1" step="1"></div>
+            <div data-mode="snapshot"><label for="job-keep-last">Keep last N snapshots <span class="hint">(optional)</span></label><input id="job-keep-last" type="number" min="1" step="1"></div>
+            <div><label for="job-max-age"><span data-mode="snapshot">Delete snapshots older than (days)</span><span data-mode="mirror">Delete backed-up files older than (days)</span> <span class="hint">(optional)</span></label><input id="job-max-age" type="number" min="1" step="1"></div>
           </div>
-          <label for="job-schedule">Schedule <span class="hint">(6-field NCRONTAB, UTC: second minute hour day month day-of-week)</span></label>
-          <div><input id="job-schedule" value="0 0 2 * * *" required aria-describedby="job-schedule-words" class="mono"><span id="job-schedule-words" class="cron-words" aria-live="polite"></span></div>
-          <label class="check"><input type="checkbox" id="job-propagate"> Propagate deletions to the OneDrive recycle bin (mirror mode)</label>
-          <label class="check"><input type="checkbox" id="job-hard-delete"> Delete permanently instead of to the recycle bin</label>
+          <div class="schedule-row">
+            <div><label for="job-schedule-preset">Schedule</label><select id="job-schedule-preset">
+              <option value="hourly">Every hour</option>
+              <option value="daily">Every day at</option>
+              <option value="weekly">Every week on</option>
+              <option value="custom">Custom (cron)</option></select></div>
+            <div data-preset="weekly"><label for="job-schedule-day">Day</label><select id="job-schedule-day">${options(DAYS)}</select></div>
+            <div data-preset="daily weekly"><label for="job-schedule-time">Time (UTC)</label><input id="job-schedule-time" type="time" value="02:00"></div>
+            <div data-preset="hourly"><label for="job-schedule-minute">Minute past the hour</label><input id="job-schedule-minute" type="number" min="0" max="59" step="1" value="0"></div>
+            <div class="cron-field"><label for="job-schedule">Cron expression <span class="hint">(6-field NCRONTAB, UTC: second minute hour day month day-of-week)</span></label>
+              <input id="job-schedule" value="0 0 2 * * *" required aria-describedby="job-schedule-words" class="mono"></div>
+          </div>
+          <p id="job-schedule-words" class="cron-words" aria-live="polite"></p>
+          <label class="check" data-mode="mirror"><input type="checkbox" id="job-propagate"> Propagate deletions to the OneDrive recycle bin</label>
+          <label class="check" data-mode="mirror"><input type="checkbox" id="job-hard-delete"> Delete permanently instead of to the recycle bin</label>
           <label class="check"><input type="checkbox" id="job-enabled" checked> Enabled (runs on its schedule)</label>
+          <details class="advanced" id="job-advanced"><summary>Advanced</summary>
+            <div><label for="job-chunk">Upload chunk size <span class="hint">(large files are sent in pieces of this size)</span></label><select id="job-chunk">
+              <option value="">Server default</option>${options(CHUNK_SIZES)}</select></div>
+          </details>
           <div class="actions">
             <button class="primary" type="submit" id="job-save">Create job</button>
             <button type="button" id="job-cancel">Cancel</button>
@@ -100,8 +123,8 @@ export const BODY = `
       </details>
     </section>
 
-    <section id="run-section" aria-labelledby="run-title" hidden>
-      <h2 id="run-title">Run</h2>
+    <section id="run-section" class="run-box" aria-labelledby="run-title" hidden>
+      <h3 id="run-title">Run</h3>
       <div id="run-view"></div>
       <p id="run-error" class="error" role="alert" hidden></p>
     </section>

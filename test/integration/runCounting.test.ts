@@ -41,6 +41,15 @@ describe('run counting', () => {
     expect(totals.uploadedBytes).toBe(1000);
   });
 
+  it('lists the files in flight with their progress, and drops a file once it is final', async () => {
+    await runs.recordFileProgress('run-f', 'big.bin', 1000, 400, 1);
+    await runs.finishFile('run-f', uploaded('done.bin', 5));
+    const inFlight = await runs.inFlightFiles('run-f');
+    expect(inFlight.map((f) => [f.blobName, f.size, f.bytesDone])).toEqual([['big.bin', 1000, 400]]);
+    await runs.finishFile('run-f', uploaded('big.bin', 1000));
+    expect(await runs.inFlightFiles('run-f')).toEqual([]);
+  });
+
   it('keeps counter rows out of the per-file results', async () => {
     await runs.finishFile('run-c', uploaded('a.txt', 5));
     await runs.finishFile('run-c', { ...uploaded('b.txt', 7), status: 'failed', code: 'X', reason: 'why' });

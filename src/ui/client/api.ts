@@ -43,7 +43,14 @@ interface ErrorBody {
 
 /** Resolves with the JSON body (null when empty); rejects with an ApiError. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { 'x-functions-key': getKey() };
+  const key = getKey();
+  if (!key) {
+    // Nothing to send (the key was forgotten meanwhile): a quiet refusal, never a refused-key notice.
+    const none = new ApiError('No function key has been entered.');
+    none.status = 401;
+    throw none;
+  }
+  const headers: Record<string, string> = { 'x-functions-key': key };
   const init: RequestInit = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (body !== undefined) {
     headers['content-type'] = 'application/json';

@@ -1,6 +1,6 @@
 // The drive and SharePoint library picker and the folder browser of a connection.
 import { api, enc } from './api';
-import { refreshConnections, type ConnectionCard } from './connections';
+import { refreshConnections, setNotice, type ConnectionCard } from './connections';
 import { openPanel } from './cards';
 import { busy, button, clearError, externalLink, fmtBytes, h, plural } from './core';
 import type {
@@ -65,7 +65,7 @@ async function chooseDrive(
   );
   if (!updated) return;
   card.panel.hidden = true;
-  card.notice.textContent = 'Backups now go to ' + label + '.';
+  setNotice(card, 'Backups now go to ' + label + '.');
   refreshConnections();
 }
 
@@ -81,8 +81,12 @@ export async function openDrivePicker(card: ConnectionCard, c: ConnectionView): 
     return;
   }
   const nodes: Node[] = [driveList(card, c, data.drives || [], c.siteId)];
-  if (c.driveType === 'sharepoint')
-    nodes.push(button('Another SharePoint site', () => openSitePicker(card, c)));
+  // Work or school accounts can also back up into a SharePoint library they can write to.
+  nodes.push(
+    button(c.driveType === 'sharepoint' ? 'Another SharePoint site' : 'A SharePoint library', () =>
+      openSitePicker(card, c),
+    ),
+  );
   openPanel(card, 'Choose a drive', nodes);
 }
 
@@ -234,6 +238,6 @@ async function chooseFolder(
   );
   if (!updated) return;
   card.panel.hidden = true;
-  card.notice.textContent = 'Backups now go to ' + updated.rootFolder + '.';
+  setNotice(card, 'Backups now go to ' + updated.rootFolder + '.');
   refreshConnections();
 }

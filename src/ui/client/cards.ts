@@ -32,10 +32,14 @@ export function openPanel(card: Card, title: string, nodes: Node[]): void {
  */
 export class CardList<T extends { id: string }, C extends Card> {
   private cards = new Map<string, C>();
+  // What each card was last drawn from: the page refreshes every few seconds, and redrawing an
+  // unchanged card would take the focus away from its buttons.
+  private drawn = new Map<string, string>();
 
   constructor(
     private readonly create: (id: string) => C,
     private readonly render: (card: C, item: T) => void,
+    private readonly signature: (item: T) => string = (item) => JSON.stringify(item),
   ) {}
 
   get(id: string): C | undefined {
@@ -44,14 +48,24 @@ export class CardList<T extends { id: string }, C extends Card> {
 
   show(list: HTMLElement, items: T[], emptyText: string): void {
     const kept = new Map<string, C>();
+    const drawn = new Map<string, string>();
     const nodes = items.map((item) => {
       const card = this.cards.get(item.id) ?? this.create(item.id);
       kept.set(item.id, card);
-      this.render(card, item);
+      const signature = this.signature(item);
+      if (this.drawn.get(item.id) !== signature) this.render(card, item);
+      drawn.set(item.id, signature);
       return card.root;
     });
     this.cards = kept;
+    this.drawn = drawn;
     if (nodes.length === 0) list.replaceChildren(h('li', { className: 'meta', text: emptyText }));
-    else list.replaceChildren(...nodes);
+    else if (!sameChildren(list, nodes)) list.replaceChildren(...nodes);
   }
+}
+
+// Re-inserting a node that is already in place would still move it, and lose the focus inside it.
+function sameChildren(list: HTMLElement, nodes: Node[]): boolean {
+  const current = Array.from(list.children);
+  return current.length === nodes.length && current.every((node, i) => node === nodes[i]);
 }

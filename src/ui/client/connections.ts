@@ -8,21 +8,47 @@ import {
   button,
   clearError,
   connectionStatusLabel,
+  errorText,
   externalLink,
+  fmtBytes,
   fmtTime,
   h,
   inputValue,
   showError,
   type Child,
 } from './core';
+import { submitForm, type FieldMap } from './fieldErrors';
 import { fillConnectionSelect } from './jobForm';
 import { renderJobs } from './jobs';
 import { loadStatus } from './session';
 import { findConnection, state } from './state';
-import type { ConnectionInput, ConnectionList, ConnectionTestReport, ConnectionView } from './types';
+import type {
+  ConnectionInput,
+  ConnectionList,
+  ConnectionTestReport,
+  ConnectionView,
+  DriveInfo,
+} from './types';
 
 export interface ConnectionCard extends Card {
   notice: HTMLParagraphElement;
+  drive: HTMLParagraphElement;
+  /** The status the card was last drawn with. */
+  status?: ConnectionView['status'];
+}
+
+const NOTICE_MS = 10_000;
+const noticeTimers = new WeakMap<ConnectionCard, number>();
+
+/** A notice that goes away by itself: it describes a moment, not a state. */
+export function setNotice(card: ConnectionCard, text: string): void {
+  window.clearTimeout(noticeTimers.get(card));
+  card.notice.textContent = text;
+  if (text)
+    noticeTimers.set(
+      card,
+      window.setTimeout(() => (card.notice.textContent = ''), NOTICE_MS),
+    );
 }
 
 const connectionCards = new CardList<ConnectionView, ConnectionCard>(
@@ -43,6 +69,10 @@ export async function refreshConnections(): Promise<void> {
   renderConnections();
   fillConnectionSelect();
   renderJobs();
+  state.connections.forEach((c) => {
+    const card = connectionCards.get(c.id);
+    if (card) showDrive(card, c);
+  });
 }
 
 function renderConnections(): void {
@@ -55,7 +85,46 @@ function renderConnections(): void {
 
 function createConnectionCard(id: string): ConnectionCard {
   const notice = h('p', { className: 'notice', attrs: { 'aria-live': 'polite' } });
-  return { ...createCard({ 'data-connection-id': id }, [notice]), notice };
+  const drive = h('p', { className: 'meta', attrs: { 'data-field': 'drive' } });
+  const card = createCard({ 'data-connection-id': id }, [notice]);
+  card.root.insertBefore(drive, card.actions);
+  return { ...card, notice, drive };
+}
+
+// The drive's owner and free space, read from Graph at most every few minutes per connection.
+const DRIVE_MS = 5 * 60_000;
+const driveSeen = new Map<string, { at: number; driveId?: string; info?: DriveInfo }>();
+
+function driveText(info: DriveInfo): string {
+  const parts = [(info.name || 'Drive') + (info.ownerName ? ' of ' + info.ownerName : '')];
+  const q = info.quota;
+  if (q && q.remaining !== undefined) {
+    let free = fmtBytes(q.remaining) + ' free';
+    if (q.total) free += ' of ' + fmtBytes(q.total);
+    if (q.state && q.state !== 'normal') free += ' (' + q.state + ')';
+    parts.push(free);
+  }
+  return parts.join(' \u00b7 ');
+}
+
+async function showDrive(card: ConnectionCard, c: ConnectionView): Promise<void> {
+  if (c.status !== 'authorized') {
+    card.drive.textContent = '';
+    return;
+  }
+  const seen = driveSeen.get(c.id);
+  if (seen && seen.driveId === c.driveId && Date.now() - seen.at < DRIVE_MS) {
+    if (seen.info) card.drive.textContent = driveText(seen.info);
+    return;
+  }
+  driveSeen.set(c.id, { at: Date.now(), driveId: c.driveId, info: seen?.info });
+  try {
+    const info = await api<DriveInfo>('GET', 'connections/' + enc(c.id) + '/drive');
+    driveSeen.set(c.id, { at: Date.now(), driveId: c.driveId, info });
+    card.drive.textContent = driveText(info);
+  } catch (error) {
+    if (!isKeyRefusal(error)) card.drive.textContent = 'Drive details unavailable: ' + errorText(error);
+  }
 }
 
 function driveTypeText(c: ConnectionView): string {
@@ -64,6 +133,12 @@ function driveTypeText(c: ConnectionView): string {
 }
 
 function renderConnectionInfo(card: ConnectionCard, c: ConnectionView): void {
+  // Signed in again: a failed test or anything opened before describes a state that is gone.
+  if (card.status && card.status !== c.status && c.status === 'authorized') {
+    card.panel.hidden = true;
+    card.panel.replaceChildren();
+  }
+  card.status = c.status;
   const label = connectionStatusLabel(c.status);
   card.root.setAttribute('aria-label', 'Connection ' + c.name + ': ' + label);
   const head = h('div', { className: 'card-head' }, [
@@ -86,7 +161,6 @@ function renderConnectionInfo(card: ConnectionCard, c: ConnectionView): void {
     h('p', { className: 'meta' }, [
       'Backups go to ',
       h('code', { text: c.rootFolder || '/', attrs: { 'data-field': 'root-folder' } }),
-      c.driveId ? ' on drive ' + c.driveId : '',
       c.authorizedAt ? ' \u00b7 authorized ' + fmtTime(c.authorizedAt) : '',
     ]),
   );
@@ -110,9 +184,14 @@ function renderConnectionInfo(card: ConnectionCard, c: ConnectionView): void {
       }),
     );
   }
-  actions.push(button('Choose drive', () => openDrivePicker(card, findConnection(c.id) || c)));
-  actions.push(button('Browse folders', () => openFolderBrowser(card, findConnection(c.id) || c)));
-  actions.push(button('Test connection', (control) => testConnection(card, c, control)));
+  // These need a signed-in connection; before that they could only fail.
+  const ready = c.status === 'authorized' || c.authMode === 'app-only';
+  const needs = ready ? {} : { disabled: true, title: 'Authorize the connection first' };
+  // A personal OneDrive has one drive: there is nothing to choose.
+  if (c.driveType !== 'personal')
+    actions.push(button('Choose drive', () => openDrivePicker(card, findConnection(c.id) || c), needs));
+  actions.push(button('Browse folders', () => openFolderBrowser(card, findConnection(c.id) || c), needs));
+  actions.push(button('Test connection', (control) => testConnection(card, c, control), needs));
   actions.push(
     button('Delete', (control) => deleteConnection(card, c, control), {
       'aria-label': 'Delete connection ' + c.name,
@@ -127,7 +206,7 @@ function authorize(card: ConnectionCard, c: ConnectionView): void {
   clearError(card.error);
   const url = API_BASE + 'connections/' + enc(c.id) + '/authorize?code=' + enc(getKey());
   window.open(url, '_blank', 'noopener,noreferrer');
-  card.notice.textContent = 'Sign in in the new tab. This page updates when the sign-in is done.';
+  setNotice(card, 'Sign in in the new tab. This page updates when the sign-in is done.');
   watchAuthorization(card, c);
 }
 
@@ -146,8 +225,10 @@ function watchAuthorization(card: ConnectionCard, before: ConnectionView): void 
     if (changed || Date.now() > deadline || !getKey()) {
       window.clearInterval(timer);
       authWatch.delete(before.id);
-      card.notice.textContent =
-        changed && current ? 'Sign-in finished: ' + connectionStatusLabel(current.status) + '.' : '';
+      setNotice(
+        card,
+        changed && current ? 'Sign-in finished: ' + connectionStatusLabel(current.status) + '.' : '',
+      );
       if (changed) refreshConnections().then(loadStatus);
     }
   }, 1500);
@@ -239,13 +320,23 @@ function connectionFormBody(): ConnectionInput {
   return body;
 }
 
+const CONNECTION_FIELDS: FieldMap = {
+  name: { id: 'conn-name', label: 'Name' },
+  cloud: { id: 'conn-cloud', label: 'Cloud' },
+  tenant: { id: 'conn-tenant', label: 'Tenant' },
+  driveType: { id: 'conn-drive-type', label: 'Drive type' },
+  rootFolder: { id: 'conn-root', label: 'Backup folder' },
+  clientId: { id: 'conn-client-id', label: 'Own app client ID' },
+  clientSecret: { id: 'conn-client-secret', label: 'Own app client secret' },
+};
+
 export function bindConnectionForm(): void {
   const form = $<HTMLFormElement>('connection-form');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = connectionFormBody();
     const submit = form.querySelector<HTMLButtonElement>('button[type=submit]');
-    const created = await busy(submit, $('connection-form-error'), () =>
+    const created = await submitForm(submit, CONNECTION_FIELDS, $('connection-form-error'), () =>
       api<ConnectionView>('POST', 'connections', body),
     );
     if (!created) return;
@@ -255,7 +346,7 @@ export function bindConnectionForm(): void {
     await refreshConnections();
     const card = connectionCards.get(created.id);
     if (card) {
-      card.notice.textContent = 'Added. Next: Authorize, to sign in to the OneDrive account.';
+      setNotice(card, 'Added. Next: Authorize, to sign in to the OneDrive account.');
       const first = card.actions.querySelector('button');
       if (first) first.focus();
     }

@@ -136,7 +136,7 @@ const CONNECTION_STATUS_LABELS: Record<string, string> = {
   authorized: 'Authorized',
   'reauth-required': 'Needs re-authorization',
   error: 'Error',
-  new: 'New',
+  new: 'Not authorized yet',
 };
 
 export function connectionStatusLabel(status: ConnectionView['status']): string {

@@ -1,12 +1,32 @@
-// The job form: create or edit a job, with its schedule described in plain words as it is typed.
+// The job form: create or edit a job. Only the fields of the chosen mode show; the schedule is
+// picked from presets or typed as cron, and described in plain words as it changes; the source
+// container is picked from the account's containers; an error shows beside its field.
 import { api, enc } from './api';
-import { $, busy, connectionStatusLabel, errorText, h, inputValue } from './core';
+import { $, clearError, connectionStatusLabel, errorText, h, inputValue } from './core';
+import { clearFieldErrors, submitForm, type FieldMap } from './fieldErrors';
 import { focusJob, refreshJobs } from './jobs';
+import { presetExpression, presetOf, type PresetKind } from './schedulePresets';
 import { findConnection, state } from './state';
-import type { Job, JobInput, ScheduleDescription } from './types';
+import type { ContainerList, Job, JobInput, ScheduleDescription } from './types';
 
-const MIB = 1024 * 1024;
 const scheduleWords = new Map<string, ScheduleDescription>();
+
+const FIELDS: FieldMap = {
+  name: { id: 'job-name', label: 'Name' },
+  connectionId: { id: 'job-connection', label: 'Connection' },
+  source: { id: 'job-container', label: 'Source container' },
+  'source.container': { id: 'job-container', label: 'Source container' },
+  'source.prefix': { id: 'job-prefix', label: 'Source prefix' },
+  destinationFolder: { id: 'job-destination', label: 'Destination folder' },
+  mode: { id: 'job-mode', label: 'Mode' },
+  schedule: { id: 'job-schedule', label: 'Cron expression' },
+  'retention.keepLast': { id: 'job-keep-last', label: 'Keep last N snapshots' },
+  'retention.maxAgeDays': { id: 'job-max-age', label: 'Delete snapshots older than (days)' },
+  'retention.mirrorMaxAgeDays': { id: 'job-max-age', label: 'Delete backed-up files older than (days)' },
+  propagateDeletes: { id: 'job-propagate', label: 'Propagate deletions' },
+  hardDelete: { id: 'job-hard-delete', label: 'Delete permanently' },
+  chunkSizeBytes: { id: 'job-chunk', label: 'Upload chunk size' },
+};
 
 export function fillConnectionSelect(): void {
   const select = $<HTMLSelectElement>('job-connection');
@@ -19,13 +39,89 @@ export function fillConnectionSelect(): void {
   if (chosen && findConnection(chosen)) select.value = chosen;
 }
 
-// The plain-words description of a schedule, from the server (one parser for the app and the page).
+/**
+ * The plain-words description of a schedule and its next times, from the server (one parser for
+ * the app and the page); asked again once its next time has passed.
+ */
 export async function describeSchedule(expression: string): Promise<ScheduleDescription> {
   const known = scheduleWords.get(expression);
-  if (known) return known;
+  if (known && Date.parse(known.next[0] || '') > Date.now()) return known;
   const result = await api<ScheduleDescription>('GET', 'ui/schedule?expression=' + enc(expression));
   scheduleWords.set(expression, result);
   return result;
+}
+
+// ---- the source container: a list of the account's containers, or a text field without one ----
+
+let containerList: Promise<string[] | undefined> | undefined;
+
+function containerControl(): HTMLInputElement | HTMLSelectElement {
+  return $<HTMLInputElement | HTMLSelectElement>('job-container');
+}
+
+/** Offers the account's containers; keeps `wanted` (an edited job's) even when it is not listed. */
+async function fillContainers(wanted?: string): Promise<void> {
+  containerList ??= api<ContainerList>('GET', 'source/containers').then(
+    (data) => data.containers || [],
+    () => undefined,
+  );
+  const names = await containerList;
+  const current = containerControl();
+  const value = wanted ?? current.value;
+  if (!names || names.length === 0) {
+    // No list to pick from (a job reading another account, or none yet): the name is typed.
+    if (current instanceof HTMLSelectElement) {
+      const input = h('input', { attrs: { id: 'job-container', required: true } });
+      current.replaceWith(input);
+      input.value = value;
+    } else current.value = value;
+    return;
+  }
+  if (!(current instanceof HTMLSelectElement)) return;
+  const all = value && !names.includes(value) ? [value, ...names] : names;
+  current.replaceChildren(...all.map((name) => h('option', { text: name, attrs: { value: name } })));
+  if (value) current.value = value;
+}
+
+// ---- fields of the chosen mode and schedule preset only ----
+
+function showModeFields(): void {
+  const mode = inputValue('job-mode');
+  document.querySelectorAll<HTMLElement>('#job-form [data-mode]').forEach((node) => {
+    node.hidden = node.getAttribute('data-mode') !== mode;
+  });
+}
+
+function showPresetFields(): void {
+  const kind = inputValue('job-schedule-preset');
+  document.querySelectorAll<HTMLElement>('#job-form [data-preset]').forEach((node) => {
+    node.hidden = !(node.getAttribute('data-preset') || '').split(' ').includes(kind);
+  });
+}
+
+function applyPreset(): void {
+  const kind = inputValue('job-schedule-preset') as PresetKind;
+  const time =
+    kind === 'hourly'
+      ? '00:' + inputValue('job-schedule-minute').padStart(2, '0')
+      : inputValue('job-schedule-time');
+  const expression = presetExpression({ kind, time, day: Number(inputValue('job-schedule-day')) });
+  showPresetFields();
+  if (expression) {
+    $<HTMLInputElement>('job-schedule').value = expression;
+    updateScheduleWords();
+  }
+}
+
+function syncPreset(): void {
+  const p = presetOf(inputValue('job-schedule'));
+  setValue('job-schedule-preset', p.kind);
+  if (p.kind !== 'custom') {
+    setValue('job-schedule-time', p.time);
+    setValue('job-schedule-minute', String(Number(p.time.split(':')[1])));
+    setValue('job-schedule-day', String(p.day));
+  }
+  showPresetFields();
 }
 
 function setValue(id: string, value: string | number | undefined): void {
@@ -35,16 +131,34 @@ function setChecked(id: string, checked: boolean): void {
   $<HTMLInputElement>(id).checked = checked;
 }
 
+// The chunk size is sent only when the person chose one: otherwise the server's default applies.
+let chunkTouched = false;
+
+function setChunk(bytes: number | undefined): void {
+  const select = $<HTMLSelectElement>('job-chunk');
+  const value = bytes ? String(bytes) : '';
+  if (value && !Array.from(select.options).some((o) => o.value === value))
+    select.append(
+      h('option', {
+        text: (bytes! / 1024 / 1024).toFixed(4).replace(/\.?0+$/, '') + ' MiB',
+        attrs: { value },
+      }),
+    );
+  select.value = value;
+  chunkTouched = false;
+}
+
 export function editJob(j: Job): void {
+  clearFieldErrors(FIELDS);
+  clearError($('job-form-error'));
   setValue('job-id', j.id);
   setValue('job-name', j.name);
   setValue('job-connection', j.connectionId);
-  setValue('job-container', j.source.container);
   setValue('job-prefix', j.source.prefix || '');
   setValue('job-destination', j.destinationFolder || '');
   setValue('job-schedule', j.schedule);
   setValue('job-mode', j.mode);
-  setValue('job-chunk', String(j.chunkSizeBytes / MIB));
+  setChunk(j.chunkSizeBytes);
   const r = j.retention || {};
   setValue('job-keep-last', r.keepLast || '');
   setValue('job-max-age', (j.mode === 'mirror' ? r.mirrorMaxAgeDays : r.maxAgeDays) || '');
@@ -54,6 +168,9 @@ export function editJob(j: Job): void {
   $('job-editor-title').textContent = 'Edit job ' + j.name;
   $('job-save').textContent = 'Save job';
   $<HTMLDetailsElement>('job-editor').open = true;
+  fillContainers(j.source.container);
+  showModeFields();
+  syncPreset();
   updateScheduleWords();
   $('job-name').focus();
 }
@@ -61,8 +178,12 @@ export function editJob(j: Job): void {
 function resetJobForm(): void {
   $<HTMLFormElement>('job-form').reset();
   setValue('job-id', '');
+  clearFieldErrors(FIELDS);
+  setChunk(undefined);
   $('job-editor-title').textContent = 'Create a job';
   $('job-save').textContent = 'Create job';
+  showModeFields();
+  syncPreset();
   updateScheduleWords();
 }
 
@@ -92,14 +213,13 @@ function updateScheduleWords(): void {
   }, 250);
 }
 
-function jobBody(): JobInput {
+function jobBody(editing: boolean): JobInput {
   const number = (id: string): number | undefined => {
     const v = inputValue(id);
     return v === '' ? undefined : Number(v);
   };
   // The select offers only the API's modes.
   const mode = inputValue('job-mode') as Job['mode'];
-  const chunk = number('job-chunk');
   const retention =
     mode === 'snapshot'
       ? { keepLast: number('job-keep-last'), maxAgeDays: number('job-max-age') }
@@ -113,15 +233,28 @@ function jobBody(): JobInput {
     mode,
     retention,
     propagateDeletes: mode === 'mirror' && $<HTMLInputElement>('job-propagate').checked,
-    hardDelete: $<HTMLInputElement>('job-hard-delete').checked,
+    hardDelete: mode === 'mirror' && $<HTMLInputElement>('job-hard-delete').checked,
     enabled: $<HTMLInputElement>('job-enabled').checked,
   };
-  if (chunk !== undefined) body.chunkSizeBytes = Math.round(chunk * MIB);
+  const chunk = inputValue('job-chunk');
+  // Untouched, a new job gets the server's default (UPLOAD_CHUNK_BYTES) and an edited one keeps its own.
+  if (chunk && (chunkTouched || !editing)) body.chunkSizeBytes = Number(chunk);
   return body;
 }
 
 export function bindJobForm(): void {
-  $('job-schedule').addEventListener('input', updateScheduleWords);
+  $('job-schedule').addEventListener('input', () => {
+    syncPreset();
+    updateScheduleWords();
+  });
+  ['job-schedule-preset', 'job-schedule-time', 'job-schedule-day', 'job-schedule-minute'].forEach((id) =>
+    $(id).addEventListener('change', applyPreset),
+  );
+  $('job-mode').addEventListener('change', showModeFields);
+  $('job-chunk').addEventListener('change', () => (chunkTouched = true));
+  $('job-editor').addEventListener('toggle', () => {
+    if ($<HTMLDetailsElement>('job-editor').open) fillContainers();
+  });
   $('job-cancel').addEventListener('click', () => {
     resetJobForm();
     $<HTMLDetailsElement>('job-editor').open = false;
@@ -129,8 +262,8 @@ export function bindJobForm(): void {
   $('job-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const id = $<HTMLInputElement>('job-id').value;
-    const body = jobBody();
-    const saved = await busy($<HTMLButtonElement>('job-save'), $('job-form-error'), () =>
+    const body = jobBody(Boolean(id));
+    const saved = await submitForm($<HTMLButtonElement>('job-save'), FIELDS, $('job-form-error'), () =>
       id ? api<Job>('PATCH', 'jobs/' + enc(id), body) : api<Job>('POST', 'jobs', body),
     );
     if (!saved) return;
@@ -139,5 +272,7 @@ export function bindJobForm(): void {
     await refreshJobs();
     focusJob(saved.id);
   });
+  showModeFields();
+  syncPreset();
   updateScheduleWords();
 }

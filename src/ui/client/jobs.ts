@@ -1,13 +1,40 @@
-// The jobs list: each job's card with Run now, recent runs, the restore form and Delete.
+// The jobs list: each job's card with its health (last result, next run, recent runs), Run now,
+// the run history, the restore form and Delete, and the slot where its run is followed.
 import { api, enc, isKeyRefusal } from './api';
-import { CardList, createCard, openPanel, type Card } from './cards';
-import { $, busy, button, clearError, fmtBytes, fmtTime, h, plural, showError } from './core';
+import { CardList, createCard, type Card } from './cards';
+import { $, busy, button, clearError, fmtBytes, h, isFinished, plural, showError } from './core';
+import { renderHealth, STRIP_LENGTH } from './health';
+import { openHistory } from './history';
 import { describeSchedule, editJob } from './jobForm';
-import { watchRun } from './runs';
+import { watchedRun, watchRun } from './runs';
 import { findConnection, state } from './state';
-import type { Job, JobList, RunList, StartedRun } from './types';
+import type { Job, JobList, RunList, RunView, StartedRun } from './types';
 
-const jobCards = new CardList<Job, Card>((id) => createCard({ 'data-job-id': id }), renderJobInfo);
+interface JobCard extends Card {
+  health: HTMLDivElement;
+  slot: HTMLDivElement;
+}
+
+function createJobCard(id: string): JobCard {
+  const health = h('div', { className: 'health-box', attrs: { 'data-field': 'health' } });
+  const slot = h('div', { className: 'run-slot' });
+  const card = createCard({ 'data-job-id': id }, [slot]);
+  card.root.insertBefore(health, card.actions);
+  return { ...card, health, slot };
+}
+
+// A job's card shows its connection's name and folder too.
+const jobCards = new CardList<Job, JobCard>(createJobCard, renderJobInfo, (j) => {
+  const c = findConnection(j.connectionId);
+  return JSON.stringify([j, c && c.name, c && c.rootFolder]);
+});
+
+/** Each job's recent runs, newest first, as the last refresh found them. */
+const recentRuns = new Map<string, RunView[]>();
+// Why a failed run failed, when the run itself says nothing: its first failed file's reason.
+const failureReasons = new Map<string, string>();
+// Runs seen finished: the page never starts following them again on its own.
+const finishedRuns = new Set<string>();
 
 export async function refreshJobs(): Promise<void> {
   try {
@@ -19,10 +46,74 @@ export async function refreshJobs(): Promise<void> {
     return;
   }
   renderJobs();
+  await Promise.all(state.jobs.map(refreshHealth));
+  followActiveRun();
 }
 
 export function renderJobs(): void {
+  const section = $('run-section');
   jobCards.show($('job-list'), state.jobs, 'No backup jobs yet: create one below.');
+  // The run view lives in its job's card; a deleted job must not take it off the page.
+  if (!section.isConnected) {
+    section.hidden = true;
+    $('jobs-section').append(section);
+  }
+}
+
+/** The place in a job's card where its run is shown. */
+export function runSlot(jobId: string): HTMLElement | undefined {
+  return jobCards.get(jobId)?.slot;
+}
+
+// A name that would fill the card is cut in the middle: its folder and its end tell which file it is.
+function shortName(name: string): string {
+  return name.length > 80 ? name.slice(0, 30) + '\u2026' + name.slice(-40) : name;
+}
+
+async function failureReason(run: RunView): Promise<string | undefined> {
+  if (run.status === 'succeeded' || run.error) return undefined;
+  if (failureReasons.has(run.id)) return failureReasons.get(run.id);
+  const full = await api<RunView>('GET', 'runs/' + enc(run.id)).catch(() => undefined);
+  const first = full?.failures?.[0];
+  if (!full) return undefined;
+  const reason = first
+    ? shortName(first.file || first.blobName || 'a file') +
+      ': ' +
+      (first.reason || first.code || 'failed') +
+      ((full.failures?.length || 0) > 1 ? ' (and ' + ((full.failures?.length || 0) - 1) + ' more)' : '')
+    : '';
+  failureReasons.set(run.id, reason);
+  return reason || undefined;
+}
+
+async function refreshHealth(job: Job): Promise<void> {
+  const card = jobCards.get(job.id);
+  if (!card) return;
+  let runs: RunView[];
+  try {
+    const data = await api<RunList>('GET', 'jobs/' + enc(job.id) + '/runs');
+    runs = (data.runs || []) as RunView[];
+  } catch (error) {
+    if (!isKeyRefusal(error)) showError(card.error, error);
+    return;
+  }
+  recentRuns.set(job.id, runs);
+  runs.filter(isFinished).forEach((r) => finishedRuns.add(r.id));
+  const lastFinished = runs.find((r) => r.kind !== 'restore' && isFinished(r));
+  const [schedule, reason] = await Promise.all([
+    job.enabled ? describeSchedule(job.schedule).catch(() => undefined) : undefined,
+    lastFinished ? failureReason(lastFinished) : undefined,
+  ]);
+  renderHealth(card.health, job, runs.slice(0, STRIP_LENGTH), schedule, reason);
+}
+
+// A run started elsewhere (the scheduler, the CLI, another tab) is followed in its job's card,
+// unless the person is already following one.
+function followActiveRun(): void {
+  if (watchedRun()) return;
+  const job = state.jobs.find((j) => j.activeRunId && !finishedRuns.has(j.activeRunId));
+  if (job && job.activeRunId && $('run-section').getAttribute('data-run-id') !== job.activeRunId)
+    watchRun(job.activeRunId, 'Running: ' + job.name, job.id, false);
 }
 
 function retentionText(j: Job): string {
@@ -34,7 +125,7 @@ function retentionText(j: Job): string {
   return parts.length ? 'retention: ' + parts.join(', ') : 'kept indefinitely';
 }
 
-function renderJobInfo(card: Card, j: Job): void {
+function renderJobInfo(card: JobCard, j: Job): void {
   const connection = findConnection(j.connectionId);
   const root = connection ? connection.rootFolder || '/' : '';
   const destination = (root === '/' ? '' : root) + '/' + (j.destinationFolder || '');
@@ -79,44 +170,18 @@ function renderJobInfo(card: Card, j: Job): void {
     button('Run now', (control) => runNow(card, j, control), { 'aria-label': 'Run ' + j.name + ' now' }),
     button('Edit', () => editJob(j), { 'aria-label': 'Edit ' + j.name }),
     button('Restore', () => openRestore(card, j), { 'aria-label': 'Restore ' + j.name }),
-    button('Recent runs', (control) => openRuns(card, j, control), {
-      'aria-label': 'Recent runs of ' + j.name,
+    button('History', (control) => openHistory(card, j, control), {
+      'aria-label': 'Run history of ' + j.name,
     }),
     button('Delete', (control) => deleteJob(card, j, control), { 'aria-label': 'Delete job ' + j.name }),
   );
 }
 
-async function runNow(card: Card, j: Job, control: HTMLButtonElement): Promise<void> {
+async function runNow(card: JobCard, j: Job, control: HTMLButtonElement): Promise<void> {
   const run = await busy(control, card.error, () => api<StartedRun>('POST', 'jobs/' + enc(j.id) + '/run'));
   if (!run) return;
-  watchRun(run.id || run.runId || '', 'Backup: ' + j.name);
+  watchRun(run.id || run.runId || '', 'Backup: ' + j.name, j.id);
   refreshJobs();
-}
-
-async function openRuns(card: Card, j: Job, control: HTMLButtonElement): Promise<void> {
-  const data = await busy(control, card.error, () => api<RunList>('GET', 'jobs/' + enc(j.id) + '/runs'));
-  if (!data) return;
-  const runs = data.runs || [];
-  const list = runs.length
-    ? h(
-        'ul',
-        { className: 'list', attrs: { 'aria-label': 'Recent runs' } },
-        runs
-          .slice(0, 20)
-          .map((r) =>
-            h('li', {}, [
-              h('span', {}, [
-                fmtTime(r.startedAt || r.createdAt) + ' \u00b7 ' + (r.kind || 'backup') + ' \u00b7 ',
-                h('span', { className: 'status-' + r.status, text: r.status }),
-              ]),
-              button('Show', () =>
-                watchRun(r.id, (r.kind === 'restore' ? 'Restore: ' : 'Backup: ') + j.name),
-              ),
-            ]),
-          ),
-      )
-    : h('p', { className: 'meta', text: 'No runs yet.' });
-  openPanel(card, 'Recent runs', [list]);
 }
 
 interface RestoreBody {
@@ -130,7 +195,7 @@ function labelled(text: string, control: HTMLElement): HTMLDivElement {
   return h('div', {}, [h('label', { text, attrs: { for: control.id } }), control]);
 }
 
-function openRestore(card: Card, j: Job): void {
+function openRestore(card: JobCard, j: Job): void {
   const container = h('input', {
     attrs: { id: 'restore-container-' + j.id, required: true, value: j.source.container + '-restored' },
   });
@@ -152,7 +217,8 @@ function openRestore(card: Card, j: Job): void {
     const run = await busy(form.querySelector<HTMLButtonElement>('button[type=submit]'), card.error, () =>
       api<StartedRun>('POST', 'jobs/' + enc(j.id) + '/restore', body),
     );
-    if (run) watchRun(run.id || run.runId || '', 'Restore: ' + j.name + ' into ' + body.targetContainer);
+    if (run)
+      watchRun(run.id || run.runId || '', 'Restore: ' + j.name + ' into ' + body.targetContainer, j.id);
   };
   const snapshotLabel =
     j.mode === 'snapshot' ? 'Snapshot folder (empty: latest)' : 'Point in time (optional, ISO date)';
@@ -172,7 +238,7 @@ function openRestore(card: Card, j: Job): void {
   container.focus();
 }
 
-async function deleteJob(card: Card, j: Job, control: HTMLButtonElement): Promise<void> {
+async function deleteJob(card: JobCard, j: Job, control: HTMLButtonElement): Promise<void> {
   if (!window.confirm('Delete the job "' + j.name + '"? Its backups in OneDrive stay there.')) return;
   const done = await busy(control, card.error, async () => {
     await api('DELETE', 'jobs/' + enc(j.id));

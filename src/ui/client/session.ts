@@ -4,6 +4,7 @@ import { bindConnectionForm, refreshConnections } from './connections';
 import { $, clearError, fmtTime, h, inputValue, plural, showError } from './core';
 import { bindJobForm } from './jobForm';
 import { refreshJobs } from './jobs';
+import { startRefresh, stopRefresh } from './refresh';
 import { stopRunPoll } from './runs';
 import type { SecretStatus, StatusView } from './types';
 
@@ -16,17 +17,30 @@ function showKeyPrompt(message?: string): void {
   $('key-input').focus();
 }
 
+// Where the key in use came from: the refusal reads differently for a key the person just typed
+// and for one kept from an earlier visit or a link (the app may have a new key since).
+let keySource: 'typed' | 'address' | 'kept' = 'kept';
+const WHERE_KEYS_ARE = '(Azure portal: Function App, App keys; locally: printed by npm start)';
+
 function keyRefused(): void {
   clearKey();
   stopRunPoll();
+  stopRefresh();
   showKeyPrompt(
-    'The function key was refused. Enter the key of this function app (Azure portal: Function App, App keys; locally: printed by npm start).',
+    keySource === 'typed'
+      ? 'The function key was refused. Enter the key of this function app ' + WHERE_KEYS_ARE + '.'
+      : 'The key ' +
+          (keySource === 'address' ? 'in the link' : 'kept from your last visit') +
+          ' is no longer accepted; the app may have a new key. Enter its current key ' +
+          WHERE_KEYS_ARE +
+          '.',
   );
 }
 
 function forgetKey(): void {
   clearKey();
   stopRunPoll();
+  stopRefresh();
   clearError($('key-error'));
   showKeyPrompt();
 }
@@ -82,7 +96,12 @@ async function start(): Promise<void> {
   $('app').hidden = false;
   $('forget-key').hidden = false;
   $('key-state').textContent = 'Key kept for this tab only';
-  await Promise.all([loadStatus(), refreshConnections(), refreshJobs()]);
+  await refreshAll();
+  startRefresh(refreshAll);
+}
+
+function refreshAll(): Promise<unknown> {
+  return Promise.all([loadStatus(), refreshConnections().then(refreshJobs)]);
 }
 
 // npm start prints the page's address with ?code=<key>: take the key, then drop it from the address bar.
@@ -91,6 +110,7 @@ function takeKeyFromAddress(): void {
   const fromUrl = params.get('code');
   if (!fromUrl) return;
   setKey(fromUrl);
+  keySource = 'address';
   params.delete('code');
   const rest = params.toString();
   history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
@@ -104,11 +124,14 @@ export function boot(): void {
     const value = inputValue('key-input');
     if (!value) return;
     setKey(value);
+    keySource = 'typed';
     $<HTMLInputElement>('key-input').value = '';
     clearError($('key-error'));
     start();
   });
   $('forget-key').addEventListener('click', forgetKey);
+  // A refusal is about the key that was tried, not the one being typed now.
+  $('key-input').addEventListener('input', () => clearError($('key-error')));
   bindConnectionForm();
   bindJobForm();
   window.addEventListener('focus', () => {

@@ -60,10 +60,26 @@ export interface RunFailure {
   attempts?: number;
 }
 
-/** GET runs/{id}: the run with its live totals and its failed files. */
+export interface InFlightFile {
+  file: string;
+  size?: number;
+  bytesDone?: number;
+}
+
+/**
+ * GET runs/{id}: the run with its live totals, its failed files and those being copied. A run
+ * that failed as a whole may carry its error's code and advice beside the message.
+ */
 export interface RunView extends Omit<Run, 'totals'> {
   totals?: Partial<RunTotals>;
   failures?: RunFailure[];
+  inFlight?: InFlightFile[];
+  errorCode?: string;
+  advice?: string;
+}
+
+export interface ContainerList {
+  containers?: string[];
 }
 
 export interface ScheduleDescription {
