@@ -5,7 +5,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../config/chunkSize';
 import { parseSchedule } from '../config/ncrontab';
-import { AppError, isAppError, validationError } from '../errors';
+import { AppError, validationError } from '../errors';
 import { drivePathProblem } from './driveInput';
 import { field, TableRepository, type Stored } from './table';
 

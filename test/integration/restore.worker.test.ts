@@ -12,7 +12,6 @@ import { validateRestoreRequest } from '../../src/restore/request';
 import { startRestore } from '../../src/restore/start';
 import { handleRestoreMessage } from '../../src/restore/worker';
 import type { Job } from '../../src/store/jobs';
-import { ManifestStore } from '../../src/store/manifest';
 import { RunStore } from '../../src/store/runs';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 import {
