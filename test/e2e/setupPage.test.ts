@@ -417,13 +417,19 @@ describeBrowser('setup page in headless Chromium', () => {
   });
 
   it('picks up a run started elsewhere without a reload, and shows why it failed', async () => {
-    // Pointed at a container that does not exist, the next run cannot even be planned.
+    // Pointed at a container that is deleted after the edit (an edit checks the source is readable),
+    // the next run cannot even be planned.
+    const gone = BlobServiceClient.fromConnectionString(host.azurite!.connectionString).getContainerClient(
+      'gone-container',
+    );
+    await gone.createIfNotExists();
     const patched = await fetch(`${host.url}/api/jobs/${await jobId()}`, {
       method: 'PATCH',
       headers: { 'x-functions-key': host.functionKey, 'content-type': 'application/json' },
       body: JSON.stringify({ source: { container: 'gone-container' } }),
     });
     expect(patched.status).toBe(200);
+    await gone.delete();
     const started = await fetch(`${host.url}/api/jobs/${await jobId()}/run`, {
       method: 'POST',
       headers: { 'x-functions-key': host.functionKey },

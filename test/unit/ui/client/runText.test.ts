@@ -1,10 +1,10 @@
 // The setup page's readings of a run and a schedule, as pure functions: counts that never
 // contradict each other, a bar that only a success fills, the current speed from recent samples,
 // and the schedule presets that write and recognise cron expressions.
-import { fmtDuration, fmtUtc } from '../../src/ui/client/format';
-import { currentSpeed, doneFraction, filesText, runCounts } from '../../src/ui/client/runText';
-import { presetExpression, presetOf } from '../../src/ui/client/schedulePresets';
-import type { RunView } from '../../src/ui/client/types';
+import { fmtDuration, fmtUtc } from '../../../../src/ui/client/format';
+import { currentSpeed, doneFraction, filesText, runCounts } from '../../../../src/ui/client/runText';
+import { presetExpression, presetOf } from '../../../../src/ui/client/schedulePresets';
+import type { RunView } from '../../../../src/ui/client/types';
 
 function run(kind: RunView['kind'], status: RunView['status'], totals: RunView['totals']): RunView {
   return {
