@@ -7,6 +7,7 @@ import type { Run, RunStatus, RunTotals } from '../store/runs';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import type { BackupDeps } from './deps';
 import { cleanupAfterRun } from './retention';
+import { writeRunIndex } from './runIndexWriter';
 
 export function finalStatus(totals: RunTotals): RunStatus {
   if (totals.failedFiles === 0) return 'succeeded';
@@ -68,6 +69,7 @@ export async function finishRun(
       deps.log.error('run.cleanup.failed', { runId: run.id, jobId: run.jobId, error: e });
       await deps.runs.update(run.jobId, run.id, { cleanup: `failed: ${(e as Error).message}` });
     }
+    await recordRunIndex(deps, run);
   }
   await releaseJob(deps, run.jobId, run.id);
   return status;
@@ -84,5 +86,25 @@ export async function releaseJob(deps: BackupDeps, jobId: string, runId: string)
     } catch (e) {
       if (!isAppError(e, 'Conflict')) throw e;
     }
+  }
+}
+
+/**
+ * Writes the run index after housekeeping (so it lists what the folder holds). A failure is the
+ * run's note, not its status: every file is backed up; only their properties, metadata and tags
+ * are not indexed by this run, and a restore then says which index it used.
+ */
+async function recordRunIndex(deps: BackupDeps, run: Run): Promise<void> {
+  try {
+    const job = await deps.jobs.get(run.jobId);
+    if (!job) return;
+    const written = await writeRunIndex(deps, job, run, await deps.destination(job.connectionId));
+    deps.log.info('run.index.written', { runId: run.id, jobId: run.jobId, ...written });
+    await deps.runs.update(run.jobId, run.id, {
+      index: `${written.path} (${written.files} file(s), ${written.bytes} bytes)`,
+    });
+  } catch (e) {
+    deps.log.error('run.index.failed', { runId: run.id, jobId: run.jobId, error: e });
+    await deps.runs.update(run.jobId, run.id, { index: `failed: ${(e as Error).message}` });
   }
 }

@@ -93,8 +93,12 @@ export async function handleUploadMessage(
   }
 
   const source = deps.source(job);
+  // The blob as a listing describes it: the same one request a property read costs, and the only
+  // read that gives metadata keys in their own case and the tags, which the manifest keeps.
+  let blob: Awaited<ReturnType<typeof source.describe>>;
   try {
-    await assertMessageMatchesBlob(message, await source.properties(message.blobName));
+    blob = await source.describe(message.blobName);
+    assertMessageMatchesBlob(message, blob);
   } catch (error) {
     if (isAppError(error)) return fail(sourceAware(error));
     throw error;
@@ -115,6 +119,7 @@ export async function handleUploadMessage(
         read: (offset, count) => source.readRange(message.blobName, offset, count, message.etag),
         tokens: destination.tokens,
         continuation: message.continuation,
+        lastModified: blob.facts.lastModified,
       },
       {
         chunkBytes: job.chunkSizeBytes,
@@ -199,6 +204,7 @@ export async function handleUploadMessage(
     quickXorHash: outcome.item.quickXorHash,
     uploadedAt: new Date(deps.clock.now()).toISOString(),
     seenRunId: run.id,
+    facts: blob.facts,
   });
   log.info('upload.file.done', {
     bytes: message.size,

@@ -3,6 +3,8 @@
 // cost no Graph request; the uploader writes an entry only after a verified upload.
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
+import { readFacts, type BlobFacts } from '../sources/blobFacts';
+import { joinColumns, splitColumns } from './longText';
 import { field, TableRepository } from './table';
 
 export const MANIFEST_TABLE = 'manifest';
@@ -57,6 +59,11 @@ export interface ManifestEntry {
   uploadedAt: string;
   /** The last run whose planning saw this blob in the source (kept only when deletions propagate). */
   seenRunId?: string;
+  /**
+   * Properties, metadata and tags of the version copied (or, for an unchanged file, as last
+   * listed): what the run index records and a restore puts back. Absent on rows written before.
+   */
+  facts?: BlobFacts;
 }
 
 type Row = Record<string, string | number | undefined>;
@@ -67,9 +74,24 @@ type Row = Record<string, string | number | undefined>;
  */
 const BLOB_ETAG_COLUMN = 'blobEtag';
 
+/** Metadata alone may be 8 KiB and ten tags nearly 4 KiB, so facts take columns of their own (./longText.ts). */
+const FACTS_COLUMN = 'facts';
+
+const factsColumns = (facts: BlobFacts): Row => splitColumns(FACTS_COLUMN, JSON.stringify(facts));
+
 function toRow(entry: ManifestEntry): Row {
-  const { etag, ...rest } = entry;
-  return { ...rest, [BLOB_ETAG_COLUMN]: etag } as Row;
+  const { etag, facts, ...rest } = entry;
+  return { ...rest, [BLOB_ETAG_COLUMN]: etag, ...(facts ? factsColumns(facts) : {}) } as Row;
+}
+
+function factsOf(raw: Record<string, unknown>): BlobFacts | undefined {
+  const text = joinColumns(raw, FACTS_COLUMN);
+  if (text === undefined) return undefined;
+  try {
+    return readFacts(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 function decode(raw: Record<string, unknown>): Row {
@@ -89,6 +111,7 @@ function toEntry(raw: Record<string, unknown>): ManifestEntry {
     quickXorHash: field.requiredString(raw, 'quickXorHash'),
     uploadedAt: field.requiredString(raw, 'uploadedAt'),
     seenRunId: field.string(raw, 'seenRunId'),
+    facts: factsOf(raw),
   };
 }
 
@@ -162,6 +185,11 @@ export class ManifestStore {
         );
       if (actions.length) await this.client.submitTransaction(actions.map((a) => [...a]) as never);
     }
+  }
+
+  /** Records what the source says of an unchanged blob now (its metadata or tags changed alone). */
+  async putFacts(jobId: string, blobName: string, facts: BlobFacts): Promise<void> {
+    await this.repo.merge(jobId, encodeRowKey(blobName), factsColumns(facts));
   }
 
   async delete(jobId: string, blobName: string): Promise<boolean> {

@@ -64,6 +64,10 @@ export interface Run {
   throughputBytesPerSecond?: number;
   error?: string;
   cleanup?: string;
+  /** Backups: where the run index was written (or why not). */
+  index?: string;
+  /** Restores: what the run index said against what the drive held (JSON, see src/restore/index/). */
+  restoreReport?: string;
   /**
    * A restore's spec (JSON: connection, folder, target endpoint and container, …), written once
    * when the restore is started through the API. The restore workers take it from here, never from
@@ -150,6 +154,8 @@ function rowToRun(r: Record<string, unknown>): Run {
     throughputBytesPerSecond: field.number(r, 'throughputBytesPerSecond'),
     error: field.string(r, 'error'),
     cleanup: field.string(r, 'cleanup'),
+    index: field.string(r, 'index'),
+    restoreReport: field.string(r, 'restoreReport'),
     restoreSpec: field.string(r, 'restoreSpec'),
   };
 }

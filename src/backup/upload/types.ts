@@ -47,6 +47,7 @@ export interface UploadedItem {
   size: number;
   quickXorHash: string;
   eTag?: string;
+  lastModifiedDateTime?: string;
 }
 
 export interface UploadStats {
@@ -95,4 +96,6 @@ export interface UploadRequest {
   tokens: AccessTokenProvider;
   /** Resume an earlier invocation's session. */
   continuation?: UploadContinuation;
+  /** The source's last-modified time (ISO): the date OneDrive shows for the file. */
+  lastModified?: string;
 }
