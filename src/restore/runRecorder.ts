@@ -22,7 +22,17 @@ function finalStatus(totals: RunTotals): RunStatus {
 const finished = (t: { uploadedFiles: number; skippedFiles: number; failedFiles: number }): number =>
   t.uploadedFiles + t.skippedFiles + t.failedFiles;
 
-export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Date()): RunRecorder {
+/**
+ * The run index's report for a run about to end (./index/report.ts), and whether the index promised
+ * files the drive no longer had: such a run is partially failed, however its files went.
+ */
+export type RunReporter = (runId: string) => Promise<{ report: unknown; incomplete: boolean } | undefined>;
+
+export function runStoreRecorder(
+  runs: RunStore,
+  now: () => Date = () => new Date(),
+  reporter?: RunReporter,
+): RunRecorder {
   const ignoreConflict = (error: unknown): void => {
     if (!isAppError(error, 'Conflict')) throw error;
   };
@@ -83,7 +93,7 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
         size: outcome.size,
         bytesDone: outcome.status === 'restored' ? outcome.size : 0,
         code: outcome.status === 'failed' ? outcome.code : undefined,
-        reason: outcome.status === 'restored' ? undefined : outcome.reason,
+        reason: outcome.status === 'restored' ? outcome.note : outcome.reason,
         attempts: 1,
         driveItemId: outcome.driveItemId,
       });
@@ -98,7 +108,9 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
       const { inFlight: _inFlight, ...exact } = await runs.countFileOutcomes(runId);
       const totals: RunTotals = { ...live.totals, ...exact };
       if (finished(exact) < totals.plannedFiles) return undefined;
-      const status = finalStatus(totals);
+      const reported = reporter ? await reporter(runId) : undefined;
+      let status = finalStatus(totals);
+      if (reported?.incomplete && status === 'succeeded') status = 'partially-failed';
       const endedAt = now();
       const seconds = Math.max(
         0.001,
@@ -114,6 +126,7 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
             totals,
             pagesPlanned: live.pages,
             throughputBytesPerSecond: Math.round(totals.uploadedBytes / seconds),
+            restoreReport: reported ? JSON.stringify(reported.report) : undefined,
           },
           stored.etag,
         );

@@ -15,6 +15,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { RestoreApiDeps } from './api';
 import type { ManifestPager, RestoreDeps } from './deps';
 import { DEFAULT_BLOCK_SIZE } from './download/types';
+import { RESTORE_INDEX_TABLE, tableRestoreIndexStore } from './index/indexStore';
+import { restoreReport } from './index/report';
 import { RESTORE_LISTINGS_TABLE, tableListingLedger } from './listing/ledger';
 import type { RestoreSpec } from './messages';
 import { runStoreRecorder } from './runRecorder';
@@ -52,10 +54,12 @@ export async function buildRestoreApiDeps(
   backup: Pick<BackupDeps, 'jobs' | 'runs' | 'destination'>,
 ): Promise<RestoreApiDeps> {
   const config = services.config;
-  const [manifestTable, ledgerTable] = await Promise.all([
+  const [manifestTable, ledgerTable, indexTable] = await Promise.all([
     services.table(MANIFEST_TABLE),
     services.table(RESTORE_LISTINGS_TABLE),
+    services.table(RESTORE_INDEX_TABLE),
   ]);
+  const index = tableRestoreIndexStore(indexTable);
   const containers = new Map<string, ContainerClient>();
   const container = (spec: RestoreSpec): ContainerClient => {
     const key = `${spec.blobEndpoint ?? ''}|${spec.targetContainer}`;
@@ -85,8 +89,11 @@ export async function buildRestoreApiDeps(
     return client;
   };
   const restore: RestoreDeps = {
-    runs: runStoreRecorder(backup.runs),
+    runs: runStoreRecorder(backup.runs, undefined, (runId) =>
+      restoreReport(index, (id) => backup.runs.fileRows(id), runId),
+    ),
     ledger: tableListingLedger(ledgerTable),
+    index,
     manifest: tableManifestPager(manifestTable),
     drive: async (connectionId) => {
       const destination = await backup.destination(connectionId);

@@ -400,6 +400,15 @@ export class RunStore {
     return { totals, pages, lastPageSeen, lastProgressAt };
   }
 
+  /** Every file row of a run in row-key order (encodeRowKey of the name), counters left out. */
+  async *fileRows(runId: string): AsyncIterable<FileResult> {
+    const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
+    for await (const entity of entities) {
+      if (String(entity.rowKey).startsWith(COUNTER_PREFIX)) continue;
+      yield rowToFile(entity);
+    }
+  }
+
   /** Files that failed, with their reasons (GET runs/{id}). */
   async failures(runId: string, limit = 500): Promise<FileResult[]> {
     const out: FileResult[] = [];

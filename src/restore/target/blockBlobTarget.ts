@@ -2,7 +2,8 @@
 // visible by one commitBlockList. Until the commit nothing is visible; staged blocks survive a crash
 // (the service discards uncommitted blocks after about a week, or at the next commit).
 import { createHash } from 'node:crypto';
-import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobHTTPHeaders, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobHeaders } from '../../sources/blobFacts';
 import { AppError } from '../../errors';
 import { toSourceError } from '../../sources/storageErrors';
 import type { ExistingBlob, RestoreTarget, StagedBlock } from '../download/types';
@@ -49,8 +50,12 @@ export function blockBlobTarget(container: ContainerClient, blobName: string): R
     },
     async commit(ids, options): Promise<void> {
       try {
+        const facts = options.facts;
         await blob.commitBlockList([...ids], {
-          metadata: { [HASH_METADATA_KEY]: options.quickXorHash },
+          // The verified hash joins the blob's own metadata (it is what makes a repeated restore a no-op).
+          metadata: { ...facts?.metadata, [HASH_METADATA_KEY]: options.quickXorHash },
+          ...(facts ? { blobHTTPHeaders: httpHeaders(facts.properties) } : {}),
+          ...(facts && Object.keys(facts.tags).length > 0 ? { tags: facts.tags } : {}),
           conditions: options.mustNotExist ? { ifNoneMatch: '*' } : undefined,
         });
       } catch (error) {
@@ -66,6 +71,16 @@ export function blockBlobTarget(container: ContainerClient, blobName: string): R
         throw toTargetError(error, where);
       }
     },
+  };
+}
+
+function httpHeaders(p: BlobHeaders): BlobHTTPHeaders {
+  return {
+    blobContentType: p.contentType,
+    blobContentEncoding: p.contentEncoding,
+    blobContentLanguage: p.contentLanguage,
+    blobCacheControl: p.cacheControl,
+    blobContentDisposition: p.contentDisposition,
   };
 }
 
