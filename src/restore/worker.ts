@@ -163,7 +163,12 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
 }
 
 /** Loads the folder's newest run index into the run's rows, before any file task exists. */
-async function loadIndex(deps: RestoreDeps, runId: string, spec: RestoreSpec, folderPath: string): Promise<void> {
+async function loadIndex(
+  deps: RestoreDeps,
+  runId: string,
+  spec: RestoreSpec,
+  folderPath: string,
+): Promise<void> {
   if (!deps.index) return;
   const drive = await deps.drive(spec.connectionId);
   const loaded = await loadRunIndex(httpContext(deps), deps.index, {

@@ -11,7 +11,12 @@ import { AppError, isAppError } from '../../errors';
 import { send } from '../../graph/http';
 import { joinDrivePath } from '../../graph/names';
 import { QuickXorHash } from '../../graph/quickXorHash';
-import { newestRunIndex, parseRunIndexFileName, parseRunIndexLine, RUN_INDEX_FOLDER } from '../../graph/runIndex';
+import {
+  newestRunIndex,
+  parseRunIndexFileName,
+  parseRunIndexLine,
+  RUN_INDEX_FOLDER,
+} from '../../graph/runIndex';
 import { contentRedirect, getDriveFile } from '../download/graphItems';
 import { meteredContext, type HttpContext } from '../download/http';
 import type { AccessTokenProvider, DriveLocation } from '../download/types';
@@ -92,7 +97,12 @@ export async function loadRunIndex(
     if (!parsed) unreadable += 1;
     if (parsed?.kind !== 'file') continue;
     if (request.prefix && !parsed.name.startsWith(request.prefix)) continue;
-    batch.push({ name: parsed.name, size: parsed.size, quickXorHash: parsed.quickXorHash, facts: parsed.facts });
+    batch.push({
+      name: parsed.name,
+      size: parsed.size,
+      quickXorHash: parsed.quickXorHash,
+      facts: parsed.facts,
+    });
     files += 1;
     if (batch.length >= 100) {
       await store.putFiles(request.runId, batch);

@@ -17,7 +17,7 @@ export const FACTS_NOT_APPLIED =
 
 /** Blob storage stamps every write; the original stays in the index's `lastModified`. */
 export const NOT_RESTORABLE =
-  "the last-modified time (Blob storage sets it when the blob is written; the run index keeps the original as facts.lastModified)";
+  'the last-modified time (Blob storage sets it when the blob is written; the run index keeps the original as facts.lastModified)';
 
 export interface NameList {
   count: number;
