@@ -47,13 +47,15 @@ export async function writeRunIndex(
   job: Job,
   run: Run,
   destination: DriveDestination,
+  /** Gzip above this many bytes (tests lower it to take the gzip path with a few files). */
+  gzipBytes = RUN_INDEX_GZIP_BYTES,
 ): Promise<WrittenIndex> {
   const folder = runFolder(destination.rootFolder, job, run);
   const dir = await mkdtemp(join(tmpdir(), 'aob-index-'));
   try {
     const plain = join(dir, 'index.jsonl');
     const files = await writeLines(deps, job, run, folder, plain);
-    const gzip = (await stat(plain)).size > RUN_INDEX_GZIP_BYTES;
+    const gzip = (await stat(plain)).size > gzipBytes;
     const file = gzip ? join(dir, 'index.jsonl.gz') : plain;
     if (gzip) await pipeline(createReadStream(plain), createGzip(), createWriteStream(file));
     const path = joinDrivePath(folder, `${RUN_INDEX_FOLDER}/${runIndexFileName(run.id, gzip)}`);

@@ -262,8 +262,9 @@ async function expectLossless(
   }
 }
 
-async function readIndex(job: Job, runId: string): Promise<RunIndexFile[]> {
-  const folder = `/${ROOT_FOLDER}/${job.destinationFolder}/${RUN_INDEX_FOLDER}/`;
+async function readIndex(job: Job, runId: string, snapshot?: string): Promise<RunIndexFile[]> {
+  const backupFolder = [ROOT_FOLDER, job.destinationFolder, snapshot].filter(Boolean).join('/');
+  const folder = `/${backupFolder}/${RUN_INDEX_FOLDER}/`;
   const files = fx.graph.listFiles(fx.driveId).filter((f) => f.path.startsWith(folder));
   const file = files.find((f) => f.path.slice(folder.length).startsWith(runId));
   expect(file).toBeDefined();
@@ -430,5 +431,33 @@ describe('a backup keeps what a blob is besides its bytes', () => {
     });
     const names = [...truth.keys()].filter((n) => n !== 'plain/no facts.bin');
     await expectLossless(again, truth, names, ['stranger.txt']);
+  }, 120_000);
+
+  it("keeps a snapshot's index in its snapshot folder and restores its facts from there", async () => {
+    const d = await deployment();
+    const container = await fillSource();
+    const snapshotTruth = await readFacts(container);
+    const snapshotJob = await createBackupJob(
+      d.backup,
+      { name: 'lossless snapshots', container: container.containerName, now: new Date() },
+      { connectionId: CONNECTION, mode: 'snapshot', retention: { keepLast: 2 } },
+    );
+    const run = await startRun(d.backup, snapshotJob.id, 'manual');
+    await d.drain();
+    const done = (await d.backup.runs.get(snapshotJob.id, run.id))!.value;
+    expect(done).toMatchObject({ status: 'succeeded', totals: { uploadedFiles: snapshotTruth.size } });
+    const index = await readIndex(snapshotJob, run.id, done.snapshotFolder);
+    expect(index.map((l) => l.name).sort()).toEqual([...snapshotTruth.keys()].sort());
+    await container.delete();
+
+    const target = uniqueName('snap');
+    const restored = await restoreThrough(d, () =>
+      restoreJob(d.api, snapshotJob.id, request({ targetContainer: target })),
+    );
+    expect(restored).toMatchObject({
+      status: 'succeeded',
+      report: { indexedFiles: snapshotTruth.size, missingFromDrive: { count: 0 }, notInIndex: { count: 0 } },
+    });
+    await expectLossless(target, snapshotTruth);
   }, 120_000);
 });
