@@ -31,6 +31,8 @@ export interface RestoreReport {
   missingFromDrive: NameList;
   notInIndex: NameList;
   restoredWithoutProperties: NameList;
+  /** Files whose tags the backup could not read (its identity lacked blobs/tags/read): none restored. */
+  tagsNotBackedUp: NameList;
   unreadableIndexLines: number;
   notRestorable: string;
 }
@@ -57,6 +59,7 @@ export async function restoreReport(
     missingFromDrive: list(),
     notInIndex: list(),
     restoredWithoutProperties: list(),
+    tagsNotBackedUp: list(),
     unreadableIndexLines: loaded?.unreadable ?? 0,
     notRestorable: NOT_RESTORABLE,
   };
@@ -67,6 +70,8 @@ export async function restoreReport(
   while (!a.done || !b.done) {
     const ak = a.done ? undefined : encodeRowKey(a.value.name);
     const bk = b.done ? undefined : encodeRowKey(b.value.blobName);
+    if (ak !== undefined && (bk === undefined || ak <= bk) && a.value!.facts?.tagsUnread)
+      add(report.tagsNotBackedUp, a.value!.name);
     if (bk === undefined || (ak !== undefined && ak < bk)) {
       if (loaded?.name) add(report.missingFromDrive, a.value!.name);
       a = await indexed.next();

@@ -95,7 +95,7 @@ function toTargetError(error: unknown, where: { container: string; name: string 
       detail: mapped.detail,
       cause: error,
       advice:
-        "Give the app's managed identity the Storage Blob Data Contributor (or Owner) role on the target storage account.",
+        "Give the app's managed identity the Storage Blob Data Contributor (or Owner) role on the target storage account; restoring blob index tags also needs the blobs/tags/write permission, which Storage Blob Data Owner has.",
     },
   );
 }
