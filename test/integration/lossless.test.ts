@@ -7,7 +7,7 @@
 // does not know, and see the restore report both.
 import { gunzipSync } from 'node:zlib';
 import { TableClient } from '@azure/data-tables';
-import { BlobServiceClient, type BlobHTTPHeaders, type ContainerClient } from '@azure/storage-blob';
+import type { BlobHTTPHeaders, ContainerClient } from '@azure/storage-blob';
 import { QUEUES } from '../../src/app/queues';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -16,23 +16,17 @@ import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
 import { graphPath } from '../../src/graph/names';
 import { parseRunIndexLine, RUN_INDEX_FOLDER, type RunIndexFile } from '../../src/graph/runIndex';
-import type { HttpRequestLike, HttpResult } from '../../src/http/types';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import type { HttpResult } from '../../src/http/types';
+import { setLogSink, type LogSink } from '../../src/log/logger';
 import { restoreFromConnection, restoreJob, type RestoreApiDeps } from '../../src/restore/api';
-import type { RestoreDeps } from '../../src/restore/deps';
-import { tableRestoreIndexStore } from '../../src/restore/index/indexStore';
-import { restoreReport, type RestoreReport } from '../../src/restore/index/report';
-import { tableListingLedger } from '../../src/restore/listing/ledger';
-import { runStoreRecorder } from '../../src/restore/runRecorder';
-import { blockBlobTarget, HASH_METADATA_KEY } from '../../src/restore/target/blockBlobTarget';
-import { tableManifestPager } from '../../src/restore/wiring';
+import type { RestoreReport } from '../../src/restore/index/report';
+import { HASH_METADATA_KEY } from '../../src/restore/target/blockBlobTarget';
 import { handleRestoreMessage } from '../../src/restore/worker';
 import { ManualClock } from '../../src/runtime/clock';
-import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
 import { JobStore, type Job } from '../../src/store/jobs';
 import { ManifestStore } from '../../src/store/manifest';
 import { RunStore, type Run } from '../../src/store/runs';
-import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { uniqueName } from '../helpers/azurite';
 import {
   azuriteTable,
   backupDeps,
@@ -43,6 +37,7 @@ import {
   UNIT,
   type GraphFixture,
 } from './backupHarness';
+import { containerClient, restoreDeps, restoreRequest } from './restoreWorld';
 
 const ROOT_FOLDER = 'Apps/Lossless';
 const CONNECTION = 'conn-1';
@@ -95,10 +90,6 @@ let fx: GraphFixture;
 let previousSink: LogSink;
 const bytes = new Map<string, Buffer>();
 
-const blobService = (): BlobServiceClient =>
-  BlobServiceClient.fromConnectionString(azuriteConnectionString());
-const containerClient = (name: string): ContainerClient => blobService().getContainerClient(name);
-
 async function newTable(prefix: string): Promise<TableClient> {
   const client = azuriteTable(prefix);
   await client.createTable();
@@ -132,36 +123,16 @@ async function deployment(): Promise<Deployment> {
     plannerPageSize: 2,
     logName: 'lossless-backup',
   });
-  const indexStore = tableRestoreIndexStore(index);
-  const restore: RestoreDeps = {
-    runs: runStoreRecorder(
-      runs,
-      () => new Date(clock.now()),
-      (runId) => restoreReport(indexStore, (id) => runs.fileRows(id), runId),
-    ),
-    ledger: tableListingLedger(listings),
-    index: indexStore,
-    manifest: tableManifestPager(manifest),
-    drive: async () => ({
-      graphBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: ROOT_FOLDER,
-      tokens: fx.tokens,
-    }),
-    target: (spec, blobName) => blockBlobTarget(containerClient(spec.targetContainer), blobName),
-    ensureContainer: async (spec) => void (await containerClient(spec.targetContainer).createIfNotExists()),
-    send: (message) => send(QUEUES.restore, message),
-    settings: {
-      blockSize: 4 * MiB,
-      invocationBudgetSeconds: 600,
-      requestTimeoutMs: 60_000,
-      manifestPageSize: 2,
-      sendConcurrency: 4,
-    },
+  const restore = restoreDeps({
+    fx,
+    runs,
+    tables: { listings, manifest, index },
     clock,
-    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
-    log: createLogger({ test: 'lossless-restore' }),
-  };
+    send,
+    rootFolder: ROOT_FOLDER,
+    logName: 'lossless-restore',
+    settings: { blockSize: 4 * MiB, manifestPageSize: 2 },
+  });
   // No faults here: a handler that throws is a failure of the test, not a redelivery.
   const drain = async (): Promise<void> => {
     while (queue.length) {
@@ -214,16 +185,7 @@ async function readFacts(container: ContainerClient): Promise<Map<string, Record
   return out;
 }
 
-function request(body: unknown): HttpRequestLike {
-  return {
-    method: 'POST',
-    url: 'http://localhost:7071/api/restore',
-    params: {},
-    query: new URLSearchParams(),
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-}
+const request = restoreRequest;
 
 async function restoreThrough(
   d: Deployment,

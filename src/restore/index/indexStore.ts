@@ -8,6 +8,7 @@ import { odata } from '@azure/data-tables';
 import type { RunIndexFile } from '../../graph/runIndex';
 import { readFacts } from '../../sources/blobFacts';
 import { joinColumns, splitColumns } from '../../store/longText';
+import { tableCreator } from '../../store/table';
 import { encodeRowKey, query } from '../../store/manifest';
 
 export const RESTORE_INDEX_TABLE = 'restoreindex';
@@ -59,12 +60,7 @@ function fromRow(row: Record<string, unknown>): IndexedFile | undefined {
 }
 
 export function tableRestoreIndexStore(client: TableClient): RestoreIndexStore {
-  let ready: Promise<unknown> | undefined;
-  const ensure = (): Promise<unknown> =>
-    (ready ??= client.createTable().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    }));
+  const ensure = tableCreator(client);
   return {
     async putFiles(runId, files) {
       await ensure();
