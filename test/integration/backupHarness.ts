@@ -103,6 +103,13 @@ export function azuriteTable(prefix: string): TableClient {
   });
 }
 
+/** A fresh table on Azurite, created (for code that expects its tables to exist). */
+export async function newTable(prefix: string): Promise<TableClient> {
+  const client = azuriteTable(prefix);
+  await client.createTable();
+  return client;
+}
+
 export type BackupStores = Pick<BackupDeps, 'jobs' | 'runs' | 'manifest'>;
 
 /** The job, run and manifest stores over fresh Azurite tables; the run store stamps times with `now`. */

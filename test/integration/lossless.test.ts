@@ -6,7 +6,6 @@
 // it possible without the manifest; the tests read it, delete a file behind its back, add one it
 // does not know, and see the restore report both.
 import { gunzipSync } from 'node:zlib';
-import { TableClient } from '@azure/data-tables';
 import type { BlobHTTPHeaders, ContainerClient } from '@azure/storage-blob';
 import { QUEUES } from '../../src/app/queues';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
@@ -28,11 +27,11 @@ import { ManifestStore } from '../../src/store/manifest';
 import { RunStore, type Run } from '../../src/store/runs';
 import { uniqueName } from '../helpers/azurite';
 import {
-  azuriteTable,
   backupDeps,
   content,
   createBackupJob,
   MiB,
+  newTable,
   startGraph,
   UNIT,
   type GraphFixture,
@@ -89,12 +88,6 @@ const CORPUS: Record<string, BlobSpec> = {
 let fx: GraphFixture;
 let previousSink: LogSink;
 const bytes = new Map<string, Buffer>();
-
-async function newTable(prefix: string): Promise<TableClient> {
-  const client = azuriteTable(prefix);
-  await client.createTable();
-  return client;
-}
 
 interface Deployment {
   clock: ManualClock;

@@ -37,10 +37,10 @@ import { RunStore, type Run, type RunTotals } from '../../src/store/runs';
 import type { FaultRule } from '../../emulators/shared/faults';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 import {
-  azuriteTable,
   backupDeps,
   createBackupJob,
   MiB,
+  newTable,
   startGraph,
   UNIT,
   type GraphFixture,
@@ -105,12 +105,6 @@ const sourceMd5 = new Map<string, string>();
 const blobService = (): BlobServiceClient =>
   BlobServiceClient.fromConnectionString(azuriteConnectionString());
 const containerClient = (name: string): ContainerClient => blobService().getContainerClient(name);
-
-async function newTable(prefix: string): Promise<TableClient> {
-  const client = azuriteTable(prefix);
-  await client.createTable();
-  return client;
-}
 
 /** The tables of one deployment: a fresh set is a deployment that lost everything but OneDrive. */
 async function newTables(): Promise<
