@@ -177,7 +177,7 @@ async function pruneOldIndexes(
     deadline: Number.MAX_SAFE_INTEGER,
   };
   const drive = `${destination.apiBaseUrl}/drives/${encodeURIComponent(destination.driveId)}`;
-  const indexes: Array<{ id: string; runId: string }> = [];
+  const indexes: Array<{ name: string; runId: string }> = [];
   let url: string | undefined = `${drive}/root:/${graphPath(folder)}:/children?$select=id,name,file`;
   while (url) {
     const body: unknown = (
@@ -186,7 +186,7 @@ async function pruneOldIndexes(
     const page = readPage(body, readDriveItem);
     for (const item of page.value) {
       const parsed = item.file && item.name ? parseRunIndexFileName(item.name) : undefined;
-      if (parsed) indexes.push({ id: item.id, runId: parsed.runId });
+      if (parsed) indexes.push({ name: item.name!, runId: parsed.runId });
     }
     url = page.nextLink;
   }
@@ -197,7 +197,8 @@ async function pruneOldIndexes(
       await graphCall(
         ctx,
         destination.tokens,
-        { method: 'DELETE', url: `${drive}/items/${encodeURIComponent(item.id)}` },
+        // By path, not id: the request itself then says it touches the app's folder only.
+        { method: 'DELETE', url: `${drive}/root:/${graphPath(`${folder}/${item.name}`)}` },
         'Delete old run index',
       );
     } catch (error) {

@@ -26,6 +26,7 @@ import {
   UNIT,
   type GraphFixture,
   type QueuedMessage,
+  fileRequests as countFileRequests,
 } from './backupHarness';
 
 let fx: GraphFixture;
@@ -73,13 +74,7 @@ async function drain(w: World): Promise<number> {
   return deliverAll(w.deps, w.queue);
 }
 
-/**
- * Graph requests for the user's files: every run that ends also writes its run index (and prunes
- * old ones) in the app's own folder, which is not a file upload.
- */
-const fileRequests = (): number =>
-  fx.graph.server.requests.filter((r) => !decodeURIComponent(r.path).includes('/.azure-onedrive-backup/'))
-    .length;
+const fileRequests = (): number => countFileRequests(fx);
 
 function driveFile(
   w: World,

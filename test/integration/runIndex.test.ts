@@ -176,3 +176,25 @@ it('says so when the folder has no index', async () => {
   expect(loaded).toEqual({ files: 0 });
   expect(store.rows.size).toBe(0);
 });
+
+it('keeps the newest ten indexes of a folder and moves older ones to the recycle bin', async () => {
+  const folder = { ...job, destinationFolder: 'pruned' } as Job;
+  const ids = Array.from({ length: 12 }, (_, i) => `${6000000000000 - i}-0000000a`);
+  let last;
+  for (const id of ids) last = await writeRunIndex(deps([entry(1)]), folder, run(id), destination());
+  // Each write past the tenth removes the one index that fell out.
+  expect(last).toMatchObject({ pruned: 1 });
+  const prefix = `/Idx/pruned/${RUN_INDEX_FOLDER}/`;
+  const left = fx.graph
+    .listFiles(fx.driveId)
+    .filter((f) => f.path.startsWith(prefix))
+    .map((f) => f.path.slice(prefix.length))
+    .sort();
+  // Run ids count down: the last ten written are the newest.
+  expect(left).toEqual(
+    ids
+      .slice(2)
+      .map((id) => `${id}.jsonl`)
+      .sort(),
+  );
+}, 60_000);
