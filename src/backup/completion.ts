@@ -8,6 +8,7 @@ import type { Run, RunStatus, RunTotals } from '../store/runs';
 import { FINAL_RUN_STATUSES, finalStatus } from '../store/runStatus';
 import type { BackupDeps } from './deps';
 import { cleanupAfterRun } from './retention';
+import { writeRunIndex } from './runIndexWriter';
 
 export async function checkCompletion(
   deps: BackupDeps,
@@ -78,6 +79,7 @@ export async function finishRun(
       deps.log.error('run.cleanup.failed', { runId: run.id, jobId: run.jobId, error: e });
       await deps.runs.update(run.jobId, run.id, { cleanup: `failed: ${(e as Error).message}` });
     }
+    await recordRunIndex(deps, run);
   }
   await releaseJob(deps, run.jobId, run.id);
   return status;
@@ -94,5 +96,25 @@ export async function releaseJob(deps: BackupDeps, jobId: string, runId: string)
     } catch (e) {
       if (!isAppError(e, 'Conflict')) throw e;
     }
+  }
+}
+
+/**
+ * Writes the run index after housekeeping (so it lists what the folder holds). A failure is the
+ * run's note, not its status: every file is backed up; only their properties, metadata and tags
+ * are not indexed by this run, and a restore then says which index it used.
+ */
+async function recordRunIndex(deps: BackupDeps, run: Run): Promise<void> {
+  try {
+    const job = await deps.jobs.get(run.jobId);
+    if (!job) return;
+    const written = await writeRunIndex(deps, job, run, await deps.destination(job.connectionId));
+    deps.log.info('run.index.written', { runId: run.id, jobId: run.jobId, ...written });
+    await deps.runs.update(run.jobId, run.id, {
+      index: `${written.path} (${written.files} file(s), ${written.bytes} bytes)`,
+    });
+  } catch (e) {
+    deps.log.error('run.index.failed', { runId: run.id, jobId: run.jobId, error: e });
+    await deps.runs.update(run.jobId, run.id, { index: `failed: ${(e as Error).message}` });
   }
 }

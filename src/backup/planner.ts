@@ -9,6 +9,7 @@ import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import type { SourceItem } from '../sources/types';
+import { refreshedFacts } from './factsRefresh';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
 import { parsePlanMessage, type UploadMessage } from './messages';
@@ -66,6 +67,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   );
   if (job.propagateDeletes && decisions.known.length)
     await deps.manifest.markSeen(job.id, decisions.known, message.runId);
+  await refreshedFacts(deps, job.id, decisions.refresh);
   const last = page.continuationToken === undefined;
   const tokenHash = planTokenHash(message.continuationToken);
   const first = await deps.runs.createPage(message.runId, message.page, {
@@ -160,6 +162,8 @@ interface Decisions {
   skipped: SourceItem[];
   /** Names that have a manifest entry (to mark seen when deletions propagate). */
   known: string[];
+  /** Unchanged files whose metadata, properties or tags changed alone (no new copy needed). */
+  refresh: Array<{ item: SourceItem; entry: ManifestEntry }>;
 }
 
 async function decide(
@@ -168,7 +172,7 @@ async function decide(
   items: SourceItem[],
   run: { id: string; createdAt: string },
 ): Promise<Decisions> {
-  const out: Decisions = { upload: [], skipped: [], known: [] };
+  const out: Decisions = { upload: [], skipped: [], known: [], refresh: [] };
   // A snapshot is a full copy in its own folder: every file goes, whatever the manifest says.
   const entries: Map<string, ManifestEntry> =
     job.mode === 'mirror'
@@ -191,8 +195,10 @@ async function decide(
     // page whose first delivery died after fanning out. Those files are part of this run's plan
     // (their tasks are idempotent); counting them as skipped would shrink the plan, so the run
     // could complete while the rest of its tasks were still queued, and drop them.
-    else if (manifestMatches(entry, item) && !uploadedByRun(entry, run)) out.skipped.push(item);
-    else out.upload.push(item);
+    else if (manifestMatches(entry, item) && !uploadedByRun(entry, run)) {
+      out.skipped.push(item);
+      out.refresh.push({ item, entry: entry! });
+    } else out.upload.push(item);
   }
   return out;
 }

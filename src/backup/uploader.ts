@@ -130,8 +130,12 @@ export async function handleUploadMessage(
   }
 
   const source = deps.source(job);
+  // The blob as a listing describes it: the same one request a property read costs, and the only
+  // read that gives metadata keys in their own case and the tags, which the manifest keeps.
+  let blob: Awaited<ReturnType<typeof source.describe>>;
   try {
-    await assertMessageMatchesBlob(message, await source.properties(message.blobName));
+    blob = await source.describe(message.blobName);
+    assertMessageMatchesBlob(message, blob);
   } catch (error) {
     if (isPermanent(error)) return fail(sourceAware(error));
     throw error;
@@ -152,6 +156,7 @@ export async function handleUploadMessage(
         read: (offset, count) => source.readRange(message.blobName, offset, count, message.etag),
         tokens: destination.tokens,
         continuation: message.continuation,
+        lastModified: blob.facts.lastModified,
       },
       {
         chunkBytes: job.chunkSizeBytes,
@@ -233,6 +238,7 @@ export async function handleUploadMessage(
     uploadedAt: new Date(deps.clock.now()).toISOString(),
     seenRunId: run.id,
     ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
+    facts: blob.facts,
   });
   log.info('upload.file.done', {
     bytes: message.size,

@@ -21,6 +21,8 @@ export interface GraphDriveItem {
   folder?: { childCount?: number };
   /** `path` is the percent-encoded API path of the parent, e.g. /drive/root:/Backups. */
   parentReference?: { path?: string };
+  /** The dates OneDrive shows for the file (the client's), apart from the service's own. */
+  fileSystemInfo?: { createdDateTime?: string; lastModifiedDateTime?: string };
   /** Pre-authenticated, short-lived; present on files when Graph includes it. */
   '@microsoft.graph.downloadUrl'?: string;
 }
@@ -95,6 +97,7 @@ export function readDriveItem(body: unknown): GraphDriveItem | undefined {
   const file = obj(body.file);
   const folder = obj(body.folder);
   const parent = obj(body.parentReference);
+  const dates = obj(body.fileSystemInfo);
   return defined({
     id: body.id,
     name: str(body.name),
@@ -104,6 +107,12 @@ export function readDriveItem(body: unknown): GraphDriveItem | undefined {
     file: file && { hashes: defined({ quickXorHash: str(obj(file.hashes)?.quickXorHash) }) },
     folder: folder && defined({ childCount: num(folder.childCount) }),
     parentReference: parent && defined({ path: str(parent.path) }),
+    fileSystemInfo:
+      dates &&
+      defined({
+        createdDateTime: str(dates.createdDateTime),
+        lastModifiedDateTime: str(dates.lastModifiedDateTime),
+      }),
     '@microsoft.graph.downloadUrl': str(body['@microsoft.graph.downloadUrl']),
   });
 }

@@ -82,6 +82,12 @@ function forbiddenChar(name: string): string | undefined {
   }
   return undefined;
 }
+/**
+ * The folder a backup keeps its own files in (the run index), beside the user's files. A blob path
+ * segment of this name (in any case: OneDrive matches names case-insensitively) is encoded like a
+ * reserved name, so the folder of this exact name in a backup is always the app's, never a user's.
+ */
+export const APP_FOLDER_NAME = '.azure-onedrive-backup';
 const RESERVED_BASE = /^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])$/i;
 const RESERVED_WHOLE = new Set(['.lock', 'desktop.ini']);
 const VTI = /_vti_/i;
@@ -140,7 +146,12 @@ function breakReservedNames(pieces: string[]): string[] {
   const out = [...pieces];
   const name = out.join('');
   const base = name.split('.')[0].trimEnd();
-  if (RESERVED_BASE.test(base) || RESERVED_WHOLE.has(name.toLowerCase()) || name.startsWith('~'))
+  if (
+    RESERVED_BASE.test(base) ||
+    RESERVED_WHOLE.has(name.toLowerCase()) ||
+    name.startsWith('~') ||
+    name.toLowerCase() === APP_FOLDER_NAME
+  )
     // Any leading '~' is quoted, not only "~$": SharePoint also refuses folders starting with '~'.
     out[0] = QUOTE + out[0];
   // "_vti_" anywhere: quote the '_' that would complete each occurrence. The check runs on the

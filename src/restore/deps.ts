@@ -5,6 +5,7 @@ import type { RetryPolicy } from '../runtime/retry';
 import type { Logger } from '../log/logger';
 import type { RunStatus } from '../store/runs';
 import type { AccessTokenProvider, RestoreTarget } from './download/types';
+import type { RestoreIndexStore } from './index/indexStore';
 import type { ListingLedger } from './listing/ledger';
 import type { RestoreMessage, RestoreSpec } from './messages';
 import type { RestoreTargetContainer } from './targets';
@@ -31,7 +32,14 @@ export interface ManifestPager {
 }
 
 export type FileOutcome =
-  | { status: 'restored'; size: number; driveItemId: string; note?: string }
+  | {
+      status: 'restored';
+      size: number;
+      driveItemId: string;
+      note?: string;
+      /** The bytes are SharePoint's rewritten copy of an Office document. */
+      rewritten?: boolean;
+    }
   | { status: 'skipped'; size: number; driveItemId: string; reason: string }
   | { status: 'failed'; size: number; driveItemId?: string; code: string; reason: string };
 
@@ -70,6 +78,11 @@ export interface RestoreSettings {
 export interface RestoreDeps {
   runs: RunRecorder;
   ledger: ListingLedger;
+  /**
+   * The run index rows of restore runs: the first listing loads the backup folder's newest index,
+   * each file task puts its properties, metadata and tags back. Without it, bytes and names only.
+   */
+  index?: RestoreIndexStore;
   manifest: ManifestPager;
   drive(connectionId: string): Promise<ConnectionDrive>;
   /** The target blob (the container is created by ensureContainer first). */

@@ -18,7 +18,17 @@ const SPEC_CACHE_SIZE = 64;
 const finished = (t: { uploadedFiles: number; skippedFiles: number; failedFiles: number }): number =>
   t.uploadedFiles + t.skippedFiles + t.failedFiles;
 
-export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Date()): RunRecorder {
+/**
+ * The run index's report for a run about to end (./index/report.ts), and whether the index promised
+ * files the drive no longer had: such a run is partially failed, however its files went.
+ */
+export type RunReporter = (runId: string) => Promise<{ report: unknown; incomplete: boolean } | undefined>;
+
+export function runStoreRecorder(
+  runs: RunStore,
+  now: () => Date = () => new Date(),
+  reporter?: RunReporter,
+): RunRecorder {
   const ignoreConflict = (error: unknown): void => {
     if (!isAppError(error, 'Conflict')) throw error;
   };
@@ -80,7 +90,7 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
         bytesDone: outcome.status === 'restored' ? outcome.size : 0,
         code: outcome.status === 'failed' ? outcome.code : undefined,
         reason: outcome.status === 'restored' ? outcome.note : outcome.reason,
-        rewritten: outcome.status === 'restored' && outcome.note ? true : undefined,
+        rewritten: outcome.status === 'restored' && outcome.rewritten ? true : undefined,
         attempts: 1,
         driveItemId: outcome.driveItemId,
       });
@@ -95,7 +105,9 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
       const { inFlight: _inFlight, ...exact } = await runs.countFileOutcomes(runId);
       const totals: RunTotals = { ...live.totals, ...exact };
       if (finished(exact) < totals.plannedFiles) return undefined;
-      const status = finalStatus(totals);
+      const reported = reporter ? await reporter(runId) : undefined;
+      let status = finalStatus(totals);
+      if (reported?.incomplete && status === 'succeeded') status = 'partially-failed';
       const endedAt = now();
       const seconds = Math.max(
         0.001,
@@ -111,6 +123,7 @@ export function runStoreRecorder(runs: RunStore, now: () => Date = () => new Dat
             totals,
             pagesPlanned: live.pages,
             throughputBytesPerSecond: Math.round(totals.uploadedBytes / seconds),
+            restoreReport: reported ? JSON.stringify(reported.report) : undefined,
           },
           stored.etag,
         );

@@ -17,6 +17,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { RestoreApiDeps } from './api';
 import type { RestoreDeps } from './deps';
 import { DEFAULT_BLOCK_SIZE } from './download/types';
+import { RESTORE_INDEX_TABLE, tableRestoreIndexStore } from './index/indexStore';
+import { restoreReport } from './index/report';
 import { RESTORE_LISTINGS_TABLE, tableListingLedger } from './listing/ledger';
 import type { RestoreSpec } from './messages';
 import { runStoreRecorder } from './runRecorder';
@@ -46,7 +48,11 @@ export async function buildRestoreApiDeps(
   backup: SharedBackupPieces,
 ): Promise<RestoreApiDeps> {
   const config = services.config;
-  const ledgerTable = await services.table(RESTORE_LISTINGS_TABLE);
+  const [ledgerTable, indexTable] = await Promise.all([
+    services.table(RESTORE_LISTINGS_TABLE),
+    services.table(RESTORE_INDEX_TABLE),
+  ]);
+  const index = tableRestoreIndexStore(indexTable);
   const endpointPolicy = blobEndpointPolicy(config);
   const containers = new Map<string, ContainerClient>();
   const container = (spec: RestoreSpec): ContainerClient => {
@@ -78,8 +84,11 @@ export async function buildRestoreApiDeps(
     return client;
   };
   const restore: RestoreDeps = {
-    runs: runStoreRecorder(backup.runs),
+    runs: runStoreRecorder(backup.runs, undefined, (runId) =>
+      restoreReport(index, (id) => backup.runs.fileRows(id), runId),
+    ),
     ledger: tableListingLedger(ledgerTable),
+    index,
     manifest: backup.manifest,
     drive: async (connectionId) => {
       const destination = await backup.destination(connectionId);

@@ -5,9 +5,11 @@
 // file task finds its blob committed and verified (no-op) or its blocks staged (resumes).
 // What to restore and where is the run's recorded spec (./trustedSpec.ts), never the message's.
 import { AppError, isAppError, isPermanent, messageWithAdvice } from '../errors';
-import { decodeDrivePath, isOfficeDocument } from '../graph/names';
+import { APP_FOLDER_NAME, decodeDrivePath, isOfficeDocument, joinDrivePath } from '../graph/names';
 import { ALERT_EVENTS, logAlert, logRunEnded } from '../log/alertEvents';
 import { blobNameProblem } from '../sources/blobNames';
+import { loadRunIndex } from './index/loadIndex';
+import { FACTS_NOT_APPLIED } from './index/report';
 import { restoreFile } from './download/restoreFile';
 import type { HttpContext } from './download/http';
 import { emptyStats, type DriveLocation } from './download/types';
@@ -85,7 +87,10 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
   const log = deps.log.child({ runId, listing: listingKey });
 
   if (source.type === 'manifest') {
-    if (source.page === 0) await start(deps, message, spec);
+    if (source.page === 0) {
+      await start(deps, message, spec);
+      await loadIndex(deps, runId, spec, spec.rootPath);
+    }
     const page = await deps.manifest.page(
       spec.manifestJobId!,
       source.continuationToken,
@@ -113,11 +118,14 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
     if (!source.folderId) {
       await start(deps, message, spec);
       let rootId = await folderIdByPath(ctx, where, spec.rootPath, drive.tokens);
+      let folder = spec.rootPath;
       if (spec.snapshot) {
         const snapshot = await pickSnapshot(ctx, where, rootId, drive.tokens, spec.snapshot);
         log.info('restore.snapshot', { snapshot: snapshot.name });
         rootId = snapshot.id;
+        folder = joinDrivePath(spec.rootPath, snapshot.name);
       }
+      await loadIndex(deps, runId, spec, folder);
       source = { ...source, folderId: rootId };
     }
     const folderId = source.folderId!;
@@ -129,6 +137,10 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
       if (item.kind === 'file') {
         if (matchesPrefix(decoded, spec.prefix))
           files.push({ ...base, kind: 'file', itemId: item.id, blobName: decoded, size: item.size });
+      } else if (item.name.toLowerCase() === APP_FOLDER_NAME) {
+        // The app's own folder (the run index), never a user's: blob names that would land there
+        // are encoded to another name (src/graph/names.ts).
+        continue;
       } else if (folderMayMatch(decoded, spec.prefix)) {
         listings.push({
           ...base,
@@ -193,6 +205,25 @@ async function failUnwritable(deps: RestoreDeps, files: FileMessage[]): Promise<
   return writable;
 }
 
+/** Loads the folder's newest run index into the run's rows, before any file task exists. */
+async function loadIndex(
+  deps: RestoreDeps,
+  runId: string,
+  spec: RestoreSpec,
+  folderPath: string,
+): Promise<void> {
+  if (!deps.index) return;
+  const drive = await deps.drive(spec.connectionId);
+  const loaded = await loadRunIndex(httpContext(deps), deps.index, {
+    runId,
+    location: location(drive, folderPath),
+    folderPath,
+    tokens: drive.tokens,
+    prefix: spec.prefix,
+  });
+  deps.log.info('restore.index.loaded', { runId, index: loaded.name ?? 'none', files: loaded.files });
+}
+
 async function start(deps: RestoreDeps, message: ListMessage, spec: RestoreSpec): Promise<void> {
   await deps.ensureContainer(spec);
   await deps.runs.markRunning(message.runPartition, message.runId);
@@ -209,6 +240,7 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
   let outcome: FileOutcome;
   try {
     const drive = await deps.drive(spec.connectionId);
+    const indexed = await deps.index?.get(runId, blobName);
     const started = deps.clock.now();
     const result = await restoreFile(
       {
@@ -217,6 +249,7 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
         target: deps.target(spec, blobName),
         tokens: drive.tokens,
         continuation: message.continuation,
+        indexed,
       },
       {
         blockSize: deps.settings.blockSize,
@@ -243,7 +276,7 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
             status: 'restored',
             size: result.size,
             driveItemId: itemId,
-            note: rewriteNote(drive, result.name),
+            ...restoredNotes(rewriteNote(drive, result.name), Boolean(indexed && !result.factsApplied)),
           }
         : { status: 'skipped', size: result.size, driveItemId: itemId, reason: result.reason };
     log.info('restore.file.done', {
@@ -274,6 +307,18 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
  * bytes, verified against the library's hash, not the original ones. The suffixed name that
  * officeFiles: exact stores is not an Office name to SharePoint, so those come back exact.
  */
+/** What a restored file's row says beside "restored": SharePoint's rewrite, facts not put back. */
+function restoredNotes(
+  rewrite: string | undefined,
+  factsMissing: boolean,
+): { note?: string; rewritten?: boolean } {
+  const notes = [rewrite, factsMissing ? FACTS_NOT_APPLIED : undefined].filter((n) => n !== undefined);
+  return {
+    ...(notes.length ? { note: notes.join(' ') } : {}),
+    ...(rewrite ? { rewritten: true } : {}),
+  };
+}
+
 function rewriteNote(drive: ConnectionDrive, storedName: string | undefined): string | undefined {
   if (!storedName || drive.driveType === undefined || drive.driveType === 'personal') return undefined;
   if (!isOfficeDocument(storedName)) return undefined;

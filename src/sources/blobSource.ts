@@ -3,8 +3,9 @@
 // to the ETag the planner saw, so a blob overwritten mid-upload is detected instead of producing
 // a file that mixes two versions.
 
-import type { ContainerClient, ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
+import type { BlobItem, ContainerClient, ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
 import { AppError } from '../errors';
+import { factsOfListed, type BlobFacts } from './blobFacts';
 import { createContainerClient, type SourceConnection } from './containerClient';
 import { readAhead } from './readAhead';
 import { isInvalidRange, toSourceError } from './storageErrors';
@@ -43,28 +44,63 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
   const client: ContainerClient = createContainerClient(options);
   const container = options.container;
   const prefix = options.prefix ?? '';
+  // Reading tags needs its own permission (blobs/tags/read), which an identity allowed to read blobs
+  // may lack. Refused once, the listing goes on without tags and every item says its tags were not
+  // read: the backup still runs, and nothing later claims the blob had no tags.
+  let tagsReadable = true;
+
+  async function firstPage(
+    listPrefix: string | undefined,
+    continuationToken: string | undefined,
+    pageSize: number,
+  ): Promise<{ page: ContainerListBlobFlatSegmentResponse | undefined; tagsRead: boolean }> {
+    for (;;) {
+      const tagsRead = tagsReadable;
+      try {
+        const pages = client
+          .listBlobsFlat({ prefix: listPrefix || undefined, includeMetadata: true, includeTags: tagsRead })
+          .byPage({ continuationToken: continuationToken || undefined, maxPageSize: pageSize });
+        const result = await pages.next();
+        return { page: result.done ? undefined : result.value, tagsRead };
+      } catch (error) {
+        if (!tagsRead || (error as { statusCode?: number }).statusCode !== 403) throw error;
+        tagsReadable = false;
+      }
+    }
+  }
+
+  const toItem = (blob: BlobItem, tagsRead: boolean): SourceItem & { facts: BlobFacts } => ({
+    name: blob.name,
+    size: blob.properties.contentLength ?? 0,
+    etag: normalizeEtag(blob.properties.etag),
+    contentMd5: md5Base64(blob.properties.contentMD5),
+    lastModified: blob.properties.lastModified,
+    facts: factsOfListed(blob, tagsRead),
+  });
 
   async function listPage(continuationToken: string | undefined, pageSize: number): Promise<SourcePage> {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_LIST_PAGE_SIZE)
       throw new RangeError(`pageSize must be 1-${MAX_LIST_PAGE_SIZE}, got ${pageSize}`);
     try {
-      const pages = client
-        .listBlobsFlat({ prefix: prefix || undefined })
-        .byPage({ continuationToken: continuationToken || undefined, maxPageSize: pageSize });
-      const result = await pages.next();
-      if (result.done || !result.value) return { items: [] };
-      const page: ContainerListBlobFlatSegmentResponse = result.value;
-      const items: SourceItem[] = page.segment.blobItems.map((blob) => ({
-        name: blob.name,
-        size: blob.properties.contentLength ?? 0,
-        etag: normalizeEtag(blob.properties.etag),
-        contentMd5: md5Base64(blob.properties.contentMD5),
-        lastModified: blob.properties.lastModified,
-      }));
+      const { page, tagsRead } = await firstPage(prefix, continuationToken, pageSize);
+      if (!page) return { items: [] };
+      const items: SourceItem[] = page.segment.blobItems.map((blob) => toItem(blob, tagsRead));
       return page.continuationToken ? { items, continuationToken: page.continuationToken } : { items };
     } catch (error) {
       throw toSourceError(error, { container });
     }
+  }
+
+  async function describe(name: string): Promise<SourceItem & { facts: BlobFacts }> {
+    try {
+      // A listing sorts names, so the blob itself (the shortest name with this prefix) comes first.
+      const { page, tagsRead } = await firstPage(name, undefined, 1);
+      const blob = page?.segment.blobItems[0];
+      if (blob?.name === name) return toItem(blob, tagsRead);
+    } catch (error) {
+      throw toSourceError(error, { container, name });
+    }
+    throw toSourceError({ statusCode: 404, code: 'BlobNotFound' }, { container, name });
   }
 
   async function properties(name: string): Promise<SourceItem> {
@@ -131,5 +167,5 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
     });
   }
 
-  return { container, prefix, listPage, readRange, openReader, properties };
+  return { container, prefix, listPage, readRange, openReader, properties, describe };
 }

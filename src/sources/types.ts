@@ -1,5 +1,6 @@
 // The backup source as the rest of the app sees it: list a page, read bytes. Behind this
 // interface sits @azure/storage-blob (blobSource.ts); tests and the planner can use fakes.
+import type { BlobFacts } from './blobFacts';
 
 /** One blob as listed, with what the manifest compares to decide whether it changed. */
 export interface SourceItem {
@@ -10,6 +11,8 @@ export interface SourceItem {
   /** Base64 MD5 of the whole blob, when the service has one (not for blobs uploaded in blocks without it). */
   contentMd5?: string;
   lastModified: Date;
+  /** Properties, metadata and tags, as the listing gave them (./blobFacts.ts). */
+  facts?: BlobFacts;
 }
 
 export interface SourcePage {
@@ -40,4 +43,9 @@ export interface BlobSource {
   readRange(name: string, offset: number, count: number, etag?: string): Promise<Buffer>;
   openReader(name: string, options: OpenReaderOptions): AsyncIterable<SourceChunk>;
   properties(name: string): Promise<SourceItem>;
+  /**
+   * One blob as a listing describes it (size, ETag and its facts: metadata keys in their own case,
+   * tags): one request, like `properties`, which cannot give either. NotFound when it is gone.
+   */
+  describe(name: string): Promise<SourceItem & { facts: BlobFacts }>;
 }

@@ -3,6 +3,8 @@
 // cost no Graph request; the uploader writes an entry only after a verified upload.
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
+import { readFacts, type BlobFacts } from '../sources/blobFacts';
+import { joinColumns, splitColumns } from './longText';
 import { field, TableRepository } from './table';
 
 export const MANIFEST_TABLE = 'manifest';
@@ -63,6 +65,11 @@ export interface ManifestEntry {
    */
   rewritten?: boolean;
   driveSize?: number;
+  /**
+   * Properties, metadata and tags of the version copied (or, for an unchanged file, as last
+   * listed): what the run index records and a restore puts back. Absent on rows written before.
+   */
+  facts?: BlobFacts;
 }
 
 type Row = Record<string, string | number | boolean | undefined>;
@@ -73,9 +80,24 @@ type Row = Record<string, string | number | boolean | undefined>;
  */
 const BLOB_ETAG_COLUMN = 'blobEtag';
 
+/** Metadata alone may be 8 KiB and ten tags nearly 4 KiB, so facts take columns of their own (./longText.ts). */
+const FACTS_COLUMN = 'facts';
+
+const factsColumns = (facts: BlobFacts): Row => splitColumns(FACTS_COLUMN, JSON.stringify(facts));
+
 function toRow(entry: ManifestEntry): Row {
-  const { etag, ...rest } = entry;
-  return { ...rest, [BLOB_ETAG_COLUMN]: etag } as Row;
+  const { etag, facts, ...rest } = entry;
+  return { ...rest, [BLOB_ETAG_COLUMN]: etag, ...(facts ? factsColumns(facts) : {}) } as Row;
+}
+
+function factsOf(raw: Record<string, unknown>): BlobFacts | undefined {
+  const text = joinColumns(raw, FACTS_COLUMN);
+  if (text === undefined) return undefined;
+  try {
+    return readFacts(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 function decode(raw: Record<string, unknown>): Row {
@@ -97,6 +119,7 @@ function toEntry(raw: Record<string, unknown>): ManifestEntry {
     seenRunId: field.string(raw, 'seenRunId'),
     rewritten: field.boolean(raw, 'rewritten') || undefined,
     driveSize: field.number(raw, 'driveSize'),
+    facts: factsOf(raw),
   };
 }
 
@@ -183,6 +206,11 @@ export class ManifestStore {
         );
       if (actions.length) await this.client.submitTransaction(actions.map((a) => [...a]) as never);
     }
+  }
+
+  /** Records what the source says of an unchanged blob now (its metadata or tags changed alone). */
+  async putFacts(jobId: string, blobName: string, facts: BlobFacts): Promise<void> {
+    await this.repo.merge(jobId, encodeRowKey(blobName), factsColumns(facts));
   }
 
   async delete(jobId: string, blobName: string): Promise<boolean> {

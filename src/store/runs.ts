@@ -89,6 +89,10 @@ export interface Run {
   advice?: string;
   quota?: RunQuota;
   cleanup?: string;
+  /** Backups: where the run index was written (or why not). */
+  index?: string;
+  /** Restores: what the run index said against what the drive held (JSON, see src/restore/index/). */
+  restoreReport?: string;
   /**
    * A restore's spec (JSON: connection, folder, target endpoint and container, …), written once
    * when the restore is started through the API. The restore workers take it from here, never from
@@ -197,6 +201,8 @@ function rowToRun(r: Record<string, unknown>): Run {
     advice: field.string(r, 'advice'),
     quota: quota ? (JSON.parse(quota) as RunQuota) : undefined,
     cleanup: field.string(r, 'cleanup'),
+    index: field.string(r, 'index'),
+    restoreReport: field.string(r, 'restoreReport'),
     restoreSpec: field.string(r, 'restoreSpec'),
   };
 }
@@ -516,6 +522,15 @@ export class RunStore {
       }
     }
     return { totals, pages, lastPageSeen, lastProgressAt };
+  }
+
+  /** Every file row of a run in row-key order (encodeRowKey of the name), counters left out. */
+  async *fileRows(runId: string): AsyncIterable<FileResult> {
+    const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
+    for await (const entity of entities) {
+      if (String(entity.rowKey).startsWith(COUNTER_PREFIX)) continue;
+      yield rowToFile(entity);
+    }
   }
 
   /** Files that failed, with their reasons (GET runs/{id}). */

@@ -204,3 +204,13 @@ export const field = {
     return raw[key] === true;
   },
 };
+
+/** Creates the table on first use, once per client; a creation that failed is tried again next time. */
+export function tableCreator(client: TableClient): () => Promise<unknown> {
+  let ready: Promise<unknown> | undefined;
+  return () =>
+    (ready ??= client.createTable().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
+}

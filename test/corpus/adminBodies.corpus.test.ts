@@ -36,6 +36,9 @@ beforeAll(async () => {
       container: job.source.container,
       prefix: job.source.prefix ?? '',
       listPage: async () => ({ items: [] }),
+      describe: async () => {
+        throw new Error('no reads in the admin corpus');
+      },
       readRange: async () => {
         throw new Error('no reads in the admin corpus');
       },

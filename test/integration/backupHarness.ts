@@ -8,6 +8,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { GraphEmulator } from '../../emulators/graph';
 import { testAuthorize, type TestToken } from '../../emulators/graph/testing';
 import { QUEUES } from '../../src/app/queues';
+import { APP_FOLDER_NAME } from '../../src/graph/names';
 import type { BackupDeps, DriveDestination } from '../../src/backup/deps';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { handleUploadMessage } from '../../src/backup/uploader';
@@ -53,6 +54,17 @@ export async function startGraph(token: TestToken = 'personal'): Promise<GraphFi
     },
   };
 }
+
+/** True for a drive path (decoded or percent-encoded) inside the app's own folder (the run index). */
+export const inAppFolder = (path: string): boolean =>
+  decodeURIComponent(path).includes(`/${APP_FOLDER_NAME}/`);
+
+/**
+ * Graph requests for the user's files: every run that ends also writes its run index (and prunes
+ * old ones) in the app's own folder, which is not a copy of a source blob.
+ */
+export const fileRequests = (fx: GraphFixture): number =>
+  fx.graph.server.requests.filter((r) => !inAppFolder(r.path)).length;
 
 export async function newContainer(): Promise<ContainerClient> {
   const container = BlobServiceClient.fromConnectionString(azuriteConnectionString()).getContainerClient(
@@ -101,6 +113,13 @@ export function azuriteTable(prefix: string): TableClient {
   return TableClient.fromConnectionString(azuriteConnectionString(), uniqueName(prefix), {
     allowInsecureConnection: true,
   });
+}
+
+/** A fresh table on Azurite, created (for code that expects its tables to exist). */
+export async function newTable(prefix: string): Promise<TableClient> {
+  const client = azuriteTable(prefix);
+  await client.createTable();
+  return client;
 }
 
 export type BackupStores = Pick<BackupDeps, 'jobs' | 'runs' | 'manifest'>;

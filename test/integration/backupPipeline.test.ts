@@ -26,6 +26,7 @@ import {
   UNIT,
   type GraphFixture,
   type QueuedMessage,
+  fileRequests as countFileRequests,
 } from './backupHarness';
 
 let fx: GraphFixture;
@@ -76,6 +77,8 @@ async function world(jobInput: Record<string, unknown> = {}, budgetSeconds = 480
 async function drain(w: World): Promise<number> {
   return deliverAll(w.deps, w.queue);
 }
+
+const fileRequests = (): number => countFileRequests(fx);
 
 function driveFile(
   w: World,
@@ -140,10 +143,10 @@ describe('a backup run', () => {
     expect((await w.deps.jobs.get(w.job.id))!.activeRunId).toBeUndefined();
 
     // Second run, nothing changed: no upload tasks, no Graph upload requests.
-    const before = fx.graph.server.requests.length;
+    const before = fileRequests();
     const second = await startRun(w.deps, w.job.id, 'manual');
     expect(await drain(w)).toBe(0);
-    expect(fx.graph.server.requests.length).toBe(before);
+    expect(fileRequests()).toBe(before);
     const secondDone = await w.deps.runs.get(w.job.id, second.id);
     expect(secondDone!.value).toMatchObject({
       status: 'succeeded',
@@ -180,12 +183,12 @@ describe('a backup run', () => {
     jest.spyOn(w.deps.runs, 'totals').mockRejectedValueOnce(new Error('host killed'));
     await expect(handleUploadMessage(w.deps, task)).rejects.toThrow('host killed');
     expect((await w.deps.runs.listForJob(w.job.id))[0].status).not.toBe('succeeded');
-    const before = fx.graph.server.requests.length;
+    const before = fileRequests();
     await handleUploadMessage(w.deps, task);
     const [run] = await w.deps.runs.listForJob(w.job.id);
     expect(run.status).toBe('succeeded');
     expect(run.totals).toMatchObject({ uploadedFiles: 1, failedFiles: 0 });
-    expect(fx.graph.server.requests.length).toBe(before);
+    expect(fileRequests()).toBe(before);
   });
 
   it('a file too large for one invocation finishes through queued continuations', async () => {

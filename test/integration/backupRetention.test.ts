@@ -26,6 +26,7 @@ import {
   startGraph,
   type GraphFixture,
   type QueuedMessage,
+  inAppFolder,
 } from './backupHarness';
 
 const DAY = 86_400_000;
@@ -123,7 +124,7 @@ function driveFiles(w: World): Map<string, Buffer> {
     w.fx.graph
       .listFiles(w.fx.driveId)
       .map((f) => ({ path: strip(f.path), content: f.content }))
-      .filter((f) => f.path.startsWith(prefix))
+      .filter((f) => f.path.startsWith(prefix) && !inAppFolder(f.path))
       .map((f) => [f.path.slice(prefix.length), f.content]),
   );
 }

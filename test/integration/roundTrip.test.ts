@@ -23,16 +23,13 @@ import { handlePlanPoison, handleUploadPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/runtime/clock';
-import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
 import { decodeDrivePath } from '../../src/graph/names';
-import type { HttpRequestLike, HttpResult } from '../../src/http/types';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import { RUN_INDEX_FOLDER } from '../../src/graph/runIndex';
+import type { HttpResult } from '../../src/http/types';
+import { setLogSink, type LogSink } from '../../src/log/logger';
 import { restoreFromConnection, restoreJob, type RestoreApiDeps } from '../../src/restore/api';
 import type { RestoreDeps } from '../../src/restore/deps';
-import { tableListingLedger } from '../../src/restore/listing/ledger';
 import type { RestoreMessage } from '../../src/restore/messages';
-import { runStoreRecorder } from '../../src/restore/runRecorder';
-import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
 import { handleRestoreMessage, handleRestorePoison } from '../../src/restore/worker';
 import { JobStore, type Job } from '../../src/store/jobs';
 import { ManifestStore } from '../../src/store/manifest';
@@ -40,14 +37,15 @@ import { RunStore, type Run, type RunTotals } from '../../src/store/runs';
 import type { FaultRule } from '../../emulators/shared/faults';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 import {
-  azuriteTable,
   backupDeps,
   createBackupJob,
   MiB,
+  newTable,
   startGraph,
   UNIT,
   type GraphFixture,
 } from './backupHarness';
+import { restoreDeps, restoreRequest } from './restoreWorld';
 
 const ROOT_FOLDER = 'Apps/Backup';
 const CONNECTION = 'conn-1';
@@ -107,12 +105,6 @@ const sourceMd5 = new Map<string, string>();
 const blobService = (): BlobServiceClient =>
   BlobServiceClient.fromConnectionString(azuriteConnectionString());
 const containerClient = (name: string): ContainerClient => blobService().getContainerClient(name);
-
-async function newTable(prefix: string): Promise<TableClient> {
-  const client = azuriteTable(prefix);
-  await client.createTable();
-  return client;
-}
 
 /** The tables of one deployment: a fresh set is a deployment that lost everything but OneDrive. */
 async function newTables(): Promise<
@@ -273,31 +265,16 @@ async function deployment(options: { restoreBudgetSeconds?: number } = {}): Prom
     plannerPageSize: 7,
     logName: 'round-trip-backup',
   });
-  const restore: RestoreDeps = {
-    // One run store for both: GET runs/{id} shows restore runs as it shows backups.
-    runs: runStoreRecorder(runs, () => new Date(restoreClock.now())),
-    ledger: tableListingLedger(tables.listings),
-    manifest: new ManifestStore(tables.manifest),
-    drive: async () => ({
-      graphBaseUrl: fx.apiBaseUrl,
-      driveId: fx.driveId,
-      rootFolder: ROOT_FOLDER,
-      tokens: fx.tokens,
-    }),
-    target: (spec, blobName) => blockBlobTarget(containerClient(spec.targetContainer), blobName),
-    ensureContainer: async (spec) => void (await containerClient(spec.targetContainer).createIfNotExists()),
-    send: (message) => queues.send(QUEUES.restore, message),
-    settings: {
-      blockSize: 8 * MiB,
-      invocationBudgetSeconds: options.restoreBudgetSeconds ?? 600,
-      requestTimeoutMs: 60_000,
-      manifestPageSize: 5,
-      sendConcurrency: 4,
-    },
+  const restore: RestoreDeps = restoreDeps({
+    fx,
+    runs,
+    tables: { listings: tables.listings, manifest: tables.manifest },
     clock: restoreClock,
-    retry: { ...DEFAULT_RETRY_POLICY, random: () => 0.5 },
-    log: createLogger({ test: 'round-trip-restore' }),
-  };
+    send: (queue, message) => queues.send(queue, message),
+    rootFolder: ROOT_FOLDER,
+    logName: 'round-trip-restore',
+    settings: { invocationBudgetSeconds: options.restoreBudgetSeconds ?? 600 },
+  });
   return {
     backup,
     restore,
@@ -351,16 +328,7 @@ async function backUp(d: Deployment, job: Job, hooks?: DeliveryHooks): Promise<R
   return done;
 }
 
-function request(body: unknown): HttpRequestLike {
-  return {
-    method: 'POST',
-    url: 'http://localhost:7071/api/restore',
-    params: {},
-    query: new URLSearchParams(),
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  };
-}
+const request = restoreRequest;
 
 /** Starts a restore through an API route, drains the queue, returns the run as GET runs/{id} shows it. */
 async function restoreThrough(
@@ -402,7 +370,8 @@ function expectDriveHoldsExactlyTheSource(job: Job): void {
   const prefix = `/${ROOT_FOLDER}/${job.destinationFolder}/`;
   const files = fx.graph
     .listFiles(fx.driveId)
-    .filter((f) => f.path.startsWith(prefix))
+    // The run index in the app's own folder is not a copy of a source blob.
+    .filter((f) => f.path.startsWith(prefix) && !f.path.startsWith(`${prefix}${RUN_INDEX_FOLDER}/`))
     .map((f) => decodeDrivePath(f.path.slice(prefix.length)));
   expect(files.sort()).toEqual([...source.keys()].sort());
 }

@@ -53,6 +53,8 @@ export interface UploadedItem {
    * (`acceptRewrite`): `size` and `quickXorHash` are then the server's, `sent` what was uploaded.
    */
   rewritten?: { sentSize: number; sentQuickXorHash: string };
+  /** The item's fileSystemInfo.lastModifiedDateTime as the drive reports it. */
+  lastModifiedDateTime?: string;
 }
 
 export interface UploadStats {
@@ -113,4 +115,6 @@ export interface UploadRequest {
   tokens: AccessTokenProvider;
   /** Resume an earlier invocation's session. */
   continuation?: UploadContinuation;
+  /** The source's last-modified time (ISO): the date OneDrive shows for the file. */
+  lastModified?: string;
 }

@@ -25,6 +25,7 @@ import {
 import { graphFailureToError } from '../../graph/errors';
 import { readUploadSession } from '../../graph/model';
 import { DeadlineReached, nextRetryStep } from '../../runtime/retry';
+import { ensureFileDate, fileSystemInfo } from './fileDates';
 import { ChunkPrefetcher } from './prefetch';
 import { firstExpectedByte } from './ranges';
 import { contentUrl, createSessionUrl, itemByIdUrl, itemUrl } from './targetUrls';
@@ -112,7 +113,11 @@ async function simpleUpload(
     },
     'Simple upload',
   );
-  return verify(ctx, request, readItem(result.body), hasher.digest(), options);
+  const answered = readItem(result.body);
+  const verified = await verify(ctx, request, answered, hasher.digest(), options);
+  // PUT content carries no dates: one PATCH after it (./fileDates.ts says why not a session).
+  await ensureFileDate(ctx, request.tokens, request.target, answered, request.lastModified);
+  return verified;
 }
 
 async function verify(
@@ -381,7 +386,13 @@ class SessionUpload {
         url: createSessionUrl(this.request.target),
         headers: { 'content-type': 'application/json' },
         // replace: a redelivered task overwrites its own earlier copy instead of adding `name (1).ext`.
-        body: JSON.stringify({ item: { '@microsoft.graph.conflictBehavior': 'replace' } }),
+        // The source's date rides in the session's item: OneDrive shows it, at no extra request.
+        body: JSON.stringify({
+          item: {
+            '@microsoft.graph.conflictBehavior': 'replace',
+            ...fileSystemInfo(this.request.lastModified),
+          },
+        }),
       },
       'Create upload session',
     );
@@ -448,6 +459,8 @@ class SessionUpload {
 
   private async completed(item: ReturnType<typeof readItem>): Promise<UploadOutcome> {
     const verified = await verify(this.ctx, this.request, item, this.hasher.digest(), this.options);
+    // Normally already set by the session's item; a session created without it is fixed here.
+    await ensureFileDate(this.ctx, this.request.tokens, this.request.target, item, this.request.lastModified);
     return { status: 'completed', item: verified, stats: this.ctx.stats };
   }
 

@@ -5,11 +5,23 @@ import { readDriveItem } from '../../graph/model';
 import type { UploadedItem } from './types';
 
 /** The item's id, size and hash, or an UpstreamError when the answer is not a driveItem. */
-export function readItem(body: unknown): { id: string; size: number; quickXorHash?: string; eTag?: string } {
+export function readItem(body: unknown): {
+  id: string;
+  size: number;
+  quickXorHash?: string;
+  eTag?: string;
+  lastModifiedDateTime?: string;
+} {
   const item = readDriveItem(body);
   if (!item || item.size === undefined)
     throw new AppError('UpstreamError', 'Graph finished the upload without returning the driveItem.');
-  return { id: item.id, size: item.size, quickXorHash: item.file?.hashes?.quickXorHash, eTag: item.eTag };
+  return {
+    id: item.id,
+    size: item.size,
+    quickXorHash: item.file?.hashes?.quickXorHash,
+    eTag: item.eTag,
+    lastModifiedDateTime: item.fileSystemInfo?.lastModifiedDateTime,
+  };
 }
 
 export function verifyItem(

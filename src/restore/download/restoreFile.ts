@@ -124,9 +124,17 @@ export async function restoreFile(
     );
   }
 
+  // The index's facts belong to the version it describes: applied only when the drive's copy is it
+  // (a stale index, from a run whose own index failed, must not dress a newer file in old facts).
+  const indexed = request.indexed;
+  const facts =
+    indexed?.facts && indexed.size === item.size && indexed.quickXorHash === item.quickXorHash
+      ? indexed.facts
+      : undefined;
   await target.commit(ids, {
     quickXorHash: item.quickXorHash,
     mustNotExist: options.overwrite !== 'overwrite',
+    facts,
   });
   ctx.log.info('restore.file.committed', {
     bytes: item.size,
@@ -134,7 +142,14 @@ export async function restoreFile(
     blocksSkipped: stats.blocksSkipped,
     retries: stats.retries,
   });
-  return { status: 'restored', size: item.size, quickXorHash: item.quickXorHash, name: item.name, stats };
+  return {
+    status: 'restored',
+    size: item.size,
+    quickXorHash: item.quickXorHash,
+    name: item.name,
+    stats,
+    factsApplied: facts !== undefined,
+  };
 
   function handOver(
     req: RestoreFileRequest,

@@ -1,6 +1,7 @@
 // The small interfaces the download engine is written against. The real token service and the
 // storage SDK plug in through ../wiring.ts; tests can hand in anything that fits.
 import type { AccessTokenProvider } from '../../graph/http';
+import type { BlobFacts } from '../../sources/blobFacts';
 import type { Logger } from '../../log/logger';
 import type { Clock } from '../../runtime/clock';
 import type { RetryPolicy } from '../../runtime/retry';
@@ -67,7 +68,20 @@ export interface RestoreTarget {
    * Commits exactly these blocks, in order, and records the verified hash in the blob's metadata.
    * `mustNotExist`: fail with Conflict if a blob appeared meanwhile (skip-existing, fail-if-exists).
    */
-  commit(ids: readonly string[], options: { quickXorHash: string; mustNotExist: boolean }): Promise<void>;
+  commit(
+    ids: readonly string[],
+    options: { quickXorHash: string; mustNotExist: boolean; facts?: RestoredFacts },
+  ): Promise<void>;
+}
+
+/** What a restore puts back on a blob besides its bytes (from the run index). */
+export type RestoredFacts = Pick<BlobFacts, 'properties' | 'metadata' | 'tags'>;
+
+/** The run index's description of the file, when the restore found one. */
+export interface IndexedFacts {
+  size: number;
+  quickXorHash: string;
+  facts?: BlobFacts;
 }
 
 /** What an invocation hands the next one when its time budget runs out mid-file. */
@@ -94,7 +108,15 @@ export interface DownloadStats {
 }
 
 export type RestoreOutcome =
-  | { status: 'restored'; size: number; quickXorHash: string; name?: string; stats: DownloadStats }
+  | {
+      status: 'restored';
+      size: number;
+      quickXorHash: string;
+      name?: string;
+      stats: DownloadStats;
+      /** Whether the index's properties, metadata and tags were put on the blob. */
+      factsApplied: boolean;
+    }
   | { status: 'skipped'; reason: 'identical' | 'exists'; size: number; stats: DownloadStats }
   | { status: 'continue'; continuation: RestoreContinuation; stats: DownloadStats };
 
@@ -122,6 +144,8 @@ export interface RestoreFileRequest {
   target: RestoreTarget;
   tokens: AccessTokenProvider;
   continuation?: RestoreContinuation;
+  /** The run index's line for this blob, when the restore found an index. */
+  indexed?: IndexedFacts;
 }
 
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;

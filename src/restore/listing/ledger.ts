@@ -6,6 +6,7 @@
 // duplicates never skew the count.
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
+import { tableCreator } from '../../store/table';
 import { encodeRowKey } from '../../store/manifest';
 
 export const RESTORE_LISTINGS_TABLE = 'restorelistings';
@@ -25,12 +26,7 @@ export function pageIndexOf(listingKey: string): number {
 }
 
 export function tableListingLedger(client: TableClient): ListingLedger {
-  let ready: Promise<unknown> | undefined;
-  const ensure = (): Promise<unknown> =>
-    (ready ??= client.createTable().catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    }));
+  const ensure = tableCreator(client);
   return {
     async record(runId, listingKey, spawned) {
       await ensure();

@@ -2,7 +2,8 @@
 // visible by one commitBlockList. Until the commit nothing is visible; staged blocks survive a crash
 // (the service discards uncommitted blocks after about a week, or at the next commit).
 import { createHash } from 'node:crypto';
-import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobHTTPHeaders, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobHeaders } from '../../sources/blobFacts';
 import { AppError } from '../../errors';
 import { blobNameProblem } from '../../sources/blobNames';
 import { toSourceError } from '../../sources/storageErrors';
@@ -55,8 +56,12 @@ export function blockBlobTarget(container: ContainerClient, blobName: string): R
     },
     async commit(ids, options): Promise<void> {
       try {
+        const facts = options.facts;
         await blob.commitBlockList([...ids], {
-          metadata: { [HASH_METADATA_KEY]: options.quickXorHash },
+          // The verified hash joins the blob's own metadata (it is what makes a repeated restore a no-op).
+          metadata: { ...facts?.metadata, [HASH_METADATA_KEY]: options.quickXorHash },
+          ...(facts ? { blobHTTPHeaders: httpHeaders(facts.properties) } : {}),
+          ...(facts && Object.keys(facts.tags).length > 0 ? { tags: facts.tags } : {}),
           conditions: options.mustNotExist ? { ifNoneMatch: '*' } : undefined,
         });
       } catch (error) {
@@ -83,6 +88,16 @@ function refusedName(blobName: string, container: string, why: string): AppError
   );
 }
 
+function httpHeaders(p: BlobHeaders): BlobHTTPHeaders {
+  return {
+    blobContentType: p.contentType,
+    blobContentEncoding: p.contentEncoding,
+    blobContentLanguage: p.contentLanguage,
+    blobCacheControl: p.cacheControl,
+    blobContentDisposition: p.contentDisposition,
+  };
+}
+
 function toTargetError(error: unknown, where: { container: string; name: string }): AppError {
   const mapped = toSourceError(error, where);
   if (mapped.code !== 'Unauthorized') return mapped;
@@ -94,7 +109,7 @@ function toTargetError(error: unknown, where: { container: string; name: string 
       detail: mapped.detail,
       cause: error,
       advice:
-        "Give the app's managed identity the Storage Blob Data Contributor (or Owner) role on the target storage account.",
+        "Give the app's managed identity the Storage Blob Data Contributor (or Owner) role on the target storage account; restoring blob index tags also needs the blobs/tags/write permission, which Storage Blob Data Owner has.",
     },
   );
 }

@@ -1,4 +1,5 @@
 import {
+  APP_FOLDER_NAME,
   decodeDrivePath,
   decodeSegment,
   driveNameKey,
@@ -127,6 +128,15 @@ describe('blob name encoding', () => {
     expect(encodeSegment('desktop.ini')).toBe('\u201Bdesktop.ini');
     expect(encodeSegment('~$a')).toBe('\u201B~$a');
     expect(encodeSegment('a_vti_vti_b')).toBe('a_vti\u201B_vti\u201B_b');
+  });
+
+  it("keeps the app's own folder name for the app: a blob segment of that name, in any case, is quoted", () => {
+    for (const name of [APP_FOLDER_NAME, '.Azure-OneDrive-Backup'])
+      expect(encodeSegment(name)).toBe(`\u201B${name}`);
+    const blob = `${APP_FOLDER_NAME}/runs/x.jsonl`;
+    expect(encodeBlobPath(blob).startsWith(`${APP_FOLDER_NAME}/`)).toBe(false);
+    expect(decodeDrivePath(encodeBlobPath(blob))).toBe(blob);
+    expect(encodeSegment(`${APP_FOLDER_NAME}x`)).toBe(`${APP_FOLDER_NAME}x`);
   });
 
   it('quotes input that already looks like an escape, so decoding is unambiguous', () => {
