@@ -22,6 +22,10 @@ export interface PlanningResult {
 
 export async function measurePlanning(options: {
   connectionString: string;
+  /** The Graph emulator: the planner reads the drive's quota once per page. */
+  graph: { apiBaseUrl: string };
+  driveId: string;
+  graphToken: string;
   target: number;
   seedConcurrency: number;
   seedBudgetMs: number;
@@ -43,9 +47,16 @@ export async function measurePlanning(options: {
     connectionString: options.connectionString,
     container: container.containerName,
     plannerPageSize: 5000,
-    destination: async () => {
-      throw new Error('planning makes no Graph request');
-    },
+    // Planning sends one Graph request per page (the drive's quota, read before the page's uploads
+    // are queued), and nothing per blob.
+    destination: async () => ({
+      apiBaseUrl: options.graph.apiBaseUrl,
+      driveId: options.driveId,
+      rootFolder: '',
+      driveType: 'business',
+      allowedUploadHosts: ['127.0.0.1'],
+      tokens: async () => options.graphToken,
+    }),
   });
   let pages = 0;
   let uploadTasks = 0;

@@ -77,6 +77,9 @@ async function main(): Promise<void> {
       step(`planning: seeding up to ${target} blobs`);
       results.planning = await measurePlanning({
         connectionString: azurite.connectionString,
+        graph,
+        driveId,
+        graphToken: GRAPH_TOKEN,
         target,
         seedConcurrency: 64,
         seedBudgetMs: 5 * 60_000,

@@ -22,7 +22,7 @@ import { freePort, startAzurite, type AzuriteInstance } from '../emulators/azuri
 import { startEmulators, type Emulators } from '../emulators';
 import { seeded } from '../emulators/shared/faults';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from '../emulators/identity';
-import { decodeDrivePath } from '../src/graph/names';
+import { APP_FOLDER_NAME, decodeDrivePath } from '../src/graph/names';
 import { QuickXorHash } from '../src/graph/quickXorHash';
 import { seedClientSecret } from '../src/local/seed';
 
@@ -483,6 +483,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const file of graph.listFiles(connection.driveId)) {
       const drivePath = file.path.replace(/^\/+/, '');
       if (!drivePath.startsWith(prefix)) continue;
+      // The app's own folder holds the run index, not a backed-up blob.
+      if (drivePath.slice(prefix.length).split('/')[0] === APP_FOLDER_NAME) continue;
       const blobName = decodeDrivePath(drivePath.slice(prefix.length));
       const want = byName.get(blobName);
       if (!want) {

@@ -2,7 +2,7 @@
 // Teams, Slack, generic JSON) is built here, once: what is wrong and since when, what stops if
 // nothing is done, and exactly what to do. Nothing here may contain a secret value or a URL with a
 // credential in it; the inputs are names, dates and reasons only.
-import { ALERT_EVENTS, type AlertEvent } from '../log/alertEvents';
+import { ALERT_EVENTS, type AlertEvent, type QuotaAlertFacts } from '../log/alertEvents';
 import type { ExpiryEvaluation, Severity } from './expiry';
 
 export { ALERT_EVENTS, type AlertEvent };
@@ -215,15 +215,7 @@ export function failingJobAlert(job: FailingJob): Alert {
   };
 }
 
-export function quotaExceededAlert(run: {
-  jobId: string;
-  jobName: string;
-  runId: string;
-  message: string;
-  neededBytes?: number;
-  remainingBytes?: number;
-  state?: string;
-}): Alert {
+export function quotaExceededAlert(run: QuotaAlertFacts): Alert {
   return {
     event: ALERT_EVENTS.quotaExceeded,
     severity: 'error',

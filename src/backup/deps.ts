@@ -1,5 +1,6 @@
 // What the backup handlers need from the rest of the app, as small interfaces. ./wiring.ts builds
 // them from the real services; tests build them over Azurite and the emulators directly.
+import type { QuotaAlertFacts } from '../log/alertEvents';
 import type { Logger } from '../log/logger';
 import type { BlobSource } from '../sources/types';
 import type { JobStore, Job } from '../store/jobs';
@@ -35,15 +36,7 @@ export interface BackupSettings {
 }
 
 /** A run that ended early for want of space: what the alert says. */
-export interface QuotaAlert {
-  jobId: string;
-  jobName: string;
-  runId: string;
-  message: string;
-  neededBytes?: number;
-  remainingBytes?: number;
-  state?: string;
-}
+export type QuotaAlert = QuotaAlertFacts;
 
 export interface BackupDeps {
   jobs: JobStore;

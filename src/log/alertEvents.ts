@@ -35,3 +35,14 @@ export function logRunEnded(
   if (run.status === 'failed' || run.status === 'partially-failed')
     logAlert(log, ALERT_EVENTS.runFailed, { ...run, ...fields });
 }
+
+/** A run that ended early for want of space: what the quota alert says (the backup area raises it). */
+export interface QuotaAlertFacts {
+  jobId: string;
+  jobName: string;
+  runId: string;
+  message: string;
+  neededBytes?: number;
+  remainingBytes?: number;
+  state?: string;
+}

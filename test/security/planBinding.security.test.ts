@@ -31,6 +31,7 @@ import {
   startGraph,
   type GraphFixture,
   type QueuedMessage,
+  inAppFolder,
 } from '../integration/backupHarness';
 
 const FILES = Array.from({ length: 15 }, (_, i) => `data/file-${String(i).padStart(2, '0')}.txt`);
@@ -81,7 +82,7 @@ const mirrored = (w: World): string[] =>
   fx.graph
     .listFiles(fx.driveId)
     .map((f) => f.path)
-    .filter((p) => p.includes(`/${w.job.destinationFolder}/`))
+    .filter((p) => p.includes(`/${w.job.destinationFolder}/`) && !inAppFolder(p))
     .sort();
 
 async function manifestNames(w: World): Promise<string[]> {
