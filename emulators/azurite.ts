@@ -33,7 +33,8 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
-      if (child.exitCode !== null) return reject(new Error(`Azurite exited with code ${child.exitCode}`));
+      if (child.exitCode !== null)
+        return reject(new AzuriteExited(`Azurite exited with code ${child.exitCode}`));
       const socket = net.connect(port, '127.0.0.1');
       socket.once('connect', () => {
         socket.destroy();
@@ -61,7 +62,24 @@ export function azuriteConnectionString(blobUrl: string, queueUrl: string, table
   ].join(';');
 }
 
+/**
+ * Starts Azurite, on fresh ports again when it exits before listening: a free port is only known
+ * free when it is probed, and another process (a parallel test worker starting its own Azurite or
+ * emulator) can take it before Azurite binds it, which makes Azurite exit with code 1.
+ */
 export async function startAzurite(options: { silent?: boolean } = {}): Promise<AzuriteInstance> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startAzuriteOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof AzuriteExited)) throw error;
+    }
+  }
+}
+
+class AzuriteExited extends Error {}
+
+async function startAzuriteOnce(options: { silent?: boolean }): Promise<AzuriteInstance> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
   const entry = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
   const child = spawn(
