@@ -21,7 +21,7 @@ import type {
 import { resultHeaders, serializeBody } from '../src/http/body';
 import type { HttpRequestLike } from '../src/http/types';
 import { SETTINGS } from '../src/config/settings';
-import { withInvocationLogs } from './loggedApp';
+import { withInvocationLog } from '../src/log/invocationLog';
 
 export type FunctionsApp = Pick<typeof azureApp, 'http' | 'timer' | 'storageQueue' | 'eventGrid'>;
 
@@ -33,15 +33,14 @@ export function registerFunctions(
   functions: readonly FunctionDefinition[],
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): void {
-  const logging = withInvocationLogs(app);
   for (const definition of functions) {
     const trigger = definition.trigger;
     switch (trigger.type) {
       case 'http':
-        logging.http(definition.name, httpOptions(definition, trigger));
+        app.http(definition.name, httpOptions(definition, trigger));
         break;
       case 'timer':
-        logging.timer(definition.name, {
+        app.timer(definition.name, {
           schedule: timerSchedule(trigger, env),
           runOnStartup: trigger.runOnStartup ?? false,
           handler: (timer: Timer, azureContext: AzureInvocationContext) =>
@@ -55,10 +54,10 @@ export function registerFunctions(
         });
         break;
       case 'queue':
-        logging.storageQueue(definition.name, queueOptions(definition, trigger));
+        app.storageQueue(definition.name, queueOptions(definition, trigger));
         break;
       case 'eventGrid':
-        logging.eventGrid(definition.name, {
+        app.eventGrid(definition.name, {
           handler: (event: AzureEventGridEvent, azureContext: AzureInvocationContext) =>
             runInvocation(definition, azureContext, (context) =>
               invokeTrigger(
@@ -93,7 +92,11 @@ function runInvocation<T>(
   azureContext: AzureInvocationContext,
   invoke: (context: InvocationContext) => Promise<T>,
 ): Promise<T> {
-  return invoke(invocationContext(definition.name, azureContext.invocationId));
+  // The product's log lines go through this invocation's context (Microsoft's Node.js guide: lines
+  // written with console.* are not tied to the invocation in Application Insights).
+  return withInvocationLog(azureContext, () =>
+    invoke(invocationContext(definition.name, azureContext.invocationId)),
+  );
 }
 
 /**
