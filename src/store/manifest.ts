@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { readFacts, type BlobFacts } from '../sources/blobFacts';
 import { joinColumns, splitColumns } from './longText';
-import { field, TableRepository } from './table';
+import { field, TableRepository, tableBatches } from './table';
 
 export const MANIFEST_TABLE = 'manifest';
 
@@ -193,17 +193,11 @@ export class ManifestStore {
 
   /** Records that a run saw these blobs (batched, 100 per transaction as Table storage allows). */
   async markSeen(jobId: string, blobNames: readonly string[], runId: string): Promise<void> {
-    for (let i = 0; i < blobNames.length; i += 100) {
-      const actions = blobNames
-        .slice(i, i + 100)
-        .map(
-          (name) =>
-            [
-              'update',
-              { partitionKey: jobId, rowKey: encodeRowKey(name), seenRunId: runId },
-              'Merge',
-            ] as const,
-        );
+    for (const batch of tableBatches(blobNames)) {
+      const actions = batch.map(
+        (name) =>
+          ['update', { partitionKey: jobId, rowKey: encodeRowKey(name), seenRunId: runId }, 'Merge'] as const,
+      );
       if (actions.length) await this.client.submitTransaction(actions.map((a) => [...a]) as never);
     }
   }

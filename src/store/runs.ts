@@ -15,7 +15,7 @@ import { odata, type TableClient, type TableEntity, type TransactionAction } fro
 import { AppError, isAppError } from '../errors';
 import { encodeRowKey, query } from './manifest';
 import type { RunStatus } from './runStatus';
-import { field, TableRepository, type Stored } from './table';
+import { field, TableRepository, tableBatches, type Stored } from './table';
 
 export const RUNS_TABLE = 'runs';
 export const RUN_PROGRESS_TABLE = 'runprogress';
@@ -344,8 +344,7 @@ export class RunStore {
     await this.files.prepare();
     // One transaction per 100 rows (the Table service's limit); a batch that meets an existing row
     // fails whole, so its rows are then created one by one.
-    for (let i = 0; i < rows.length; i += 100) {
-      const batch = rows.slice(i, i + 100);
+    for (const batch of tableBatches(rows)) {
       try {
         await this.clients.files.submitTransaction(batch.map((row) => ['create', row] as TransactionAction));
       } catch (error) {

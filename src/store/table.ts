@@ -214,3 +214,11 @@ export function tableCreator(client: TableClient): () => Promise<unknown> {
       throw error;
     }));
 }
+
+/** Rows per entity-group transaction: the Table service refuses a batch of more. */
+export const TABLE_BATCH_LIMIT = 100;
+
+/** `items` in consecutive slices a transaction may carry. */
+export function* tableBatches<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += TABLE_BATCH_LIMIT) yield items.slice(i, i + TABLE_BATCH_LIMIT);
+}

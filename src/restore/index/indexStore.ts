@@ -8,7 +8,7 @@ import { odata } from '@azure/data-tables';
 import type { RunIndexFile } from '../../graph/runIndex';
 import { readFacts } from '../../sources/blobFacts';
 import { joinColumns, splitColumns } from '../../store/longText';
-import { tableCreator } from '../../store/table';
+import { tableBatches, tableCreator } from '../../store/table';
 import { encodeRowKey, query } from '../../store/manifest';
 
 export const RESTORE_INDEX_TABLE = 'restoreindex';
@@ -65,17 +65,15 @@ export function tableRestoreIndexStore(client: TableClient): RestoreIndexStore {
     async putFiles(runId, files) {
       await ensure();
       // One transaction per 100 rows (the service's limit), all in the run's partition.
-      for (let i = 0; i < files.length; i += 100) {
-        const actions = files
-          .slice(i, i + 100)
-          .map(
-            (file) =>
-              [
-                'upsert',
-                { partitionKey: runId, rowKey: encodeRowKey(file.name), ...toRow(file) },
-                'Replace',
-              ] as const,
-          );
+      for (const batch of tableBatches(files)) {
+        const actions = batch.map(
+          (file) =>
+            [
+              'upsert',
+              { partitionKey: runId, rowKey: encodeRowKey(file.name), ...toRow(file) },
+              'Replace',
+            ] as const,
+        );
         await client.submitTransaction(actions as unknown as TableTransaction['actions']);
       }
     },
