@@ -2,6 +2,7 @@
 // fault, and nothing may be stored: no row created, an existing row unchanged, no secret written.
 // Connections go through the auth area's real handlers; jobs through the backup area's jobs API,
 // each over tables of this file's own.
+import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
 import { TableClient } from '@azure/data-tables';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -66,7 +67,7 @@ beforeAll(async () => {
   admin = {
     backup,
     connectionExists: async (id) => id === 'conn-1',
-    blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+    blobEndpoints: LOCAL_BLOB_ENDPOINTS,
   };
 });
 

@@ -1,6 +1,7 @@
 // The backup pipeline end to end through its handlers (scheduler → planner → uploader → completion)
 // against Azurite tables and blobs and the Graph emulator, with an in-memory queue drained by the
 // test so every delivery, redelivery and poison path can be driven precisely.
+import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
 import type { ContainerClient } from '@azure/storage-blob';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -68,7 +69,7 @@ async function world(jobInput: Record<string, unknown> = {}, budgetSeconds = 480
     admin: {
       backup: deps,
       connectionExists: async (id) => id === 'conn-1',
-      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
     },
   };
 }

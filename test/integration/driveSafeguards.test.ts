@@ -9,6 +9,7 @@
 //     its first delivery with the reason on the run record;
 //   - throttling: a 429 on one upload holds the connection's other uploads too, and the run's
 //     figures count it.
+import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
 import { APP_FOLDER_NAME } from '../../src/graph/names';
 import type { ContainerClient } from '@azure/storage-blob';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -36,7 +37,6 @@ import { JobStore, type Job } from '../../src/store/jobs';
 import { ManifestStore } from '../../src/store/manifest';
 import { RunStore, type Run } from '../../src/store/runs';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
-import type { BlobEndpointPolicy } from '../../src/sources/endpointPolicy';
 import {
   azuriteTable,
   backupDeps,
@@ -52,13 +52,6 @@ import {
   type GraphFixture,
   type QueuedMessage,
 } from './backupHarness';
-
-/** Local mode: Azurite's loopback endpoint and any account of the global suffix. */
-const LOCAL_ENDPOINTS: BlobEndpointPolicy = {
-  mode: 'local',
-  blobSuffix: 'blob.core.windows.net',
-  accounts: [],
-};
 
 const ROOT = 'Apps/Backup';
 let fx: GraphFixture;
@@ -117,7 +110,7 @@ async function world(jobInput: Record<string, unknown> = {}): Promise<World> {
     admin: {
       backup: deps,
       connectionExists: async (id) => id === 'conn-1',
-      blobEndpoints: LOCAL_ENDPOINTS,
+      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
     },
     alerts,
     manifestTable,
@@ -197,7 +190,7 @@ function restoreWorld(w: World): { api: RestoreApiDeps; queue: RestoreMessage[];
     log: createLogger({ test: 'safeguards-restore' }),
   };
   return {
-    api: { restore, job: (id) => w.deps.jobs.require(id), blobEndpoints: LOCAL_ENDPOINTS },
+    api: { restore, job: (id) => w.deps.jobs.require(id), blobEndpoints: LOCAL_BLOB_ENDPOINTS },
     queue,
     restore,
   };

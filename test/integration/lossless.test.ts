@@ -5,7 +5,7 @@
 // Azurite and the Graph emulator, as the round trip does. The run index in the drive is what makes
 // it possible without the manifest; the tests read it, delete a file behind its back, add one it
 // does not know, and see the restore report both.
-import type { BlobEndpointPolicy } from '../../src/sources/endpointPolicy';
+import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
 import { gunzipSync } from 'node:zlib';
 import type { BlobHTTPHeaders, ContainerClient } from '@azure/storage-blob';
 import { QUEUES } from '../../src/app/queues';
@@ -38,13 +38,6 @@ import {
   type GraphFixture,
 } from './backupHarness';
 import { containerClient, restoreDeps, restoreRequest } from './restoreWorld';
-
-/** Local mode: Azurite's loopback endpoint and any account of the global suffix. */
-const LOCAL_ENDPOINTS: BlobEndpointPolicy = {
-  mode: 'local',
-  blobSuffix: 'blob.core.windows.net',
-  accounts: [],
-};
 
 const ROOT_FOLDER = 'Apps/Lossless';
 const CONNECTION = 'conn-1';
@@ -146,8 +139,8 @@ async function deployment(): Promise<Deployment> {
   return {
     clock,
     backup,
-    api: { restore, job: (id) => backup.jobs.require(id), blobEndpoints: LOCAL_ENDPOINTS },
-    admin: { backup, connectionExists: async (id) => id === CONNECTION, blobEndpoints: LOCAL_ENDPOINTS },
+    api: { restore, job: (id) => backup.jobs.require(id), blobEndpoints: LOCAL_BLOB_ENDPOINTS },
+    admin: { backup, connectionExists: async (id) => id === CONNECTION, blobEndpoints: LOCAL_BLOB_ENDPOINTS },
     drain,
   };
 }

@@ -12,6 +12,7 @@
 //      session injected on both legs, with no duplicate file left in the drive;
 //   3. the same from OneDrive alone (fresh tables: no job, no manifest, no runs) through
 //      POST connections/{id}/restore.
+import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
 import { createHash } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
@@ -281,12 +282,12 @@ async function deployment(options: { restoreBudgetSeconds?: number } = {}): Prom
     api: {
       restore,
       job: (id) => backup.jobs.require(id),
-      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
     },
     admin: {
       backup,
       connectionExists: async (id) => id === CONNECTION,
-      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
     },
     queues,
     backupClock,

@@ -4,6 +4,7 @@
 // control characters or have names with spaces at their ends; schedules that fire every few
 // seconds; the headers every JSON answer must carry; and a forged sign-in code (AADSTS9002313),
 // whose page must say what happened rather than that the sign-in expired.
+import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
 import { createAppRoot } from '../../src/app/root';
 import type { HttpTrigger } from '../../src/app/types';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
@@ -57,7 +58,7 @@ beforeAll(async () => {
   admin = {
     backup,
     connectionExists: async (id) => id === 'conn-1',
-    blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+    blobEndpoints: LOCAL_BLOB_ENDPOINTS,
   };
 }, 60_000);
 

@@ -1,5 +1,6 @@
 // UPLOAD_CHUNK_BYTES is the chunk size of a job created without one; a job that names its own
 // keeps it, and changing a job never swaps its chunk size for the deployment's default.
+import { LOCAL_BLOB_ENDPOINTS } from '../../helpers/blobEndpoints';
 import { jobsApi, type AdminDeps } from '../../../src/backup/admin';
 import type { BackupDeps } from '../../../src/backup/deps';
 import { DEFAULT_CHUNK_BYTES } from '../../../src/config/chunkSize';
@@ -27,7 +28,7 @@ function admin(defaultChunkBytes: number | undefined): { deps: AdminDeps; create
     deps: {
       backup,
       connectionExists: async () => true,
-      blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
     },
     created,
   };

@@ -1,5 +1,6 @@
 // Restore targets: the containers RESTORE_TARGET_CONTAINERS names (the ones the template grants the
 // identity write access to) are the only ones a restore may start into; the API says which.
+import { LOCAL_BLOB_ENDPOINTS } from '../../helpers/blobEndpoints';
 import { isAppError } from '../../../src/errors';
 import { restoreFromConnection, restoreTargets, type RestoreApiDeps } from '../../../src/restore/api';
 import { assertRestoreTarget, parseRestoreTargets } from '../../../src/restore/targets';
@@ -17,7 +18,7 @@ function apiDeps(targets: string | undefined): RestoreApiDeps & { drives: string
   const drives: string[] = [];
   return {
     drives,
-    blobEndpoints: { mode: 'local', blobSuffix: 'blob.core.windows.net', accounts: [] },
+    blobEndpoints: LOCAL_BLOB_ENDPOINTS,
     restore: {
       settings: { targetContainers: parseRestoreTargets(targets) },
       drive: async (id: string) => {
