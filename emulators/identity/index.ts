@@ -235,7 +235,7 @@ export class IdentityEmulator {
   trustManagedIdentity(
     clientId: string,
     identity: ManagedIdentity,
-    name = `mi-${identity.name}`,
+    name = `mi-${identity.principalId}`,
   ): FederatedIdentityCredential {
     return this.addFederatedIdentityCredential(clientId, {
       name,
