@@ -304,6 +304,28 @@ describe('managed identity as a federated credential', () => {
     }
   });
 
+  it('sets up the trust over the control routes for other processes (control key required)', async () => {
+    const url = `${emulators.identity.baseUrl}/_emulator/identity/managed-identities`;
+    const body = JSON.stringify({ name: 'from-another-process', trust: DEFAULT_CLIENT_ID });
+    expect((await fetch(url, { method: 'POST', body })).status).toBe(403);
+    const res = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'X-Emulator-Control-Key': emulators.controlKey },
+    });
+    const created = (await res.json()) as { identity: { clientId: string; principalId: string } };
+    expect(res.status).toBe(200);
+    const miToken = await managedIdentityToken(created.identity.clientId);
+    expect((await clientCredentials(miToken)).status).toBe(200);
+    const fic = `${emulators.identity.baseUrl}/_emulator/identity/apps/${DEFAULT_CLIENT_ID}/federated-credentials/mi-${created.identity.principalId}`;
+    const removed = await fetch(fic, {
+      method: 'DELETE',
+      headers: { 'X-Emulator-Control-Key': emulators.controlKey },
+    });
+    expect(((await removed.json()) as { removed: boolean }).removed).toBe(true);
+    expect((await clientCredentials(miToken)).body.error_codes).toEqual([700213]);
+  });
+
   it('the managed identity endpoint refuses a wrong X-IDENTITY-HEADER and other audiences', async () => {
     const { identity, environment } = emulators.federateManagedIdentity();
     const url = `${environment.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${TOKEN_EXCHANGE_AUDIENCE}&client_id=${identity.clientId}`;
