@@ -5,6 +5,7 @@
 // multi-valued). The AADSTS codes and texts are those of service responses quoted in public issue threads
 // (see emulators/identity/errors.ts).
 import { createHash, randomBytes, randomUUID, sign, constants, type KeyObject } from 'node:crypto';
+import { ConfidentialClientApplication } from '@azure/msal-node';
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_REDIRECT_URI,
@@ -193,6 +194,28 @@ describe('certificate credentials: accepted', () => {
   it('accepts the login.microsoftonline.com form of the audience too', async () => {
     const aud = `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`;
     expect((await clientCredentials(assertion(registered, { claims: { aud } }))).status).toBe(200);
+  });
+});
+
+describe('certificate credentials built by MSAL', () => {
+  it('accepts the assertion MSAL Node builds from clientCertificate (PS256, x5t#S256)', async () => {
+    const cca = new ConfidentialClientApplication({
+      auth: {
+        clientId: DEFAULT_CLIENT_ID,
+        clientCertificate: {
+          thumbprintSha256: createHash('sha256').update(registered.der).digest('hex'),
+          privateKey: registered.keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        },
+        ...emulator.msalAuthority(TENANT),
+      },
+    });
+    const before = emulator.server.requests.length;
+    const result = await cca.acquireTokenByClientCredential({
+      scopes: ['https://graph.microsoft.com/.default'],
+    });
+    expect(result?.accessToken).toEqual(expect.any(String));
+    const sent = emulator.server.requests.slice(before).filter((r) => r.path.endsWith('/oauth2/v2.0/token'));
+    expect(sent.map((r) => r.status)).toEqual([200]);
   });
 });
 
