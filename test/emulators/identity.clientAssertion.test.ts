@@ -191,6 +191,13 @@ describe('certificate credentials: accepted', () => {
     expect(decodeJwt(refreshed.body.access_token as string).oid).toBe(DEFAULT_WORK_USER.oid);
   });
 
+  it('allows a clock skew: nbf a minute ahead is accepted', async () => {
+    const now = nowSeconds();
+    expect(
+      (await clientCredentials(assertion(registered, { claims: { nbf: now + 60, exp: now + 660 } }))).status,
+    ).toBe(200);
+  });
+
   it('accepts the login.microsoftonline.com form of the audience too', async () => {
     const aud = `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`;
     expect((await clientCredentials(assertion(registered, { claims: { aud } }))).status).toBe(200);
@@ -259,10 +266,10 @@ describe('certificate credentials: refused', () => {
     expectError(await clientCredentials(assertion(registered, { claims: { sub: randomUUID() } })), 700021);
   });
 
-  it('expired and not-yet-valid assertions: AADSTS700024 with the times', async () => {
+  it('expired and not-yet-valid assertions beyond the 5-minute skew: AADSTS700024 with the times', async () => {
     const now = nowSeconds();
     const expired = await clientCredentials(
-      assertion(registered, { claims: { nbf: now - 900, exp: now - 300 } }),
+      assertion(registered, { claims: { nbf: now - 1200, exp: now - 301 - 300 } }),
     );
     expect(expired.status).toBe(401);
     expectError(
@@ -271,7 +278,7 @@ describe('certificate credentials: refused', () => {
       /Client assertion is not within its valid time range\. Current time: \d{4}-.*Z, assertion valid from/,
     );
     const early = await clientCredentials(
-      assertion(registered, { claims: { nbf: now + 600, exp: now + 1200 } }),
+      assertion(registered, { claims: { nbf: now + 301, exp: now + 1200 } }),
     );
     expectError(early, 700024);
   });
