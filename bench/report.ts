@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Machine } from './machine';
+import type { HashResult } from './hash';
 import type { MemoryResult } from './memory';
 import type { PlanningResult } from './planning';
 import { perGiB, type RunCount } from './requests';
@@ -10,6 +11,7 @@ import type { ThroughputResult } from './throughput';
 
 export interface Results {
   machine: Machine;
+  hash?: HashResult;
   throughput?: ThroughputResult;
   memory: MemoryResult[];
   planning?: PlanningResult;
@@ -29,12 +31,20 @@ const kinds = (byKind: Record<string, number>): string =>
 /** Rows of [figure, value, note], shared by the console table and the markdown. */
 function rows(r: Results): string[][] {
   const out: string[][] = [];
+  if (r.hash) {
+    const h = r.hash;
+    out.push([
+      'quickXorHash alone, MiB per CPU-second',
+      `${fixed(h.miBps.aligned, 0)} (${h.kernel === 'simd' ? 'WebAssembly SIMD' : 'JavaScript'} kernel)`,
+      `${mib(h.chunkBytes)} updates; at an odd offset ${fixed(h.miBps.odd, 0)}; the JavaScript kernel ${fixed(h.jsMiBps.aligned, 0)} aligned, ${fixed(h.jsMiBps.odd, 0)} odd`,
+    ]);
+  }
   if (r.throughput) {
     const t = r.throughput;
     out.push([
       'Upload throughput, engine / plain PUT',
       `${fixed(t.ratio, 2)} (goal ≥ 0.9)`,
-      `${mib(t.bytes)} file, ${mib(t.chunkBytes)} chunks, ${t.rounds} rounds; engine MiB/s: ${list(t.engineMiBps)}; plain MiB/s: ${list(t.plainMiBps)}`,
+      `${mib(t.bytes)} file, ${mib(t.chunkBytes)} chunks, ${t.rounds} rounds; engine MiB/s: ${list(t.engineMiBps)}; plain MiB/s: ${list(t.plainMiBps)}; worker CPU per GiB: engine ${fixed(t.engineCpuSecondsPerGiB, 2)} s, plain PUT ${fixed(t.plainCpuSecondsPerGiB, 2)} s`,
     ]);
   }
   for (const m of r.memory) {
