@@ -12,9 +12,16 @@
 //   just after it: what the code still references (the chunks in memory, the HTTP client's
 //   buffers). It tells held memory from uncollected garbage; it is slower and never the headline.
 // Both report the RSS after the run and a forced collection: the floor the allocator keeps.
+//
+// Two targets (BENCH_MEM_TARGET):
+// - `pipeline` (default): the real pipeline (scheduler, planner, uploader) into the Graph emulator.
+// - `engine`: the uploader's engine alone (uploadFile reading the blob through the blob source, as
+//   the uploader wires it) into bench/uploadSink.ts, for files the Graph emulator cannot hold (4 GiB).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { setLogSink } from '../src/log/logger';
+import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, systemClock, uploadFile } from '../src/backup/upload';
+import { createLogger, setLogSink } from '../src/log/logger';
+import { createBlobSource } from '../src/sources/blobSource';
 import { benchPipeline, runOnce } from './pipeline';
 
 const env = (name: string): string => {
@@ -40,9 +47,37 @@ const figures = (): Figures => {
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 };
 
-async function main(): Promise<void> {
-  setLogSink(() => undefined);
-  const mode = process.env.BENCH_MEM_MODE ?? 'peak';
+/** What the run does, prepared before the baseline is taken; resolves to the bytes uploaded. */
+async function prepare(): Promise<() => Promise<number | undefined>> {
+  if (process.env.BENCH_MEM_TARGET === 'engine') {
+    const source = createBlobSource({
+      connectionString: env('BENCH_CONNECTION_STRING'),
+      container: env('BENCH_CONTAINER'),
+    });
+    const [name, size, etag] = [env('BENCH_BLOB'), Number(env('BENCH_SIZE')), env('BENCH_ETAG')];
+    return async () => {
+      const outcome = await uploadFile(
+        {
+          target: { apiBaseUrl: env('BENCH_GRAPH_API'), driveId: env('BENCH_DRIVE_ID'), encodedPath: name },
+          size,
+          read: (offset, count, into) => source.readRange(name, offset, count, etag, into),
+          tokens: async () => env('BENCH_GRAPH_TOKEN'),
+        },
+        {
+          chunkBytes: Number(env('BENCH_CHUNK_BYTES')),
+          simpleUploadMaxBytes: 4 * 1024 * 1024,
+          deadline: Number.MAX_SAFE_INTEGER,
+          allowedUploadHosts: ['127.0.0.1'],
+          clock: systemClock,
+          retry: DEFAULT_RETRY_POLICY,
+          hash: quickXorAlgorithm,
+          log: createLogger({ bench: 'memory' }),
+          requestTimeoutMs: 120_000,
+        },
+      );
+      return outcome.status === 'completed' ? outcome.item.size : undefined;
+    };
+  }
   const pipeline = await benchPipeline({
     connectionString: env('BENCH_CONNECTION_STRING'),
     container: env('BENCH_CONTAINER'),
@@ -56,6 +91,13 @@ async function main(): Promise<void> {
       tokens: async () => env('BENCH_GRAPH_TOKEN'),
     }),
   });
+  return async () => (await runOnce(pipeline)).totals?.uploadedBytes;
+}
+
+async function main(): Promise<void> {
+  setLogSink(() => undefined);
+  const mode = process.env.BENCH_MEM_MODE ?? 'peak';
+  const run = await prepare();
   gc();
   const baseline = figures();
   const peak: Figures = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
@@ -66,7 +108,9 @@ async function main(): Promise<void> {
   };
   const timer = setInterval(sample, mode === 'live' ? 50 : 10);
   const started = process.hrtime.bigint();
-  const run = await runOnce(pipeline);
+  const cpu = process.cpuUsage();
+  const bytes = await run();
+  const used = process.cpuUsage(cpu);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(timer);
   sample();
@@ -75,7 +119,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 500));
   const after = figures();
   process.stdout.write(
-    `${JSON.stringify({ bytes: run.totals?.uploadedBytes, seconds, baseline, peak, after })}\n`,
+    `${JSON.stringify({ bytes, seconds, cpuSeconds: (used.user + used.system) / 1e6, baseline, peak, after })}\n`,
   );
 }
 

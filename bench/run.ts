@@ -6,7 +6,7 @@ import { startAzurite } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
 import { measureHash } from './hash';
 import { describeMachine } from './machine';
-import { measureMemory } from './memory';
+import { measureEngineMemory, measureMemory } from './memory';
 import { driveIdOf, MiB, tableName } from './pipeline';
 import { measurePlanning } from './planning';
 import { startGraphProcess } from './processes';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       });
     }
     if (wanted('memory')) {
-      for (const size of [256 * MiB, 1024 * MiB]) {
+      for (const size of [256 * MiB]) {
         step(`peak memory: ${size / MiB} MiB blob`);
         results.memory.push(
           await measureMemory({
@@ -56,6 +56,16 @@ async function main(): Promise<void> {
             graph,
             driveId,
             graphToken: GRAPH_TOKEN,
+            fileBytes: size,
+            chunkBytes: CHUNK,
+          }),
+        );
+      }
+      for (const size of [256 * MiB, 4096 * MiB]) {
+        step(`peak memory, upload engine: ${size / MiB} MiB blob`);
+        results.memory.push(
+          await measureEngineMemory({
+            connectionString: azurite.connectionString,
             fileBytes: size,
             chunkBytes: CHUNK,
           }),
