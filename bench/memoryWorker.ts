@@ -12,11 +12,15 @@
 //   just after it: what the code still references (the chunks in memory, the HTTP client's
 //   buffers). It tells held memory from uncollected garbage; it is slower and never the headline.
 // Both report the RSS after the run and a forced collection: the floor the allocator keeps.
+// BENCH_CPU_PROFILE=<file> also writes a CPU profile of the run (chrome://inspect reads it): the
+// worker is spawned through tsx, where --cpu-prof cannot be passed.
 //
 // Two targets (BENCH_MEM_TARGET):
 // - `pipeline` (default): the real pipeline (scheduler, planner, uploader) into the Graph emulator.
 // - `engine`: the uploader's engine alone (uploadFile reading the blob through the blob source, as
 //   the uploader wires it) into bench/uploadSink.ts, for files the Graph emulator cannot hold (4 GiB).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, systemClock, uploadFile } from '../src/backup/upload';
@@ -101,16 +105,32 @@ async function main(): Promise<void> {
   gc();
   const baseline = figures();
   const peak: Figures = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  // RSS every 10 ms (process.memoryUsage.rss() is one cheap read); the full figures, which walk V8's
+  // heap statistics and cost the worker measurable CPU at that rate, every 100 ms.
+  let ticks = 0;
   const sample = (): void => {
     if (mode === 'live') gc();
-    const m = figures();
-    for (const key of Object.keys(peak) as Array<keyof Figures>) peak[key] = Math.max(peak[key], m[key]);
+    if (mode === 'live' || ticks++ % 10 === 0) {
+      const m = figures();
+      for (const key of Object.keys(peak) as Array<keyof Figures>) peak[key] = Math.max(peak[key], m[key]);
+    } else peak.rss = Math.max(peak.rss, process.memoryUsage.rss());
   };
   const timer = setInterval(sample, mode === 'live' ? 50 : 10);
+  const profileTo = process.env.BENCH_CPU_PROFILE;
+  const profiler = profileTo ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   const bytes = await run();
   const used = process.cpuUsage(cpu);
+  if (profiler && profileTo) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileTo, JSON.stringify(profile));
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(timer);
   sample();
