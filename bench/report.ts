@@ -169,6 +169,13 @@ ${findings(r)}## What each figure measures
   chunk downloads. After the run and a forced collection the array buffers are back at idle, but
   RSS stays above idle: freed chunk-sized blocks stay with the C allocator for reuse rather than
   going back to the system, so that floor is reused by the next file, not a leak.
+- **quickXorHash alone.** MiB hashed per CPU-second (\`bench/hash.ts\`), 10 MiB updates at an
+  aligned and an odd offset, for the kernel the product runs (WebAssembly SIMD where the runtime has
+  it) and the JavaScript fallback.
+- **Peak memory, upload engine.** The uploader's engine and blob source alone, from a blob Azurite
+  stores as a few repeated blocks into an upload sink that hashes and drops what it receives
+  (\`bench/uploadSink.ts\`), at 256 MiB and 4 GiB: sizes the Graph emulator, which keeps every
+  file in memory, cannot hold. Bounded memory means both peaks within a few MiB.
 - **Planning rate.** The planner lists a container of tiny blobs in pages of 5,000 and checks each
   blob against the manifest (a first run: every blob becomes an upload task, counted and not run).
   Seeding is not timed into the rate.
@@ -200,7 +207,7 @@ npm run bench
 
 It starts Azurite and the Graph emulator itself, takes a few minutes (seeding the planning
 container is the longest part), needs about 3 GiB of free memory (the emulators hold the data),
-and rewrites this file. \`BENCH_ONLY=throughput,memory,requests,planning\` runs a subset (this file
+and rewrites this file. \`BENCH_ONLY=hash,throughput,memory,requests,planning\` runs a subset (this file
 is then written with only those figures); \`BENCH_PLAN_BLOBS\` changes the planning container's size
 (default 100000; seeding stops after 5 minutes and the figure says how many blobs it measured).
 Timings are never asserted in tests; this is the only place they are recorded.
