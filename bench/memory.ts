@@ -3,11 +3,17 @@
 // for both. Each size runs in a fresh worker process (bench/memoryWorker.ts), twice: once as
 // production runs it (the headline peak) and once with collections forced, to tell what the
 // engine holds from garbage V8 has not collected yet.
+//
+// measureEngineMemory does the same for files too large for the emulators to hold (4 GiB): the
+// uploader's engine alone reads a blob Azurite stores as a few repeated blocks (bench/seed.ts) and
+// sends it to a sink that hashes and drops what it receives (bench/uploadSink.ts). Both sizes of
+// that comparison go the same way, so the two peaks differ only by the file's size.
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { GraphProcess } from './processes';
 import { runWorker } from './processes';
 import { MiB, tableName } from './pipeline';
-import { seedLargeBlob } from './seed';
+import { seedLargeBlob, seedRepeatedBlob } from './seed';
+import { startUploadSink } from './uploadSink';
 
 export interface MemoryFigures {
   rss: number;
@@ -19,24 +25,30 @@ export interface MemoryFigures {
 interface WorkerAnswer {
   bytes: number;
   seconds: number;
+  cpuSeconds: number;
   baseline: MemoryFigures;
   peak: MemoryFigures;
   after: MemoryFigures;
 }
 
 export interface MemoryResult {
+  /** `pipeline`: the whole backup into the Graph emulator; `engine`: the upload engine into the sink. */
+  target: 'pipeline' | 'engine';
   fileBytes: number;
   chunkBytes: number;
   seconds: number;
+  /** The worker's CPU time (user + system) for the run. */
+  cpuSeconds: number;
   /** After start-up and a forced collection, just before the run. */
   baseline: MemoryFigures;
   /** The run as production runs it: live data plus garbage V8 has not collected yet. */
   peak: MemoryFigures;
-  /** The same run with a collection forced every 50 ms: what the code still references. */
-  livePeak: MemoryFigures;
+  /** The same run with a collection forced every 50 ms: what the code still references (pipeline only). */
+  livePeak?: MemoryFigures;
   /** After the run and a forced collection: what the process keeps (the allocator's floor). */
   after: MemoryFigures;
-  graphRequests: number;
+  /** Graph requests of the run (pipeline only: the sink does not count). */
+  graphRequests?: number;
 }
 
 export async function measureMemory(options: {
@@ -74,13 +86,59 @@ export async function measureMemory(options: {
     throw new Error(`memory live run uploaded ${live.bytes} bytes, expected ${options.fileBytes}`);
   await container.delete();
   return {
+    target: 'pipeline',
     fileBytes: options.fileBytes,
     chunkBytes: options.chunkBytes,
     seconds: result.seconds,
+    cpuSeconds: result.cpuSeconds,
     baseline: result.baseline,
     peak: result.peak,
     livePeak: live.peak,
     after: result.after,
     graphRequests,
   };
+}
+
+export async function measureEngineMemory(options: {
+  connectionString: string;
+  fileBytes: number;
+  chunkBytes: number;
+}): Promise<MemoryResult> {
+  const container = BlobServiceClient.fromConnectionString(options.connectionString).getContainerClient(
+    tableName('memeng').toLowerCase(),
+  );
+  await container.create();
+  const name = `large-${options.fileBytes / MiB}MiB.bin`;
+  const etag = await seedRepeatedBlob(container, name, options.fileBytes);
+  const sink = await startUploadSink();
+  try {
+    const result = await runWorker<WorkerAnswer>('memoryWorker.ts', {
+      BENCH_MEM_TARGET: 'engine',
+      BENCH_MEM_MODE: 'peak',
+      BENCH_CONNECTION_STRING: options.connectionString,
+      BENCH_CONTAINER: container.containerName,
+      BENCH_BLOB: name,
+      BENCH_SIZE: String(options.fileBytes),
+      BENCH_ETAG: etag,
+      BENCH_CHUNK_BYTES: String(options.chunkBytes),
+      BENCH_GRAPH_API: sink.apiBaseUrl,
+      BENCH_DRIVE_ID: sink.driveId,
+      BENCH_GRAPH_TOKEN: 'unused',
+    });
+    if (result.bytes !== options.fileBytes || sink.completed !== 1)
+      throw new Error(`engine memory run uploaded ${result.bytes} bytes, expected ${options.fileBytes}`);
+    return {
+      target: 'engine',
+      fileBytes: options.fileBytes,
+      chunkBytes: options.chunkBytes,
+      seconds: result.seconds,
+      cpuSeconds: result.cpuSeconds,
+      baseline: result.baseline,
+      peak: result.peak,
+      after: result.after,
+    };
+  } finally {
+    await sink.stop();
+    await container.delete();
+  }
 }

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Machine } from './machine';
+import type { HashResult } from './hash';
 import type { MemoryResult } from './memory';
 import type { PlanningResult } from './planning';
 import { perGiB, type RunCount } from './requests';
@@ -10,6 +11,7 @@ import type { ThroughputResult } from './throughput';
 
 export interface Results {
   machine: Machine;
+  hash?: HashResult;
   throughput?: ThroughputResult;
   memory: MemoryResult[];
   planning?: PlanningResult;
@@ -29,20 +31,48 @@ const kinds = (byKind: Record<string, number>): string =>
 /** Rows of [figure, value, note], shared by the console table and the markdown. */
 function rows(r: Results): string[][] {
   const out: string[][] = [];
+  if (r.hash) {
+    const h = r.hash;
+    out.push([
+      'quickXorHash alone, MiB per CPU-second',
+      `${fixed(h.miBps.aligned, 0)} (${h.kernel === 'simd' ? 'WebAssembly SIMD' : 'JavaScript'} kernel)`,
+      `${mib(h.chunkBytes)} updates; at an odd offset ${fixed(h.miBps.odd, 0)}; the JavaScript kernel ${fixed(h.jsMiBps.aligned, 0)} aligned, ${fixed(h.jsMiBps.odd, 0)} odd`,
+    ]);
+  }
   if (r.throughput) {
     const t = r.throughput;
     out.push([
       'Upload throughput, engine / plain PUT',
       `${fixed(t.ratio, 2)} (goal ≥ 0.9)`,
-      `${mib(t.bytes)} file, ${mib(t.chunkBytes)} chunks, ${t.rounds} rounds; engine MiB/s: ${list(t.engineMiBps)}; plain MiB/s: ${list(t.plainMiBps)}`,
+      `${mib(t.bytes)} file, ${mib(t.chunkBytes)} chunks, ${t.rounds} rounds; engine MiB/s: ${list(t.engineMiBps)}; plain MiB/s: ${list(t.plainMiBps)}; worker CPU per GiB: engine ${fixed(t.engineCpuSecondsPerGiB, 2)} s, plain PUT ${fixed(t.plainCpuSecondsPerGiB, 2)} s`,
     ]);
   }
-  for (const m of r.memory) {
+  for (const m of r.memory.filter((x) => x.target === 'pipeline')) {
     const chunks = (bytes: number): string => `${fixed(bytes / m.chunkBytes)} chunks`;
+    const held = m.livePeak
+      ? `, of which held ${mib(m.livePeak.arrayBuffers)} (${chunks(m.livePeak.arrayBuffers)})`
+      : '';
     out.push([
       `Peak memory, ${mib(m.fileBytes)} blob`,
-      `RSS ${mib(m.peak.rss)} (+${mib(m.peak.rss - m.baseline.rss)} over idle); array buffers ${mib(m.peak.arrayBuffers)} (${chunks(m.peak.arrayBuffers)}), of which held ${mib(m.livePeak.arrayBuffers)} (${chunks(m.livePeak.arrayBuffers)})`,
-      `idle worker RSS ${mib(m.baseline.rss)}; heap ${mib(m.peak.heapUsed)}, external ${mib(m.peak.external)}; RSS after the run and a forced GC ${mib(m.after.rss)} (+${mib(m.after.rss - m.baseline.rss)}); ${mib(m.chunkBytes)} chunks; ${fixed(m.fileBytes / MiB / m.seconds)} MiB/s Azurite → worker → Graph emulator; ${m.graphRequests} Graph requests`,
+      `RSS ${mib(m.peak.rss)} (+${mib(m.peak.rss - m.baseline.rss)} over idle); array buffers ${mib(m.peak.arrayBuffers)} (${chunks(m.peak.arrayBuffers)})${held}`,
+      `idle worker RSS ${mib(m.baseline.rss)}; heap ${mib(m.peak.heapUsed)}, external ${mib(m.peak.external)}; RSS after the run and a forced GC ${mib(m.after.rss)} (+${mib(m.after.rss - m.baseline.rss)}); ${mib(m.chunkBytes)} chunks; ${fixed(m.fileBytes / MiB / m.seconds)} MiB/s Azurite → worker → Graph emulator; worker CPU ${fixed(m.cpuSeconds / (m.fileBytes / (1024 * MiB)), 2)} s per GiB; ${m.graphRequests ?? 0} Graph requests`,
+    ]);
+  }
+  const engine = r.memory.filter((x) => x.target === 'engine');
+  for (const m of engine) {
+    out.push([
+      `Peak memory, upload engine, ${mib(m.fileBytes)} blob`,
+      `RSS ${mib(m.peak.rss)} (+${mib(m.peak.rss - m.baseline.rss)} over idle); array buffers ${mib(m.peak.arrayBuffers)}`,
+      `Azurite (repeated blocks) → engine → upload sink; idle RSS ${mib(m.baseline.rss)}; heap ${mib(m.peak.heapUsed)}; RSS after the run and a forced GC ${mib(m.after.rss)}; ${fixed(m.fileBytes / MiB / m.seconds)} MiB/s; worker CPU ${fixed(m.cpuSeconds, 1)} s (${fixed(m.cpuSeconds / (m.fileBytes / (1024 * MiB)), 2)} s per GiB)`,
+    ]);
+  }
+  if (engine.length >= 2) {
+    const [small, large] = [...engine].sort((a, b) => a.fileBytes - b.fileBytes);
+    const delta = large.peak.rss - small.peak.rss;
+    out.push([
+      `Peak RSS, ${mib(large.fileBytes)} vs ${mib(small.fileBytes)} blob`,
+      `${delta >= 0 ? '+' : '−'}${fixed(Math.abs(delta) / MiB, 1)} MiB (goal within 10 MiB)`,
+      `upload engine, ${mib(small.chunkBytes)} chunks; peaks ${mib(large.peak.rss)} and ${mib(small.peak.rss)}`,
     ]);
   }
   if (r.planning) {
@@ -62,11 +92,11 @@ function rows(r: Results): string[][] {
       `${c.files} files / ${mib(c.bytes)} uploaded; Graph: ${kinds(c.graphByKind)}; Key Vault: ${kinds(c.keyVaultByKind)}`,
     ]);
   }
-  for (const m of r.memory) {
+  for (const m of r.memory.filter((x) => x.graphRequests !== undefined)) {
     const gib = m.fileBytes / (1024 * MiB);
     out.push([
       `Requests: one ${mib(m.fileBytes)} file`,
-      `Graph ${m.graphRequests} (${fixed(m.graphRequests / gib, 0)} per GiB)`,
+      `Graph ${m.graphRequests} (${fixed(m.graphRequests! / gib, 0)} per GiB)`,
       'static token, so no Key Vault calls',
     ]);
   }
@@ -139,6 +169,13 @@ ${findings(r)}## What each figure measures
   chunk downloads. After the run and a forced collection the array buffers are back at idle, but
   RSS stays above idle: freed chunk-sized blocks stay with the C allocator for reuse rather than
   going back to the system, so that floor is reused by the next file, not a leak.
+- **quickXorHash alone.** MiB hashed per CPU-second (\`bench/hash.ts\`), 10 MiB updates at an
+  aligned and an odd offset, for the kernel the product runs (WebAssembly SIMD where the runtime has
+  it) and the JavaScript fallback.
+- **Peak memory, upload engine.** The uploader's engine and blob source alone, from a blob Azurite
+  stores as a few repeated blocks into an upload sink that hashes and drops what it receives
+  (\`bench/uploadSink.ts\`), at 256 MiB and 4 GiB: sizes the Graph emulator, which keeps every
+  file in memory, cannot hold. Bounded memory means both peaks within a few MiB.
 - **Planning rate.** The planner lists a container of tiny blobs in pages of 5,000 and checks each
   blob against the manifest (a first run: every blob becomes an upload task, counted and not run).
   Seeding is not timed into the rate.
@@ -170,7 +207,7 @@ npm run bench
 
 It starts Azurite and the Graph emulator itself, takes a few minutes (seeding the planning
 container is the longest part), needs about 3 GiB of free memory (the emulators hold the data),
-and rewrites this file. \`BENCH_ONLY=throughput,memory,requests,planning\` runs a subset (this file
+and rewrites this file. \`BENCH_ONLY=hash,throughput,memory,requests,planning\` runs a subset (this file
 is then written with only those figures); \`BENCH_PLAN_BLOBS\` changes the planning container's size
 (default 100000; seeding stops after 5 minutes and the figure says how many blobs it measured).
 Timings are never asserted in tests; this is the only place they are recorded.

@@ -1,11 +1,12 @@
 // `npm run bench`: throughput, memory, request counts and planning speed, printed as a table and
 // written to docs/benchmarks.md. Starts its own Azurite and Graph emulator (each in its own process).
-// BENCH_ONLY=throughput,memory,requests,planning picks a subset; BENCH_PLAN_BLOBS sizes planning.
+// BENCH_ONLY=hash,throughput,memory,requests,planning picks a subset; BENCH_PLAN_BLOBS sizes planning.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
+import { measureHash } from './hash';
 import { describeMachine } from './machine';
-import { measureMemory } from './memory';
+import { measureEngineMemory, measureMemory } from './memory';
 import { driveIdOf, MiB, tableName } from './pipeline';
 import { measurePlanning } from './planning';
 import { startGraphProcess } from './processes';
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
     const driveId = await driveIdOf(graph.apiBaseUrl, GRAPH_TOKEN);
     const step = (what: string): void => console.log(`[bench] ${new Date().toISOString()} ${what}`);
 
+    if (wanted('hash')) {
+      step('quickXorHash alone, 10 MiB updates');
+      results.hash = measureHash({ chunkBytes: CHUNK, totalBytes: 512 * MiB, rounds: 3 });
+    }
     if (wanted('throughput')) {
       step('upload throughput: engine vs plain PUT, 256 MiB');
       results.throughput = await measureThroughput({
@@ -43,7 +48,7 @@ async function main(): Promise<void> {
       });
     }
     if (wanted('memory')) {
-      for (const size of [256 * MiB, 1024 * MiB]) {
+      for (const size of [256 * MiB]) {
         step(`peak memory: ${size / MiB} MiB blob`);
         results.memory.push(
           await measureMemory({
@@ -51,6 +56,16 @@ async function main(): Promise<void> {
             graph,
             driveId,
             graphToken: GRAPH_TOKEN,
+            fileBytes: size,
+            chunkBytes: CHUNK,
+          }),
+        );
+      }
+      for (const size of [256 * MiB, 4096 * MiB]) {
+        step(`peak memory, upload engine: ${size / MiB} MiB blob`);
+        results.memory.push(
+          await measureEngineMemory({
+            connectionString: azurite.connectionString,
             fileBytes: size,
             chunkBytes: CHUNK,
           }),

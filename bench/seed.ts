@@ -44,3 +44,34 @@ export async function seedManyBlobs(
   await Promise.all(Array.from({ length: concurrency }, worker));
   return written;
 }
+
+/**
+ * A blob of `size` bytes that Azurite stores in a few MiB: `distinct` random blocks staged once and
+ * named over and over in the block list (Azurite keeps one copy of each staged block). Reads of it
+ * cost what reads of any blob cost, so a 4 GiB source fits on a machine whose Azurite runs in memory.
+ * Returns the blob's ETag.
+ */
+export async function seedRepeatedBlob(
+  container: ContainerClient,
+  name: string,
+  size: number,
+  blockBytes = 4 * 1024 * 1024,
+  distinct = 8,
+): Promise<string> {
+  const blob = container.getBlockBlobClient(name);
+  const ids = Array.from({ length: distinct }, (_, i) =>
+    Buffer.from(`block-${String(i).padStart(4, '0')}`).toString('base64'),
+  );
+  for (const id of ids) await blob.stageBlock(id, randomBytes(blockBytes), blockBytes);
+  const count = Math.ceil(size / blockBytes);
+  const tail = size - (count - 1) * blockBytes;
+  const list = Array.from({ length: count - 1 }, (_, i) => ids[i % distinct]);
+  if (tail === blockBytes) list.push(ids[(count - 1) % distinct]);
+  else {
+    const tailId = Buffer.from('block-tail').toString('base64');
+    await blob.stageBlock(tailId, randomBytes(tail), tail);
+    list.push(tailId);
+  }
+  const { etag } = await blob.commitBlockList(list);
+  return etag!;
+}

@@ -17,6 +17,9 @@ export interface ThroughputResult {
   plainMiBps: number[];
   /** Median engine / median plain. */
   ratio: number;
+  /** This process's CPU time (user + system) per GiB sent, medians: what each side costs the worker. */
+  engineCpuSecondsPerGiB: number;
+  plainCpuSecondsPerGiB: number;
 }
 
 const median = (values: number[]): number => {
@@ -25,11 +28,21 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-async function timed(work: () => Promise<void>, bytes: number): Promise<number> {
+interface Round {
+  miBps: number;
+  cpuSecondsPerGiB: number;
+}
+
+async function timed(work: () => Promise<void>, bytes: number): Promise<Round> {
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await work();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return bytes / MiB / seconds;
+  const used = process.cpuUsage(cpu);
+  return {
+    miBps: bytes / MiB / seconds,
+    cpuSecondsPerGiB: (used.user + used.system) / 1e6 / (bytes / (1024 * MiB)),
+  };
 }
 
 /** The baseline: createUploadSession, then each chunk PUT in order, nothing else. */
@@ -108,18 +121,20 @@ export async function measureThroughput(options: {
   // One untimed pass of each warms the emulator, TLS sessions and the JIT.
   await plain();
   await engine();
-  const engineMiBps: number[] = [];
-  const plainMiBps: number[] = [];
+  const engineRounds: Round[] = [];
+  const plainRounds: Round[] = [];
   for (let round = 0; round < options.rounds; round += 1) {
     // Alternate which goes first, so a drift in the machine's state falls on both.
     if (round % 2 === 0) {
-      plainMiBps.push(await timed(plain, data.length));
-      engineMiBps.push(await timed(engine, data.length));
+      plainRounds.push(await timed(plain, data.length));
+      engineRounds.push(await timed(engine, data.length));
     } else {
-      engineMiBps.push(await timed(engine, data.length));
-      plainMiBps.push(await timed(plain, data.length));
+      engineRounds.push(await timed(engine, data.length));
+      plainRounds.push(await timed(plain, data.length));
     }
   }
+  const engineMiBps = engineRounds.map((r) => r.miBps);
+  const plainMiBps = plainRounds.map((r) => r.miBps);
   return {
     bytes: data.length,
     chunkBytes: options.chunkBytes,
@@ -127,5 +142,7 @@ export async function measureThroughput(options: {
     engineMiBps,
     plainMiBps,
     ratio: median(engineMiBps) / median(plainMiBps),
+    engineCpuSecondsPerGiB: median(engineRounds.map((r) => r.cpuSecondsPerGiB)),
+    plainCpuSecondsPerGiB: median(plainRounds.map((r) => r.cpuSecondsPerGiB)),
   };
 }

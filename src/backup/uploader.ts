@@ -153,7 +153,7 @@ export async function handleUploadMessage(
           encodedPath: path.encodedPath,
         },
         size: message.size,
-        read: (offset, count) => source.readRange(message.blobName, offset, count, message.etag),
+        read: (offset, count, into) => source.readRange(message.blobName, offset, count, message.etag, into),
         tokens: destination.tokens,
         continuation: message.continuation,
         lastModified: blob.facts.lastModified,

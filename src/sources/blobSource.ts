@@ -26,10 +26,15 @@ export function normalizeEtag(etag: string): string {
 const md5Base64 = (md5: Uint8Array | undefined): string | undefined =>
   md5 && md5.length > 0 ? Buffer.from(md5).toString('base64') : undefined;
 
-async function readBody(stream: NodeJS.ReadableStream | undefined, expected: number): Promise<Buffer> {
+async function readBody(
+  stream: NodeJS.ReadableStream | undefined,
+  expected: number,
+  into: Buffer | undefined,
+): Promise<Buffer> {
   if (!stream) return Buffer.alloc(0);
-  // Preallocated to the response length: one buffer per chunk, no concatenation copies.
-  const out = Buffer.allocUnsafe(expected);
+  // Into the caller's buffer (the upload engine's pooled chunk) or one preallocated to the response
+  // length: each socket piece is copied once, straight to its place, with no concatenation.
+  const out = into && into.length >= expected ? into.subarray(0, expected) : Buffer.allocUnsafe(expected);
   let filled = 0;
   for await (const piece of stream as AsyncIterable<Buffer>) {
     if (filled + piece.length > expected)
@@ -123,6 +128,7 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
     offset: number,
     count: number,
     etag?: string,
+    into?: Buffer,
     abortSignal?: AbortSignal,
   ): Promise<Buffer> {
     if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(count) || count < 0)
@@ -135,7 +141,7 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
         // Resumes a body cut mid-stream (the SDK pins the retry to the same ETag).
         maxRetryRequests: 3,
       });
-      return await readBody(response.readableStreamBody, response.contentLength ?? count);
+      return await readBody(response.readableStreamBody, response.contentLength ?? count, into);
     } catch (error) {
       // Reading at or past the end returns nothing, like a file read at EOF.
       if (isInvalidRange(error)) return Buffer.alloc(0);
@@ -159,7 +165,7 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
       // Pin every chunk to the version just measured, so all chunks come from one version.
       etag = props.etag;
     }
-    yield* readAhead((offset, count, signal) => readRange(name, offset, count, etag, signal), {
+    yield* readAhead((offset, count, signal) => readRange(name, offset, count, etag, undefined, signal), {
       size,
       chunkSize: reader.chunkSize,
       startOffset: reader.startOffset,

@@ -40,7 +40,11 @@ export interface BlobSource {
   readonly container: string;
   readonly prefix: string;
   listPage(continuationToken: string | undefined, pageSize: number): Promise<SourcePage>;
-  readRange(name: string, offset: number, count: number, etag?: string): Promise<Buffer>;
+  /**
+   * Bytes [offset, offset+count), pinned to `etag` when given. With `into` (at least `count` bytes)
+   * the bytes are written there and a view of it is returned, so a caller can reuse its buffers.
+   */
+  readRange(name: string, offset: number, count: number, etag?: string, into?: Buffer): Promise<Buffer>;
   openReader(name: string, options: OpenReaderOptions): AsyncIterable<SourceChunk>;
   properties(name: string): Promise<SourceItem>;
   /**

@@ -100,6 +100,15 @@ describe('reading byte ranges', () => {
     expect((await source.readRange('ranges/blob.bin', 0, 0)).length).toBe(0);
   });
 
+  it("writes into the caller's buffer when given one, and returns a view of it", async () => {
+    const into = Buffer.alloc(400, 0xee);
+    const read = await source.readRange('ranges/blob.bin', 100, 250, undefined, into);
+    expect(read).toEqual(data.subarray(100, 350));
+    expect(read.buffer).toBe(into.buffer);
+    expect(read.byteOffset).toBe(into.byteOffset);
+    expect(into.subarray(0, 250)).toEqual(data.subarray(100, 350));
+  });
+
   it('refuses to read another version than the ETag given, with Conflict', async () => {
     const { etag } = await source.properties('ranges/blob.bin');
     expect((await source.readRange('ranges/blob.bin', 0, 10, etag)).length).toBe(10);

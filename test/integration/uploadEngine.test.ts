@@ -58,7 +58,7 @@ async function prepare(
         encodedPath: `Backups/${encodeURIComponent(name)}`,
       },
       size,
-      read: (offset, count) => source.readRange(name, offset, count, etag),
+      read: (offset, count, into) => source.readRange(name, offset, count, etag, into),
       tokens: fx.tokens,
     },
   };

@@ -2,54 +2,77 @@
 // chunks are in memory (the one on the wire and the one arriving), whatever the file's size. That
 // holds because nothing downstream copies a chunk: src/graph/http.ts streams it to the socket as views
 // (a Buffer handed to fetch as is would be copied twice by undici), and the hash reads it in place.
-// Dead chunks still wait for V8's next collection; docs/benchmarks.md measures both.
+// The two chunks live in buffers from a pool (./chunkPool.ts) that the reader fills in place, so a
+// file allocates no chunk buffer of its own and leaves no dead chunks for V8 to collect.
 import { AppError } from '../../errors';
+import type { ChunkPool } from './chunkPool';
 import type { RangeReader } from './types';
 
-interface Pending {
+interface Held {
   offset: number;
+  /** The pool buffer the chunk was read into; what the reader returned may be another buffer. */
+  buffer: Buffer;
+}
+
+interface Pending extends Held {
   promise: Promise<Buffer>;
 }
 
 export class ChunkPrefetcher {
   private pending?: Pending;
   /** The chunk last handed out, kept so a retry of the same chunk does not read it again. */
-  private current?: { offset: number; data: Buffer };
+  private current?: Held & { data: Buffer };
 
   constructor(
     private readonly read: RangeReader,
     private readonly total: number,
-    private readonly chunkBytes: number,
+    private readonly pool: ChunkPool,
   ) {}
 
-  /** The chunk starting at `offset`; starts reading the one after it before returning. */
+  /**
+   * The chunk starting at `offset`; starts reading the one after it before returning. The chunk
+   * stays valid until the next `take` of another offset or `discard`: its buffer is then reused, so
+   * the caller must be done with it (its PUT settled, its bytes hashed) before moving on.
+   */
   async take(offset: number): Promise<Buffer> {
     if (this.current && this.current.offset === offset) return this.current.data;
-    this.current = undefined;
-    let promise: Promise<Buffer>;
-    if (this.pending && this.pending.offset === offset) promise = this.pending.promise;
+    this.releaseCurrent();
+    let pending: Pending;
+    if (this.pending && this.pending.offset === offset) pending = this.pending;
     else {
       // A realignment moved us elsewhere: what was read ahead is of no use.
       this.discard();
-      promise = this.start(offset);
+      pending = this.start(offset);
     }
     this.pending = undefined;
-    const data = await promise;
-    this.current = { offset, data };
+    const data = await pending.promise;
+    this.current = { offset, buffer: pending.buffer, data };
     const next = offset + data.length;
-    if (next < this.total) this.pending = { offset: next, promise: this.start(next) };
+    if (next < this.total) this.pending = this.start(next);
     return data;
   }
 
   /** Drops what is held and read ahead (a pending read's failure is then of no interest). */
   discard(): void {
+    this.releaseCurrent();
+    const pending = this.pending;
     this.pending = undefined;
+    // A read still in flight keeps writing into its buffer: it goes back only once the read settles.
+    if (pending) {
+      const release = (): void => this.pool.release(pending.buffer);
+      pending.promise.then(release, release);
+    }
+  }
+
+  private releaseCurrent(): void {
+    if (this.current) this.pool.release(this.current.buffer);
     this.current = undefined;
   }
 
-  private start(offset: number): Promise<Buffer> {
-    const count = Math.min(this.chunkBytes, this.total - offset);
-    const promise = this.read(offset, count).then((data) => {
+  private start(offset: number): Pending {
+    const count = Math.min(this.pool.chunkBytes, this.total - offset);
+    const buffer = this.pool.acquire();
+    const promise = this.read(offset, count, buffer).then((data) => {
       if (data.length !== count) {
         throw new AppError(
           'UpstreamError',
@@ -61,6 +84,6 @@ export class ChunkPrefetcher {
     // A read-ahead that fails and is then discarded must not surface as an unhandled rejection; a
     // taken one still rejects for the caller who awaits it.
     promise.catch(() => undefined);
-    return promise;
+    return { offset, buffer, promise };
   }
 }

@@ -8,8 +8,12 @@ import type { RetryPolicy } from '../../runtime/retry';
 
 export type { AccessTokenProvider };
 
-/** Reads bytes [offset, offset+count) of the one source version being uploaded (ETag-pinned). */
-export type RangeReader = (offset: number, count: number) => Promise<Buffer>;
+/**
+ * Reads bytes [offset, offset+count) of the one source version being uploaded (ETag-pinned). `into`,
+ * when given, is a buffer of at least `count` bytes the reader may fill and return a view of, so the
+ * engine reuses its chunk buffers; a reader may also return a buffer of its own.
+ */
+export type RangeReader = (offset: number, count: number, into?: Buffer) => Promise<Buffer>;
 
 /** A running quickXorHash whose state can be carried across invocations as a string. */
 export interface ContentHasher {

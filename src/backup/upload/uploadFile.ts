@@ -26,6 +26,7 @@ import { graphFailureToError } from '../../graph/errors';
 import { readUploadSession } from '../../graph/model';
 import { DeadlineReached, nextRetryStep } from '../../runtime/retry';
 import { ensureFileDate, fileSystemInfo } from './fileDates';
+import { chunkPoolFor, type ChunkPool } from './chunkPool';
 import { ChunkPrefetcher } from './prefetch';
 import { firstExpectedByte } from './ranges';
 import { contentUrl, createSessionUrl, itemByIdUrl, itemUrl } from './targetUrls';
@@ -151,6 +152,7 @@ class SessionUpload {
   private expiresAt?: string;
   private committed = 0;
   private hasher: ContentHasher;
+  private readonly pool: ChunkPool;
   private readonly prefetch: ChunkPrefetcher;
   private readonly total: number;
   private failures = 0;
@@ -164,7 +166,8 @@ class SessionUpload {
   ) {
     this.total = request.size;
     this.hasher = options.hash.create();
-    this.prefetch = new ChunkPrefetcher(request.read, request.size, options.chunkBytes);
+    this.pool = chunkPoolFor(options.chunkBytes);
+    this.prefetch = new ChunkPrefetcher(request.read, request.size, this.pool);
   }
 
   async run(): Promise<UploadOutcome> {
@@ -330,12 +333,19 @@ class SessionUpload {
 
   private async hashFromSource(from: number, to: number): Promise<void> {
     this.prefetch.discard();
-    for (let offset = from; offset < to;) {
-      const count = Math.min(this.options.chunkBytes, to - offset);
-      const data = await this.request.read(offset, count);
-      if (data.length !== count) throw new AppError('UpstreamError', 'The source changed during the upload.');
-      this.hasher.update(data);
-      offset += count;
+    // One pool buffer for the whole re-read: a rewind to byte 0 of a large file reads it all again.
+    const scratch = this.pool.acquire();
+    try {
+      for (let offset = from; offset < to;) {
+        const count = Math.min(this.options.chunkBytes, to - offset);
+        const data = await this.request.read(offset, count, scratch);
+        if (data.length !== count)
+          throw new AppError('UpstreamError', 'The source changed during the upload.');
+        this.hasher.update(data);
+        offset += count;
+      }
+    } finally {
+      this.pool.release(scratch);
     }
   }
 

@@ -4,7 +4,7 @@
 // algorithm itself.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { QuickXorHash } from '../../../src/graph/quickXorHash';
+import { jsKernel, QuickXorHash, simdKernel } from '../../../src/graph/quickXorHash';
 
 interface Vector {
   size: number;
@@ -16,8 +16,8 @@ const { vectors } = JSON.parse(
   readFileSync(join(__dirname, '..', '..', 'vectors', 'quickXorHash.rclone.json'), 'utf8'),
 ) as { vectors: Vector[] };
 
-function inBlocks(data: Buffer, blockSize: number): string {
-  const hash = new QuickXorHash();
+function inBlocks(data: Buffer, blockSize: number, kernel = simdKernel!): string {
+  const hash = new QuickXorHash(kernel);
   for (let offset = 0; offset < data.length; offset += blockSize)
     hash.update(data.subarray(offset, offset + blockSize));
   return hash.digest();
@@ -37,4 +37,20 @@ describe('quickXorHash, rclone test vectors', () => {
       expect(digest).toBe(vector.quickXorHash);
     });
   });
+
+  // The JavaScript kernel is what a runtime without WebAssembly SIMD runs: the same vectors, whole
+  // and in odd blocks (161 bytes: one whole block and one byte per call, at shifting offsets).
+  describe.each([7, 161, 'whole'] as const)(
+    'with the JavaScript kernel, in blocks of %p bytes',
+    (blockSize) => {
+      it.each(vectors.map((v) => [v.size, v] as const))('matches for %i bytes', (_size, vector) => {
+        const data = Buffer.from(vector.input, 'base64');
+        const digest =
+          blockSize === 'whole'
+            ? new QuickXorHash(jsKernel).update(data).digest()
+            : inBlocks(data, blockSize, jsKernel);
+        expect(digest).toBe(vector.quickXorHash);
+      });
+    },
+  );
 });
