@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
@@ -25,6 +26,7 @@ import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from '../emulators/identity'
 import { APP_FOLDER_NAME, decodeDrivePath } from '../src/graph/names';
 import { QuickXorHash } from '../src/graph/quickXorHash';
 import { seedClientSecret } from '../src/local/seed';
+import { ResendTracker, type ResendReport } from './soakResends';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -76,6 +78,10 @@ export interface SoakReport {
   poisoned: number;
   bytesOffered: number;
   bytesResent: number;
+  /** The job's chunk size: what "at most one chunk resent per kill" is measured against. */
+  chunkBytes: number;
+  /** Resent bytes by cause, and per kill (./soakResends.ts). */
+  resends: ResendReport;
   run: { status: string; totals: Record<string, number>; failures: Array<{ file: string; reason?: string }> };
   verifiedFiles: number;
   problems: string[];
@@ -330,6 +336,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     graphHttps?.prependListener('request', (req: IncomingMessage) => {
       if (req.method === 'PUT') bytesOffered += Number(req.headers['content-length'] ?? 0);
     });
+    const resends = new ResendTracker(
+      () => graph.sessions(),
+      (drivePath) => drivePath.split('/').includes(APP_FOLDER_NAME),
+    );
+    if (graphHttps) resends.attach(graphHttps);
 
     const port = await freePort();
     const url = `http://localhost:${port}`;
@@ -373,7 +384,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       SCHEDULER_CRON: '0 */1 * * * *',
     };
     const hostApi: HostApi = { url, key: functionKey };
+    // SOAK_LOG_FILE: every line the host writes, for looking into a failed soak afterwards.
+    const logFile = process.env.SOAK_LOG_FILE;
     host = new HostProcess(env, (line) => {
+      if (logFile) appendFileSync(logFile, `${line}\n`);
       if (!line.startsWith('{')) return;
       try {
         const record = JSON.parse(line) as { event?: string; attempt?: number };
@@ -449,10 +463,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (FINAL.has(run.status)) break;
       }
       if (random() < options.sessionExpiryRate && graph.sessions().length > 0) {
+        resends.sessionsExpired();
         graph.expireAllSessions();
         sessionExpiries += 1;
       }
-      if (kills < options.kills && Date.now() >= nextKillAt) {
+      // A kill is due at nextKillAt, once an upload session is open (so it lands mid-file, where a
+      // resume can be measured), or regardless a while later on a job of small files.
+      const killDue =
+        Date.now() >= nextKillAt &&
+        (graph.sessions().length > 0 || Date.now() >= nextKillAt + 2 * options.killAfterMs[1]);
+      if (kills < options.kills && killDue) {
+        resends.killStarted(kills + 1);
         await host.kill();
         kills += 1;
         // The host comes back into a token endpoint outage: its first refreshes fail.
@@ -556,6 +577,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       poisoned: retries['queue.poisoned'],
       bytesOffered,
       bytesResent: Math.max(0, bytesOffered - totalBytes),
+      chunkBytes: options.chunkBytes,
+      resends: resends.report(),
       run: run ?? { status: 'unknown', totals: {}, failures: [] },
       verifiedFiles,
       problems,
@@ -612,6 +635,21 @@ export function formatReport(report: SoakReport): string {
     [
       'Bytes re-sent',
       `${mib(report.bytesResent)} (${((100 * report.bytesResent) / Math.max(1, report.bytes)).toFixed(1)}%)`,
+    ],
+    [
+      'Bytes re-sent, by cause',
+      Object.entries(report.resends.byCause)
+        .map(([k, v]) => `${k}: ${mib(v)}`)
+        .join('; ') || 'none',
+    ],
+    [
+      'Bytes re-sent per kill (chunk size ' + mib(report.chunkBytes) + ')',
+      report.resends.kills
+        .map(
+          (k) =>
+            `kill ${k.kill}: ${k.filesInterrupted} files interrupted, chunks ${mib(k.sessionBytes)} (at most ${mib(k.maxSessionBytesPerFile)} for one file), simple uploads ${mib(k.simpleBytes)}, resumed after ${k.firstResumeMs === undefined ? 'n/a' : `${(k.firstResumeMs / 1000).toFixed(1)} s`}`,
+        )
+        .join('; ') || 'no kills',
     ],
     ['Run time / wall time', `${report.runSeconds.toFixed(0)} s / ${report.wallSeconds.toFixed(0)} s`],
     ['Problems', report.problems.length ? report.problems.join('; ') : 'none'],

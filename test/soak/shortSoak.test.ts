@@ -3,7 +3,7 @@
 // (about 10% of Graph requests failing every way, 416s, expired sessions, token endpoint outages
 // after each restart, Key Vault 429s). It proves that crashes and faults never cost a byte or add a
 // duplicate, and that the run record agrees with what is in the drive.
-import { runSoak, sizeDistribution, type SoakReport } from '../../scripts/soak';
+import { formatReport, runSoak, sizeDistribution, type SoakReport } from '../../scripts/soak';
 
 const MiB = 1024 * 1024;
 
@@ -33,6 +33,8 @@ beforeAll(async () => {
     seed: 60,
     timeoutMs: 100_000,
   });
+  // The figures, for docs/reliability.md and docs/benchmarks.md.
+  console.log(formatReport(report));
 }, 115_000);
 
 describe('short soak: 60 files through a host killed twice under random faults', () => {
@@ -58,5 +60,14 @@ describe('short soak: 60 files through a host killed twice under random faults',
       ]),
     );
     expect(report.largestBytes).toBe(12 * MiB);
+  });
+
+  it('a kill costs each upload in flight at most the one chunk it had on the wire', () => {
+    // Saved sessions are resumed with GET uploadUrl: before, a killed upload started again from byte 0.
+    expect(report.resends.kills).toHaveLength(2);
+    for (const kill of report.resends.kills) {
+      expect(kill.maxSessionBytesPerFile).toBeLessThanOrEqual(report.chunkBytes);
+      expect(kill.sessionBytes).toBeLessThanOrEqual(kill.filesInterrupted * report.chunkBytes);
+    }
   });
 });
