@@ -181,6 +181,9 @@ describe('crash resume', () => {
     expect(fx.graph.sessions().find((s) => s.path.endsWith(p.name))?.received).toBe(6 * CHUNK);
     const stored = await store.get(p.file);
     expect(stored?.nextOffset).toBe(6 * CHUNK);
+    // Each chunk extends the session: the saved expiry is the server's latest, not the one at creation.
+    const live = fx.graph.sessions().find((s) => s.path.endsWith(p.name))!;
+    expect(Date.parse(stored!.sessionExpiresAt!)).toBe(live.expiresAt);
 
     const retryStart = fx.graph.server.requests.length;
     const outcome = await uploadFile(
