@@ -467,11 +467,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         graph.expireAllSessions();
         sessionExpiries += 1;
       }
-      // A kill is due at nextKillAt, once an upload session is open (so it lands mid-file, where a
+      // A kill is due at nextKillAt, once a chunk is on the wire (so it lands mid-file, where a
       // resume can be measured), or regardless a while later on a job of small files.
       const killDue =
         Date.now() >= nextKillAt &&
-        (graph.sessions().length > 0 || Date.now() >= nextKillAt + 2 * options.killAfterMs[1]);
+        (resends.chunkInFlight() || Date.now() >= nextKillAt + 2 * options.killAfterMs[1]);
       if (kills < options.kills && killDue) {
         resends.killStarted(kills + 1);
         await host.kill();
@@ -488,8 +488,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await host.start();
         nextKillAt = Date.now() + span(options.killAfterMs, random);
       }
-      // Poll the run record once a second: the host does not announce its progress to the soak.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Poll the run record once a second (sooner when a due kill sees a chunk on the wire): the
+      // host does not announce its progress to the soak.
+      const due = kills < options.kills && Date.now() >= nextKillAt;
+      const waitUntil = Date.now() + 1000;
+      while (Date.now() < waitUntil && !(due && resends.chunkInFlight()))
+        await new Promise((resolve) => setTimeout(resolve, due ? 20 : waitUntil - Date.now()));
     }
     const runSeconds = (Date.now() - runStart) / 1000;
     graph.server.faults.clear();

@@ -29,6 +29,8 @@ interface Track {
   highWater: number;
   cause?: string;
   inFlight: number;
+  /** Uploaded through a session (chunks), not a simple PUT. */
+  session?: boolean;
 }
 
 interface SessionView {
@@ -40,7 +42,9 @@ export class ResendTracker {
   private readonly tracks = new Map<string, Track>();
   private readonly sessionPaths = new Map<string, string>();
   private readonly byCause: Record<string, number> = {};
-  private readonly kills: Array<KillResends & { at: number; perFile: Map<string, number> }> = [];
+  private readonly kills: Array<
+    KillResends & { at: number; perFile: Map<string, number>; interrupted: Set<string> }
+  > = [];
   private killing = 0;
 
   constructor(
@@ -55,20 +59,27 @@ export class ResendTracker {
     );
   }
 
+  /** True while a chunk PUT is on the wire: a kill now interrupts it mid-body. */
+  chunkInFlight(): boolean {
+    for (const track of this.tracks.values()) if (track.inFlight > 0 && track.session) return true;
+    return false;
+  }
+
   /** Call just before the host is killed. */
   killStarted(kill: number): void {
     this.killing = Date.now();
     const open = new Set(this.sessions().map((s) => this.remember(s)));
-    let interrupted = 0;
+    const interrupted = new Set<string>();
     for (const [path, track] of this.tracks)
       if (track.inFlight > 0 || open.has(path)) {
         track.cause = `kill ${kill}`;
-        interrupted += 1;
+        interrupted.add(path);
       }
     this.kills.push({
       kill,
       at: this.killing,
-      filesInterrupted: interrupted,
+      interrupted,
+      filesInterrupted: interrupted.size,
       sessionBytes: 0,
       simpleBytes: 0,
       maxSessionBytesPerFile: 0,
@@ -87,7 +98,7 @@ export class ResendTracker {
   report(): ResendReport {
     return {
       byCause: { ...this.byCause },
-      kills: this.kills.map(({ at: _at, perFile: _perFile, ...k }) => ({ ...k })),
+      kills: this.kills.map(({ at: _at, perFile: _perFile, interrupted: _interrupted, ...k }) => ({ ...k })),
     };
   }
 
@@ -107,8 +118,7 @@ export class ResendTracker {
     if (req.method === 'GET' && kill && kill.firstResumeMs === undefined) {
       const session = /^\/up\/([^/]+)\//.exec(url.pathname);
       const path = session && this.pathOfSession(session[1]);
-      if (path && this.tracks.get(path)?.cause === `kill ${kill.kill}`)
-        kill.firstResumeMs = Date.now() - kill.at;
+      if (path && kill.interrupted.has(path)) kill.firstResumeMs = Date.now() - kill.at;
     }
     if (req.method !== 'PUT') return;
     const placed = this.place(url.pathname, req);
@@ -119,6 +129,7 @@ export class ResendTracker {
     if (resent > 0) this.charge(track.cause ?? 'other', placed.path, resent, placed.simple);
     else if (placed.start >= track.highWater) track.cause = undefined;
     track.highWater = Math.max(track.highWater, placed.end);
+    track.session = !placed.simple;
     track.inFlight += 1;
     res.once('close', () => {
       track.inFlight -= 1;
