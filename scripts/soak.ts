@@ -612,6 +612,29 @@ export const FULL_SOAK: SoakOptions = {
   timeoutMs: 60 * 60_000,
 };
 
+/** The short soak of `npm test` (test/soak/shortSoak.test.ts): 60 files from 0 B to 12 MiB, two kills. */
+export function shortSoakOptions(): SoakOptions {
+  // The boundary sizes, mostly small ones, and a few session uploads of several chunks up to 12 MiB.
+  const sizes = sizeDistribution(52, 60, 12 * MiB);
+  sizes.push(5 * MiB, 6 * MiB + 1, 8 * MiB, 10 * MiB - 1, 11 * MiB, 12 * MiB, 12 * MiB - 7, 7 * MiB);
+  return {
+    files: 60,
+    sizes,
+    kills: 2,
+    killAfterMs: [2_500, 5_000],
+    faultRate: 0.1,
+    rangeConflictRate: 0.05,
+    sessionExpiryRate: 0.1,
+    tokenOutageRequests: 2,
+    keyVaultThrottleRate: 0.1,
+    // 1.25 MiB chunks: a 12 MiB file is ten chunks, so kills and faults land mid-session.
+    chunkBytes: 327_680 * 4,
+    invocationBudgetSeconds: 5,
+    seed: 60,
+    timeoutMs: 100_000,
+  };
+}
+
 export function formatReport(report: SoakReport): string {
   const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
   const rows: Array<[string, string]> = [
@@ -668,15 +691,26 @@ export function formatReport(report: SoakReport): string {
 }
 
 function parseArgs(argv: string[]): SoakOptions {
-  const options = { ...FULL_SOAK };
+  // --short: the short soak's files and settings (no time limit beyond 15 minutes), for a measurement.
+  const short = argv[0] === '--short';
+  const options = short ? { ...shortSoakOptions(), timeoutMs: 15 * 60_000 } : { ...FULL_SOAK };
+  if (short) argv = argv.slice(1);
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], Number(argv[i + 1])];
     if (!Number.isFinite(value)) throw new Error(`${flag} needs a number`);
     if (flag === '--files') options.files = value;
     else if (flag === '--kills') options.kills = value;
     else if (flag === '--seed') options.seed = value;
-    else if (flag === '--fault-rate') options.faultRate = value;
-    else throw new Error(`unknown option ${flag} (--files, --kills, --seed, --fault-rate)`);
+    else if (flag === '--fault-rate') {
+      // Every kind of injected fault at once: Graph, 416s (half as often) and Key Vault.
+      options.faultRate = value;
+      options.rangeConflictRate = value / 2;
+      options.keyVaultThrottleRate = value;
+    } else if (flag === '--expiry-rate') options.sessionExpiryRate = value;
+    else
+      throw new Error(
+        `unknown option ${flag} (--short first, then --files, --kills, --seed, --fault-rate, --expiry-rate)`,
+      );
   }
   return options;
 }
