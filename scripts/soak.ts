@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
@@ -25,6 +26,7 @@ import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from '../emulators/identity'
 import { APP_FOLDER_NAME, decodeDrivePath } from '../src/graph/names';
 import { QuickXorHash } from '../src/graph/quickXorHash';
 import { seedClientSecret } from '../src/local/seed';
+import { ResendTracker, type ResendReport } from './soakResends';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -76,6 +78,10 @@ export interface SoakReport {
   poisoned: number;
   bytesOffered: number;
   bytesResent: number;
+  /** The job's chunk size: what "at most one chunk resent per kill" is measured against. */
+  chunkBytes: number;
+  /** Resent bytes by cause, and per kill (./soakResends.ts). */
+  resends: ResendReport;
   run: { status: string; totals: Record<string, number>; failures: Array<{ file: string; reason?: string }> };
   verifiedFiles: number;
   problems: string[];
@@ -330,6 +336,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     graphHttps?.prependListener('request', (req: IncomingMessage) => {
       if (req.method === 'PUT') bytesOffered += Number(req.headers['content-length'] ?? 0);
     });
+    const resends = new ResendTracker(
+      () => graph.sessions(),
+      (drivePath) => drivePath.split('/').includes(APP_FOLDER_NAME),
+    );
+    if (graphHttps) resends.attach(graphHttps);
 
     const port = await freePort();
     const url = `http://localhost:${port}`;
@@ -373,7 +384,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       SCHEDULER_CRON: '0 */1 * * * *',
     };
     const hostApi: HostApi = { url, key: functionKey };
+    // SOAK_LOG_FILE: every line the host writes, for looking into a failed soak afterwards.
+    const logFile = process.env.SOAK_LOG_FILE;
     host = new HostProcess(env, (line) => {
+      if (logFile) appendFileSync(logFile, `${line}\n`);
       if (!line.startsWith('{')) return;
       try {
         const record = JSON.parse(line) as { event?: string; attempt?: number };
@@ -449,10 +463,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (FINAL.has(run.status)) break;
       }
       if (random() < options.sessionExpiryRate && graph.sessions().length > 0) {
+        resends.sessionsExpired();
         graph.expireAllSessions();
         sessionExpiries += 1;
       }
-      if (kills < options.kills && Date.now() >= nextKillAt) {
+      // A kill is due at nextKillAt, once a chunk is on the wire (so it lands mid-file, where a
+      // resume can be measured), or regardless a while later on a job of small files.
+      const killDue =
+        Date.now() >= nextKillAt &&
+        (resends.chunkInFlight() || Date.now() >= nextKillAt + 2 * options.killAfterMs[1]);
+      if (kills < options.kills && killDue) {
+        resends.killStarted(kills + 1);
         await host.kill();
         kills += 1;
         // The host comes back into a token endpoint outage: its first refreshes fail.
@@ -467,8 +488,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await host.start();
         nextKillAt = Date.now() + span(options.killAfterMs, random);
       }
-      // Poll the run record once a second: the host does not announce its progress to the soak.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Poll the run record once a second (sooner when a due kill sees a chunk on the wire): the
+      // host does not announce its progress to the soak.
+      const due = kills < options.kills && Date.now() >= nextKillAt;
+      const waitUntil = Date.now() + 1000;
+      while (Date.now() < waitUntil && !(due && resends.chunkInFlight()))
+        await new Promise((resolve) => setTimeout(resolve, due ? 20 : waitUntil - Date.now()));
     }
     const runSeconds = (Date.now() - runStart) / 1000;
     graph.server.faults.clear();
@@ -556,6 +581,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       poisoned: retries['queue.poisoned'],
       bytesOffered,
       bytesResent: Math.max(0, bytesOffered - totalBytes),
+      chunkBytes: options.chunkBytes,
+      resends: resends.report(),
       run: run ?? { status: 'unknown', totals: {}, failures: [] },
       verifiedFiles,
       problems,
@@ -585,6 +612,29 @@ export const FULL_SOAK: SoakOptions = {
   timeoutMs: 60 * 60_000,
 };
 
+/** The short soak of `npm test` (test/soak/shortSoak.test.ts): 60 files from 0 B to 12 MiB, two kills. */
+export function shortSoakOptions(): SoakOptions {
+  // The boundary sizes, mostly small ones, and a few session uploads of several chunks up to 12 MiB.
+  const sizes = sizeDistribution(52, 60, 12 * MiB);
+  sizes.push(5 * MiB, 6 * MiB + 1, 8 * MiB, 10 * MiB - 1, 11 * MiB, 12 * MiB, 12 * MiB - 7, 7 * MiB);
+  return {
+    files: 60,
+    sizes,
+    kills: 2,
+    killAfterMs: [2_500, 5_000],
+    faultRate: 0.1,
+    rangeConflictRate: 0.05,
+    sessionExpiryRate: 0.1,
+    tokenOutageRequests: 2,
+    keyVaultThrottleRate: 0.1,
+    // 1.25 MiB chunks: a 12 MiB file is ten chunks, so kills and faults land mid-session.
+    chunkBytes: 327_680 * 4,
+    invocationBudgetSeconds: 5,
+    seed: 60,
+    timeoutMs: 100_000,
+  };
+}
+
 export function formatReport(report: SoakReport): string {
   const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
   const rows: Array<[string, string]> = [
@@ -613,6 +663,21 @@ export function formatReport(report: SoakReport): string {
       'Bytes re-sent',
       `${mib(report.bytesResent)} (${((100 * report.bytesResent) / Math.max(1, report.bytes)).toFixed(1)}%)`,
     ],
+    [
+      'Bytes re-sent, by cause',
+      Object.entries(report.resends.byCause)
+        .map(([k, v]) => `${k}: ${mib(v)}`)
+        .join('; ') || 'none',
+    ],
+    [
+      'Bytes re-sent per kill (chunk size ' + mib(report.chunkBytes) + ')',
+      report.resends.kills
+        .map(
+          (k) =>
+            `kill ${k.kill}: ${k.filesInterrupted} files interrupted, chunks ${mib(k.sessionBytes)} (at most ${mib(k.maxSessionBytesPerFile)} for one file), simple uploads ${mib(k.simpleBytes)}, resumed after ${k.firstResumeMs === undefined ? 'n/a' : `${(k.firstResumeMs / 1000).toFixed(1)} s`}`,
+        )
+        .join('; ') || 'no kills',
+    ],
     ['Run time / wall time', `${report.runSeconds.toFixed(0)} s / ${report.wallSeconds.toFixed(0)} s`],
     ['Problems', report.problems.length ? report.problems.join('; ') : 'none'],
   ];
@@ -626,15 +691,26 @@ export function formatReport(report: SoakReport): string {
 }
 
 function parseArgs(argv: string[]): SoakOptions {
-  const options = { ...FULL_SOAK };
+  // --short: the short soak's files and settings (no time limit beyond 15 minutes), for a measurement.
+  const short = argv[0] === '--short';
+  const options = short ? { ...shortSoakOptions(), timeoutMs: 15 * 60_000 } : { ...FULL_SOAK };
+  if (short) argv = argv.slice(1);
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], Number(argv[i + 1])];
     if (!Number.isFinite(value)) throw new Error(`${flag} needs a number`);
     if (flag === '--files') options.files = value;
     else if (flag === '--kills') options.kills = value;
     else if (flag === '--seed') options.seed = value;
-    else if (flag === '--fault-rate') options.faultRate = value;
-    else throw new Error(`unknown option ${flag} (--files, --kills, --seed, --fault-rate)`);
+    else if (flag === '--fault-rate') {
+      // Every kind of injected fault at once: Graph, 416s (half as often) and Key Vault.
+      options.faultRate = value;
+      options.rangeConflictRate = value / 2;
+      options.keyVaultThrottleRate = value;
+    } else if (flag === '--expiry-rate') options.sessionExpiryRate = value;
+    else
+      throw new Error(
+        `unknown option ${flag} (--short first, then --files, --kills, --seed, --fault-rate, --expiry-rate)`,
+      );
   }
   return options;
 }

@@ -9,6 +9,8 @@ import type { RunStore } from '../store/runs';
 import type { Clock } from '../runtime/clock';
 import type { SharedBackoff } from '../graph/backoff';
 import type { AccessTokenProvider } from './upload/types';
+import type { SessionCheckpoints } from './upload/sessionStore';
+import type { SessionFile } from '../store/uploadSessions';
 
 /** Where a connection's files go. */
 export interface DriveDestination {
@@ -50,6 +52,8 @@ export interface BackupDeps {
   log: Logger;
   /** The process's shared throttling gate (../graph/backoff.ts); none: each upload waits alone. */
   backoff?: SharedBackoff;
+  /** Where a file's upload session is kept while in flight (crash resume); none: not kept. */
+  uploadSessions?: (file: SessionFile) => SessionCheckpoints;
   /** Raises the quota alert (the composition root hands it to the alert area's notifier). */
   onQuotaAlert?: (alert: QuotaAlert) => Promise<void>;
 }

@@ -156,6 +156,12 @@ export async function handleUploadMessage(
         read: (offset, count, into) => source.readRange(message.blobName, offset, count, message.etag, into),
         tokens: destination.tokens,
         continuation: message.continuation,
+        checkpoints: deps.uploadSessions?.({
+          runId: run.id,
+          blobName: message.blobName,
+          etag: message.etag,
+          size: message.size,
+        }),
         lastModified: blob.facts.lastModified,
       },
       {

@@ -10,6 +10,11 @@ import { toSourceError } from '../sources/storageErrors';
 import { JOBS_TABLE, JobStore, type Job } from '../store/jobs';
 import { MANIFEST_TABLE, ManifestStore } from '../store/manifest';
 import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
+import { UPLOAD_SESSIONS_TABLE, UploadSessionStore } from '../store/uploadSessions';
+import { DataKeyProvider } from '../secrets/dataKey';
+import { UPLOAD_SESSION_KEY_SECRET } from '../secrets/names';
+import { AesGcmSealer } from '../secrets/sealing';
+import type { SessionCheckpoints } from './upload/sessionStore';
 import type { AdminDeps } from './admin';
 import type { BackupDeps, DriveDestination } from './deps';
 import { systemClock } from '../runtime/clock';
@@ -19,15 +24,27 @@ import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 /** `auth` is the one every area shares: one token service keeps refreshes single-flight. */
 export async function buildBackupDeps(
   services: Services,
-  auth: Pick<AuthDeps, 'connections' | 'tokens'>,
+  auth: Pick<AuthDeps, 'connections' | 'tokens'> & Partial<Pick<AuthDeps, 'secrets'>>,
   options: Pick<BackupDeps, 'onQuotaAlert'> = {},
 ): Promise<BackupDeps> {
   const config = services.config;
-  const [jobs, runs, progress, files, manifest] = await Promise.all(
-    [JOBS_TABLE, RUNS_TABLE, RUN_PROGRESS_TABLE, RUN_FILES_TABLE, MANIFEST_TABLE].map((t) =>
-      services.table(t),
+  const [jobs, runs, progress, files, manifest, sessions] = await Promise.all(
+    [JOBS_TABLE, RUNS_TABLE, RUN_PROGRESS_TABLE, RUN_FILES_TABLE, MANIFEST_TABLE, UPLOAD_SESSIONS_TABLE].map(
+      (t) => services.table(t),
     ),
   );
+  const log = services.log.child({ area: 'backup' });
+  // The key is read from Key Vault once per process (created on first use) and kept in memory.
+  const sessionStore =
+    auth.secrets &&
+    new UploadSessionStore(
+      sessions,
+      new AesGcmSealer(
+        new DataKeyProvider(auth.secrets, UPLOAD_SESSION_KEY_SECRET, 'upload-session-aes-256-gcm'),
+      ),
+      Date.now,
+      (why) => log.warn('upload.checkpoint.discarded', { reason: why }),
+    );
   const endpointPolicy = blobEndpointPolicy(config);
   const emulator = config.graphEndpointOverride ? new URL(config.graphEndpointOverride) : undefined;
   const localUploadHosts = emulator
@@ -64,6 +81,13 @@ export async function buildBackupDeps(
           auth.tokens.getAccessToken(connectionId, { forceRefresh, deadline: limits?.deadline }),
       };
     },
+    uploadSessions:
+      sessionStore &&
+      ((file): SessionCheckpoints => ({
+        load: () => sessionStore.get(file),
+        save: (session) => sessionStore.put(file, session),
+        clear: () => sessionStore.delete(file),
+      })),
     send: (queue, message, options) => services.sendMessage(queue, message, options),
     settings: {
       simpleUploadMaxBytes: config.simpleUploadMaxBytes,
@@ -74,7 +98,7 @@ export async function buildBackupDeps(
       defaultChunkBytes: config.uploadChunkBytes,
     },
     clock: systemClock,
-    log: services.log.child({ area: 'backup' }),
+    log,
     backoff: processBackoff,
     onQuotaAlert: options.onQuotaAlert,
   };

@@ -2,6 +2,13 @@
 // batches of `batchSize`, a new batch when in-flight work drops to `newBatchThreshold`, the message
 // kept invisible (lease renewed) while its handler runs, a failed message visible again after the
 // retry delay, and after `maxDequeueCount` failed attempts moved, text unchanged, to <queue>-poison.
+//
+// The lease is where this host differs from Azure on purpose. The Functions host receives a message
+// invisible for 10 minutes (fixed in its queue listener, not a host.json setting) and renews that on
+// a timer while the function runs, so after a crash the message comes back up to 10 minutes later;
+// host.json's `visibilityTimeout` is only the delay after a *failed* invocation. Locally nothing
+// bills a renewal, so the lease is short and renewed often: a killed host's messages are retried
+// within LOCAL_LEASE_SECONDS, which is what makes crash resume quick to exercise here.
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
 import { decodeQueueMessage } from '../app/queues';
 import { invocationContext, invokeTrigger } from '../app/invoke';
@@ -15,13 +22,19 @@ export interface QueuePollerOptions {
   poison: QueueClient;
   semantics: QueueSemantics;
   log: Logger;
-  /** How long a received message stays invisible while its handler runs; renewed at half. */
+  /** How long a received message stays invisible while its handler runs; renewed every third of it. */
   leaseSeconds?: number;
   /** First wait after an empty poll; doubles up to semantics.maxPollingIntervalMs. */
   minPollingIntervalMs?: number;
   /** How long stop() waits for running handlers before abandoning them to their lease. */
   stopGraceMs?: number;
 }
+
+/**
+ * The local lease: a crashed handler's message is visible again at most this long after the last
+ * renewal. Renewed every third, so one late renewal (a busy event loop) does not lose the lease.
+ */
+export const LOCAL_LEASE_SECONDS = 10;
 
 interface Running {
   done: Promise<void>;
@@ -45,7 +58,7 @@ export class QueuePoller {
   constructor(private readonly options: QueuePollerOptions) {
     if (options.definition.trigger.type !== 'queue')
       throw new Error(`${options.definition.name} is not a queue function`);
-    this.leaseSeconds = options.leaseSeconds ?? 60;
+    this.leaseSeconds = options.leaseSeconds ?? LOCAL_LEASE_SECONDS;
     this.minPollMs = options.minPollingIntervalMs ?? 100;
   }
 
@@ -180,7 +193,7 @@ export class QueuePoller {
           })
           .catch((error: unknown) => log.warn('queue.lease.renew.failed', { ...fields, error }));
       },
-      (this.leaseSeconds * 1000) / 2,
+      (this.leaseSeconds * 1000) / 3,
     );
     onAbandon(() => clearInterval(renew));
 

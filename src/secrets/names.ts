@@ -30,3 +30,6 @@ export function connectionSecretNames(connectionId: string): string[] {
 
 /** HMAC key the PKCE verifiers are derived from (see src/auth/pkce.ts). */
 export const OAUTH_STATE_KEY_SECRET = 'oauth-state-key';
+
+/** AES-256 key the upload sessions of files in flight are encrypted with (see src/secrets/sealing.ts). */
+export const UPLOAD_SESSION_KEY_SECRET = 'upload-session-key';

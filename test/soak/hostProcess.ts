@@ -1,7 +1,8 @@
 // The local host as the soak runs it: a separate process (so it can be SIGKILLed mid-upload while
 // Azurite and the emulators, living in the soak's own process, keep their state) serving the whole
-// function table with queue timings short enough that a killed host's leases expire in seconds
-// instead of host.json's minute. Settings come from the environment the soak passes.
+// function table with queue timings short enough that a killed host's leases expire in seconds (in
+// Azure a crashed invocation's message waits out the Functions host's 10-minute lease). Settings
+// come from the environment the soak passes.
 import { startLocalHost } from '../../src/local/host';
 
 async function main(): Promise<void> {
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
       retryDelayMs: Number(env.SOAK_RETRY_DELAY_MS ?? 1000),
       minPollingIntervalMs: 50,
       maxPollingIntervalMs: 500,
-      // A killed host's messages come back when their lease ends: short, renewed at half.
+      // A killed host's messages come back when their lease ends: 8 s (the local host's 10 s, a
+      // little shorter), renewed every third.
       leaseSeconds: Number(env.SOAK_LEASE_SECONDS ?? 8),
       stopGraceMs: 2000,
     },

@@ -5,6 +5,7 @@ import type { AccessTokenProvider } from '../../graph/http';
 import type { Logger } from '../../log/logger';
 import type { Clock } from '../../runtime/clock';
 import type { RetryPolicy } from '../../runtime/retry';
+import type { SessionCheckpoints } from './sessionStore';
 
 export type { AccessTokenProvider };
 
@@ -119,6 +120,11 @@ export interface UploadRequest {
   tokens: AccessTokenProvider;
   /** Resume an earlier invocation's session. */
   continuation?: UploadContinuation;
+  /**
+   * Where this file's upload session is saved while it is in flight, so an attempt after a crash
+   * resumes it (it wins over `continuation`: it is at least as recent). None: nothing is saved.
+   */
+  checkpoints?: SessionCheckpoints;
   /** The source's last-modified time (ISO): the date OneDrive shows for the file. */
   lastModified?: string;
 }

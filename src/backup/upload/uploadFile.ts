@@ -10,7 +10,13 @@
 // source: a re-read costs a blob download, never a re-upload); backward, which a hash cannot do, by
 // re-hashing from byte 0 out of the source. Restarting the session instead would be simpler but
 // resends bytes the server already holds; re-reading them is cheaper and just as exact.
-import { AppError } from '../../errors';
+//
+// Crash resume: with `request.checkpoints` the session (URL, offset, hash state) is saved after it
+// is created and after every acknowledged chunk, so an attempt after a crash loads it and resumes
+// through the same realignment: the server is usually one chunk ahead of the saved offset (its
+// acknowledgement arrived, the save did not), which costs one chunk hashed from the source and
+// nothing resent; the chunk on the wire at the crash is the only one sent twice.
+import { AppError, isPermanent } from '../../errors';
 import {
   awaitTurn,
   describe,
@@ -29,6 +35,7 @@ import { ensureFileDate, fileSystemInfo } from './fileDates';
 import { chunkPoolFor, type ChunkPool } from './chunkPool';
 import { ChunkPrefetcher } from './prefetch';
 import { firstExpectedByte } from './ranges';
+import { Checkpointer } from './sessionStore';
 import { contentUrl, createSessionUrl, itemByIdUrl, itemUrl } from './targetUrls';
 import type {
   ContentHasher,
@@ -158,6 +165,7 @@ class SessionUpload {
   private failures = 0;
   private chunksSent = 0;
   private lastChunkMs = 0;
+  private readonly checkpoint?: Checkpointer;
 
   constructor(
     private readonly request: UploadRequest,
@@ -168,16 +176,43 @@ class SessionUpload {
     this.hasher = options.hash.create();
     this.pool = chunkPoolFor(options.chunkBytes);
     this.prefetch = new ChunkPrefetcher(request.read, request.size, this.pool);
+    if (request.checkpoints) this.checkpoint = new Checkpointer(request.checkpoints, options.log);
   }
 
   async run(): Promise<UploadOutcome> {
     try {
-      if (this.request.continuation) await this.resume(this.request.continuation);
-      else await this.newSession();
-      return await this.loop();
+      await this.start();
+      const outcome = await this.loop();
+      if (outcome.status === 'completed') await this.checkpoint?.clear();
+      else this.checkpoint?.save(outcome.continuation);
+      return outcome;
+    } catch (error) {
+      // A retry resumes the saved session; a permanent failure leaves nothing worth resuming.
+      if (isPermanent(error)) await this.checkpoint?.clear();
+      throw error;
     } finally {
       this.prefetch.discard();
+      await this.checkpoint?.flush();
     }
+  }
+
+  /** The saved session if there is one (the latest state), else the message's, else a new one. */
+  private async start(): Promise<void> {
+    const saved = await this.checkpoint?.load();
+    if (saved) {
+      this.options.log.info('upload.session.resumed', { committed: saved.nextOffset, size: this.total });
+      try {
+        await this.resume(saved);
+        return;
+      } catch (error) {
+        // A saved session this cloud would not accept (its settings changed): start a new one.
+        if (!(error instanceof AppError && error.code === 'MessageInvalid')) throw error;
+        this.options.log.warn('upload.session.unusable', { reason: error.message });
+        await this.checkpoint?.clear();
+      }
+    }
+    if (this.request.continuation) await this.resume(this.request.continuation);
+    else await this.newSession();
   }
 
   private async loop(): Promise<UploadOutcome> {
@@ -221,7 +256,10 @@ class SessionUpload {
           this.committed = offset + data.length;
           return this.completed(readItem(result.body));
         }
-        const next = firstExpectedByte(readUploadSession(result.body).nextExpectedRanges, this.total);
+        const accepted = readUploadSession(result.body);
+        // Each chunk extends the session: the saved expiry must follow, or a live session reads as dead.
+        if (accepted.expirationDateTime) this.expiresAt = accepted.expirationDateTime;
+        const next = firstExpectedByte(accepted.nextExpectedRanges, this.total);
         this.failures = 0;
         if (next === offset + data.length) {
           this.hasher = candidate;
@@ -297,7 +335,34 @@ class SessionUpload {
       throw new AppError('MessageInvalid', 'The continuation carries an unreadable hash state.');
     }
     this.committed = continuation.nextOffset;
-    await this.realignFromStatus();
+    const next = await this.status();
+    if (next === 'gone' && (await this.finishedBeforeCrash())) return;
+    await this.realignFromStatus(undefined, undefined, next);
+  }
+
+  /**
+   * A session that is gone while at most one chunk was left may have been finished by the attempt
+   * that crashed (the last chunk landed, the answer or the record of it did not). If the drive holds
+   * exactly our bytes (the rest hashed from the source), the file is done without being sent again.
+   */
+  private async finishedBeforeCrash(): Promise<boolean> {
+    if (this.total - this.committed > this.options.chunkBytes) return false;
+    const candidate = this.options.hash.restore(this.hasher.save());
+    const rest = await this.request.read(this.committed, this.total - this.committed);
+    if (rest.length !== this.total - this.committed) return false;
+    candidate.update(rest);
+    let item: ReturnType<typeof readItem>;
+    try {
+      item = await this.lookupFinishedItem();
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NotFound') return false;
+      throw error;
+    }
+    if (item.size !== this.total || item.quickXorHash !== candidate.digest()) return false;
+    this.options.log.info('upload.session.finished', { size: this.total });
+    this.hasher = candidate;
+    this.committed = this.total;
+    return true;
   }
 
   /** GET uploadUrl, then move `committed` and the hash to where the server is. 404: start over. */
@@ -436,6 +501,7 @@ class SessionUpload {
   }
 
   private async reportProgress(): Promise<void> {
+    this.checkpoint?.save(this.continuation());
     await this.options.onProgress?.({
       committed: this.committed,
       total: this.total,
