@@ -76,7 +76,12 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     bytes: decisions.upload.reduce((sum, item) => sum + item.size, 0),
     skippedFiles: decisions.skipped.length,
     skippedBytes: decisions.skipped.reduce((sum, item) => sum + item.size, 0),
-    missedByEvents: countMissedByEvents(job, decisions.upload, deps.clock.now(), deps.settings.eventsSettleSeconds),
+    missedByEvents: countMissedByEvents(
+      job,
+      decisions.upload,
+      deps.clock.now(),
+      deps.settings.eventsSettleSeconds,
+    ),
     last,
     tokenHash,
   });

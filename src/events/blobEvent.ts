@@ -9,7 +9,6 @@
 //   topic    /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}
 //   subject  /blobServices/default/containers/{container}/blobs/{blob name, unencoded}
 //   data.url https://{account}.blob.core.windows.net/{container}/{blob name, URL-encoded}
-import { AppError } from '../errors';
 
 export const BLOB_CREATED = 'Microsoft.Storage.BlobCreated';
 export const BLOB_DELETED = 'Microsoft.Storage.BlobDeleted';
@@ -29,7 +28,8 @@ export type BlobEventDecision =
   | { action: 'ignore'; reason: string }
   | { action: 'refuse'; reason: string };
 
-const TOPIC = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/([a-z0-9]{3,24})$/i;
+const TOPIC =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/([a-z0-9]{3,24})$/i;
 const SUBJECT_PREFIX = '/blobServices/default/containers/';
 const CONTAINER = /^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
 /** Azurite's and the change detector's path-style endpoints put the account in the path. */
@@ -123,12 +123,6 @@ function urlMismatch(raw: string, account: string, container: string, blobName: 
 /** Event Grid writes one event per queue message; an array (a batch) is read too. */
 export function eventsOf(message: unknown): unknown[] {
   if (Array.isArray(message)) return message;
-  if (typeof message === 'string') {
-    try {
-      return eventsOf(JSON.parse(message));
-    } catch {
-      throw new AppError('MessageInvalid', 'Blob event message is not JSON.');
-    }
-  }
+  // The queue trigger hands over text that is not JSON as a string: refused as not an event.
   return [message];
 }

@@ -11,7 +11,11 @@ import type { EventDeps } from './deps';
 
 export type DeletionOutcome = 'removed' | 'still-there' | 'not-copied';
 
-export async function removeDeletedBlob(deps: EventDeps, job: Job, blobName: string): Promise<DeletionOutcome> {
+export async function removeDeletedBlob(
+  deps: EventDeps,
+  job: Job,
+  blobName: string,
+): Promise<DeletionOutcome> {
   const { backup } = deps;
   if (await stillThere(deps, job, blobName)) return 'still-there';
   const entry = await backup.manifest.get(job.id, blobName);

@@ -44,7 +44,13 @@ export async function openEventsRun(
       stored.value.day === utcDay(now) &&
       stored.value.runId !== retire;
     if (usable) return { run: current.value, state: stored.value, etag: stored.etag };
-    if (stored && retire && stored.value.runId !== retire && current && !FINAL_RUN_STATUSES.has(current.value.status)) {
+    if (
+      stored &&
+      retire &&
+      stored.value.runId !== retire &&
+      current &&
+      !FINAL_RUN_STATUSES.has(current.value.status)
+    ) {
       // Another check already replaced the run this one meant to retire: use the new one.
       return { run: current.value, state: stored.value, etag: stored.etag };
     }
@@ -61,7 +67,8 @@ export async function openEventsRun(
       pagesPlanned: 0,
     };
     await runs.create(run);
-    const outgoing = stored && current && !FINAL_RUN_STATUSES.has(current.value.status) ? stored.value.runId : undefined;
+    const outgoing =
+      stored && current && !FINAL_RUN_STATUSES.has(current.value.status) ? stored.value.runId : undefined;
     const state: OpenRunState = { runId: run.id, day: utcDay(now), seq: 0, previousRunId: outgoing };
     try {
       const etag = await deps.state.saveRun(job.id, state, stored?.etag);

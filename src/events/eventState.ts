@@ -45,11 +45,7 @@ export class EventStateStore {
   }
 
   /** Records an event as the blob's latest and returns its token (last writer wins, as it should). */
-  async recordEvent(
-    jobId: string,
-    blobName: string,
-    event: Omit<LatestEvent, 'token'>,
-  ): Promise<string> {
+  async recordEvent(jobId: string, blobName: string, event: Omit<LatestEvent, 'token'>): Promise<string> {
     const token = randomBytes(12).toString('base64url');
     await this.repo.upsert(jobId, blobKey(blobName), { blobName, token, ...event });
     return token;
@@ -73,7 +69,13 @@ export class EventStateStore {
   }
 
   /** Notes that this event's check planned the blob (only if no newer event came: Conflict). */
-  async markPlanned(jobId: string, blobName: string, etag: string, runId: string, row: number): Promise<string> {
+  async markPlanned(
+    jobId: string,
+    blobName: string,
+    etag: string,
+    runId: string,
+    row: number,
+  ): Promise<string> {
     return this.repo.merge(jobId, blobKey(blobName), { plannedRunId: runId, plannedRow: row }, etag);
   }
 

@@ -40,11 +40,19 @@ export function createEventFunctions(deps: DepsProvider<EventDeps>): FunctionDef
     },
     {
       name: 'blobEventsPoison',
-      trigger: { type: 'queue', queueName: poisonQueueName(QUEUES.blobEvents), handler: poison(QUEUES.blobEvents) },
+      trigger: {
+        type: 'queue',
+        queueName: poisonQueueName(QUEUES.blobEvents),
+        handler: poison(QUEUES.blobEvents),
+      },
     },
     {
       name: 'blobSettlePoison',
-      trigger: { type: 'queue', queueName: poisonQueueName(QUEUES.blobSettle), handler: poison(QUEUES.blobSettle) },
+      trigger: {
+        type: 'queue',
+        queueName: poisonQueueName(QUEUES.blobSettle),
+        handler: poison(QUEUES.blobSettle),
+      },
     },
   ];
 }

@@ -17,7 +17,8 @@ const TOKEN = /^[A-Za-z0-9_-]{8,64}$/;
 
 const invalid = (why: string): AppError =>
   new AppError('MessageInvalid', `Malformed settle check: ${why}.`, {
-    advice: 'The message was not written by this version of the app, or was altered; nothing was done for it.',
+    advice:
+      'The message was not written by this version of the app, or was altered; nothing was done for it.',
   });
 
 export function parseSettleMessage(raw: unknown): SettleMessage {
@@ -30,6 +31,7 @@ export function parseSettleMessage(raw: unknown): SettleMessage {
   if (problem) throw invalid(problem);
   if (typeof m.token !== 'string' || !TOKEN.test(m.token)) throw invalid('token missing or malformed');
   const waits = m.waits ?? 0;
-  if (typeof waits !== 'number' || !Number.isSafeInteger(waits) || waits < 0) throw invalid('waits must be a whole number');
+  if (typeof waits !== 'number' || !Number.isSafeInteger(waits) || waits < 0)
+    throw invalid('waits must be a whole number');
   return { v: 1, jobId: m.jobId, blobName: m.blobName, token: m.token, waits };
 }

@@ -24,14 +24,7 @@ import { queueUploadTask } from './queueUpload';
 export const MAX_SETTLE_WAITS = 60;
 
 export type SettleOutcome =
-  | 'superseded'
-  | 'not-for-events'
-  | 'waiting'
-  | 'unchanged'
-  | 'queued'
-  | 'removed'
-  | 'gone'
-  | 'gave-up';
+  'superseded' | 'not-for-events' | 'waiting' | 'unchanged' | 'queued' | 'removed' | 'gone' | 'gave-up';
 
 export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<SettleOutcome> {
   const message = parseSettleMessage(raw);
@@ -74,7 +67,8 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
 
   const settleMs = deps.settings.settleSeconds * 1000;
   const quietFor = backup.clock.now() - item.lastModified.getTime();
-  if (quietFor < settleMs) return waitAgain(deps, message, Math.ceil((settleMs - quietFor) / 1000), 'still changing');
+  if (quietFor < settleMs)
+    return waitAgain(deps, message, Math.ceil((settleMs - quietFor) / 1000), 'still changing');
 
   if (job.mode === 'mirror' && manifestMatches(await backup.manifest.get(job.id, item.name), item)) {
     log.info('events.check.unchanged');

@@ -72,7 +72,8 @@ export class LocalChangeDetector {
       const before = this.seen.get(key);
       if (!before) continue; // the first listing is the baseline
       for (const [name, etag] of listing)
-        if (before.get(name) !== etag) published += await this.publish(BLOB_CREATED, account, job, name, etag);
+        if (before.get(name) !== etag)
+          published += await this.publish(BLOB_CREATED, account, job, name, etag);
       for (const [name] of before)
         if (!listing.has(name)) published += await this.publish(BLOB_DELETED, account, job, name);
     }
@@ -92,7 +93,13 @@ export class LocalChangeDetector {
     return out;
   }
 
-  private async publish(type: string, account: string, job: Job, name: string, etag?: string): Promise<number> {
+  private async publish(
+    type: string,
+    account: string,
+    job: Job,
+    name: string,
+    etag?: string,
+  ): Promise<number> {
     const container = job.source.container;
     // The shape Azure Storage publishes (only the fields the handler reads are filled in).
     const event = {

@@ -507,7 +507,8 @@ export class RunStore {
       totals.plannedBytes += num(v, 'bytes');
       totals.skippedFiles += num(v, 'skippedFiles');
       totals.skippedBytes += num(v, 'skippedBytes');
-      if (num(v, 'missedByEvents')) totals.missedByEvents = (totals.missedByEvents ?? 0) + num(v, 'missedByEvents');
+      if (num(v, 'missedByEvents'))
+        totals.missedByEvents = (totals.missedByEvents ?? 0) + num(v, 'missedByEvents');
     }
     for (const v of shards) {
       seen(field.string(v, 'at'));
