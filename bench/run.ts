@@ -13,6 +13,7 @@ import { startGraphProcess } from './processes';
 import { printTable, writeMarkdown, type Results } from './report';
 import { measureRequests } from './requests';
 import { measureThroughput } from './throughput';
+import { measureEvents, writeEventsSection, type EventFigures } from './events';
 
 const GRAPH_TOKEN = 'work'; // a business drive in the emulator's test principals
 const CHUNK = 10 * MiB;
@@ -25,6 +26,7 @@ function wanted(name: string): boolean {
 async function main(): Promise<void> {
   // Per-file logs would dominate the console and cost time; the figures are the output.
   setLogSink(() => undefined);
+  let eventFigures: EventFigures | undefined;
   const results: Results = { machine: describeMachine(), memory: [], requests: [] };
   const azurite = await startAzurite();
   const graph = await startGraphProcess();
@@ -100,12 +102,21 @@ async function main(): Promise<void> {
         seedBudgetMs: 5 * 60_000,
       });
     }
+    if (wanted('events')) {
+      step('event-driven backups: 200 blobs, write to verified copy');
+      eventFigures = await measureEvents({
+        connectionString: azurite.connectionString,
+        graph,
+        graphToken: GRAPH_TOKEN,
+      });
+    }
   } finally {
     await graph.stop();
     await azurite.stop();
   }
   printTable(results);
   writeMarkdown(results);
+  if (eventFigures) writeEventsSection(eventFigures);
   console.log('\nWrote docs/benchmarks.md');
 }
 

@@ -106,6 +106,20 @@ param plannerPageSize int = 5000
 @description('RUN_TIMEOUT_MINUTES: a run with no progress for this long is marked timed out.')
 param runTimeoutMinutes int = 720
 
+@description('EVENTS_ENABLED: deliver the source account\'s blob events to the app (an Event Grid system topic on the source account and one subscription into the blob-events queue), so event-driven jobs copy each blob seconds after it is written.')
+param blobEvents bool = true
+
+@description('Name of the source account\'s Event Grid system topic. An account has at most one: name the existing one to reuse it.')
+param sourceSystemTopicName string = '${sourceStorageAccountName}-events'
+
+@description('Region of the source storage account (its system topic must be there); defaults to the deployment\'s.')
+param sourceStorageLocation string = location
+
+@minValue(1)
+@maxValue(3600)
+@description('EVENTS_SETTLE_SECONDS: how long a blob must stay unchanged after its last event before it is copied.')
+param eventsSettleSeconds int = 5
+
 @minValue(1)
 @maxValue(1000)
 @description('Most instances the Flex Consumption app may scale out to (caps cost and Graph throttling).')
@@ -190,6 +204,44 @@ module sourceAccess 'modules/source-storage-access.bicep' = {
   }
 }
 
+// Blob events: the topic lives beside the source account (its resource group), the queue and the
+// dead letters in the app's own storage account; the subscription is made once the topic's
+// identity may write there.
+var sourceScope = resourceGroup(
+  empty(sourceStorageSubscriptionId) ? subscription().subscriptionId : sourceStorageSubscriptionId,
+  empty(sourceStorageResourceGroup) ? resourceGroup().name : sourceStorageResourceGroup
+)
+
+module blobEventsTopic 'modules/blob-events-topic.bicep' = if (blobEvents) {
+  name: 'blob-events-topic'
+  scope: sourceScope
+  params: {
+    storageAccountName: sourceStorageAccountName
+    topicName: sourceSystemTopicName
+    location: sourceStorageLocation
+    tags: tags
+  }
+}
+
+module blobEventsAccess 'modules/blob-events-access.bicep' = if (blobEvents) {
+  name: 'blob-events-access'
+  params: {
+    storageAccountName: storage.outputs.name
+    topicPrincipalId: blobEventsTopic!.outputs.principalId
+  }
+}
+
+module blobEventsSubscription 'modules/blob-events-subscription.bicep' = if (blobEvents) {
+  name: 'blob-events-subscription'
+  scope: sourceScope
+  params: {
+    topicName: blobEventsTopic!.outputs.name
+    stateStorageAccountId: storage.outputs.id
+    queueName: blobEventsAccess!.outputs.queueName
+    deadLetterContainerName: blobEventsAccess!.outputs.deadLetterContainerName
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -227,6 +279,9 @@ module functionApp 'modules/functionapp.bicep' = {
       INVOCATION_BUDGET_SECONDS: string(invocationBudgetSeconds)
       PLANNER_PAGE_SIZE: string(plannerPageSize)
       RUN_TIMEOUT_MINUTES: string(runTimeoutMinutes)
+      // Says whether this template made the subscription above (not a tuning knob of its own).
+      EVENTS_ENABLED: blobEvents ? 'true' : 'false'
+      EVENTS_SETTLE_SECONDS: string(eventsSettleSeconds)
       RESTORE_TARGET_CONTAINERS: join(map(restoreTargetContainers, c => '${sourceStorageAccountName}/${c}'), ',')
       // The one account the identity was granted a role on: the code sends its storage token to no other.
       SOURCE_STORAGE_ACCOUNTS: sourceStorageAccountName

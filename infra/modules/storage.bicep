@@ -20,6 +20,11 @@ var queueNames = [
   'backup-upload-poison'
   'restore'
   'restore-poison'
+  // Written by the source account's Event Grid subscription (modules/blob-events-subscription.bicep).
+  'blob-events'
+  'blob-events-poison'
+  'blob-events-settle'
+  'blob-events-settle-poison'
 ]
 
 // The state tables. The store creates any table it misses (Storage Table Data Contributor allows
@@ -32,6 +37,7 @@ var tableNames = [
   'manifest'
   'oauthstates'
   'alerts'
+  'blobevents'
 ]
 
 var deploymentContainerName = 'app-package'
@@ -134,4 +140,5 @@ resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 }
 
 output name string = account.name
+output id string = account.id
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'

@@ -10,6 +10,8 @@ import type { AdminDeps } from '../backup/admin';
 import type { BackupDeps } from '../backup/deps';
 import { createBackupFunctions } from '../backup/functions';
 import type { Config } from '../config';
+import type { EventDeps } from '../events/deps';
+import { createEventFunctions } from '../events/functions';
 import type { RestoreApiDeps } from '../restore/api';
 import { createRestoreFunctions } from '../restore/functions';
 import { createUiFunctions } from '../ui/functions';
@@ -24,6 +26,7 @@ export interface FunctionTableDeps {
   backup: DepsProvider<BackupDeps>;
   admin: DepsProvider<AdminDeps>;
   restore: DepsProvider<RestoreApiDeps>;
+  events: DepsProvider<EventDeps>;
 }
 
 export function createFunctionTable(deps: FunctionTableDeps): readonly FunctionDefinition[] {
@@ -33,6 +36,7 @@ export function createFunctionTable(deps: FunctionTableDeps): readonly FunctionD
     ...createBackupFunctions(deps),
     ...createAlertFunctions(deps.alerts),
     ...createRestoreFunctions(deps.restore),
+    ...createEventFunctions(deps.events),
     ...createUiFunctions(),
   ]);
 }

@@ -6,6 +6,10 @@ export const QUEUES = {
   plan: 'backup-plan',
   upload: 'backup-upload',
   restore: 'restore',
+  /** Blob events, written by the Event Grid subscription on the source account (src/events/). */
+  blobEvents: 'blob-events',
+  /** Delayed settle checks: one per blob event, visible after EVENTS_SETTLE_SECONDS. */
+  blobSettle: 'blob-events-settle',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -13,6 +13,7 @@ import type { AuthDeps } from '../auth/deps';
 import { buildAuthDeps, reportTokenAlert } from '../auth/wiring';
 import { buildAdminDeps, buildBackupDeps } from '../backup/wiring';
 import type { Config } from '../config';
+import { buildEventDeps } from '../events/wiring';
 import type { Logger } from '../log/logger';
 import { buildRestoreApiDeps } from '../restore/wiring';
 import { blobEndpointPolicy } from '../sources/endpointPolicy';
@@ -62,6 +63,8 @@ export function createAppRoot(options: AppRootOptions): AppRoot {
   );
   const restore = lazy(async () => buildRestoreApiDeps(services(), await backup()));
 
-  const deps: FunctionTableDeps = { config, auth, alerts, backup, admin, restore };
+  const events = lazy(async () => buildEventDeps(services(), await backup()));
+
+  const deps: FunctionTableDeps = { config, auth, alerts, backup, admin, restore, events };
   return { functions: createFunctionTable(deps), services, deps };
 }

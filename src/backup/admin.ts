@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isAppError, isPermanent, AppError } from '../errors';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
 import { checkBlobEndpoint, type BlobEndpointPolicy } from '../sources/endpointPolicy';
-import { validateJob, type Job } from '../store/jobs';
+import { validateJob, type Job, type JobDefaults } from '../store/jobs';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import type { BackupDeps } from './deps';
 import { startRun } from './scheduler';
@@ -71,6 +71,16 @@ async function checkSourceReadable(deps: AdminDeps, job: Job): Promise<void> {
 const sourceChanged = (a: Job, b: Job): boolean =>
   a.source.container !== b.source.container || a.source.blobEndpoint !== b.source.blobEndpoint;
 
+/** What the deployment chooses for a new job: its chunk size, and events when infra delivers them. */
+function jobDefaults(deps: AdminDeps): JobDefaults {
+  const eventsEnabled = deps.backup.settings.eventsEnabled ?? false;
+  return {
+    chunkSizeBytes: deps.backup.settings.defaultChunkBytes,
+    trigger: eventsEnabled ? 'both' : 'schedule',
+    eventsEnabled,
+  };
+}
+
 export const jobsApi = {
   list: (deps: AdminDeps) => guard(async () => jsonResult(200, { jobs: await deps.backup.jobs.list() })),
 
@@ -83,7 +93,7 @@ export const jobsApi = {
           undefined,
           randomUUID(),
           new Date(deps.backup.clock.now()),
-          { chunkSizeBytes: deps.backup.settings.defaultChunkBytes },
+          jobDefaults(deps),
         ),
       );
       await checkConnection(deps, job.connectionId);
@@ -103,7 +113,13 @@ export const jobsApi = {
       if (!stored) throw new AppError('NotFound', `No job with id ${id}.`);
       const job = checkSource(
         deps,
-        validateJob(parseJsonObject(request.body), stored.value, id, new Date(deps.backup.clock.now())),
+        validateJob(
+          parseJsonObject(request.body),
+          stored.value,
+          id,
+          new Date(deps.backup.clock.now()),
+          jobDefaults(deps),
+        ),
       );
       if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
       if (sourceChanged(job, stored.value)) await checkSourceReadable(deps, job);

@@ -35,6 +35,10 @@ export interface BackupSettings {
   sendConcurrency: number;
   /** Chunk size of a job created without one (UPLOAD_CHUNK_BYTES); unset means 10 MiB. */
   defaultChunkBytes?: number;
+  /** EVENTS_ENABLED: the deployment delivers the source's blob events (new jobs take them). */
+  eventsEnabled?: boolean;
+  /** EVENTS_SETTLE_SECONDS: how long a blob must stay unchanged before an event uploads it. */
+  eventsSettleSeconds?: number;
 }
 
 /** A run that ended early for want of space: what the alert says. */

@@ -9,6 +9,7 @@ import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import type { SourceItem } from '../sources/types';
+import { countMissedByEvents } from '../events/missed';
 import { refreshedFacts } from './factsRefresh';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
@@ -75,6 +76,12 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     bytes: decisions.upload.reduce((sum, item) => sum + item.size, 0),
     skippedFiles: decisions.skipped.length,
     skippedBytes: decisions.skipped.reduce((sum, item) => sum + item.size, 0),
+    missedByEvents: countMissedByEvents(
+      job,
+      decisions.upload,
+      deps.clock.now(),
+      deps.settings.eventsSettleSeconds,
+    ),
     last,
     tokenHash,
   });

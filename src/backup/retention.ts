@@ -51,7 +51,8 @@ export async function cleanupAfterRun(
   return `removed ${removed} file(s) from the mirror${note}${refused ? `; refused to remove files deleted at source: ${refused}` : ''}`;
 }
 
-class Remover {
+/** Removes drive items the way housekeeping does (also used for deletions announced by events). */
+export class Remover {
   readonly ctx: GraphHttpContext;
   private readonly permanent: boolean;
   /** The job asked for hard delete but the drive cannot do it. */
@@ -171,7 +172,10 @@ async function pruneMirror(
   for await (const entry of deps.manifest.list(job.id)) {
     entries += 1;
     if (entry.seenRunId === run.id) seen += 1;
-    const gone = job.propagateDeletes && listedAll && entry.seenRunId !== run.id;
+    // A copy made since this run began (by a blob event beside it) marks a blob that existed then,
+    // whose row no longer names this run: not "deleted at source". A later deletion has its own event.
+    const copiedSince = Date.parse(entry.uploadedAt) >= Date.parse(run.createdAt);
+    const gone = job.propagateDeletes && listedAll && entry.seenRunId !== run.id && !copiedSince;
     const old =
       maxAge !== undefined &&
       entry.lastModified !== undefined &&

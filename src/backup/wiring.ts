@@ -96,6 +96,8 @@ export async function buildBackupDeps(
       runTimeoutMinutes: config.runTimeoutMinutes,
       sendConcurrency: 16,
       defaultChunkBytes: config.uploadChunkBytes,
+      eventsEnabled: config.eventsEnabled,
+      eventsSettleSeconds: config.eventsSettleSeconds,
     },
     clock: systemClock,
     log,

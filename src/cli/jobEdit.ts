@@ -13,7 +13,7 @@ const editCommand: Command = {
   path: ['job', 'edit'],
   summary: 'Change a job: only the options given change',
   usage:
-    "[--name <name>] [--connection <id>] [--container <name>] [--prefix <p>] [--folder <path>] [--schedule '<6-field cron>'] [--mode mirror|snapshot] [--keep-last <n>] [--chunk-size <10MiB>] [--blob-endpoint <url>] [--json]",
+    "[--name <name>] [--connection <id>] [--container <name>] [--prefix <p>] [--folder <path>] [--schedule '<6-field cron>'] [--mode mirror|snapshot] [--trigger schedule|events|both] [--keep-last <n>] [--chunk-size <10MiB>] [--blob-endpoint <url>] [--json]",
   positionals: ['jobId'],
   options: { ...JOB_OPTIONS, ...CONNECT_OPTIONS, ...JSON_OPTION },
   async run(values, io, [id]) {

@@ -12,6 +12,8 @@ export interface Job {
   destinationFolder: string;
   schedule: string;
   mode: string;
+  /** schedule, events or both (older servers leave it out: schedule). */
+  trigger?: string;
   retention?: { keepLast?: number };
   chunkSizeBytes: number;
   enabled: boolean;
@@ -28,6 +30,7 @@ export const JOB_FIELDS: Record<string, string> = {
   destinationFolder: 'folder',
   schedule: 'schedule',
   mode: 'mode',
+  trigger: 'trigger',
   chunkSizeBytes: 'chunk-size',
   'retention.keepLast': 'keep-last',
 };
@@ -48,6 +51,11 @@ export const JOB_OPTIONS: Record<string, OptionSpec> = {
   mode: {
     type: 'string',
     description: 'mirror (default: one copy kept in step) or snapshot (a dated folder per run)',
+  },
+  trigger: {
+    type: 'string',
+    description:
+      'What starts backups: schedule, events (each blob copied seconds after it is written) or both (events, with the schedule as safety net; the default for new mirror jobs when the deployment delivers events)',
   },
   'keep-last': { type: 'string', description: 'Snapshot mode: keep this many most recent snapshots' },
   'chunk-size': {
@@ -77,6 +85,9 @@ export function jobBody(values: OptionValues, current?: Job['source']): Record<s
   const mode = stringOption(values, 'mode');
   if (mode !== undefined && mode !== 'mirror' && mode !== 'snapshot')
     throw new UsageError(`--mode: expected mirror or snapshot, got '${mode}'`);
+  const trigger = stringOption(values, 'trigger');
+  if (trigger !== undefined && !['schedule', 'events', 'both'].includes(trigger))
+    throw new UsageError(`--trigger: expected schedule, events or both, got '${trigger}'`);
   const schedule = stringOption(values, 'schedule')?.trim();
   if (schedule !== undefined && schedule.split(/\s+/).length !== 6)
     throw new UsageError(
@@ -91,6 +102,7 @@ export function jobBody(values: OptionValues, current?: Job['source']): Record<s
     destinationFolder: stringOption(values, 'folder'),
     schedule,
     mode,
+    trigger,
     retention: keepLast === undefined ? undefined : { keepLast },
     chunkSizeBytes: chunk === undefined ? undefined : parseSize(chunk, 'chunk-size'),
   };

@@ -23,7 +23,7 @@ export async function printJob(io: CliIO, client: ApiClient, job: Job): Promise<
     .catch(() => undefined);
   writeLine(
     io.stdout,
-    `  ${job.source.container}/${job.source.prefix ?? ''} → ${job.destinationFolder || '(root folder)'}, ${job.mode}, chunks of ${formatBytes(job.chunkSizeBytes)}`,
+    `  ${job.source.container}/${job.source.prefix ?? ''} → ${job.destinationFolder || '(root folder)'}, ${job.mode}, ${job.trigger === 'events' ? 'on blob events' : job.trigger === 'both' ? 'on blob events and its schedule' : 'on its schedule'}, chunks of ${formatBytes(job.chunkSizeBytes)}`,
   );
   writeLine(
     io.stdout,
@@ -35,7 +35,7 @@ const createCommand: Command = {
   path: ['job', 'create'],
   summary: 'Create a backup job from a container to a folder of a connection',
   usage:
-    "--name <name> --connection <id> --container <name> --folder <path> --schedule '<6-field cron>' [--prefix <p>] [--mode mirror|snapshot] [--keep-last <n>] [--chunk-size <10MiB>] [--blob-endpoint <url>]",
+    "--name <name> --connection <id> --container <name> --folder <path> --schedule '<6-field cron>' [--prefix <p>] [--mode mirror|snapshot] [--trigger schedule|events|both] [--keep-last <n>] [--chunk-size <10MiB>] [--blob-endpoint <url>]",
   options: { ...JOB_OPTIONS, ...CONNECT_OPTIONS, ...JSON_OPTION },
   async run(values, io) {
     requiredOptions(values, REQUIRED, ['folder']);

@@ -10,6 +10,8 @@ export interface RunTotalsView {
   uploadedFiles?: number;
   uploadedBytes?: number;
   failedFiles?: number;
+  /** A scheduled run of an event-driven job: files it copied that blob events should have (0 is right). */
+  missedByEvents?: number;
 }
 
 /** GET api/runs/{id} as the CLI reads it (src/backup/admin.ts jobsApi.run). */
@@ -58,7 +60,13 @@ export function progressFigures(run: RunView, now: number): string {
   const extras = [
     t.skippedFiles ? `${t.skippedFiles} unchanged` : '',
     t.failedFiles ? `${t.failedFiles} failed` : '',
-    run.planningComplete === false && !isFinalRunStatus(run.status) ? 'still listing' : '',
+    t.missedByEvents ? `${t.missedByEvents} missed by blob events` : '',
+    // An events run lists nothing: it stays open for the day's blob events.
+    run.planningComplete === false && !isFinalRunStatus(run.status)
+      ? run.trigger === 'events'
+        ? 'open for blob events'
+        : 'still listing'
+      : '',
   ].filter(Boolean);
   return (
     `${done} of ${t.plannedFiles ?? 0} files${extras.length ? ` (${extras.join(', ')})` : ''}, ` +

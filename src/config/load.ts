@@ -52,6 +52,8 @@ export interface Config {
   invocationBudgetSeconds: number;
   plannerPageSize: number;
   runTimeoutMinutes: number;
+  eventsEnabled: boolean;
+  eventsSettleSeconds: number;
   /** RESTORE_TARGET_CONTAINERS as given (src/restore/targets.ts parses it); undefined: unrestricted. */
   restoreTargetContainers?: string;
   userAgentPublisher: string;
@@ -297,6 +299,8 @@ function build(
     invocationBudgetSeconds: int('INVOCATION_BUDGET_SECONDS'),
     plannerPageSize: int('PLANNER_PAGE_SIZE'),
     runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
+    eventsEnabled: values['EVENTS_ENABLED'] as boolean,
+    eventsSettleSeconds: int('EVENTS_SETTLE_SECONDS'),
     restoreTargetContainers: optional('RESTORE_TARGET_CONTAINERS'),
     userAgentPublisher: str('USER_AGENT_PUBLISHER'),
     sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),

@@ -198,6 +198,26 @@ export const SETTINGS: readonly SettingSpec[] = [
       'Upload-session chunk size of a job created without one (a job keeps its own): a multiple of 320 KiB (327,680 bytes), under 60 MiB.',
   },
   {
+    name: 'EVENTS_ENABLED',
+    type: 'boolean',
+    default: 'false',
+    required: false,
+    source: 'template',
+    description:
+      "The source account's blob events reach the app (the template's Event Grid subscription into the blob-events queue; locally, the change detector). New mirror jobs then default to trigger both; when false they default to schedule, and a job asking for events is refused.",
+  },
+  {
+    name: 'EVENTS_SETTLE_SECONDS',
+    type: 'integer',
+    default: '5',
+    min: 1,
+    max: 3600,
+    required: false,
+    source: 'template',
+    description:
+      'How long a blob must stay unchanged after its last event before it is uploaded: a burst of writes to one blob uploads it once, after the last.',
+  },
+  {
     name: 'SIMPLE_UPLOAD_MAX_BYTES',
     type: 'integer',
     default: String(4 * 1024 * 1024),

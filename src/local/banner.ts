@@ -29,6 +29,8 @@ export function banner(host: LocalHost): string {
     rows.push(['Graph emulator', host.emulators.graph.baseUrl]);
     rows.push(['Key Vault emulator', host.emulators.keyVault.vaultUrl]);
   }
+  if (host.config.eventsEnabled && host.config.mode === 'local')
+    rows.push(['Blob events', 'local change detector (stand-in for Event Grid), lists every 2 s']);
   if (host.demoContainer) rows.push(['Demo source', `container "${host.demoContainer}" in Azurite blob`]);
   rows.push(['Functions', host.functions.map((f) => `${f.name} (${f.trigger.type})`).join(', ')]);
   const width = Math.max(...rows.map(([k]) => k.length));

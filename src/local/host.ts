@@ -20,6 +20,8 @@ import { generateFunctionKey } from './functionKey';
 import { readQueueSemantics, type QueueSemantics } from './hostJson';
 import { LocalHttpServer } from './httpServer';
 import { QueuePoller } from './queuePoller';
+import { LocalChangeDetector } from './changeDetector';
+import { accountOfConnectionString } from '../events/wiring';
 import { DEMO_CONTAINER } from './seed';
 import { readLocalSettings } from './settingsFile';
 import { TimerScheduler } from './timers';
@@ -43,6 +45,16 @@ export interface LocalHostOptions {
     minPollingIntervalMs?: number;
     stopGraceMs?: number;
   };
+  /**
+   * The local stand-in for blob events (./changeDetector.ts), on when EVENTS_ENABLED: how often it
+   * lists the sources of event-driven jobs (default 2 s), or false to leave it off.
+   */
+  changeDetector?: { intervalMs?: number } | false;
+  /**
+   * EVENTS_ENABLED when the settings leave it out (npm start: on, so the tour shows a dropped file
+   * copied without Run; tests leave it off unless they ask, so their runs copy what they expect).
+   */
+  eventsByDefault?: boolean;
   /** Copy the embedded settings into process.env, for code that reads the environment itself (npm start). */
   exportEnv?: boolean;
   log?: Logger;
@@ -111,6 +123,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       }
     }
 
+    if (options.eventsByDefault && env.EVENTS_ENABLED === undefined) env = { ...env, EVENTS_ENABLED: 'true' };
     const config = loadConfig(env);
     registerSecret(config.keyVaultTokenOverride);
     const pollersByQueue = new Map<string, QueuePoller[]>();
@@ -153,6 +166,18 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       }
     }
 
+    if (config.mode === 'local' && config.eventsEnabled && options.changeDetector !== false) {
+      const detector = new LocalChangeDetector({
+        backup: root.deps.backup,
+        send: (queue, message) => services.sendMessage(queue, message),
+        defaultAccount: accountOfConnectionString(config.sourceConnectionString),
+        intervalMs: options.changeDetector?.intervalMs ?? 2000,
+        log,
+      });
+      detector.start();
+      cleanups.push(() => detector.stop());
+    }
+
     const http = new LocalHttpServer({ functions, functionKey, log });
     const boundPort = await http.listen(port, listenAddress(config));
     cleanups.push(() => http.close());
@@ -189,8 +214,12 @@ function notifyingPollers(services: Services, pollers: ReadonlyMap<string, Queue
     ...services,
     sendMessage: async (queue, message, options) => {
       await services.sendMessage(queue, message, options);
-      if (!options?.visibilityTimeoutSeconds)
+      const wake = (): void => {
         for (const poller of pollers.get(queue) ?? []) poller.notifyMessageAdded();
+      };
+      // A delayed message (a settle check) wakes the pollers when it becomes visible, not at once.
+      if (!options?.visibilityTimeoutSeconds) wake();
+      else setTimeout(wake, options.visibilityTimeoutSeconds * 1000 + 50).unref();
     },
   };
 }

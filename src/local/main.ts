@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 
   try {
-    host = await startLocalHost({ exportEnv: true });
+    host = await startLocalHost({ exportEnv: true, eventsByDefault: true });
   } catch (error) {
     console.error(error instanceof ConfigError ? `${error.message}\n\n${error.advice}` : error);
     process.exitCode = 1;

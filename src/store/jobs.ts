@@ -39,6 +39,19 @@ export interface Retention {
 export type OfficeFilesMode = 'exact' | 'native';
 export const DEFAULT_OFFICE_FILES: OfficeFilesMode = 'exact';
 
+/**
+ * What starts a job's backups: its schedule, the source's blob events (each blob copied seconds
+ * after it stops changing), or both (events, with the schedule as the safety net that lists and
+ * diffs everything). Events need a mirror: a snapshot is a dated copy of the whole container.
+ */
+export type JobTrigger = 'schedule' | 'events' | 'both';
+export const JOB_TRIGGERS: readonly JobTrigger[] = ['schedule', 'events', 'both'];
+
+/** True when blob events start uploads for the job. */
+export function takesEvents(job: Pick<Job, 'trigger'>): boolean {
+  return job.trigger === 'events' || job.trigger === 'both';
+}
+
 export interface Job {
   id: string;
   name: string;
@@ -53,6 +66,12 @@ export interface Job {
   hardDelete: boolean;
   enabled: boolean;
   officeFiles: OfficeFilesMode;
+  trigger: JobTrigger;
+  /**
+   * When blob events began to start this job's uploads (ISO): files changed before it were never
+   * announced by an event, so the scheduled run does not count them as missed by events.
+   */
+  eventsSince?: string;
   /** ISO time of the last schedule occurrence a run was started for (missed runs run once). */
   lastScheduledAt?: string;
   /** The run in progress, if any (the one-at-a-time lock). */
@@ -63,7 +82,7 @@ export interface Job {
 
 /** What a person sends to create or change a job. */
 export type JobInput = Partial<
-  Omit<Job, 'id' | 'createdAt' | 'updatedAt' | 'lastScheduledAt' | 'activeRunId'>
+  Omit<Job, 'id' | 'createdAt' | 'updatedAt' | 'lastScheduledAt' | 'activeRunId' | 'eventsSince'>
 >;
 
 type JobRow = Record<string, string | number | boolean | undefined>;
@@ -87,6 +106,8 @@ function toRow(job: Job): JobRow {
     hardDelete: job.hardDelete,
     enabled: job.enabled,
     officeFiles: job.officeFiles,
+    trigger: job.trigger,
+    eventsSince: job.eventsSince,
     lastScheduledAt: job.lastScheduledAt,
     activeRunId: job.activeRunId,
     createdAt: job.createdAt,
@@ -123,6 +144,9 @@ function toJob(row: JobRow): Job {
     enabled: field.boolean(raw, 'enabled'),
     // Jobs stored before the option existed get the default.
     officeFiles: (field.string(raw, 'officeFiles') as OfficeFilesMode | undefined) ?? DEFAULT_OFFICE_FILES,
+    // Jobs stored before events existed keep running on their schedule alone.
+    trigger: (field.string(raw, 'trigger') as JobTrigger | undefined) ?? 'schedule',
+    eventsSince: field.string(raw, 'eventsSince'),
     lastScheduledAt: field.string(raw, 'lastScheduledAt'),
     activeRunId: field.string(raw, 'activeRunId'),
     createdAt: field.requiredString(raw, 'createdAt'),
@@ -168,6 +192,7 @@ const JOB_FIELDS = new Set([
   'hardDelete',
   'enabled',
   'officeFiles',
+  'trigger',
 ]);
 const SOURCE_FIELDS = new Set(['container', 'prefix', 'blobEndpoint']);
 const RETENTION_FIELDS = new Set(['keepLast', 'maxAgeDays', 'mirrorMaxAgeDays']);
@@ -182,6 +207,10 @@ function refuseUnknown(value: Record<string, unknown>, known: Set<string>, prefi
 export interface JobDefaults {
   /** UPLOAD_CHUNK_BYTES; unset means DEFAULT_CHUNK_BYTES. */
   chunkSizeBytes?: number;
+  /** `both` when the deployment delivers blob events (EVENTS_ENABLED), else `schedule`. */
+  trigger?: JobTrigger;
+  /** False when the deployment delivers no blob events: a job asking for them is refused. */
+  eventsEnabled?: boolean;
 }
 
 /** Merges `input` over `base` (or defaults) and validates the result; throws ValidationFailed naming the field. */
@@ -304,6 +333,28 @@ export function validateJob(
       'officeFiles',
       'must be "exact" (Office documents kept byte for byte under a suffix) or "native" (under their own name, rewritten by SharePoint)',
     );
+  const triggerRule = `must be one of ${JOB_TRIGGERS.join(', ')}`;
+  const trigger = has('trigger')
+    ? i.trigger
+    : (base?.trigger ?? (mode === 'mirror' ? (defaults.trigger ?? 'schedule') : 'schedule'));
+  if (typeof trigger !== 'string' || !JOB_TRIGGERS.includes(trigger as JobTrigger))
+    throw validationError('trigger', triggerRule);
+  const eventDriven = takesEvents({ trigger: trigger as JobTrigger });
+  if (eventDriven && mode !== 'mirror')
+    throw validationError(
+      'trigger',
+      'events apply to mirror mode only (a snapshot copies the whole container into a dated folder); use "schedule"',
+    );
+  if (eventDriven && defaults.eventsEnabled === false && (has('trigger') || !base))
+    throw validationError(
+      'trigger',
+      'this deployment delivers no blob events (EVENTS_ENABLED is false); use "schedule", or deploy the event subscription first',
+    );
+  const eventsSince = eventDriven
+    ? base && takesEvents(base)
+      ? (base.eventsSince ?? base.updatedAt)
+      : now.toISOString()
+    : undefined;
   return {
     id,
     name,
@@ -322,6 +373,8 @@ export function validateJob(
     hardDelete: optionalBoolean(i.hardDelete, 'hardDelete', base?.hardDelete ?? false),
     enabled: optionalBoolean(i.enabled, 'enabled', base?.enabled ?? true),
     officeFiles,
+    trigger: trigger as JobTrigger,
+    eventsSince,
     lastScheduledAt: base?.lastScheduledAt,
     activeRunId: base?.activeRunId,
     createdAt: base?.createdAt ?? now.toISOString(),

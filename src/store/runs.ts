@@ -44,6 +44,8 @@ export interface RunTotals {
   throttledMs?: number;
   /** How many throttling answers the run's uploads received. */
   throttles?: number;
+  /** Files a scheduled run of an event-driven job found changed long ago yet not copied (should be 0). */
+  missedByEvents?: number;
 }
 
 /** The drive's quota as the run last saw it (GET /drives/{id}, or a 507 during the run). */
@@ -62,7 +64,8 @@ export interface Run {
   id: string;
   jobId: string;
   kind: 'backup' | 'restore';
-  trigger: 'schedule' | 'manual';
+  /** `events`: the job's open run for uploads started by blob events (src/events/eventRun.ts). */
+  trigger: 'schedule' | 'manual' | 'events';
   status: RunStatus;
   /** Snapshot mode: the dated folder this run writes into (relative to the job's destination). */
   snapshotFolder?: string;
@@ -145,6 +148,8 @@ export interface PagePlan {
   last: boolean;
   /** SHA-256 of the continuation token this page was listed with ('' for the first page). */
   tokenHash?: string;
+  /** Of `files`, those blob events should have copied already (src/events/missed.ts). */
+  missedByEvents?: number;
 }
 
 /** Run ids sort newest first inside a job's partition. */
@@ -502,6 +507,8 @@ export class RunStore {
       totals.plannedBytes += num(v, 'bytes');
       totals.skippedFiles += num(v, 'skippedFiles');
       totals.skippedBytes += num(v, 'skippedBytes');
+      if (num(v, 'missedByEvents'))
+        totals.missedByEvents = (totals.missedByEvents ?? 0) + num(v, 'missedByEvents');
     }
     for (const v of shards) {
       seen(field.string(v, 'at'));

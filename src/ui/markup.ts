@@ -91,6 +91,11 @@ export const BODY = `
             <div><label for="job-mode">Mode</label><select id="job-mode">
               <option value="mirror">Mirror (incremental, same paths)</option>
               <option value="snapshot">Snapshot (a dated folder per run)</option></select></div>
+            <div data-mode="mirror"><label for="job-trigger">Backs up <span class="hint">(blob events copy each file seconds after it is written)</span></label><select id="job-trigger">
+              <option value="">Server default</option>
+              <option value="both">On blob events, and on the schedule as a safety net</option>
+              <option value="events">On blob events only</option>
+              <option value="schedule">On the schedule only</option></select></div>
             <div data-mode="snapshot"><label for="job-keep-last">Keep last N snapshots <span class="hint">(optional)</span></label><input id="job-keep-last" type="number" min="1" step="1"></div>
             <div><label for="job-max-age"><span data-mode="snapshot">Delete snapshots older than (days)</span><span data-mode="mirror">Delete backed-up files older than (days)</span> <span class="hint">(optional)</span></label><input id="job-max-age" type="number" min="1" step="1"></div>
           </div>

@@ -19,6 +19,7 @@ const FIELDS: FieldMap = {
   'source.prefix': { id: 'job-prefix', label: 'Source prefix' },
   destinationFolder: { id: 'job-destination', label: 'Destination folder' },
   mode: { id: 'job-mode', label: 'Mode' },
+  trigger: { id: 'job-trigger', label: 'Backs up' },
   schedule: { id: 'job-schedule', label: 'Cron expression' },
   'retention.keepLast': { id: 'job-keep-last', label: 'Keep last N snapshots' },
   'retention.maxAgeDays': { id: 'job-max-age', label: 'Delete snapshots older than (days)' },
@@ -158,6 +159,7 @@ export function editJob(j: Job): void {
   setValue('job-destination', j.destinationFolder || '');
   setValue('job-schedule', j.schedule);
   setValue('job-mode', j.mode);
+  setValue('job-trigger', j.trigger || 'schedule');
   setChunk(j.chunkSizeBytes);
   const r = j.retention || {};
   setValue('job-keep-last', r.keepLast || '');
@@ -236,6 +238,11 @@ function jobBody(editing: boolean): JobInput {
     hardDelete: mode === 'mirror' && $<HTMLInputElement>('job-hard-delete').checked,
     enabled: $<HTMLInputElement>('job-enabled').checked,
   };
+  // Events need a mirror: a snapshot job runs on its schedule. Left at the server default, a new
+  // mirror job takes events when the deployment delivers them, and an edited one keeps its own.
+  const trigger = inputValue('job-trigger');
+  if (mode === 'snapshot') body.trigger = 'schedule';
+  else if (trigger) body.trigger = trigger as Job['trigger'];
   const chunk = inputValue('job-chunk');
   // Untouched, a new job gets the server's default (UPLOAD_CHUNK_BYTES) and an edited one keeps its own.
   if (chunk && (chunkTouched || !editing)) body.chunkSizeBytes = Number(chunk);
