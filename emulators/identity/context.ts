@@ -1,4 +1,5 @@
 // State shared by the identity emulator's route modules.
+import type { ReplayCache } from './clientAssertion';
 import type { Directory } from './directory';
 import type { GrantStore } from './grants';
 import type { Script } from './script';
@@ -16,6 +17,8 @@ export interface Counters {
   tokenByGrant: Record<string, number>;
   codesIssued: number;
   codesRedeemed: number;
+  /** Successful client authentications by method (secret, certificate, federated). */
+  clientAuth: Record<string, number>;
 }
 
 export interface IdentityContext {
@@ -23,6 +26,8 @@ export interface IdentityContext {
   grants: GrantStore;
   minter: TokenMinter;
   script: Script;
+  /** jti values of certificate assertions already used. */
+  replay: ReplayCache;
   counters: Counters;
   settings: IdentitySettings;
   now: () => number;

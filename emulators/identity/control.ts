@@ -62,6 +62,75 @@ export function installControl(server: EmulatorServer, emulator: IdentityEmulato
     emulator.advanceClock(Number((bodyOf(req) as { ms: number }).ms));
     return ok({ now: emulator.now() });
   });
+  // Credentials on an app registration: certificates (public half only: `key` is base64 DER or PEM,
+  // dates in epoch ms) and federated identity credentials; and user-assigned managed identities.
+  const guard = (fn: () => ReturnType<typeof ok>) => {
+    try {
+      return fn();
+    } catch (error) {
+      return json(400, { error: 'invalid_request', error_description: (error as Error).message });
+    }
+  };
+  server.route('POST', `${base}/apps/:clientId/key-credentials`, (req) =>
+    guard(() => {
+      const { key, startDateTime, endDateTime, keyId, displayName } = bodyOf(req) as {
+        key: string;
+        startDateTime?: number;
+        endDateTime?: number;
+        keyId?: string;
+        displayName?: string;
+      };
+      const created = emulator.addKeyCredential(decodeURIComponent(req.params.clientId), key, {
+        startDateTime,
+        endDateTime,
+        keyId,
+        displayName,
+      });
+      return ok({
+        keyId: created.keyId,
+        startDateTime: created.startDateTime,
+        endDateTime: created.endDateTime,
+      });
+    }),
+  );
+  server.route('DELETE', `${base}/apps/:clientId/key-credentials/:keyId`, (req) =>
+    guard(() =>
+      ok({
+        removed: emulator.removeKeyCredential(
+          decodeURIComponent(req.params.clientId),
+          decodeURIComponent(req.params.keyId),
+        ),
+      }),
+    ),
+  );
+  server.route('POST', `${base}/apps/:clientId/federated-credentials`, (req) =>
+    guard(() => {
+      const created = emulator.addFederatedIdentityCredential(
+        decodeURIComponent(req.params.clientId),
+        bodyOf(req) as unknown as Parameters<IdentityEmulator['addFederatedIdentityCredential']>[1],
+      );
+      return ok({ credential: created });
+    }),
+  );
+  server.route('DELETE', `${base}/apps/:clientId/federated-credentials/:name`, (req) =>
+    guard(() =>
+      ok({
+        removed: emulator.removeFederatedIdentityCredential(
+          decodeURIComponent(req.params.clientId),
+          decodeURIComponent(req.params.name),
+        ),
+      }),
+    ),
+  );
+  server.route('POST', `${base}/managed-identities`, (req) =>
+    guard(() => {
+      // `trust`: the client id of an app to add the matching federated credential to.
+      const { trust, ...fields } = bodyOf(req) as { trust?: string } & Record<string, string>;
+      const identity = emulator.addManagedIdentity(fields);
+      if (trust) emulator.trustManagedIdentity(trust, identity);
+      return ok({ identity, environment: emulator.managedIdentityEnvironment() });
+    }),
+  );
   server.route('POST', `${base}/reset-script`, () => {
     emulator.script.clear();
     return ok();

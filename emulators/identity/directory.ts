@@ -21,10 +21,45 @@ export interface ClientSecret {
   expiresAt: number;
 }
 
+/**
+ * A certificate on the app registration (Graph `keyCredential`, type AsymmetricX509Cert, usage
+ * Verify): the public certificate and its validity. Several may be registered at once, which is how a
+ * certificate is rotated without an outage ("The keyCredentials property is multi-valued").
+ */
+export interface KeyCredential {
+  keyId: string;
+  /** The DER of the X.509 certificate (the manifest's base64 `key`). */
+  der: Buffer;
+  /** Epoch milliseconds; default to the certificate's notBefore/notAfter. */
+  startDateTime: number;
+  endDateTime: number;
+  displayName?: string;
+}
+
+/** Graph `federatedIdentityCredential`: which external token the app trusts as its credential. */
+export interface FederatedIdentityCredential {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  description?: string;
+}
+
+/** A user-assigned managed identity: a service principal in a tenant, with its own client id. */
+export interface ManagedIdentity {
+  clientId: string;
+  /** Object (principal) id: the `sub` of its tokens and the subject a federated credential names. */
+  principalId: string;
+  tenantId: string;
+  name: string;
+}
+
 export interface AppRegistration {
   clientId: string;
   displayName?: string;
   secrets: ClientSecret[];
+  keyCredentials?: KeyCredential[];
+  federatedIdentityCredentials?: FederatedIdentityCredential[];
   redirectUris: string[];
   signInAudience: SignInAudience;
   homeTenantId: string;
@@ -54,6 +89,7 @@ export class Directory {
   readonly apps = new Map<string, AppRegistration>();
   readonly users = new Map<string, User>();
   readonly adminConsents: AdminConsent[] = [];
+  readonly managedIdentities = new Map<string, ManagedIdentity>();
   /**
    * Per user, how many times refresh tokens were revoked. A refresh token remembers the count at
    * issue; a lower count means it was revoked. A counter rather than a time, so revocation works
@@ -82,6 +118,11 @@ export class Directory {
       ...app,
       displayName: app.displayName ?? `app-${app.clientId.slice(0, 8)}`,
       secrets: app.secrets.map((s) => ({ ...s })),
+      keyCredentials: (app.keyCredentials ?? []).map((k) => ({ ...k })),
+      federatedIdentityCredentials: (app.federatedIdentityCredentials ?? []).map((f) => ({
+        ...f,
+        audiences: [...f.audiences],
+      })),
       redirectUris: [...app.redirectUris],
     };
     this.apps.set(app.clientId, copy);
@@ -113,6 +154,7 @@ export class Directory {
     if (tenantId === CONSUMER_TENANT_ID) return true;
     for (const u of this.users.values()) if (u.tenantId === tenantId) return true;
     for (const a of this.apps.values()) if (a.homeTenantId === tenantId) return true;
+    for (const m of this.managedIdentities.values()) if (m.tenantId === tenantId) return true;
     return false;
   }
 

@@ -20,6 +20,18 @@ export interface ErrorParams {
   parameter?: string;
   grantType?: string;
   responseType?: string;
+  /** Client assertions: what was wrong with the key, and the thumbprint (hex) the client named. */
+  keyProblem?: 'notFound' | 'badSignature' | 'expired' | 'notYetValid';
+  thumbprint?: string;
+  keyStart?: string;
+  keyEnd?: string;
+  currentTime?: string;
+  assertionValidFrom?: string;
+  assertionExpiry?: string;
+  reason?: string;
+  issuer?: string;
+  subject?: string;
+  audience?: string;
 }
 
 export interface AadstsEntry {
@@ -36,7 +48,93 @@ const app = (p: ErrorParams) => `'${p.appId ?? '00000000-0000-0000-0000-00000000
 const named = (p: ErrorParams) => `${app(p)}(${p.appName ?? 'app'})`;
 const resource = (p: ErrorParams) => `'${p.resourceAppId ?? '00000003-0000-0000-c000-000000000000'}'`;
 
+const CERT_DOCS = 'https://learn.microsoft.com/entra/identity-platform/certificate-credentials';
+const WIF_DOCS = 'https://learn.microsoft.com/entra/workload-id/workload-identity-federation';
+const keysHint = (p: ErrorParams) =>
+  `Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${p.appId}'. Review the documentation at https://docs.microsoft.com/en-us/graph/deployelevatedaccess for more information.`;
+const foundKey = (p: ErrorParams) => `Found key 'Start=${p.keyStart}, End=${p.keyEnd}'`;
+
+/**
+ * AADSTS700027's texts. "not registered" is verbatim from service responses quoted in public issue
+ * threads (AzureAD/microsoft-authentication-library-for-js#8339); "invalid signature" follows the
+ * quoted first sentence (AzureAD/passport-azure-ad#453) with the same bracket; the expired and
+ * not-yet-valid reasons are worded in the same pattern, their exact text not being published.
+ */
+function keyProblemMessage(p: ErrorParams): string {
+  const thumb = `Thumbprint of key used by client: '${p.thumbprint ?? ''}'`;
+  switch (p.keyProblem) {
+    case 'badSignature':
+      return `Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., ${thumb}, ${foundKey(p)}, ${keysHint(p)}]`;
+    case 'expired':
+      return `Client assertion failed signature validation. [Reason - The key used is expired., ${thumb}, ${foundKey(p)}, ${keysHint(p)}]`;
+    case 'notYetValid':
+      return `Client assertion failed signature validation. [Reason - The key used is not yet valid., ${thumb}, ${foundKey(p)}, ${keysHint(p)}]`;
+    default:
+      return `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., ${thumb}, ${keysHint(p)}]`;
+  }
+}
+
 const entries: AadstsEntry[] = [
+  {
+    code: 700027,
+    error: 'invalid_client',
+    status: 401,
+    message: keyProblemMessage,
+  },
+  {
+    // Verbatim in service responses quoted in Azure/login#180 and microsoft-authentication-library-for-java#984.
+    code: 700024,
+    error: 'invalid_client',
+    status: 401,
+    message: (p) =>
+      `Client assertion is not within its valid time range. Current time: ${p.currentTime}, assertion valid from ${p.assertionValidFrom}, expiry time of assertion ${p.assertionExpiry}. Review the documentation at ${CERT_DOCS} .`,
+  },
+  {
+    // The wording reported in AzureAD/microsoft-identity-web#16; the rest of the text is not published.
+    code: 700023,
+    error: 'invalid_client',
+    status: 401,
+    message: () =>
+      `Client assertion audience claim does not match Realm issuer. Review the documentation at ${CERT_DOCS} .`,
+  },
+  {
+    code: 700021,
+    error: 'invalid_client',
+    status: 401,
+    message: () =>
+      `Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at ${CERT_DOCS} .`,
+  },
+  {
+    // "AADSTS50027: Invalid JWT token. No certificate thumbprint specified in token header." (quoted in
+    // AzureAD/microsoft-authentication-library-for-dotnet#124); the reason varies.
+    code: 50027,
+    error: 'invalid_request',
+    status: 400,
+    message: (p) => `Invalid JWT token. ${p.reason ?? 'The token is malformed.'}`,
+  },
+  {
+    // 700211 and 700213 verbatim from responses quoted in Azure/azure-workload-identity#1200; 700212
+    // follows the same pattern for the audience.
+    code: 700211,
+    error: 'invalid_client',
+    status: 401,
+    message: (p) =>
+      `No matching federated identity record found for presented assertion issuer '${p.issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOCS}`,
+  },
+  {
+    code: 700212,
+    error: 'invalid_client',
+    status: 401,
+    message: (p) =>
+      `No matching federated identity record found for presented assertion audience '${p.audience}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOCS}`,
+  },
+  {
+    code: 700213,
+    error: 'invalid_client',
+    status: 401,
+    message: (p) =>
+      `No matching federated identity record found for presented assertion subject '${p.subject}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. ${WIF_DOCS}`,
+  },
   {
     code: 50011,
     error: 'invalid_request',

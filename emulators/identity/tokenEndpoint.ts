@@ -8,7 +8,7 @@ import type { IdentityContext } from './context';
 import type { AppRegistration, User } from './directory';
 import { DEFAULT_DELEGATED_PERMISSIONS } from './directory';
 import type { ErrorParams } from './errors';
-import { clientInfo } from './tokens';
+import { clientInfo, issuerFor } from './tokens';
 import { jsonError } from './respond';
 import { parseScopes, splitScopes, type ScopeRequest } from './scopes';
 
@@ -45,17 +45,33 @@ export function installToken(server: EmulatorServer, ctx: IdentityContext): void
       });
     }
     if (!knownTenantSegment(ctx.directory, tenant)) return fail(90002, { tenant });
-    const auth = authenticateClient(req, form, ctx.directory, now);
+    const auth = authenticateClient(req, form, ctx.directory, now, {
+      tenant,
+      tokenEndpoint: `${ctx.baseUrl()}/${tenant}/oauth2/v2.0/token`,
+      replay: ctx.replay,
+      verifyOwnToken: (token) => ctx.minter.verifyOwn(token),
+    });
     if (!auth.ok) {
-      return fail(auth.code, { appId: auth.clientId, parameter: 'client_id', tenant, tenantName: tenant });
+      return fail(auth.code, {
+        appId: auth.clientId,
+        parameter: 'client_id',
+        tenant,
+        tenantName: tenant,
+        ...auth.params,
+      });
     }
+    // A managed identity lives in a work tenant and the federated credential names that tenant's
+    // issuer: the Microsoft account realm has no such record (see emulators/README.md for the sources).
+    const federated = auth.method === 'federated';
+    if (federated && isConsumers(tenant)) return fail(700211, { issuer: issuerFor(CONSUMER_TENANT_ID) });
+    ctx.counters.clientAuth[auth.method] = (ctx.counters.clientAuth[auth.method] ?? 0) + 1;
     switch (grantType) {
       case '':
         return fail(900144, { parameter: 'grant_type' });
       case 'authorization_code':
-        return redeemCode(ctx, auth.app, form, fail);
+        return redeemCode(ctx, auth.app, form, fail, federated);
       case 'refresh_token':
-        return redeemRefreshToken(ctx, auth.app, form, fail);
+        return redeemRefreshToken(ctx, auth.app, form, fail, federated);
       case 'client_credentials':
         return clientCredentials(ctx, auth.app, tenant, form, fail);
       default:
@@ -64,11 +80,14 @@ export function installToken(server: EmulatorServer, ctx: IdentityContext): void
   });
 }
 
+const isConsumers = (tenant: string) => tenant === 'consumers' || tenant === CONSUMER_TENANT_ID;
+
 function redeemCode(
   ctx: IdentityContext,
   app: AppRegistration,
   form: URLSearchParams,
   fail: Fail,
+  federated: boolean,
 ): EmulatorResponse {
   const code = form.get('code');
   if (!code) return fail(900144, { parameter: 'code' });
@@ -87,6 +106,8 @@ function redeemCode(
   }
   const user = ctx.directory.user(record.oid);
   if (!user) return fail(9002313);
+  if (federated && user.accountType === 'personal')
+    return fail(700211, { issuer: issuerFor(CONSUMER_TENANT_ID) });
   const scope = form.get('scope') ?? record.scope;
   const parsed = parseScopes(scope);
   if (!parsed.ok) return fail(28000, { scope });
@@ -102,6 +123,7 @@ function redeemRefreshToken(
   app: AppRegistration,
   form: URLSearchParams,
   fail: Fail,
+  federated: boolean,
 ): EmulatorResponse {
   const presented = form.get('refresh_token');
   if (!presented) return fail(900144, { parameter: 'refresh_token' });
@@ -121,6 +143,8 @@ function redeemRefreshToken(
   }
   const user = ctx.directory.user(grant.oid);
   if (!user) return refuse(9002313);
+  if (federated && user.accountType === 'personal')
+    return refuse(700211, { issuer: issuerFor(CONSUMER_TENANT_ID) });
   const scope = form.get('scope') || grant.scope;
   const parsed = parseScopes(scope);
   if (!parsed.ok) return refuse(28000, { scope });

@@ -3,7 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Principal } from '../shared/principal';
 import { CONSUMER_TENANT_ID, LOGIN_HOST } from './constants';
-import type { AppRegistration, User } from './directory';
+import type { AppRegistration, ManagedIdentity, User } from './directory';
 import { signJwt, verifyJwt, type Claims } from './jwt';
 
 export const issuerFor = (tenantId: string) => `${LOGIN_HOST}/${tenantId}/v2.0`;
@@ -81,6 +81,37 @@ export class TokenMinter {
     };
     if (nonce) claims.nonce = nonce;
     return signJwt(claims, this.key);
+  }
+
+  /**
+   * A user-assigned managed identity's token, as the App Service identity endpoint hands out: issuer
+   * the identity's tenant (v2.0), `sub` and `oid` its principal id, `appid` its client id.
+   */
+  managedIdentityToken(identity: ManagedIdentity, audience: string, lifetimeSeconds: number): string {
+    const iat = this.seconds();
+    return signJwt(
+      {
+        aud: audience,
+        iss: issuerFor(identity.tenantId),
+        iat,
+        nbf: iat,
+        exp: iat + lifetimeSeconds,
+        tid: identity.tenantId,
+        oid: identity.principalId,
+        sub: identity.principalId,
+        appid: identity.clientId,
+        azp: identity.clientId,
+        idtyp: 'app',
+        ver: '2.0',
+        uti: randomBytes(16).toString('base64url'),
+      },
+      this.key,
+    );
+  }
+
+  /** The claims of a token this emulator signed (any kind), without judging its times. */
+  verifyOwn(token: string): Claims | undefined {
+    return verifyJwt(token, this.key);
   }
 
   /** Who a bearer token belongs to, or undefined if it is not ours, tampered with or expired. */

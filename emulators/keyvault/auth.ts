@@ -2,7 +2,7 @@
 // (and without a body), reads `authorization` (tenant) and `resource` from WWW-Authenticate on the 401,
 // fetches a token for `{resource}/.default` and repeats the request. Every 401 carries the challenge,
 // as the service's do.
-import type { Authorize } from '../shared/principal';
+import type { Authorize, Principal } from '../shared/principal';
 import { invalidAudience, invalidToken, missingToken, type KeyVaultError } from './errors';
 
 export const VAULT_RESOURCE = 'https://vault.azure.net';
@@ -14,20 +14,20 @@ export function challengeHeader(tenantId: string): string {
 }
 
 /**
- * Undefined when the request may proceed, else the 401 to send. Without a hook any non-empty bearer
- * token passes; with one, the token must name a principal whose audience is the vault (exactly: the
- * service refuses `https://vault.azure.net/` with a trailing slash).
+ * The principal when the request may proceed (undefined without a hook), else the 401 to send. Without
+ * a hook any non-empty bearer token passes; with one, the token must name a principal whose audience
+ * is the vault (exactly: the service refuses `https://vault.azure.net/` with a trailing slash).
  */
 export function authenticate(
   authorization: string | undefined,
   authorize?: Authorize,
-): KeyVaultError | undefined {
+): { denied: KeyVaultError } | { denied?: undefined; principal?: Principal } {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) return missingToken();
-  if (!authorize) return undefined;
+  if (!match) return { denied: missingToken() };
+  if (!authorize) return {};
   const principal = authorize(match[1]);
-  if (!principal) return invalidToken();
+  if (!principal) return { denied: invalidToken() };
   if (principal.audience !== VAULT_RESOURCE && principal.audience !== VAULT_APP_ID)
-    return invalidAudience(principal.audience);
-  return undefined;
+    return { denied: invalidAudience(principal.audience) };
+  return { principal };
 }

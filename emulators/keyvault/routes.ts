@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EmulatorRequest, EmulatorResponse, EmulatorServer, Handler } from '../shared/server';
 import type { Authorize } from '../shared/principal';
+import { authorizeAction, DATA_ACTIONS, type Permissions } from './access';
 import { authenticate, challengeHeader } from './auth';
 import { KeyVaultError, missingApiVersion, unsupportedApiVersion } from './errors';
 import { paginate } from './paging';
@@ -22,6 +23,15 @@ export const OPERATIONS = [
   'getDeletedSecrets',
   'purgeDeletedSecret',
   'recoverDeletedSecret',
+  'createCertificate',
+  'getCertificate',
+  'getCertificates',
+  'getCertificateVersions',
+  'getCertificateOperation',
+  'getCertificatePolicy',
+  'getKey',
+  'getKeyVersions',
+  'sign',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -33,7 +43,7 @@ const STABLE_API_VERSIONS = new Set(['2016-10-01', '7.0', '7.1', '7.2', '7.3', '
  * its previews, and the date-named versions that replaced it from 2025-07-01 (SDK 4.10+ sends those),
  * so a newer SDK keeps working against the emulator.
  */
-function checkApiVersion(query: URLSearchParams): string {
+export function checkApiVersion(query: URLSearchParams): string {
   // URLSearchParams has already percent-decoded `api%2Dversion` to `api-version`.
   const version = query.get('api-version');
   if (!version) throw missingApiVersion();
@@ -48,24 +58,62 @@ function checkApiVersion(query: URLSearchParams): string {
 export interface RouteContext {
   store: SecretStore;
   authorize?: Authorize;
+  permissions?: Permissions;
   tenantId: string;
   callCount: Record<Operation, number>;
+  /** Runs before every authenticated operation: the vault's own timed work (lifetime actions). */
+  beforeOperation?: () => Promise<void>;
 }
 
-type OperationHandler = (
+export type OperationHandler = (
   req: EmulatorRequest,
   ctx: { apiVersion: string; origin: string },
-) => EmulatorResponse;
+) => EmulatorResponse | Promise<EmulatorResponse>;
 
-function guarded(ctx: RouteContext, operation: Operation, handler: OperationHandler): Handler {
-  return (req) => {
+/** The data action an operation needs, or none for operations the emulator leaves open. */
+export const OPERATION_ACTIONS: Record<Operation, string> = {
+  setSecret: DATA_ACTIONS.secretsSet,
+  getSecret: DATA_ACTIONS.secretsGet,
+  getSecrets: DATA_ACTIONS.secretsReadMetadata,
+  getSecretVersions: DATA_ACTIONS.secretsReadMetadata,
+  updateSecret: DATA_ACTIONS.secretsUpdate,
+  deleteSecret: DATA_ACTIONS.secretsDelete,
+  getDeletedSecret: DATA_ACTIONS.secretsReadDeleted,
+  getDeletedSecrets: DATA_ACTIONS.secretsReadDeleted,
+  purgeDeletedSecret: DATA_ACTIONS.secretsPurge,
+  recoverDeletedSecret: DATA_ACTIONS.secretsRecover,
+  createCertificate: DATA_ACTIONS.certificatesCreate,
+  getCertificate: DATA_ACTIONS.certificatesRead,
+  getCertificates: DATA_ACTIONS.certificatesRead,
+  getCertificateVersions: DATA_ACTIONS.certificatesRead,
+  getCertificateOperation: DATA_ACTIONS.certificatesRead,
+  getCertificatePolicy: DATA_ACTIONS.certificatesRead,
+  getKey: DATA_ACTIONS.keysRead,
+  getKeyVersions: DATA_ACTIONS.keysRead,
+  sign: DATA_ACTIONS.keysSign,
+};
+
+export function guarded(ctx: RouteContext, operation: Operation, handler: OperationHandler): Handler {
+  return async (req) => {
     const headers = { 'x-ms-request-id': randomUUID(), 'Cache-Control': 'no-cache' };
-    const denied = authenticate(req.headers.authorization, ctx.authorize);
-    if (denied) return denied.toResponse({ ...headers, 'WWW-Authenticate': challengeHeader(ctx.tenantId) });
+    const auth = authenticate(req.headers.authorization, ctx.authorize);
+    if (auth.denied)
+      return auth.denied.toResponse({ ...headers, 'WWW-Authenticate': challengeHeader(ctx.tenantId) });
     try {
       const apiVersion = checkApiVersion(req.query);
       ctx.callCount[operation] += 1;
-      const response = handler(req, { apiVersion, origin: `https://${req.headers.host ?? 'localhost'}` });
+      const refused = authorizeAction(
+        auth.principal,
+        ctx.permissions,
+        OPERATION_ACTIONS[operation],
+        req.path,
+      );
+      if (refused) throw refused;
+      await ctx.beforeOperation?.();
+      const response = await handler(req, {
+        apiVersion,
+        origin: `https://${req.headers.host ?? 'localhost'}`,
+      });
       return { ...response, headers: { ...headers, ...(response.headers ?? {}) } };
     } catch (error) {
       if (error instanceof KeyVaultError) return error.toResponse(headers);

@@ -78,7 +78,8 @@ export class SecretStore {
   /** @param nowSeconds the clock, in Unix seconds. */
   constructor(private readonly nowSeconds: () => number) {}
 
-  set(name: string, input: NewSecret): SecretVersion {
+  /** @param versionId set by the certificate store, whose secret shares the certificate's version id. */
+  set(name: string, input: NewSecret, versionId?: string): SecretVersion {
     this.sweep();
     const existing = this.records.get(name.toLowerCase());
     if (existing?.deleted) throw deletedButRecoverable(name);
@@ -86,7 +87,7 @@ export class SecretStore {
     const attributes: SecretAttributes = { enabled: true, created: now, updated: now };
     applyAttributes(attributes, input.attributes);
     const version: SecretVersion = {
-      version: randomBytes(16).toString('hex'),
+      version: versionId ?? randomBytes(16).toString('hex'),
       value: input.value,
       contentType: input.contentType,
       tags: input.tags ? { ...input.tags } : undefined,
