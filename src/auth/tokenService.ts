@@ -361,7 +361,7 @@ export class TokenService {
     if (!(error instanceof TokenEndpointError)) {
       if (!isAppError(error, 'InvalidClient')) return;
       const advice = localCredentialAdvice(error);
-      const ids = await this.flagApp(clientId, advice);
+      const ids = await this.flagApp(clientId, advice, connection.id);
       await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice, credential: label });
       return;
     }
@@ -373,7 +373,7 @@ export class TokenService {
       certificateName: label.certificateName,
     });
     if (error.transient || (error.error !== 'invalid_client' && advice.action !== 'fix-client')) return;
-    const ids = await this.flagApp(clientId, advice);
+    const ids = await this.flagApp(clientId, advice, connection.id);
     await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice, credential: label });
   }
 
@@ -387,10 +387,10 @@ export class TokenService {
   }
 
   /** Flags every connection that signs in with this app; returns their ids. */
-  private async flagApp(clientId: string, advice: Advice): Promise<string[]> {
+  private async flagApp(clientId: string, advice: Advice, except?: string): Promise<string[]> {
     const ids: string[] = [];
     for (const other of await this.options.connections.list()) {
-      if (effectiveClientId(other, this.options) !== clientId) continue;
+      if (effectiveClientId(other, this.options) !== clientId || other.id === except) continue;
       // A connection already waiting for a person keeps that status: it needs both fixes, sign-in last.
       if (other.status === 'reauth-required') continue;
       this.invalidate(other.id);
