@@ -5,7 +5,8 @@
 // "certificate credentials" page (https://learn.microsoft.com/entra/identity-platform/certificate-credentials)
 // and "Configure an application to trust a managed identity"
 // (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity).
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { getClientCertificate } from '../../src/alerts/credentialApi';
 import { invokeHttp } from '../../src/app/invoke';
 import { createServices } from '../../src/app/services';
 import type { FunctionDefinition, HttpTrigger } from '../../src/app/types';
@@ -223,6 +224,40 @@ describe('certificate credential (key in Key Vault, signed by Key Vault)', () =>
     // The certificate's secret (where a PKCS#12 with the private key would be) was never asked for.
     expect(emu.keyVault.server.count('GET', new RegExp(`^/secrets/${CERT}`))).toBe(0);
     expect(s.health.rows.get(CERT)).toMatchObject({ kind: 'certificate', acceptedVersion: first.version });
+  });
+
+  it('prints the public certificate for the portal (PEM and base64 DER) with its thumbprint', async () => {
+    const view = await getClientCertificate(
+      {
+        credential: {
+          kind: 'certificate',
+          certificateName: CERT,
+          certificates: s.certificates,
+          health: s.health,
+        },
+      } as unknown as AlertDeps,
+      {
+        method: 'GET',
+        url: 'http://x/api/credential/certificate',
+        params: {},
+        query: new URLSearchParams(),
+        headers: {},
+        body: '',
+      },
+    );
+    const body = view.body as {
+      pem: string;
+      base64Der: string;
+      thumbprint: string;
+      x5tS256: string;
+      acceptedByMicrosoft: boolean;
+    };
+    const x509 = new X509Certificate(body.pem);
+    expect(x509.fingerprint.replace(/:/g, '')).toBe(body.thumbprint);
+    expect(Buffer.from(body.base64Der, 'base64').equals(Buffer.from(x509.raw))).toBe(true);
+    expect(body.x5tS256).toBe(createHash('sha256').update(x509.raw).digest('base64url'));
+    expect(body.acceptedByMicrosoft).toBe(true);
+    expect(JSON.stringify(body)).not.toMatch(/PRIVATE KEY/);
   });
 
   it('keeps signing in through a renewal that is not registered yet, says so, and moves on once it is', async () => {
