@@ -187,11 +187,18 @@ function acceptedAudiences(ctx: AssertionContext): string[] {
   return [ctx.tokenEndpoint, `${LOGIN_HOST}/${ctx.tenant}/oauth2/v2.0/token`];
 }
 
-/** Undefined when now is within [nbf, exp), else the AADSTS700024 parameters. */
+/**
+ * Clock skew allowed on nbf and exp. Entra does not publish its value; 5 minutes is the default of
+ * Microsoft's token validation libraries (Microsoft.IdentityModel TokenValidationParameters), and some
+ * skew is needed: MSAL rounds `nbf` to the nearest second, so its assertions can start in the future.
+ */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/** Undefined when now is within [nbf, exp) give or take the skew, else the AADSTS700024 parameters. */
 function checkTimes(claims: Claims, now: number): ErrorParams | undefined {
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
   const nbf = typeof claims.nbf === 'number' ? claims.nbf * 1000 : 0;
-  if (exp !== undefined && now < exp && now >= nbf) return undefined;
+  if (exp !== undefined && now < exp + CLOCK_SKEW_MS && now >= nbf - CLOCK_SKEW_MS) return undefined;
   return {
     currentTime: dotnetTime(now),
     assertionValidFrom: dotnetTime(nbf),

@@ -1,6 +1,9 @@
 // An emulator of the Microsoft identity platform v2 endpoints the product uses (authorize, token,
-// discovery), built on EmulatorServer. Tests drive it in-process through this class or from other
-// processes through /_emulator/identity/*.
+// discovery), built on EmulatorServer. Clients authenticate with a secret or a client assertion
+// (certificate credentials registered on the app, or a managed identity's token trusted by a
+// federated identity credential), and a managed identity token source in the App Service shape serves
+// ManagedIdentityCredential. Tests drive it in-process through this class or from other processes
+// through /_emulator/identity/*.
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import type { Authorize } from '../shared/principal';
 import { EmulatorServer } from '../shared/server';
@@ -235,7 +238,7 @@ export class IdentityEmulator {
   trustManagedIdentity(
     clientId: string,
     identity: ManagedIdentity,
-    name = `mi-${identity.name}`,
+    name = `mi-${identity.principalId}`,
   ): FederatedIdentityCredential {
     return this.addFederatedIdentityCredential(clientId, {
       name,

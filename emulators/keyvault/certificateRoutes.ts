@@ -151,8 +151,9 @@ export function installCertificateRoutes(
   route('GET', '/keys/:name', 'getKey', getKey);
   route('GET', '/keys/:name/:version', 'getKey', getKey);
 
-  route('POST', '/keys/:name/:version/sign', 'sign', (req, { origin }) => {
-    const { name, key } = certs.key(checkName(req.params.name), req.params.version);
+  // A versionless key id makes the SDK post to `/keys/{name}//sign`: the latest version signs.
+  const signHandler: OperationHandler = (req, { origin }) => {
+    const { name, key } = certs.key(checkName(req.params.name), req.params.version ?? '');
     const body = parseJson(req.body);
     const alg = body.alg;
     if (typeof alg !== 'string' || !(SIGNATURE_ALGORITHMS as readonly string[]).includes(alg)) {
@@ -171,7 +172,9 @@ export function installCertificateRoutes(
     checkUsable(key, 'sign', nowSeconds());
     const signature = signDigest(alg as SignatureAlgorithm, digest, key.privateKey);
     return ok({ kid: `${origin}/keys/${enc(name)}/${key.version}`, value: signature.toString('base64url') });
-  });
+  };
+  route('POST', '/keys/:name/:version/sign', 'sign', signHandler);
+  route('POST', '/keys/:name//sign', 'sign', signHandler);
 }
 
 /**

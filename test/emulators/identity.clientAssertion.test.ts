@@ -5,6 +5,7 @@
 // multi-valued). The AADSTS codes and texts are those of service responses quoted in public issue threads
 // (see emulators/identity/errors.ts).
 import { createHash, randomBytes, randomUUID, sign, constants, type KeyObject } from 'node:crypto';
+import { ConfidentialClientApplication } from '@azure/msal-node';
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_REDIRECT_URI,
@@ -190,9 +191,38 @@ describe('certificate credentials: accepted', () => {
     expect(decodeJwt(refreshed.body.access_token as string).oid).toBe(DEFAULT_WORK_USER.oid);
   });
 
+  it('allows a clock skew: nbf a minute ahead is accepted', async () => {
+    const now = nowSeconds();
+    expect(
+      (await clientCredentials(assertion(registered, { claims: { nbf: now + 60, exp: now + 660 } }))).status,
+    ).toBe(200);
+  });
+
   it('accepts the login.microsoftonline.com form of the audience too', async () => {
     const aud = `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`;
     expect((await clientCredentials(assertion(registered, { claims: { aud } }))).status).toBe(200);
+  });
+});
+
+describe('certificate credentials built by MSAL', () => {
+  it('accepts the assertion MSAL Node builds from clientCertificate (PS256, x5t#S256)', async () => {
+    const cca = new ConfidentialClientApplication({
+      auth: {
+        clientId: DEFAULT_CLIENT_ID,
+        clientCertificate: {
+          thumbprintSha256: createHash('sha256').update(registered.der).digest('hex'),
+          privateKey: registered.keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        },
+        ...emulator.msalAuthority(TENANT),
+      },
+    });
+    const before = emulator.server.requests.length;
+    const result = await cca.acquireTokenByClientCredential({
+      scopes: ['https://graph.microsoft.com/.default'],
+    });
+    expect(result?.accessToken).toEqual(expect.any(String));
+    const sent = emulator.server.requests.slice(before).filter((r) => r.path.endsWith('/oauth2/v2.0/token'));
+    expect(sent.map((r) => r.status)).toEqual([200]);
   });
 });
 
@@ -236,10 +266,10 @@ describe('certificate credentials: refused', () => {
     expectError(await clientCredentials(assertion(registered, { claims: { sub: randomUUID() } })), 700021);
   });
 
-  it('expired and not-yet-valid assertions: AADSTS700024 with the times', async () => {
+  it('expired and not-yet-valid assertions beyond the 5-minute skew: AADSTS700024 with the times', async () => {
     const now = nowSeconds();
     const expired = await clientCredentials(
-      assertion(registered, { claims: { nbf: now - 900, exp: now - 300 } }),
+      assertion(registered, { claims: { nbf: now - 1200, exp: now - 301 - 300 } }),
     );
     expect(expired.status).toBe(401);
     expectError(
@@ -248,7 +278,7 @@ describe('certificate credentials: refused', () => {
       /Client assertion is not within its valid time range\. Current time: \d{4}-.*Z, assertion valid from/,
     );
     const early = await clientCredentials(
-      assertion(registered, { claims: { nbf: now + 600, exp: now + 1200 } }),
+      assertion(registered, { claims: { nbf: now + 301, exp: now + 1200 } }),
     );
     expectError(early, 700024);
   });

@@ -178,6 +178,17 @@ describe('Key Vault certificates and sign with the real SDK clients', () => {
     ]);
   });
 
+  it('signs with the latest version through a versionless key id', async () => {
+    const cert = await certificates.getCertificate('app-credential');
+    const versionless = `${emulator.vaultUrl}keys/app-credential`;
+    const signed = await new CryptographyClient(versionless, credential('admin'), options).sign(
+      'RS256',
+      sha256('v'),
+    );
+    const publicKey = new X509Certificate(Buffer.from(cert.cer!)).publicKey;
+    expect(verify('sha256', Buffer.from('v'), publicKey, Buffer.from(signed.result))).toBe(true);
+  });
+
   it('answers the documented KeyBundle for the certificate key, without the private half', async () => {
     const cert = await certificates.getCertificate('app-credential');
     const res = await fetch(`${cert.keyId}?api-version=7.5`, { headers: { Authorization: 'Bearer admin' } });
