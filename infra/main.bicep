@@ -41,6 +41,13 @@ param storageSuffix string = environment().suffixes.storage
 @description('Name of the Key Vault secret that will hold the app registration\'s client secret.')
 param clientSecretName string = 'graph-client-secret'
 
+@description('How the app proves itself to Microsoft: secret (CLIENT_SECRET_NAME), certificate (a Key Vault certificate whose key cannot be exported; the postprovision hook creates it) or federated (this template\'s managed identity, trusted by the app registration). See docs/credentials.md.')
+@allowed(['secret', 'certificate', 'federated'])
+param clientCredential string = 'secret'
+
+@description('Key Vault certificate whose key signs the client assertion (clientCredential = certificate).')
+param clientCertificateName string = 'graph-client-certificate'
+
 @minLength(3)
 @description('Email address that receives the alerts (secret expiring, re-authorization needed, failed runs, poison messages).')
 param alertEmail string
@@ -271,6 +278,8 @@ module functionApp 'modules/functionapp.bicep' = {
       GRAPH_TENANT: graphTenant
       GRAPH_CLOUD: graphCloud
       CLIENT_SECRET_NAME: clientSecretName
+      CLIENT_CREDENTIAL: clientCredential
+      CLIENT_CERTIFICATE_NAME: clientCertificateName
       SCHEDULER_CRON: schedulerCron
       SECRET_CHECK_CRON: expiryCheckCron
       SECRET_EXPIRY_THRESHOLDS_DAYS: expiryWarningThresholdsDays
@@ -322,3 +331,54 @@ output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 
 @description('Principal (object) id of the managed identity, for `az role assignment create --assignee-object-id`.')
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
+
+// The certificate credential's least privilege: sign with one key and read its certificate's
+// public half. The built-in Key Vault Crypto User could also decrypt, unwrap, update and back up
+// every key, and Key Vault Certificate User could read certificates' secrets; this custom role has
+// only the two data actions. It is assigned at the scope of that one key and that one certificate by
+// infra/hooks/postprovision (the key exists only once the hook has created the certificate: ARM has
+// no resource type for Key Vault certificates, so neither the certificate nor an assignment on its
+// key can be declared here).
+resource certificateSignerRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'client-certificate-signer')
+  properties: {
+    roleName: 'Client certificate signer ${uniqueString(resourceGroup().id)}'
+    description: 'Sign with one Key Vault key and read its certificate (the client assertion of azure-onedrive-backup). Assign it at the key and certificate scope only.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: []
+        notActions: []
+        dataActions: [
+          'Microsoft.KeyVault/vaults/keys/sign/action'
+          'Microsoft.KeyVault/vaults/certificates/read'
+        ]
+        notDataActions: []
+      }
+    ]
+    assignableScopes: [resourceGroup().id]
+  }
+}
+
+@description('How the app signs in to Microsoft (the postprovision hook reads it).')
+output CLIENT_CREDENTIAL string = clientCredential
+
+@description('The Key Vault certificate the postprovision hook creates for clientCredential = certificate.')
+output CLIENT_CERTIFICATE_NAME string = clientCertificateName
+
+@description('Resource id of the vault: the hook assigns the signer role at <id>/keys/<name> and <id>/certificates/<name>.')
+output KEY_VAULT_ID string = resourceId('Microsoft.KeyVault/vaults', keyVault.outputs.name)
+
+@description('The custom role with only keys/sign and certificates/read.')
+output CERTIFICATE_SIGNER_ROLE_ID string = certificateSignerRole.id
+
+@description('Federated credential on the app registration (scenario Managed Identity): the issuer.')
+output FEDERATED_CREDENTIAL_ISSUER string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+
+@description('Federated credential: the subject, the managed identity\'s object (principal) id.')
+output FEDERATED_CREDENTIAL_SUBJECT string = identity.properties.principalId
+
+@description('Federated credential: the audience Microsoft documents for this cloud.')
+output FEDERATED_CREDENTIAL_AUDIENCE string = graphCloud == 'china'
+  ? 'api://AzureADTokenExchangeChina'
+  : startsWith(graphCloud, 'usgov') ? 'api://AzureADTokenExchangeUSGov' : 'api://AzureADTokenExchange'

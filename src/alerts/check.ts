@@ -16,6 +16,9 @@ import {
   type FailingJob,
 } from './messages';
 import { emitMetric } from './notifier';
+import { checkClientCredential, type CredentialCheckResult } from './credentialCheck';
+
+export { reportCertificateNotRegistered } from './credentialCheck';
 
 export interface SecretCheckResult {
   state: 'ok' | 'due' | 'expired' | 'unknown' | 'missing';
@@ -214,6 +217,8 @@ export async function checkJobs(deps: AlertCheckDeps): Promise<{ failing: string
 
 export interface AlertCheckReport {
   secret?: SecretCheckResult;
+  /** The certificate or federated credential, when the app uses one instead of the secret. */
+  credential?: CredentialCheckResult;
   connections?: { needing: string[]; notified: string[] };
   jobs?: { failing: string[]; notified: string[] };
   errors: Array<{ part: string; code: string; message: string }>;
@@ -225,7 +230,7 @@ export interface AlertCheckReport {
  */
 export async function runAlertCheck(deps: AlertCheckDeps): Promise<AlertCheckReport> {
   const report: AlertCheckReport = { errors: [] };
-  const part = async <K extends 'secret' | 'connections' | 'jobs'>(
+  const part = async <K extends 'secret' | 'credential' | 'connections' | 'jobs'>(
     name: K,
     run: () => Promise<NonNullable<AlertCheckReport[K]>>,
   ): Promise<void> => {
@@ -238,12 +243,16 @@ export async function runAlertCheck(deps: AlertCheckDeps): Promise<AlertCheckRep
       deps.log.error('alert.check.part_failed', { part: name, errorCode: code, error });
     }
   };
-  await part('secret', () => checkClientSecret(deps));
+  // The app's own credential: the client secret, or the certificate (or federation) used instead.
+  const credential = deps.credential;
+  if (credential && credential.kind !== 'secret')
+    await part('credential', () => checkClientCredential({ ...deps, credential }));
+  else await part('secret', () => checkClientSecret(deps));
   await part('connections', () => checkConnections(deps));
   await part('jobs', () => checkJobs(deps));
   deps.log.info('alert.check.done', {
-    expiryState: report.secret?.state,
-    daysLeft: report.secret?.daysLeft,
+    expiryState: report.secret?.state ?? report.credential?.state,
+    daysLeft: report.secret?.daysLeft ?? report.credential?.daysLeft,
     reauthRequired: report.connections?.needing.length,
     failingJobs: report.jobs?.failing.length,
     errors: report.errors.length,

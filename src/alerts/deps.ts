@@ -2,6 +2,7 @@
 // ./wiring.ts can pass the real stores (ConnectionStore, JobStore, RunStore fit them as they are).
 import type { Logger } from '../log/logger';
 import type { AlertStateStore } from './alertState';
+import type { CredentialCheckDeps } from './credentialCheck';
 import type { Notifier } from './notifier';
 import type { SecretSetDeps } from './secretSet';
 import type { WebhookRegistry } from './webhooks';
@@ -71,6 +72,8 @@ export interface AlertCheckDeps {
   notifier: Notifier;
   log: Logger;
   now: () => Date;
+  /** The app's credential when it is a certificate or federation (the secret check covers `secret`). */
+  credential?: CredentialCheckDeps;
 }
 
 /** Everything the alert functions use: the check's dependencies plus the admin operations'. */

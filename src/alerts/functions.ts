@@ -5,6 +5,7 @@ import type { DepsProvider, EventGridEvent, FunctionDefinition, InvocationContex
 import { isAppError } from '../errors';
 import { addWebhook, deleteWebhook, getStatus, listWebhooks, postCheck, postSecret } from './api';
 import { checkClientSecret, runAlertCheck } from './check';
+import { getClientCertificate } from './credentialApi';
 import type { AlertDeps } from './deps';
 import { decideKeyVaultEvent } from './eventGrid';
 
@@ -81,6 +82,16 @@ export function createAlertFunctions(provider: DepsProvider<AlertDeps>): Functio
         methods: ['GET'],
         authLevel: 'function',
         handler: async () => getStatus(await provider()),
+      },
+    },
+    {
+      name: 'clientCertificate',
+      trigger: {
+        type: 'http',
+        route: 'credential/certificate',
+        methods: ['GET'],
+        authLevel: 'function',
+        handler: async (request) => getClientCertificate(await provider(), request),
       },
     },
     {

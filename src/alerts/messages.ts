@@ -124,21 +124,34 @@ export function clientSecretRejectedAlert(input: {
   explanation: string;
   fix: string;
   connections: string[];
+  /** Which credential was refused; a client secret when absent. */
+  credential?: { kind: 'secret' | 'certificate' | 'federated'; certificateName?: string };
 }): Alert {
+  const kind = input.credential?.kind ?? 'secret';
+  const what =
+    kind === 'certificate'
+      ? `certificate${input.credential?.certificateName ? ` '${input.credential.certificateName}'` : ''}`
+      : kind === 'federated'
+        ? 'federated credential (its managed identity)'
+        : 'client secret';
+  const facts = [
+    { name: 'App (client) id', value: input.clientId },
+    { name: 'Credential', value: kind },
+    { name: 'Error', value: input.code },
+    { name: 'Connections affected', value: input.connections.join(', ') || 'none yet' },
+  ];
   return {
     event: ALERT_EVENTS.secretExpiry,
     severity: 'critical',
-    title: `Microsoft rejected the app's client secret (${input.code}): ${input.title}`,
-    impact: `${input.explanation} Every backup and restore of the affected connections stops until a valid secret is stored.`,
-    steps: [input.fix, ...renewalSteps()],
-    facts: [
-      { name: 'App (client) id', value: input.clientId },
-      { name: 'Error', value: input.code },
-      { name: 'Connections affected', value: input.connections.join(', ') || 'none yet' },
-    ],
+    title: `Microsoft rejected the app's ${what} (${input.code}): ${input.title}`,
+    impact: `${input.explanation} Every backup and restore of the affected connections stops until ${kind === 'secret' ? 'a valid secret is stored' : 'this is fixed'}.`,
+    // Secret renewal steps only where a secret is what to renew.
+    steps: kind === 'secret' ? [input.fix, ...renewalSteps()] : [input.fix],
+    facts,
     fields: {
       state: 'rejected',
       severity: 'critical',
+      credentialKind: kind,
       clientId: input.clientId,
       errorCode: input.code,
       connections: input.connections.length,

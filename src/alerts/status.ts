@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import type { AlertDeps } from './deps';
 import { evaluateExpiry } from './expiry';
 import { findFailingJobs } from './check';
+import { evaluateCredential } from './credentialCheck';
 
 type Part<T> = T | { error: { code: string; message: string } };
 
@@ -34,6 +35,13 @@ export async function alertStatus(deps: AlertDeps): Promise<Record<string, unkno
       severity: 'severity' in evaluation ? evaluation.severity : undefined,
       threshold: evaluation.state === 'due' ? evaluation.threshold : undefined,
     };
+  });
+  // Which kind of credential the app signs in with, and its health (never a value).
+  const credential = await part(async () => {
+    if (!deps.credential || deps.credential.kind === 'secret') return { kind: 'secret' };
+    const { evaluation: _e, ...view } = await evaluateCredential(deps.credential, now, deps.thresholdsDays);
+    void _e;
+    return view;
   });
   const connections = await part(async () =>
     ((await deps.connections?.list()) ?? [])
@@ -67,6 +75,7 @@ export async function alertStatus(deps: AlertDeps): Promise<Record<string, unkno
   const webhooks = await part(() => deps.webhooks.list());
   return {
     time: now.toISOString(),
+    credential,
     clientSecret,
     connectionsNeedingReauthorization: connections,
     failingJobs,

@@ -4,6 +4,10 @@
 import { resolveEndpoints } from '../config/clouds';
 import type { Services } from '../app/services';
 import { KeyVaultSecretStore, type SecretStore } from '../secrets/secretStore';
+import { credentialConfig } from '../config/credentialSettings';
+import { KeyVaultCertificateStore } from '../secrets/certificateStore';
+import { CREDENTIAL_HEALTH_TABLE, TableCredentialHealthStore } from '../store/credentialHealth';
+import type { CredentialCheckDeps } from './credentialCheck';
 import { CONNECTIONS_TABLE, ConnectionStore } from '../store/connections';
 import { JOBS_TABLE, JobStore } from '../store/jobs';
 import { RUN_FILES_TABLE, RUN_PROGRESS_TABLE, RUNS_TABLE, RunStore } from '../store/runs';
@@ -40,6 +44,8 @@ export interface AlertWiringOptions {
   resolve?: Resolver;
   /** Other table names (tests sharing one Azurite). */
   tables?: Partial<Record<'alerts' | 'connections' | 'jobs' | 'runs' | 'progress' | 'files', string>>;
+  /** The certificate store and health table (tests share the auth area's). */
+  credential?: Partial<Pick<CredentialCheckDeps, 'certificates' | 'health'>>;
 }
 
 export async function createAlertDeps(
@@ -72,7 +78,20 @@ export async function createAlertDeps(
   // developer's credential chain would only slow every `secret set` down.
   const readsDirectory = config.mode === 'azure' && config.backends.graph === 'real';
   const endpoints = resolveEndpoints(config.graphCloud);
+  const credentialSettings = credentialConfig(config.settings);
+  // Always built (it costs no request until used): `cli certificate` prints the certificate for
+  // upload before CLIENT_CREDENTIAL is switched to it.
+  const credential: CredentialCheckDeps = {
+    kind: credentialSettings.kind,
+    certificateName: credentialSettings.certificateName,
+    clientId: config.graphClientId,
+    certificates: options.credential?.certificates ?? new KeyVaultCertificateStore(vault),
+    health:
+      options.credential?.health ??
+      new TableCredentialHealthStore(await services.table(CREDENTIAL_HEALTH_TABLE)),
+  };
   return {
+    credential,
     secretName: config.clientSecretName,
     vaultName: vaultNameOf(config.keyVaultUrl),
     thresholdsDays: config.secretExpiryThresholdsDays,

@@ -10,7 +10,7 @@ import type { AlertDeps } from '../alerts/deps';
 import { quotaExceededAlert } from '../alerts/messages';
 import { createAlertDeps } from '../alerts/wiring';
 import type { AuthDeps } from '../auth/deps';
-import { buildAuthDeps, reportTokenAlert } from '../auth/wiring';
+import { buildAuthDeps, reportRotationAlert, reportTokenAlert } from '../auth/wiring';
 import { buildAdminDeps, buildBackupDeps } from '../backup/wiring';
 import type { Config } from '../config';
 import { buildEventDeps } from '../events/wiring';
@@ -51,6 +51,7 @@ export function createAppRoot(options: AppRootOptions): AppRoot {
   const auth: DepsProvider<AuthDeps> = lazy(() =>
     buildAuthDeps(services(), {
       onAlert: async (alert) => reportTokenAlert(await alerts(), (await auth()).connections, alert),
+      onRotationAlert: async (alert) => reportRotationAlert(await alerts(), alert),
     }),
   );
   const backup = lazy(async () =>

@@ -35,6 +35,10 @@ export interface AdviceContext {
   clientSecretName?: string;
   /** `https://login.microsoftonline.com` or the cloud's login origin, for admin-consent links. */
   loginOrigin?: string;
+  /** How the app authenticates (CLIENT_CREDENTIAL); secret when unset. */
+  credentialKind?: 'secret' | 'certificate' | 'federated';
+  /** Key Vault certificate that signs the client assertion. */
+  certificateName?: string;
 }
 
 export interface IdentityError {
@@ -103,7 +107,70 @@ const BY_CODE_50011: Entry = (ctx) => ({
   action: 'fix-setup',
 });
 
+const UPLOAD_CERTIFICATE = (ctx: AdviceContext): string =>
+  `Print the certificate with npm run cli -- certificate (it shows the thumbprint and a .cer to save), then in App registrations › ${q(ctx.clientId, 'your app')} › Certificates & secrets › Certificates choose Upload certificate and upload it; keep the previous certificate registered until it expires. Every connection of this app works again on the next attempt.`;
+
+const CERTIFICATE_NOT_REGISTERED: Entry = (ctx) => ({
+  title: 'Microsoft does not know the app’s certificate',
+  explanation: `The app signed in with the certificate ${q(ctx.certificateName, 'in Key Vault')}, and Microsoft answered that the key it was signed with belongs to no certificate registered on the app registration: the public half of the certificate (or of its renewed version) was never uploaded, a different certificate was uploaded, or the one registered has expired.`,
+  fix: UPLOAD_CERTIFICATE(ctx),
+  action: 'fix-client',
+});
+
+const CERTIFICATE_EXPIRED: Entry = (ctx) => ({
+  title: 'The app’s certificate has expired',
+  explanation: `The certificate the app registration trusts has passed its expiry date, so Microsoft refuses assertions signed with it. Key Vault renews ${q(ctx.certificateName, 'the certificate')} before it expires, but only the renewed version’s public half, uploaded to the app registration, makes Microsoft accept it.`,
+  fix: UPLOAD_CERTIFICATE(ctx),
+  action: 'fix-client',
+});
+
+const FEDERATION_NOT_FOUND: Entry = (ctx) => ({
+  title: 'The app registration does not trust this managed identity',
+  explanation:
+    'The app presented its managed identity’s token, and Microsoft found no federated credential on the app registration that matches it: the issuer, the subject (the managed identity’s object id) or the audience differ from what was entered, or the credential was added minutes ago and has not reached every server yet.',
+  fix: `In App registrations › ${q(ctx.clientId, 'your app')} › Certificates & secrets › Federated credentials, add (or correct) a credential of scenario “Managed Identity”: issuer https://login.microsoftonline.com/<tenant id>/v2.0, the function app’s user-assigned identity (subject = its object id, shown as the deployment output federatedCredentialSubject) and audience api://AzureADTokenExchange (…USGov or …China in those clouds). Wait a few minutes and try again.`,
+  action: 'fix-client',
+});
+
 const BY_CODE: Record<number, Entry> = {
+  700027: CERTIFICATE_NOT_REGISTERED,
+  700024: () => ({
+    title: 'The app’s signed assertion was outside its valid time',
+    explanation:
+      'Microsoft refused the client assertion as not yet valid or already expired. It is valid for five minutes from when it is made, so the clock of the machine running the service is probably wrong.',
+    fix: 'Check the clock of the machine that runs the service (in Azure this fixes itself; locally, turn on time synchronization) and try again.',
+    action: 'fix-client',
+  }),
+  700021: (ctx) => ({
+    title: 'The signed assertion names a different app',
+    explanation: 'The client assertion was made for another client id than the one the request names.',
+    fix: `Check that GRAPH_CLIENT_ID (or the connection's client id) is ${q(ctx.clientId, 'the Application (client) ID')} and that the certificate or federated credential belongs to that app registration.`,
+    action: 'fix-client',
+  }),
+  700023: () => ({
+    title: 'The signed assertion was made for another cloud or tenant',
+    explanation:
+      'The assertion’s audience does not match the token endpoint it was sent to (for example a national cloud’s connection signing for the global endpoint).',
+    fix: 'Check the connection’s cloud and tenant: they must be those of the app registration.',
+    action: 'fix-client',
+  }),
+  70021: FEDERATION_NOT_FOUND,
+  700211: (ctx) => ({
+    ...FEDERATION_NOT_FOUND(ctx),
+    explanation:
+      'The managed identity’s token comes from an issuer no federated credential on the app registration names: the issuer must be https://login.microsoftonline.com/<tenant id>/v2.0 of the tenant of both the app and the identity.',
+  }),
+  700212: (ctx) => ({
+    ...FEDERATION_NOT_FOUND(ctx),
+    explanation:
+      'The managed identity’s token has an audience no federated credential on the app registration accepts: it must be api://AzureADTokenExchange (api://AzureADTokenExchangeUSGov or api://AzureADTokenExchangeChina in those clouds).',
+  }),
+  700213: (ctx) => ({
+    ...FEDERATION_NOT_FOUND(ctx),
+    title: 'The federated credential names another managed identity',
+    explanation:
+      'The federated credential on the app registration has a subject that is not this function app’s managed identity: the subject must be the identity’s object (principal) id, exactly, and the identity must be user-assigned.',
+  }),
   50011: BY_CODE_50011,
   500112: (ctx) => ({
     ...BY_CODE_50011(ctx),
@@ -238,8 +305,16 @@ export function adviseIdentityError(error: IdentityError, ctx: AdviceContext = {
     ? error.errorCodes
     : [...(error.description ?? '').matchAll(/AADSTS(\d+)/g)].map((m) => Number(m[1]));
   for (const code of codes) {
+    // The same code covers a certificate that is unknown and one that has expired; the
+    // description says which ("The key used is expired").
+    if (code === 700027 && /expired/i.test(error.description ?? ''))
+      return { code: `AADSTS${code}`, ...CERTIFICATE_EXPIRED(ctx) };
     const entry = BY_CODE[code];
     if (entry) return { code: `AADSTS${code}`, ...entry(ctx) };
+  }
+  if (error.error === 'invalid_client' && ctx.credentialKind && ctx.credentialKind !== 'secret') {
+    const entry = ctx.credentialKind === 'federated' ? FEDERATION_NOT_FOUND : CERTIFICATE_NOT_REGISTERED;
+    return { code: codes.length ? `AADSTS${codes[0]}` : error.error, ...entry(ctx) };
   }
   const byError = BY_ERROR[error.error];
   if (byError) return { code: codes.length ? `AADSTS${codes[0]}` : error.error, ...byError(ctx) };

@@ -12,7 +12,6 @@ import { getDrive, getMe, type DriveInfo } from '../graph/drives';
 import { adviseIdentityError, adviseStateProblem, type Advice } from './advice';
 import { delegatedScopes } from './authorizeUrl';
 import { resolveEndpoints } from '../config/clouds';
-import { loadClientCredentials } from './credentials';
 import type { AuthDeps } from './deps';
 import { failurePage, successPage } from './pages';
 import { deriveVerifier } from './pkce';
@@ -63,12 +62,15 @@ export async function authCallback(
     });
   }
   const endpoints = resolveEndpoints(connection.cloud, deps.overrides);
+  const credential = deps.tokens.credentials.label(connection);
   const adviceContext = {
     redirectUri: state.redirectUri,
     clientId: connection.clientId || deps.app.defaultClientId,
     tenant: connection.tenant,
     loginOrigin: endpoints.loginOrigin,
     clientSecretName: connection.hasOwnClientSecret ? undefined : deps.app.clientSecretName,
+    credentialKind: credential.kind,
+    certificateName: credential.certificateName,
   };
   const oauthError = q.get('error');
   if (oauthError || !code) {
@@ -92,13 +94,17 @@ export async function authCallback(
         explanation: 'The key that protected this sign-in is no longer in Key Vault.',
       });
     }
-    const client = await loadClientCredentials(connection, deps.app, deps.secrets);
-    tokens = await deps.tokenClient.redeemCode(endpoints.tokenUrl(connection.tenant), client, {
-      code,
-      redirectUri: state.redirectUri,
-      codeVerifier: deriveVerifier(key, q.get('state')!),
-      scopes: delegatedScopes(connection.driveType),
-    });
+    const target = deps.tokens.targetFor(connection);
+    const codeVerifier = deriveVerifier(key, q.get('state')!);
+    // The client secret, or a client assertion made for this request (see ./credentials.ts).
+    tokens = await deps.tokens.credentials.withClient(connection, target, (client) =>
+      deps.tokenClient.redeemCode(target.tokenUrl, client, {
+        code,
+        redirectUri: state.redirectUri,
+        codeVerifier,
+        scopes: delegatedScopes(connection.driveType),
+      }),
+    );
   } catch (error) {
     if (error instanceof TokenEndpointError) {
       const advice = adviseIdentityError(error, adviceContext);
@@ -108,8 +114,20 @@ export async function authCallback(
         status: error.status,
         traceId: error.traceId,
       });
+      // The app's credential was refused: every connection is affected, so the alert goes out too.
+      await deps.tokens
+        .reportClientFailure(connection, error)
+        .catch((alertError: unknown) =>
+          log.warn('auth.callback.alertFailed', { error: (alertError as Error)?.name }),
+        );
       return failurePage(400, advice, { traceId: error.traceId, correlationId: error.correlationId });
     }
+    if (isAppError(error, 'InvalidClient'))
+      await deps.tokens
+        .reportClientFailure(connection, error)
+        .catch((alertError: unknown) =>
+          log.warn('auth.callback.alertFailed', { error: (alertError as Error)?.name }),
+        );
     log.error('auth.callback.failed', { connectionId: connection.id, error });
     const advice = appErrorAdvice(error, 'The sign-in could not be completed');
     return failurePage(isAppError(error) ? error.httpStatus : 500, advice);

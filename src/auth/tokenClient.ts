@@ -11,6 +11,7 @@
 // the raw error JSON (error, error_codes, trace_id) for the advice table and lets the token service
 // decide retries, single-flight and status changes itself.
 import { registerSecret } from '../log/logger';
+import { CLIENT_ASSERTION_TYPE } from './assertion';
 import { parseRetryAfter } from '../runtime/retry';
 
 export interface TokenResponse {
@@ -60,9 +61,11 @@ export class TokenEndpointError extends Error {
   }
 }
 
+/** How the app authenticates: a client secret, or a client assertion (a signed JWT or a federated token). */
 export interface ClientCredentials {
   clientId: string;
-  clientSecret: string;
+  clientSecret?: string;
+  clientAssertion?: string;
 }
 
 export interface TokenClient {
@@ -158,13 +161,18 @@ export class HttpTokenClient implements TokenClient {
     client: ClientCredentials,
     fields: Record<string, string>,
   ): Promise<TokenResponse> {
-    registerSecret(client.clientSecret);
-    // Secret in the body (client_secret_post), as the identity platform documents for web apps.
-    const body = new URLSearchParams({
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      ...fields,
-    });
+    // Secret in the body (client_secret_post), as the identity platform documents for web apps; or
+    // the assertion with its type (private_key_jwt, and federated tokens the same way).
+    const proof: Record<string, string> = {};
+    if (client.clientAssertion !== undefined) {
+      registerSecret(client.clientAssertion);
+      proof.client_assertion_type = CLIENT_ASSERTION_TYPE;
+      proof.client_assertion = client.clientAssertion;
+    } else {
+      registerSecret(client.clientSecret);
+      proof.client_secret = client.clientSecret ?? '';
+    }
+    const body = new URLSearchParams({ client_id: client.clientId, ...proof, ...fields });
     let response: Response;
     try {
       response = await this.fetchImpl(tokenUrl, {

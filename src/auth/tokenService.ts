@@ -17,7 +17,13 @@ import type { Connection, ConnectionRepository } from '../store/connections';
 import { adviseIdentityError, type Advice } from './advice';
 import { delegatedScopes } from './authorizeUrl';
 import { resolveEndpoints, type CloudEndpoints, type EndpointOverrides } from '../config/clouds';
-import { effectiveClientId, loadClientCredentials, type AppDefaults } from './credentials';
+import {
+  ClientCredentialProvider,
+  effectiveClientId,
+  type AppDefaults,
+  type CredentialLabel,
+  type TokenTarget,
+} from './credentials';
 import { TokenEndpointError, type TokenClient, type TokenResponse } from './tokenClient';
 
 export const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
@@ -34,12 +40,16 @@ export interface TokenAlert {
   clientId: string;
   connectionIds: string[];
   advice: Advice;
+  /** Which credential was refused (names only). */
+  credential?: CredentialLabel;
 }
 
 export interface TokenServiceOptions extends AppDefaults, EndpointOverrides {
   connections: ConnectionRepository;
   secrets: SecretStore;
   tokenClient: TokenClient;
+  /** How the app proves itself (secret, certificate, federation); default: client secrets only. */
+  credentials?: ClientCredentialProvider;
   /** Milliseconds since the epoch (tests move it). */
   now?: () => number;
   /** Waits between retries (tests resolve it at once and record the delays). */
@@ -67,9 +77,13 @@ export class TokenService {
   private readonly clock: Clock;
   private readonly retry: RetryPolicy;
   private readonly log: Logger;
+  readonly credentials: ClientCredentialProvider;
 
   constructor(private readonly options: TokenServiceOptions) {
     this.now = options.now ?? Date.now;
+    this.credentials =
+      options.credentials ??
+      new ClientCredentialProvider(options, { secrets: options.secrets, now: this.now });
     this.clock = {
       now: this.now,
       sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
@@ -164,13 +178,26 @@ export class TokenService {
     return response.accessToken;
   }
 
-  private async appOnly(connection: Connection, deadline?: number): Promise<TokenResponse> {
-    const client = await loadClientCredentials(connection, this.options, this.options.secrets);
+  /** Where this connection's token requests (and so its client assertions) go. */
+  targetFor(connection: Pick<Connection, 'cloud' | 'tenant'>): TokenTarget {
     const endpoints = this.endpointsFor(connection);
-    const response = await this.withRetries(connection, client.clientId, client.secretName, deadline, () =>
-      this.options.tokenClient.clientCredentials(endpoints.tokenUrl(connection.tenant), client, {
-        scope: `${endpoints.graphResource}/.default`,
-      }),
+    return {
+      tokenUrl: endpoints.tokenUrl(connection.tenant),
+      tokenExchangeAudience: endpoints.tokenExchangeAudience,
+    };
+  }
+
+  private async appOnly(connection: Connection, deadline?: number): Promise<TokenResponse> {
+    const clientId = effectiveClientId(connection, this.options);
+    const endpoints = this.endpointsFor(connection);
+    const target = this.targetFor(connection);
+    // Each attempt makes its own assertion: one is never sent twice (the jti is single use).
+    const response = await this.withRetries(connection, clientId, deadline, () =>
+      this.credentials.withClient(connection, target, (client) =>
+        this.options.tokenClient.clientCredentials(target.tokenUrl, client, {
+          scope: `${endpoints.graphResource}/.default`,
+        }),
+      ),
     );
     await this.recordSuccess(connection);
     return response;
@@ -193,13 +220,15 @@ export class TokenService {
       await this.markReauthRequired(connection, advice);
       throw reauthError(connection, advice);
     }
-    const client = await loadClientCredentials(connection, this.options, this.options.secrets);
-    const endpoints = this.endpointsFor(connection);
-    const response = await this.withRetries(connection, client.clientId, client.secretName, deadline, () =>
-      this.options.tokenClient.refresh(endpoints.tokenUrl(connection.tenant), client, {
-        refreshToken: stored.value,
-        scopes: delegatedScopes(connection.driveType),
-      }),
+    const clientId = effectiveClientId(connection, this.options);
+    const target = this.targetFor(connection);
+    const response = await this.withRetries(connection, clientId, deadline, () =>
+      this.credentials.withClient(connection, target, (client) =>
+        this.options.tokenClient.refresh(target.tokenUrl, client, {
+          refreshToken: stored.value,
+          scopes: delegatedScopes(connection.driveType),
+        }),
+      ),
     );
     const rotated = response.refreshToken !== undefined && response.refreshToken !== stored.value;
     if (rotated) {
@@ -233,7 +262,6 @@ export class TokenService {
   private async withRetries(
     connection: Connection,
     clientId: string,
-    clientSecretName: string,
     deadline: number | undefined,
     request: () => Promise<TokenResponse>,
   ): Promise<TokenResponse> {
@@ -255,21 +283,31 @@ export class TokenService {
           this.log.warn('token.retry', { connectionId: connection.id, attempt, delayMs, reason }),
       });
     } catch (error) {
+      const label = this.credentials.label(connection);
+      if (isAppError(error, 'InvalidClient')) {
+        // Refused before any request: every version of the certificate expired or is disabled.
+        const advice = localCredentialAdvice(error);
+        const ids = await this.flagApp(clientId, advice);
+        await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice, credential: label });
+        throw error;
+      }
       if (!(error instanceof TokenEndpointError)) throw error;
-      throw await this.handleFailure(connection, clientId, clientSecretName, error);
+      throw await this.handleFailure(connection, clientId, label, error);
     }
   }
 
   private async handleFailure(
     connection: Connection,
     clientId: string,
-    clientSecretName: string,
+    label: CredentialLabel,
     error: TokenEndpointError,
   ): Promise<AppError> {
     const advice = adviseIdentityError(error, {
       clientId,
       tenant: connection.tenant,
-      clientSecretName,
+      clientSecretName: label.clientSecretName,
+      credentialKind: label.kind,
+      certificateName: label.certificateName,
       loginOrigin: this.endpointsFor(connection).loginOrigin,
     });
     const detail = `${advice.code}${error.traceId ? ` (trace ${error.traceId})` : ''}`;
@@ -292,7 +330,7 @@ export class TokenService {
     }
     if (error.error === 'invalid_client' || advice.action === 'fix-client') {
       const ids = await this.flagApp(clientId, advice);
-      await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice });
+      await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice, credential: label });
       return new AppError('InvalidClient', advice.title, { advice: advice.fix, detail });
     }
     if (
@@ -313,6 +351,32 @@ export class TokenService {
     return new AppError('UpstreamError', advice.title, { advice: advice.fix, detail });
   }
 
+  /**
+   * A code redemption (the callback) failed because of the app's own credential: the same flags
+   * and the same alert as when a refresh fails that way, so a person hears of it either way.
+   */
+  async reportClientFailure(connection: Connection, error: TokenEndpointError | AppError): Promise<void> {
+    const label = this.credentials.label(connection);
+    const clientId = effectiveClientId(connection, this.options);
+    if (!(error instanceof TokenEndpointError)) {
+      if (!isAppError(error, 'InvalidClient')) return;
+      const advice = localCredentialAdvice(error);
+      const ids = await this.flagApp(clientId, advice, connection.id);
+      await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice, credential: label });
+      return;
+    }
+    const advice = adviseIdentityError(error, {
+      clientId,
+      tenant: connection.tenant,
+      clientSecretName: label.clientSecretName,
+      credentialKind: label.kind,
+      certificateName: label.certificateName,
+    });
+    if (error.transient || (error.error !== 'invalid_client' && advice.action !== 'fix-client')) return;
+    const ids = await this.flagApp(clientId, advice, connection.id);
+    await this.alert({ kind: 'invalid-client', clientId, connectionIds: ids, advice, credential: label });
+  }
+
   private async markReauthRequired(connection: Connection, advice: Advice): Promise<void> {
     await this.options.connections.update(connection.id, {
       status: 'reauth-required',
@@ -323,10 +387,10 @@ export class TokenService {
   }
 
   /** Flags every connection that signs in with this app; returns their ids. */
-  private async flagApp(clientId: string, advice: Advice): Promise<string[]> {
+  private async flagApp(clientId: string, advice: Advice, except?: string): Promise<string[]> {
     const ids: string[] = [];
     for (const other of await this.options.connections.list()) {
-      if (effectiveClientId(other, this.options) !== clientId) continue;
+      if (effectiveClientId(other, this.options) !== clientId || other.id === except) continue;
       // A connection already waiting for a person keeps that status: it needs both fixes, sign-in last.
       if (other.status === 'reauth-required') continue;
       this.invalidate(other.id);
@@ -356,6 +420,17 @@ export class TokenService {
       });
     }
   }
+}
+
+/** The advice of a credential this service refused to use itself (no certificate version is valid). */
+function localCredentialAdvice(error: AppError): Advice {
+  return {
+    code: error.detail ?? 'InvalidClient',
+    title: error.message,
+    explanation: `${error.message}, so the app cannot prove itself to Microsoft and no connection can sign in or refresh.`,
+    fix: error.advice ?? '',
+    action: 'fix-client',
+  };
 }
 
 function reauthError(connection: Connection, advice: Advice): AppError {

@@ -1,6 +1,19 @@
 // Builds the auth area's dependencies from the validated Config and the shared services container.
 // The only place that knows the Config's shape; everything else takes plain options.
-import { reportClientSecretRejected, reportConnectionReauth } from '../alerts/check';
+import {
+  reportCertificateNotRegistered,
+  reportClientSecretRejected,
+  reportConnectionReauth,
+} from '../alerts/check';
+import { credentialConfig } from '../config/credentialSettings';
+import { KeyVaultCertificateStore, type CertificateStore } from '../secrets/certificateStore';
+import { createFederatedTokenSource, type AssertionTokenSource } from '../secrets/federatedToken';
+import {
+  CREDENTIAL_HEALTH_TABLE,
+  TableCredentialHealthStore,
+  type CredentialHealthStore,
+} from '../store/credentialHealth';
+import { ClientCredentialProvider, type CertificateRotationAlert } from './credentials';
 import type { AlertDeps } from '../alerts/deps';
 import type { Services } from '../app/services';
 import { createGraphClient } from '../graph/client';
@@ -23,6 +36,10 @@ export interface AuthWiringOverrides {
   onAlert?: (alert: TokenAlert) => void | Promise<void>;
   /** Token-endpoint retry pacing (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
+  certificates?: CertificateStore;
+  federatedTokens?: AssertionTokenSource;
+  credentialHealth?: CredentialHealthStore;
+  onRotationAlert?: (alert: CertificateRotationAlert) => void | Promise<void>;
 }
 
 export async function buildAuthDeps(
@@ -49,8 +66,47 @@ export async function buildAuthDeps(
     loginEndpointOverride: config.loginEndpointOverride,
     graphEndpointOverride: config.graphEndpointOverride,
   };
-  const app = { defaultClientId: config.graphClientId, clientSecretName: config.clientSecretName };
+  const credential = credentialConfig(config.settings);
+  const app = {
+    defaultClientId: config.graphClientId,
+    clientSecretName: config.clientSecretName,
+    credentialKind: credential.kind,
+    certificateName: credential.certificateName,
+  };
+  const keyVaultCredential = config.keyVaultTokenOverride
+    ? new StaticTokenCredential(config.keyVaultTokenOverride)
+    : undefined;
+  const credentials = new ClientCredentialProvider(app, {
+    secrets,
+    // Built only for the kind in use: a secret-only deployment never asks for certificate access.
+    certificates:
+      credential.kind === 'certificate'
+        ? (overrides.certificates ??
+          new KeyVaultCertificateStore({
+            keyVaultUrl: config.keyVaultUrl,
+            credential: keyVaultCredential ?? services.credential(),
+          }))
+        : undefined,
+    federatedTokens:
+      credential.kind === 'federated'
+        ? (overrides.federatedTokens ??
+          createFederatedTokenSource({
+            managedIdentityClientId: config.managedIdentityClientId,
+            endpointOverride: credential.managedIdentityEndpointOverride,
+            endpointHeader: credential.managedIdentityEndpointHeader,
+          }))
+        : undefined,
+    health:
+      credential.kind === 'secret'
+        ? undefined
+        : (overrides.credentialHealth ??
+          new TableCredentialHealthStore(await services.table(CREDENTIAL_HEALTH_TABLE))),
+    now: () => now().getTime(),
+    onRotationAlert: overrides.onRotationAlert,
+    log: log.child({ area: 'auth' }),
+  });
   const tokens = new TokenService({
+    credentials,
     ...app,
     ...endpointOverrides,
     connections,
@@ -93,6 +149,7 @@ export async function reportTokenAlert(
   );
   if (alert.kind === 'invalid-client') {
     await reportClientSecretRejected(alerts, {
+      credential: alert.credential,
       clientId: alert.clientId,
       code: alert.advice.code,
       title: alert.advice.title,
@@ -103,4 +160,9 @@ export async function reportTokenAlert(
     return;
   }
   for (const connection of connections) await reportConnectionReauth(alerts, connection);
+}
+
+/** A renewed certificate was refused and the previous one signed instead: tell someone to upload it. */
+export async function reportRotationAlert(alerts: AlertDeps, alert: CertificateRotationAlert): Promise<void> {
+  await reportCertificateNotRegistered(alerts, alert);
 }

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import packageJson from '../../package.json';
 import { browseCommands } from './browse';
+import { certificateCommand } from './certificate';
 import {
   CliFailure,
   UsageError,
@@ -28,6 +29,7 @@ import { statusCommand } from './status';
 export const COMMANDS: Command[] = [
   statusCommand,
   secretSetCommand,
+  certificateCommand,
   ...connectionCommands,
   ...browseCommands,
   ...jobCommands,

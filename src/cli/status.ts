@@ -9,7 +9,21 @@ interface Health {
   backends?: Record<string, string>;
 }
 
+interface CredentialView {
+  kind?: string;
+  state?: string;
+  certificateName?: string;
+  thumbprint?: string;
+  expiresOn?: string;
+  daysLeft?: number;
+  accepted?: boolean;
+  renewedThumbprint?: string;
+  lastRefusal?: { code?: string; reason?: string; at?: string };
+  error?: { message?: string };
+}
+
 interface Status {
+  credential?: CredentialView;
   clientSecret?: {
     name?: string;
     state?: string;
@@ -45,23 +59,28 @@ export const statusCommand: Command = {
       .map(([name, kind]) => `${name} ${kind}`)
       .join(', ');
     writeLine(io.stdout, `App ${client.base}: up, version ${health.version ?? '?'} (${backends}).`);
-    const secret = status.clientSecret ?? {};
-    if (secret.error) writeLine(io.stdout, `Client secret: could not be read (${secret.error.message}).`);
-    else if (secret.state === 'missing')
-      writeLine(
-        io.stdout,
-        `Client secret '${secret.name}': not stored yet — store it with: ${client.hints.command('secret', 'set', '--expires', '<YYYY-MM-DD>')}`,
-      );
-    else if (secret.daysLeft === undefined)
-      writeLine(
-        io.stdout,
-        `Client secret '${secret.name}': no expiry recorded — store it again with --expires.`,
-      );
-    else
-      writeLine(
-        io.stdout,
-        `Client secret '${secret.name}': ${secret.daysLeft} days left (expires ${secret.expiresOn?.slice(0, 10)}).`,
-      );
+    const credential = status.credential ?? {};
+    if (credential.kind && credential.kind !== 'secret') {
+      printCredential(io, credential);
+    } else {
+      const secret = status.clientSecret ?? {};
+      if (secret.error) writeLine(io.stdout, `Client secret: could not be read (${secret.error.message}).`);
+      else if (secret.state === 'missing')
+        writeLine(
+          io.stdout,
+          `Client secret '${secret.name}': not stored yet — store it with: ${client.hints.command('secret', 'set', '--expires', '<YYYY-MM-DD>')}`,
+        );
+      else if (secret.daysLeft === undefined)
+        writeLine(
+          io.stdout,
+          `Client secret '${secret.name}': no expiry recorded — store it again with --expires.`,
+        );
+      else
+        writeLine(
+          io.stdout,
+          `Client secret '${secret.name}': ${secret.daysLeft} days left (expires ${secret.expiresOn?.slice(0, 10)}).`,
+        );
+    }
     const reauth = status.connectionsNeedingReauthorization ?? [];
     if (reauth.length === 0) writeLine(io.stdout, 'Connections needing re-authorization: none.');
     for (const c of reauth)
@@ -86,3 +105,28 @@ export const statusCommand: Command = {
     return 0;
   },
 };
+
+/** The certificate's or federation's line: which kind, how healthy, and the last refusal if any. */
+function printCredential(io: Parameters<Command['run']>[1], c: CredentialView): void {
+  const refusal = c.lastRefusal?.code
+    ? ` Last refused ${c.lastRefusal.at?.slice(0, 16) ?? ''} (${c.lastRefusal.code}): ${c.lastRefusal.reason ?? ''}`
+    : '';
+  if (c.error) writeLine(io.stdout, `Credential: could not be read (${c.error.message}).`);
+  else if (c.kind === 'federated')
+    writeLine(
+      io.stdout,
+      `Credential: federated (managed identity): nothing to renew, nothing expires.${refusal}`,
+    );
+  else if (c.state === 'missing')
+    writeLine(
+      io.stdout,
+      `Credential: certificate '${c.certificateName}' is not in Key Vault (run the postprovision hook).${refusal}`,
+    );
+  else
+    writeLine(
+      io.stdout,
+      `Credential: certificate '${c.certificateName}' ${c.thumbprint}: ${c.daysLeft} days left (expires ${c.expiresOn?.slice(0, 10)})${
+        c.accepted ? '' : ', not yet accepted by Microsoft'
+      }${c.renewedThumbprint ? `; renewed ${c.renewedThumbprint} not yet accepted: upload it (certificate --out app.cer)` : ''}.${refusal}`,
+    );
+}

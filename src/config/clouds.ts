@@ -17,6 +17,11 @@ export interface CloudInfo {
   personalAccounts: boolean;
   /** The cloud's storage DNS suffix: blob endpoints are `<account>.blob.<storageSuffix>` (Bicep's environment().suffixes.storage). */
   storageSuffix: string;
+  /**
+   * Audience of the managed-identity token used as a federated client assertion: the value
+   * Microsoft documents for each cloud ("Configure an application to trust a managed identity").
+   */
+  tokenExchangeAudience: string;
 }
 
 export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
@@ -26,6 +31,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
     graphHost: 'graph.microsoft.com',
     personalAccounts: true,
     storageSuffix: 'core.windows.net',
+    tokenExchangeAudience: 'api://AzureADTokenExchange',
   },
   usgov: {
     name: 'usgov',
@@ -33,6 +39,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
     graphHost: 'graph.microsoft.us',
     personalAccounts: false,
     storageSuffix: 'core.usgovcloudapi.net',
+    tokenExchangeAudience: 'api://AzureADTokenExchangeUSGov',
   },
   'usgov-dod': {
     name: 'usgov-dod',
@@ -40,6 +47,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
     graphHost: 'dod-graph.microsoft.us',
     personalAccounts: false,
     storageSuffix: 'core.usgovcloudapi.net',
+    tokenExchangeAudience: 'api://AzureADTokenExchangeUSGov',
   },
   china: {
     name: 'china',
@@ -47,6 +55,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudInfo>> = {
     graphHost: 'microsoftgraph.chinacloudapi.cn',
     personalAccounts: false,
     storageSuffix: 'core.chinacloudapi.cn',
+    tokenExchangeAudience: 'api://AzureADTokenExchangeChina',
   },
 };
 
@@ -73,6 +82,8 @@ export interface CloudEndpoints {
   graphBaseUrl: string;
   /** Resource scope prefix for Graph, always the real cloud's host (tokens are issued for it). */
   graphResource: string;
+  /** Audience of the managed-identity token sent as a federated client assertion in this cloud. */
+  tokenExchangeAudience: string;
   authorizeUrl(tenant: string): string;
   tokenUrl(tenant: string): string;
 }
@@ -98,6 +109,7 @@ export function resolveEndpoints(cloud: CloudName, overrides: EndpointOverrides 
     graphOrigin,
     graphBaseUrl: `${graphOrigin}/v1.0`,
     graphResource: `https://${info.graphHost}`,
+    tokenExchangeAudience: info.tokenExchangeAudience,
     authorizeUrl: (tenant) => `${tenantPath(tenant)}/authorize`,
     tokenUrl: (tenant) => `${tenantPath(tenant)}/token`,
   };

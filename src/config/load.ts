@@ -4,6 +4,7 @@
 import { isValidPublisher } from '../graph/userAgent';
 import { AppError } from '../errors';
 import type { CloudName } from './clouds';
+import { credentialConfig, type ClientCredentialKind } from './credentialSettings';
 import { parseSetting, expectation, type SettingValue } from './parse';
 import { SETTINGS, type SettingSpec } from './settings';
 import { accountOfServiceUri, storageServiceUrls, type StorageServiceUrls } from './storageEndpoints';
@@ -67,6 +68,11 @@ export interface Config {
   localHostPort: number;
   /** Where the local host listens (loopback unless opened on purpose). */
   localHostAddress: string;
+  /** CLIENT_CREDENTIAL and its companions (./credentialSettings.ts). */
+  clientCredential: ClientCredentialKind;
+  clientCertificateName: string;
+  managedIdentityEndpointOverride?: string;
+  managedIdentityEndpointHeader?: string;
   /** Every setting's validated value (default applied) by its name, including any not given a typed field above. */
   settings: Readonly<Record<string, SettingValue | undefined>>;
 }
@@ -311,6 +317,17 @@ function build(
     localFunctionKey: optional('LOCAL_FUNCTION_KEY'),
     localHostPort: int('LOCAL_HOST_PORT'),
     localHostAddress: str('LOCAL_HOST_ADDRESS'),
+    ...credentialFields(values),
     settings: Object.freeze({ ...values }),
   });
+}
+
+function credentialFields(values: Record<string, SettingValue | undefined>) {
+  const credential = credentialConfig(values);
+  return {
+    clientCredential: credential.kind,
+    clientCertificateName: credential.certificateName,
+    managedIdentityEndpointOverride: credential.managedIdentityEndpointOverride,
+    managedIdentityEndpointHeader: credential.managedIdentityEndpointHeader,
+  };
 }

@@ -4,6 +4,7 @@
 
 import { CHUNK_UNIT_BYTES, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES_EXCLUSIVE } from './chunkSize';
 import { CLOUD_NAMES } from './clouds';
+import { CREDENTIAL_SETTINGS } from './credentialSettings';
 
 export type SettingType = 'string' | 'url' | 'integer' | 'boolean' | 'ncrontab' | 'enum' | 'integer-list';
 
@@ -337,4 +338,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     description:
       'IP address the local host listens on. The default keeps it private to this machine; another address (0.0.0.0 for every interface) opens it to the network on purpose, over plain http, with the function key as the only guard.',
   },
+  // How the app authenticates to the identity platform (./credentialSettings.ts).
+  ...CREDENTIAL_SETTINGS,
 ];

@@ -6,7 +6,7 @@
 import type { LogFields, Logger } from './logger';
 
 export const ALERT_EVENTS = {
-  /** The client secret is near expiry, expired, has no expiry recorded, is missing or was rejected. */
+  /** The app credential: the client secret or certificate is near expiry, expired, missing or was rejected, or a renewed certificate is not registered yet. */
   secretExpiry: 'alert.secret_expiry',
   /** A connection's refresh token was rejected; someone must authorize it again. */
   connectionReauth: 'alert.connection_reauth',

@@ -6,7 +6,7 @@ import { bindJobForm } from './jobForm';
 import { refreshJobs } from './jobs';
 import { startRefresh, stopRefresh } from './refresh';
 import { stopRunPoll } from './runs';
-import type { SecretStatus, StatusView } from './types';
+import type { CredentialStatus, SecretStatus, StatusView } from './types';
 
 function showKeyPrompt(message?: string): void {
   $('app').hidden = true;
@@ -62,6 +62,33 @@ function secretText(secret: SecretStatus): string {
   );
 }
 
+/** The certificate's or federation's health, for a deployment that uses no client secret. */
+function credentialText(c: CredentialStatus): string {
+  const refused = c.lastRefusal?.code
+    ? ' Last refused (' + c.lastRefusal.code + '): ' + (c.lastRefusal.reason ?? '') + '.'
+    : '';
+  if (c.error) return 'Credential: could not be read (' + c.error.message + ').';
+  if (c.kind === 'federated')
+    return 'Credential: federated (managed identity): nothing to renew, nothing expires.' + refused;
+  if (c.state === 'missing')
+    return "Credential: certificate '" + (c.certificateName ?? '') + "' is not in Key Vault." + refused;
+  return (
+    "Credential: certificate '" +
+    (c.certificateName ?? '') +
+    "' (" +
+    (c.thumbprint ?? '') +
+    '): ' +
+    plural(c.daysLeft ?? 0, 'day') +
+    ' left (expires ' +
+    fmtTime(c.expiresOn) +
+    ')' +
+    (c.accepted ? '' : ', not yet accepted by Microsoft') +
+    (c.renewedThumbprint ? '; renewed certificate ' + c.renewedThumbprint + ' not yet uploaded' : '') +
+    '.' +
+    refused
+  );
+}
+
 export async function loadStatus(): Promise<void> {
   const line = $('secret-status');
   const list = $('reauth-list');
@@ -74,9 +101,15 @@ export async function loadStatus(): Promise<void> {
     if (!isKeyRefusal(error)) showError($('status-error'), error);
     return;
   }
-  const secret = status.clientSecret || {};
-  line.textContent = secretText(secret);
-  line.className = secret.severity && secret.severity !== 'info' ? 'reason' : '';
+  const credential = status.credential;
+  if (credential?.kind && credential.kind !== 'secret') {
+    line.textContent = credentialText(credential);
+    line.className = credential.lastRefusal?.code || credential.renewedThumbprint ? 'reason' : '';
+  } else {
+    const secret = status.clientSecret || {};
+    line.textContent = secretText(secret);
+    line.className = secret.severity && secret.severity !== 'info' ? 'reason' : '';
+  }
   list.replaceChildren();
   const reauth = status.connectionsNeedingReauthorization;
   (Array.isArray(reauth) ? reauth : []).forEach((c) => {

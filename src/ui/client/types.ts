@@ -106,7 +106,22 @@ export interface ReauthNotice {
   advice?: string;
 }
 
+/** The app's credential when it is not the client secret (names, dates and codes only). */
+export interface CredentialStatus {
+  kind?: 'secret' | 'certificate' | 'federated';
+  state?: string;
+  certificateName?: string;
+  thumbprint?: string;
+  expiresOn?: string;
+  daysLeft?: number;
+  accepted?: boolean;
+  renewedThumbprint?: string;
+  lastRefusal?: { code?: string; reason?: string; at?: string };
+  error?: { code: string; message: string };
+}
+
 export interface StatusView {
+  credential?: CredentialStatus;
   clientSecret?: SecretStatus;
   connectionsNeedingReauthorization?: StatusPart<ReauthNotice[]>;
 }

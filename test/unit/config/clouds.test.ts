@@ -70,3 +70,18 @@ describe('tenant validation', () => {
     expect(validateTenant('organizations', 'usgov-dod')).toBe('organizations');
   });
 });
+
+describe('token exchange audience (federated credential)', () => {
+  // "Configure an application to trust a managed identity": the audience per cloud.
+  it.each([
+    ['global', 'api://AzureADTokenExchange'],
+    ['usgov', 'api://AzureADTokenExchangeUSGov'],
+    ['usgov-dod', 'api://AzureADTokenExchangeUSGov'],
+    ['china', 'api://AzureADTokenExchangeChina'],
+  ] as const)('%s uses %s, also behind the emulator override', (cloud, audience) => {
+    expect(resolveEndpoints(cloud).tokenExchangeAudience).toBe(audience);
+    expect(
+      resolveEndpoints(cloud, { loginEndpointOverride: 'https://localhost:1' }).tokenExchangeAudience,
+    ).toBe(audience);
+  });
+});
