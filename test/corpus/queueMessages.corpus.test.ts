@@ -35,6 +35,7 @@ import {
   type GraphFixture,
   type QueuedMessage,
   fileRequests,
+  takeUploadTask,
 } from '../integration/backupHarness';
 import { uniqueName } from '../helpers/azurite';
 
@@ -267,8 +268,7 @@ describe('tampered continuations: no request leaves for another session or host,
     const run = await startRun(w.deps, w.job.id, 'manual');
     const plan = w.queue.shift()!;
     await handlePlanMessage(w.deps, plan.message);
-    const index = w.queue.findIndex((m) => (m.message as UploadMessage).blobName === name);
-    const task = parseUploadMessage(w.queue.splice(index, 1)[0].message);
+    const task = takeUploadTask(w.queue, name);
     // Other files of this run (none changed) were skipped; finish anything else queued.
     await drain(w);
     return { task, data, runId: run.id };
@@ -426,8 +426,7 @@ describe('a task whose size or ETag disagrees with the blob fails the file clear
     await putBlob(w.container, name, data);
     const run = await startRun(w.deps, w.job.id, 'manual');
     await handlePlanMessage(w.deps, w.queue.shift()!.message);
-    const index = w.queue.findIndex((m) => (m.message as UploadMessage).blobName === name);
-    const task = parseUploadMessage(w.queue.splice(index, 1)[0].message);
+    const task = takeUploadTask(w.queue, name);
     await drain(w);
     return { task, data, runId: run.id };
   }
