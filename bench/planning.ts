@@ -106,6 +106,8 @@ export async function measurePlanning(options: {
     seedStart + options.seedBudgetMs,
   );
   const seedSeconds = (Date.now() - seedStart) / 1000;
+  const say = (what: string): void => console.log(`[bench] ${new Date().toISOString()} planning: ${what}`);
+  say(`seeded ${blobs} blobs in ${seedSeconds.toFixed(0)} s`);
 
   const pipeline = await benchPipeline({
     connectionString: options.connectionString,
@@ -122,9 +124,11 @@ export async function measurePlanning(options: {
   });
   const queues = await useRealQueues(pipeline, options.connectionString);
   const first = await pass(pipeline, queues, blobs);
+  say(`first run ${first.blobsPerSecond.toFixed(0)} blobs/s`);
   await queues.upload.clearMessages();
   await recordAllUploaded(pipeline);
   const rerun = await pass(pipeline, queues, blobs);
+  say(`unchanged rerun ${rerun.blobsPerSecond.toFixed(0)} blobs/s`);
   await container.delete();
   return {
     target: options.target,
