@@ -3,6 +3,7 @@
 // known, so every one becomes part of an upload task, sent to the real upload queue (the tasks are
 // counted there and not run: this measures planning only). Unchanged rerun: the manifest holds every
 // blob as the uploader would have recorded it, so no blob becomes a task. Seeding is not timed.
+import { readFileSync } from 'node:fs';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startRun } from '../src/backup/scheduler';
 import type { ManifestEntry } from '../src/store/manifest';
@@ -18,6 +19,22 @@ export interface PlanningPass {
   uploadTasks: number;
   /** Peak RSS of this process during the pass, MiB. */
   peakRssMiB: number;
+  /** CPU seconds of the worker (this process) and of Azurite during the pass: load-independent. */
+  workerCpuSeconds: number;
+  azuriteCpuSeconds?: number;
+}
+
+/** User + system CPU seconds of another process (Linux /proc), undefined elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line (11 and 12 after the command), in ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface PlanningResult {
@@ -33,7 +50,14 @@ export interface PlanningResult {
   rerun: PlanningPass;
 }
 
-async function pass(p: BenchPipeline, q: RealQueues, blobs: number): Promise<PlanningPass> {
+async function pass(
+  p: BenchPipeline,
+  q: RealQueues,
+  blobs: number,
+  azuritePid?: number,
+): Promise<PlanningPass> {
+  const cpu = process.cpuUsage();
+  const azuriteBefore = cpuSecondsOf(azuritePid);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const before = q.handled.plan;
@@ -45,6 +69,8 @@ async function pass(p: BenchPipeline, q: RealQueues, blobs: number): Promise<Pla
     clearInterval(sampler);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  const azuriteAfter = cpuSecondsOf(azuritePid);
   const { approximateMessagesCount } = await q.upload.getProperties();
   return {
     seconds,
@@ -52,6 +78,9 @@ async function pass(p: BenchPipeline, q: RealQueues, blobs: number): Promise<Pla
     pages: q.handled.plan - before,
     uploadTasks: approximateMessagesCount ?? 0,
     peakRssMiB: peak / 1024 / 1024,
+    workerCpuSeconds: (used.user + used.system) / 1e6,
+    azuriteCpuSeconds:
+      azuriteBefore !== undefined && azuriteAfter !== undefined ? azuriteAfter - azuriteBefore : undefined,
   };
 }
 
@@ -93,6 +122,8 @@ export async function measurePlanning(options: {
   target: number;
   seedConcurrency: number;
   seedBudgetMs: number;
+  /** Azurite's process, to read its CPU time. */
+  azuritePid?: number;
 }): Promise<PlanningResult> {
   const container = BlobServiceClient.fromConnectionString(options.connectionString).getContainerClient(
     tableName('plan').toLowerCase(),
@@ -123,12 +154,12 @@ export async function measurePlanning(options: {
     }),
   });
   const queues = await useRealQueues(pipeline, options.connectionString);
-  const first = await pass(pipeline, queues, blobs);
-  say(`first run ${first.blobsPerSecond.toFixed(0)} blobs/s`);
+  const first = await pass(pipeline, queues, blobs, options.azuritePid);
+  say(`first run ${JSON.stringify(first)}`);
   await queues.upload.clearMessages();
   await recordAllUploaded(pipeline);
-  const rerun = await pass(pipeline, queues, blobs);
-  say(`unchanged rerun ${rerun.blobsPerSecond.toFixed(0)} blobs/s`);
+  const rerun = await pass(pipeline, queues, blobs, options.azuritePid);
+  say(`unchanged rerun ${JSON.stringify(rerun)}`);
   await container.delete();
   return {
     target: options.target,

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
         target,
         seedConcurrency: 64,
         seedBudgetMs: 5 * 60_000,
+        azuritePid: azurite.pid,
       });
     }
     if (wanted('smallfiles')) {

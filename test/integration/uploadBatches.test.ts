@@ -123,14 +123,18 @@ it('a page of small files is one task; its files upload with one read of the job
 it('a redelivered batch uploads and counts nothing twice', async () => {
   const w = await world();
   const { runId, batch } = await plannedBatch(w, 12);
-  // The first delivery dies after its uploads and records, before the queue deletes the message.
-  await handleUploadMessage(w.deps, batch);
+  // The first delivery dies after its uploads and records, before the queue deletes the message;
+  // half the files, so the run is still open when the copy comes.
+  const half = { ...batch, files: batch.files.slice(0, 6) };
+  await handleUploadMessage(w.deps, half);
   const requests = fileRequests(fx);
-  await handleUploadMessage(w.deps, batch, { dequeueCount: 2 });
+  await handleUploadMessage(w.deps, half, { dequeueCount: 2 });
   expect(fileRequests(fx)).toBe(requests);
-  const live = await w.deps.runs.totals(runId);
-  expect(live.totals).toMatchObject({ plannedFiles: 12, uploadedFiles: 12, failedFiles: 0 });
-  expect((await w.deps.runs.get(w.job.id, runId))!.value.status).toBe('succeeded');
+  expect((await w.deps.runs.totals(runId)).totals).toMatchObject({ plannedFiles: 12, uploadedFiles: 6 });
+  await handleUploadMessage(w.deps, batch, { dequeueCount: 3 });
+  const run = (await w.deps.runs.get(w.job.id, runId))!.value;
+  expect(run.status).toBe('succeeded');
+  expect(run.totals).toMatchObject({ plannedFiles: 12, uploadedFiles: 12, failedFiles: 0 });
 });
 
 it('a batch whose manifest was written but whose results were not records them without uploading again', async () => {
