@@ -3,7 +3,9 @@
 // known, so every one becomes part of an upload task, sent to the real upload queue (the tasks are
 // counted there and not run: this measures planning only). Unchanged rerun: the manifest holds every
 // blob as the uploader would have recorded it, so no blob becomes a task. Seeding is not timed.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startRun } from '../src/backup/scheduler';
 import type { ManifestEntry } from '../src/store/manifest';
@@ -48,6 +50,31 @@ export interface PlanningResult {
   blobsPerSecond: number;
   first: PlanningPass;
   rerun: PlanningPass;
+}
+
+/**
+ * With BENCH_CPU_PROFILE=<dir>, a V8 CPU profile of just this pass (what `node --cpu-prof` writes,
+ * but without the seeding around it), for chrome://inspect or a script that sums self time.
+ */
+async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> =>
+    new Promise((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `planning-${label}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 async function pass(
@@ -154,11 +181,11 @@ export async function measurePlanning(options: {
     }),
   });
   const queues = await useRealQueues(pipeline, options.connectionString);
-  const first = await pass(pipeline, queues, blobs, options.azuritePid);
+  const first = await profiled('first', () => pass(pipeline, queues, blobs, options.azuritePid));
   say(`first run ${JSON.stringify(first)}`);
   await queues.upload.clearMessages();
   await recordAllUploaded(pipeline);
-  const rerun = await pass(pipeline, queues, blobs, options.azuritePid);
+  const rerun = await profiled('rerun', () => pass(pipeline, queues, blobs, options.azuritePid));
   say(`unchanged rerun ${JSON.stringify(rerun)}`);
   await container.delete();
   return {
