@@ -61,7 +61,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   const tasks = await queueUploadTasks(deps, message.runId, job.id, decisions.upload);
   if (job.propagateDeletes && decisions.known.length)
     await deps.manifest.markSeen(job.id, decisions.known, message.runId);
-  await refreshedFacts(deps, job.id, decisions.refresh);
+  const refreshed = await refreshedFacts(deps, job.id, decisions.refresh);
   const last = page.continuationToken === undefined;
   const tokenHash = planTokenHash(message.continuationToken);
   const first = await deps.runs.createPage(message.runId, message.page, {
@@ -69,6 +69,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     bytes: decisions.upload.reduce((sum, item) => sum + item.size, 0),
     skippedFiles: decisions.skipped.length,
     skippedBytes: decisions.skipped.reduce((sum, item) => sum + item.size, 0),
+    ...(refreshed ? { refreshedFiles: refreshed } : {}),
     last,
     tokenHash,
   });

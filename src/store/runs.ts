@@ -93,6 +93,8 @@ export interface Run {
   cleanup?: string;
   /** Backups: where the run index was written (or why not). */
   index?: string;
+  /** Backups: the drive path of the index that describes the folder after this run. */
+  indexPath?: string;
   /** Restores: what the run index said against what the drive held (JSON, see src/restore/index/). */
   restoreReport?: string;
   /**
@@ -185,6 +187,8 @@ export interface PagePlan {
   skippedFiles: number;
   skippedBytes: number;
   last: boolean;
+  /** Unchanged files of the page whose properties, metadata or tags the manifest had to learn. */
+  refreshedFiles?: number;
   /** SHA-256 of the continuation token this page was listed with ('' for the first page). */
   tokenHash?: string;
 }
@@ -244,6 +248,7 @@ function rowToRun(r: Record<string, unknown>): Run {
     quota: quota ? (JSON.parse(quota) as RunQuota) : undefined,
     cleanup: field.string(r, 'cleanup'),
     index: field.string(r, 'index'),
+    indexPath: field.string(r, 'indexPath'),
     restoreReport: field.string(r, 'restoreReport'),
     restoreSpec: field.string(r, 'restoreSpec'),
   };
@@ -599,9 +604,14 @@ export class RunStore {
   }
 
   /** Live totals, the planner's pages, and the last time anything moved. */
-  async totals(
-    runId: string,
-  ): Promise<{ totals: RunTotals; pages: number; lastPageSeen: boolean; lastProgressAt?: string }> {
+  async totals(runId: string): Promise<{
+    totals: RunTotals;
+    pages: number;
+    lastPageSeen: boolean;
+    lastProgressAt?: string;
+    /** Unchanged files whose facts the planner refreshed in the manifest (what the run index lists changed). */
+    refreshedFiles: number;
+  }> {
     const [rows, shards] = await Promise.all([
       this.progress.listPartition(runId),
       collect(
@@ -614,6 +624,7 @@ export class RunStore {
     const totals = { ...EMPTY_TOTALS };
     let pages = 0;
     let lastPageSeen = false;
+    let refreshedFiles = 0;
     let lastProgressAt: string | undefined;
     const seen = (at: string | undefined): void => {
       if (at && (!lastProgressAt || at > lastProgressAt)) lastProgressAt = at;
@@ -628,6 +639,7 @@ export class RunStore {
       totals.plannedBytes += num(v, 'bytes');
       totals.skippedFiles += num(v, 'skippedFiles');
       totals.skippedBytes += num(v, 'skippedBytes');
+      refreshedFiles += num(v, 'refreshedFiles');
     }
     for (const v of shards) {
       seen(field.string(v, 'at'));
@@ -646,7 +658,7 @@ export class RunStore {
         totals.throttles = (totals.throttles ?? 0) + throttles;
       }
     }
-    return { totals, pages, lastPageSeen, lastProgressAt };
+    return { totals, pages, lastPageSeen, lastProgressAt, refreshedFiles };
   }
 
   /** Every file row of a run in row-key order (encodeRowKey of the name), counters left out. */
