@@ -49,25 +49,33 @@ async function proxyTo(
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const server = http.createServer((req, res) => {
     tally(service, kindOf(service, req.method ?? 'GET', req.url ?? '/'));
-    const upstream = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: target.host },
-        agent,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', (error) => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end(String(error));
-    });
-    req.pipe(upstream);
+    // The body is held (storage requests here are small) so a request whose pooled connection
+    // Azurite had just closed can be sent again on a fresh one, as a direct client's retry would.
+    const body: Buffer[] = [];
+    req.on('data', (piece: Buffer) => body.push(piece));
+    req.on('end', () => send(1));
+    const send = (attemptsLeft: number): void => {
+      const upstream = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host },
+          agent,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', (error) => {
+        if (attemptsLeft > 0 && !res.headersSent) return send(attemptsLeft - 1);
+        if (!res.headersSent) res.writeHead(502);
+        res.end(String(error));
+      });
+      upstream.end(Buffer.concat(body));
+    };
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
