@@ -440,7 +440,8 @@ export class RunStore {
    * Moves many files to their final state and counts them, each exactly once: one transaction per
    * up to 99 file rows, each replaced only if unchanged since `etag` was read, plus ONE counter shard
    * that takes the sum of their counts. If any row (or the shard) changed meanwhile the transaction
-   * applies nothing and those files go one by one through finishFile. Returns how many this call
+   * applies nothing; it is tried again on another shard, and then those files go one by one
+   * through finishFile. Returns how many this call
    * finished (files already final are not counted again).
    */
   async finishFiles(
@@ -451,7 +452,12 @@ export class RunStore {
     await this.files.prepare();
     for (let i = 0; i < results.length; i += TABLE_BATCH_LIMIT - 1) {
       const slice = results.slice(i, i + TABLE_BATCH_LIMIT - 1);
-      if (await this.writeCountedMany(runId, slice)) finished += slice.length;
+      // A lost race is most often on the shard (another batch counted into it first): a few more
+      // tries, each on a freshly read random shard, before the files go one by one.
+      let written = false;
+      for (let attempt = 0; attempt < 4 && !written; attempt += 1)
+        written = await this.writeCountedMany(runId, slice);
+      if (written) finished += slice.length;
       else for (const { result } of slice) if (await this.finishFile(runId, result)) finished += 1;
     }
     return finished;
