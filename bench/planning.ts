@@ -1,13 +1,43 @@
-// (3) Planning rate: a container of many blobs planned through the real planner, 5,000 blobs per
-// page (the service's listing limit), each compared with the manifest by point read (a first run:
-// none are known, so every one becomes an upload task). Upload tasks are counted and dropped, not
-// run: this measures planning only.
+// (3) Planning rate: a container of many blobs planned through the real planner over real Azurite
+// queues and tables, 5,000 blobs per page (the service's listing limit). First run: no blob is
+// known, so every one becomes part of an upload task, sent to the real upload queue (the tasks are
+// counted there and not run: this measures planning only). Unchanged rerun: the manifest holds every
+// blob as the uploader would have recorded it, so no blob becomes a task. Seeding is not timed.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { QUEUES } from '../src/app/queues';
-import { handlePlanMessage } from '../src/backup/planner';
 import { startRun } from '../src/backup/scheduler';
-import { benchPipeline, tableName } from './pipeline';
+import type { ManifestEntry } from '../src/store/manifest';
+import { benchPipeline, tableName, type BenchPipeline } from './pipeline';
+import { drainPlanQueue, useRealQueues, type RealQueues } from './realQueues';
 import { seedManyBlobs } from './seed';
+
+export interface PlanningPass {
+  seconds: number;
+  blobsPerSecond: number;
+  pages: number;
+  /** Upload queue messages the pass left (each one file, or a batch of small files). */
+  uploadTasks: number;
+  /** Peak RSS of this process during the pass, MiB. */
+  peakRssMiB: number;
+  /** CPU seconds of the worker (this process) and of Azurite during the pass: load-independent. */
+  workerCpuSeconds: number;
+  azuriteCpuSeconds?: number;
+}
+
+/** User + system CPU seconds of another process (Linux /proc), undefined elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line (11 and 12 after the command), in ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface PlanningResult {
   target: number;
@@ -18,17 +48,109 @@ export interface PlanningResult {
   uploadTasks: number;
   seconds: number;
   blobsPerSecond: number;
+  first: PlanningPass;
+  rerun: PlanningPass;
+}
+
+/**
+ * With BENCH_CPU_PROFILE=<dir>, a V8 CPU profile of just this pass (what `node --cpu-prof` writes,
+ * but without the seeding around it), for chrome://inspect or a script that sums self time.
+ */
+async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> =>
+    new Promise((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `planning-${label}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+async function pass(
+  p: BenchPipeline,
+  q: RealQueues,
+  blobs: number,
+  azuritePid?: number,
+): Promise<PlanningPass> {
+  const cpu = process.cpuUsage();
+  const azuriteBefore = cpuSecondsOf(azuritePid);
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const before = q.handled.plan;
+  const started = process.hrtime.bigint();
+  try {
+    await startRun(p.deps, p.job.id, 'manual');
+    await drainPlanQueue(p, q);
+  } finally {
+    clearInterval(sampler);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  const azuriteAfter = cpuSecondsOf(azuritePid);
+  const { approximateMessagesCount } = await q.upload.getProperties();
+  return {
+    seconds,
+    blobsPerSecond: blobs / seconds,
+    pages: q.handled.plan - before,
+    uploadTasks: approximateMessagesCount ?? 0,
+    peakRssMiB: peak / 1024 / 1024,
+    workerCpuSeconds: (used.user + used.system) / 1e6,
+    azuriteCpuSeconds:
+      azuriteBefore !== undefined && azuriteAfter !== undefined ? azuriteAfter - azuriteBefore : undefined,
+  };
+}
+
+/**
+ * What the uploader would have recorded for every blob (without running it), and the job's lock
+ * released, so the next run is an unchanged rerun. Written in 100-row transactions.
+ */
+async function recordAllUploaded(p: BenchPipeline): Promise<void> {
+  const source = p.deps.source(p.job);
+  let token: string | undefined;
+  const now = new Date().toISOString();
+  do {
+    const page = await source.listPage(token, 5000);
+    const entries: ManifestEntry[] = page.items.map((item) => ({
+      blobName: item.name,
+      etag: item.etag,
+      size: item.size,
+      contentMd5: item.contentMd5,
+      lastModified: item.lastModified.toISOString(),
+      driveItemId: `bench-${item.name}`,
+      drivePath: `Bench/${item.name}`,
+      quickXorHash: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      uploadedAt: now,
+      facts: item.facts,
+    }));
+    await p.deps.manifest.putMany(p.job.id, entries);
+    token = page.continuationToken;
+  } while (token);
+  const job = (await p.deps.jobs.getWithEtag(p.job.id))!;
+  await p.deps.jobs.save({ ...job.value, activeRunId: undefined }, job.etag);
 }
 
 export async function measurePlanning(options: {
   connectionString: string;
-  /** The Graph emulator: the planner reads the drive's quota once per page. */
+  /** The Graph emulator: the planner reads the drive's quota once per page with uploads. */
   graph: { apiBaseUrl: string };
   driveId: string;
   graphToken: string;
   target: number;
   seedConcurrency: number;
   seedBudgetMs: number;
+  /** Azurite's process, to read its CPU time. */
+  azuritePid?: number;
 }): Promise<PlanningResult> {
   const container = BlobServiceClient.fromConnectionString(options.connectionString).getContainerClient(
     tableName('plan').toLowerCase(),
@@ -42,13 +164,13 @@ export async function measurePlanning(options: {
     seedStart + options.seedBudgetMs,
   );
   const seedSeconds = (Date.now() - seedStart) / 1000;
+  const say = (what: string): void => console.log(`[bench] ${new Date().toISOString()} planning: ${what}`);
+  say(`seeded ${blobs} blobs in ${seedSeconds.toFixed(0)} s`);
 
   const pipeline = await benchPipeline({
     connectionString: options.connectionString,
     container: container.containerName,
     plannerPageSize: 5000,
-    // Planning sends one Graph request per page (the drive's quota, read before the page's uploads
-    // are queued), and nothing per blob.
     destination: async () => ({
       apiBaseUrl: options.graph.apiBaseUrl,
       driveId: options.driveId,
@@ -58,28 +180,24 @@ export async function measurePlanning(options: {
       tokens: async () => options.graphToken,
     }),
   });
-  let pages = 0;
-  let uploadTasks = 0;
-  const started = process.hrtime.bigint();
-  await startRun(pipeline.deps, pipeline.job.id, 'manual');
-  while (pipeline.queue.length) {
-    const { queue, message } = pipeline.queue.shift()!;
-    if (queue !== QUEUES.plan) {
-      uploadTasks += 1;
-      continue;
-    }
-    pages += 1;
-    await handlePlanMessage(pipeline.deps, message);
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const queues = await useRealQueues(pipeline, options.connectionString);
+  const first = await profiled('first', () => pass(pipeline, queues, blobs, options.azuritePid));
+  say(`first run ${JSON.stringify(first)}`);
+  await queues.upload.clearMessages();
+  await recordAllUploaded(pipeline);
+  const rerun = await profiled('rerun', () => pass(pipeline, queues, blobs, options.azuritePid));
+  say(`unchanged rerun ${JSON.stringify(rerun)}`);
+  await container.delete();
   return {
     target: options.target,
     blobs,
     seedSeconds,
     seedCapped: blobs < options.target,
-    pages,
-    uploadTasks,
-    seconds,
-    blobsPerSecond: blobs / seconds,
+    pages: first.pages,
+    uploadTasks: first.uploadTasks,
+    seconds: first.seconds,
+    blobsPerSecond: first.blobsPerSecond,
+    first,
+    rerun,
   };
 }

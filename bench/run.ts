@@ -1,6 +1,6 @@
 // `npm run bench`: throughput, memory, request counts and planning speed, printed as a table and
 // written to docs/benchmarks.md. Starts its own Azurite and Graph emulator (each in its own process).
-// BENCH_ONLY=hash,throughput,memory,requests,planning picks a subset; BENCH_PLAN_BLOBS sizes planning.
+// BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,crypt picks a subset; BENCH_PLAN_BLOBS sizes planning.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
@@ -12,6 +12,7 @@ import { measurePlanning } from './planning';
 import { startGraphProcess } from './processes';
 import { printTable, writeMarkdown, type Results } from './report';
 import { measureRequests } from './requests';
+import { measureSmallFiles } from './smallFiles';
 import { measureThroughput } from './throughput';
 import { measureEvents, writeEventsSection, type EventFigures } from './events';
 
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
         target,
         seedConcurrency: 64,
         seedBudgetMs: 5 * 60_000,
+        azuritePid: azurite.pid,
       });
     }
     if (wanted('events')) {
@@ -110,11 +112,24 @@ async function main(): Promise<void> {
         graphToken: GRAPH_TOKEN,
       });
     }
+    if (wanted('smallfiles')) {
+      step('storage transactions per small file, first run and unchanged rerun');
+      const passes = await measureSmallFiles({
+        azurite,
+        graph,
+        driveId,
+        graphToken: GRAPH_TOKEN,
+        files: Number(process.env.BENCH_SMALL_FILES ?? 1000),
+        fileBytes: 4096,
+      });
+      console.log(JSON.stringify({ smallFiles: passes }, null, 1));
+    }
   } finally {
     await graph.stop();
     await azurite.stop();
   }
   printTable(results);
+  if (results.planning) console.log(JSON.stringify({ planning: results.planning }, null, 1));
   writeMarkdown(results);
   if (eventFigures) writeEventsSection(eventFigures);
   console.log('\nWrote docs/benchmarks.md');

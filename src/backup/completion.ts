@@ -6,7 +6,9 @@ import { isAppError } from '../errors';
 import { logRunEnded } from '../log/alertEvents';
 import type { Run, RunStatus, RunTotals } from '../store/runs';
 import { FINAL_RUN_STATUSES, finalStatus } from '../store/runStatus';
-import type { BackupDeps } from './deps';
+import type { Job } from '../store/jobs';
+import type { BackupDeps, DriveDestination } from './deps';
+import { runFolder } from './destination';
 import { cleanupAfterRun } from './retention';
 import { writeRunIndex } from './runIndexWriter';
 
@@ -72,14 +74,17 @@ export async function finishRun(
     },
   );
   if (status === 'succeeded' || status === 'partially-failed') {
+    let cleaned: boolean;
     try {
       const summary = await cleanupAfterRun(deps, run, status);
+      cleaned = summary !== undefined;
       if (summary) await deps.runs.update(run.jobId, run.id, { cleanup: summary });
     } catch (e) {
+      cleaned = true;
       deps.log.error('run.cleanup.failed', { runId: run.id, jobId: run.jobId, error: e });
       await deps.runs.update(run.jobId, run.id, { cleanup: `failed: ${(e as Error).message}` });
     }
-    await recordRunIndex(deps, run);
+    await recordRunIndex(deps, run, totals, cleaned);
   }
   await releaseJob(deps, run.jobId, run.id);
   return status;
@@ -102,19 +107,58 @@ export async function releaseJob(deps: BackupDeps, jobId: string, runId: string)
 /**
  * Writes the run index after housekeeping (so it lists what the folder holds). A failure is the
  * run's note, not its status: every file is backed up; only their properties, metadata and tags
- * are not indexed by this run, and a restore then says which index it used.
+ * are not indexed by this run, and a restore then says which index it used. A mirror run that
+ * changed nothing in the folder (no file copied, failed or refreshed, no housekeeping) writes none:
+ * the folder's newest index, which a restore reads, still describes it exactly, so the run records
+ * that one instead of uploading a copy that lists every file again.
  */
-async function recordRunIndex(deps: BackupDeps, run: Run): Promise<void> {
+async function recordRunIndex(
+  deps: BackupDeps,
+  run: Run,
+  totals: RunTotals,
+  cleaned: boolean,
+): Promise<void> {
   try {
     const job = await deps.jobs.get(run.jobId);
     if (!job) return;
-    const written = await writeRunIndex(deps, job, run, await deps.destination(job.connectionId));
+    const destination = await deps.destination(job.connectionId);
+    const standing = cleaned ? undefined : await unchangedIndex(deps, job, run, totals, destination);
+    if (standing) {
+      deps.log.info('run.index.unchanged', { runId: run.id, jobId: run.jobId, since: standing.runId });
+      await deps.runs.update(run.jobId, run.id, {
+        index: `unchanged since run ${standing.runId}: ${standing.path}`,
+        indexPath: standing.path,
+      });
+      return;
+    }
+    const written = await writeRunIndex(deps, job, run, destination);
     deps.log.info('run.index.written', { runId: run.id, jobId: run.jobId, ...written });
     await deps.runs.update(run.jobId, run.id, {
       index: `${written.path} (${written.files} file(s), ${written.bytes} bytes)`,
+      indexPath: written.path,
     });
   } catch (e) {
     deps.log.error('run.index.failed', { runId: run.id, jobId: run.jobId, error: e });
     await deps.runs.update(run.jobId, run.id, { index: `failed: ${(e as Error).message}` });
   }
+}
+
+/** The index the previous run left in this mirror's folder, when this run changed nothing there. */
+async function unchangedIndex(
+  deps: BackupDeps,
+  job: Job,
+  run: Run,
+  totals: RunTotals,
+  destination: DriveDestination,
+): Promise<{ runId: string; path: string } | undefined> {
+  if (job.mode !== 'mirror' || totals.plannedFiles || totals.uploadedFiles || totals.failedFiles)
+    return undefined;
+  if ((await deps.runs.totals(run.id)).refreshedFiles) return undefined;
+  // Run ids sort newest first: the first older run that ended with its files backed up.
+  const previous = (await deps.runs.listForJob(job.id, 20)).find(
+    (r) => r.id > run.id && (r.status === 'succeeded' || r.status === 'partially-failed'),
+  );
+  const folder = `${runFolder(destination.rootFolder, job, run)}/`;
+  if (!previous?.indexPath || !previous.indexPath.startsWith(folder)) return undefined;
+  return { runId: previous.id, path: previous.indexPath };
 }

@@ -26,16 +26,52 @@ export interface UploadMessage {
   continuation?: UploadContinuation;
 }
 
+/** One file of a batch task: what the planner listed of it. */
+export interface UploadBatchFile {
+  blobName: string;
+  etag: string;
+  size: number;
+  lastModified?: string;
+  contentMd5?: string;
+}
+
+/**
+ * Several small files in one task: one queue message (and one dequeue, lease and delete) for up to
+ * BATCH_LIMITS.files files instead of one each. Large files stay single tasks (v1): they need
+ * continuations, which belong to one file.
+ */
+export interface UploadBatchMessage {
+  v: 2;
+  kind: 'upload-batch';
+  runId: string;
+  jobId: string;
+  files: UploadBatchFile[];
+}
+
+/** Any task of the upload queue. */
+export type UploadTask = UploadMessage | UploadBatchMessage;
+
+export const BATCH_LIMITS = {
+  files: 100,
+  /** Total bytes of a batch's files: one invocation of small uploads, not a long one. */
+  bytes: 64 * 1024 * 1024,
+  /**
+   * Characters of the message's JSON. A queue message is at most 64 KiB of base64 text, i.e. 48 KiB
+   * of JSON; the planner closes a batch before it would pass this.
+   */
+  jsonChars: 45_000,
+} as const;
+
 const invalid = (why: string): AppError =>
   new AppError('MessageInvalid', `Malformed backup message: ${why}.`, {
     advice:
       'The message was not written by this version of the app, or was altered; it is set aside in the poison queue.',
   });
 
-function object(message: unknown): Record<string, unknown> {
+function object(message: unknown, version = 1): Record<string, unknown> {
   if (!message || typeof message !== 'object' || Array.isArray(message)) throw invalid('not a JSON object');
   const m = message as Record<string, unknown>;
-  if (m.v !== 1) throw invalid(`unknown version ${JSON.stringify(m.v)}`);
+  if (m.v !== version) throw invalid(`unknown version ${JSON.stringify(m.v)}`);
   return m;
 }
 
@@ -99,4 +135,63 @@ export function parseUploadMessage(message: unknown): UploadMessage {
     contentMd5: typeof m.contentMd5 === 'string' ? m.contentMd5 : undefined,
     continuation,
   };
+}
+
+const BATCH_KEYS = new Set(['v', 'kind', 'runId', 'jobId', 'files']);
+const BATCH_FILE_KEYS = new Set(['blobName', 'etag', 'size', 'lastModified', 'contentMd5']);
+
+function onlyKeys(m: Record<string, unknown>, allowed: ReadonlySet<string>, where: string): void {
+  const extra = Object.keys(m).find((key) => !allowed.has(key));
+  if (extra !== undefined)
+    throw invalid(`${where} has an unknown field ${JSON.stringify(extra.slice(0, 40))}`);
+}
+
+function optionalShortString(m: Record<string, unknown>, key: string, max: number): string | undefined {
+  const value = m[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > max)
+    throw invalid(`${key} must be a string of at most ${max} characters`);
+  return value;
+}
+
+function batchFile(raw: unknown, index: number): UploadBatchFile {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw invalid(`files[${index}] is not an object`);
+  const f = raw as Record<string, unknown>;
+  onlyKeys(f, BATCH_FILE_KEYS, `files[${index}]`);
+  if (typeof f.blobName !== 'string' || f.blobName.length === 0 || f.blobName.length > 1024)
+    throw invalid(`files[${index}].blobName missing`);
+  if (typeof f.etag !== 'string' || !f.etag || f.etag.length > 256)
+    throw invalid(`files[${index}].etag missing`);
+  if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0)
+    throw invalid(`files[${index}].size must be a whole number of bytes`);
+  return {
+    blobName: f.blobName,
+    etag: f.etag,
+    size: f.size,
+    lastModified: optionalShortString(f, 'lastModified', 64),
+    contentMd5: optionalShortString(f, 'contentMd5', 64),
+  };
+}
+
+/** A batch task, strictly: known fields only, within BATCH_LIMITS, each file named once. */
+export function parseUploadBatchMessage(message: unknown): UploadBatchMessage {
+  const m = object(message, 2);
+  if (m.kind !== 'upload-batch') throw invalid(`unknown kind ${JSON.stringify(m.kind)}`);
+  onlyKeys(m, BATCH_KEYS, 'the batch');
+  if (!Array.isArray(m.files) || m.files.length === 0) throw invalid('files must be a non-empty list');
+  if (m.files.length > BATCH_LIMITS.files) throw invalid(`a batch holds at most ${BATCH_LIMITS.files} files`);
+  if (JSON.stringify(m).length > BATCH_LIMITS.jsonChars)
+    throw invalid(`a batch is at most ${BATCH_LIMITS.jsonChars} characters`);
+  const files = m.files.map(batchFile);
+  if (new Set(files.map((f) => f.blobName)).size !== files.length) throw invalid('a file is named twice');
+  const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  if (bytes > BATCH_LIMITS.bytes) throw invalid(`a batch holds at most ${BATCH_LIMITS.bytes} bytes`);
+  return { v: 2, kind: 'upload-batch', runId: id(m, 'runId'), jobId: id(m, 'jobId'), files };
+}
+
+/** Either kind of upload task, by its version. */
+export function parseUploadTask(message: unknown): UploadTask {
+  const v = message && typeof message === 'object' ? (message as { v?: unknown }).v : undefined;
+  return v === 2 ? parseUploadBatchMessage(message) : parseUploadMessage(message);
 }

@@ -1,5 +1,6 @@
-// The planner: one page of the source per message. It compares each blob with the manifest so an
-// unchanged file costs no Graph request, queues one upload task per new or changed file, records the
+// The planner: one page of the source per message. It compares the page with the manifest (one
+// range query) so an unchanged file costs no Graph request, queues upload tasks for the new or
+// changed files (small ones in batches, ./uploadTasks.ts), records the
 // page's totals (once, keyed by page number), and queues the next page, so a container of millions
 // of blobs is planned in bounded steps. Only the page its run expects is listed (./planBinding.ts),
 // and only files it marked planned are uploaded and counted (./uploader.ts).
@@ -13,10 +14,11 @@ import { countMissedByEvents } from '../events/missed';
 import { refreshedFacts } from './factsRefresh';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
-import { parsePlanMessage, type UploadMessage } from './messages';
+import { parsePlanMessage } from './messages';
 import { bindPlanPage, planTokenHash } from './planBinding';
 import { outstandingBytes, quotaExceeded, readQuota } from './quota';
 import { stopRun } from './stopRun';
+import { queueUploadTasks } from './uploadTasks';
 
 const DAY_MS = 86_400_000;
 
@@ -57,18 +59,10 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     return;
   }
 
-  // Planned before queued: the uploader refuses a task whose file its run did not plan.
-  await deps.runs.planFiles(
-    message.runId,
-    decisions.upload.map((i) => ({ blobName: i.name, size: i.size })),
-  );
-  await fanOut(
-    deps,
-    decisions.upload.map((item) => uploadTask(message.runId, job.id, item)),
-  );
+  const tasks = await queueUploadTasks(deps, message.runId, job.id, decisions.upload);
   if (job.propagateDeletes && decisions.known.length)
     await deps.manifest.markSeen(job.id, decisions.known, message.runId);
-  await refreshedFacts(deps, job.id, decisions.refresh);
+  const refreshed = await refreshedFacts(deps, job.id, decisions.refresh);
   const last = page.continuationToken === undefined;
   const tokenHash = planTokenHash(message.continuationToken);
   const first = await deps.runs.createPage(message.runId, message.page, {
@@ -82,6 +76,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
       deps.clock.now(),
       deps.settings.eventsSettleSeconds,
     ),
+    ...(refreshed ? { refreshedFiles: refreshed } : {}),
     last,
     tokenHash,
   });
@@ -94,6 +89,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   log.info('plan.page', {
     listed: page.items.length,
     upload: decisions.upload.length,
+    tasks,
     skipped: decisions.skipped.length,
     redelivered: binding === 'recorded' || first !== undefined,
     ms: deps.clock.now() - started,
@@ -208,27 +204,6 @@ async function decide(
     } else out.upload.push(item);
   }
   return out;
-}
-
-function uploadTask(runId: string, jobId: string, item: SourceItem): UploadMessage {
-  return {
-    v: 1,
-    runId,
-    jobId,
-    blobName: item.name,
-    etag: item.etag,
-    size: item.size,
-    lastModified: item.lastModified.toISOString(),
-    contentMd5: item.contentMd5,
-  };
-}
-
-async function fanOut(deps: BackupDeps, messages: UploadMessage[]): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < messages.length) await deps.send(QUEUES.upload, messages[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.settings.sendConcurrency, messages.length) }, worker));
 }
 
 function uploadedByRun(entry: ManifestEntry | undefined, run: { id: string; createdAt: string }): boolean {

@@ -1,4 +1,4 @@
-// Poison queues: a message that failed every delivery. For an upload task, its file is marked failed
+// Poison queues: a message that failed every delivery. For an upload task, its files are marked failed
 // in its run with the reason (so the run can still finish); for a planner page, the run fails (its
 // plan is incomplete, so deletions must not be propagated from it). Only the run's own pages and
 // planned files count: a forged poison message changes nothing.
@@ -7,7 +7,7 @@ import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
 import { EMPTY_TOTALS, FINAL_RUN_STATUSES } from '../store/runs';
 import { checkCompletion, finishRun } from './completion';
 import type { BackupDeps } from './deps';
-import { parsePlanMessage, parseUploadMessage } from './messages';
+import { parsePlanMessage, parseUploadTask } from './messages';
 import { isRunsOwnPage } from './planBinding';
 
 const REASON =
@@ -17,35 +17,51 @@ export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promis
   // In Azure the Functions host moves the message to the poison queue itself; this function is the
   // first code to see it, so the alert is written here.
   logAlert(deps.log, ALERT_EVENTS.poison, { queue: 'upload', ...idsOf(raw) });
-  let message;
+  let task;
   try {
-    message = parseUploadMessage(raw);
+    task = parseUploadTask(raw);
   } catch (error) {
     deps.log.error('poison.upload.unreadable', { reason: (error as Error).message });
     return;
   }
-  deps.log.error('poison.upload', { runId: message.runId, jobId: message.jobId, file: message.blobName });
-  const run = await deps.runs.get(message.jobId, message.runId);
+  const names = task.v === 2 ? task.files.map((f) => f.blobName) : [task.blobName];
+  deps.log.error('poison.upload', {
+    runId: task.runId,
+    jobId: task.jobId,
+    ...(names.length === 1 ? { file: names[0] } : { files: names.length }),
+  });
+  const run = await deps.runs.get(task.jobId, task.runId);
   if (!run || FINAL_RUN_STATUSES.has(run.value.status)) return;
-  // Only a file its run planned is failed: a forged task must not add a file to a run.
-  if (run.value.kind !== 'backup' || !(await deps.runs.getFile(message.runId, message.blobName))) {
+  // Only files its run planned are failed: a forged task must not add a file to a run. Of a batch,
+  // each planned file not final yet is failed (one transaction for all of them).
+  const rows = run.value.kind === 'backup' ? await deps.runs.getFiles(task.runId, names) : new Map();
+  const refused = names.filter((name) => !rows.has(name));
+  if (refused.length)
     deps.log.error('poison.upload.refused', {
-      runId: message.runId,
-      file: message.blobName,
+      runId: task.runId,
+      ...(refused.length === 1 ? { file: refused[0] } : { files: refused.length }),
       reason: 'the run did not plan this file',
     });
-    return;
-  }
-  await deps.runs.finishFile(message.runId, {
-    blobName: message.blobName,
-    status: 'failed',
-    size: message.size,
-    bytesDone: 0,
-    code: 'Poisoned',
-    reason: REASON,
-    attempts: 0,
-  });
-  await checkCompletion(deps, message.jobId, message.runId);
+  const open = [...rows.values()].filter(
+    (row) => row.file.status !== 'uploaded' && row.file.status !== 'failed',
+  );
+  if (!rows.size) return;
+  await deps.runs.finishFiles(
+    task.runId,
+    open.map((row) => ({
+      result: {
+        blobName: row.file.blobName,
+        status: 'failed' as const,
+        size: row.file.size,
+        bytesDone: 0,
+        code: 'Poisoned',
+        reason: REASON,
+        attempts: 0,
+      },
+      etag: row.etag,
+    })),
+  );
+  await checkCompletion(deps, task.jobId, task.runId);
 }
 
 export async function handlePlanPoison(deps: BackupDeps, raw: unknown): Promise<void> {

@@ -1,34 +1,54 @@
-// The uploader: one file per message. Idempotent: a file already final in this run, or whose
-// manifest entry already matches this blob version, changes nothing. The manifest is written only
-// after a verified upload. Failures a retry cannot cure (quota, hash mismatch, a path too long, a
-// blob that changed or vanished) fail the file with the reason; those every file would hit (a full
-// drive, a revoked consent or sign-in) end the whole run at once (./stopRun.ts); the others are
-// thrown so the queue retries and, in the end, the poison handler records them.
+// The uploader: one task per message. A batch of small files, or one file's first delivery, goes to
+// ./uploadFiles.ts; a large file's continuation, which resumes the upload session its first
+// delivery created, is here. Idempotent: a file already final in this run, or whose manifest entry
+// already matches this blob version, changes nothing. The manifest is written only after a verified
+// upload. Failures a retry cannot cure (quota, hash mismatch, a path too long, a blob that changed
+// or vanished) fail the file with the reason; those every file would hit (a full drive, a revoked
+// consent or sign-in) end the whole run at once (./stopRun.ts); the others are thrown so the queue
+// retries and, in the end, the poison handler records them.
 import { QUEUES } from '../app/queues';
 import { AppError, isAppError, isPermanent } from '../errors';
 import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
-import { manifestMatches } from '../store/manifest';
-import { normalizeEtag } from '../sources/blobSource';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
 import { blobDestination, officeHandling, runFolder } from './destination';
 import type { UploadedItem, UploadStats } from './upload/types';
-import { outstandingBytes, quotaExceeded, readQuota } from './quota';
-import { stopRun, stopsTheRun } from './stopRun';
-import { parseUploadMessage, type UploadMessage } from './messages';
+import { stopsTheRun } from './stopRun';
+import { parseUploadTask, type UploadMessage } from './messages';
+import {
+  assertTaskMatches,
+  notPlanned,
+  PROGRESS_EVERY_MS,
+  sourceAware,
+  stopWholeRun,
+  uploaded,
+  uploadFresh,
+} from './uploadFiles';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
 import { sessionUrlHash } from './upload/uploadUrl';
 
-/** How often a file in flight writes its progress row and the run's heartbeat. */
-const PROGRESS_EVERY_MS = 10_000;
-
+/** One upload task: a batch of small files, one file's first delivery, or a large file's continuation. */
 export async function handleUploadMessage(
   deps: BackupDeps,
   raw: unknown,
   meta: { dequeueCount: number } = { dequeueCount: 1 },
 ): Promise<void> {
-  const message = parseUploadMessage(raw);
+  const task = parseUploadTask(raw);
+  if (task.v === 2) return uploadFresh(deps, task, meta);
+  if (!task.continuation) {
+    const { v: _v, runId, jobId, continuation: _c, ...file } = task;
+    return uploadFresh(deps, { runId, jobId, files: [file] }, meta);
+  }
+  return continueUpload(deps, task, meta);
+}
+
+/** A large file's later invocations: it goes on in the upload session its first one created. */
+async function continueUpload(
+  deps: BackupDeps,
+  message: UploadMessage,
+  meta: { dequeueCount: number },
+): Promise<void> {
   const log = deps.log.child({
     runId: message.runId,
     jobId: message.jobId,
@@ -42,12 +62,12 @@ export async function handleUploadMessage(
   if (!job || !stored) return log.warn('upload.orphan', { reason: !job ? 'job deleted' : 'run missing' });
   const run = stored.value;
   if (FINAL_RUN_STATUSES.has(run.status)) return log.info('upload.run.finished', { status: run.status });
-  if (run.kind !== 'backup') throw notPlanned(message, 'it names a restore run');
+  if (run.kind !== 'backup') throw notPlanned(message.blobName, run.id, 'it names a restore run');
   const already = await deps.runs.getFile(run.id, message.blobName);
   // The planner marks every file it queues before queueing it: a task for any other file was not
   // written by this run's planner, and uploading or counting it would add a file to the run (and
   // could end it before its real files were done).
-  if (!already) throw notPlanned(message, 'its run did not plan this file');
+  if (!already) throw notPlanned(message.blobName, run.id, 'its run did not plan this file');
   if (already.status === 'uploaded' || already.status === 'failed') {
     log.info('upload.duplicate', { status: already.status });
     // The earlier delivery may have died after recording the file and before the completion check
@@ -70,35 +90,9 @@ export async function handleUploadMessage(
       reason: error.message,
       attempts: meta.dequeueCount,
     });
-    if (stopsTheRun(error)) await stopWholeRun(error);
+    if (stopsTheRun(error)) await stopWholeRun(deps, job, run, error);
     else await checkCompletion(deps, job.id, run.id);
   };
-  // Every other file of the run would hit the same wall: the run ends now with the reason.
-  const stopWholeRun = async (error: AppError): Promise<void> => {
-    if (error.code !== 'QuotaExceeded') return stopRun(deps, job.id, run.id, error);
-    // A 507 mid-run: the drive filled up. Read the numbers so the run says how far it is off.
-    const quota = await readQuota(deps, await deps.destination(job.connectionId), job.connectionId).catch(
-      () => undefined,
-    );
-    const neededBytes = await outstandingBytes(deps, run.id).catch(() => undefined);
-    const recorded = {
-      ...(quota ?? { checkedAt: new Date(deps.clock.now()).toISOString() }),
-      state: 'exceeded',
-      neededBytes,
-    };
-    await stopRun(deps, job.id, run.id, quotaExceeded(neededBytes, quota?.remaining), recorded);
-  };
-
-  const entry =
-    job.mode === 'mirror' && !message.continuation
-      ? await deps.manifest.get(job.id, message.blobName)
-      : undefined;
-  if (entry && manifestMatches(entry, message)) {
-    // An earlier delivery uploaded and recorded it, then died before recording the result.
-    await recordUploaded(deps, message, entry.driveItemId, meta.dequeueCount);
-    return;
-  }
-
   let destination;
   try {
     destination = await deps.destination(job.connectionId);
@@ -135,7 +129,7 @@ export async function handleUploadMessage(
   let blob: Awaited<ReturnType<typeof source.describe>>;
   try {
     blob = await source.describe(message.blobName);
-    assertMessageMatchesBlob(message, blob);
+    assertTaskMatches(message, blob);
   } catch (error) {
     if (isPermanent(error)) return fail(sourceAware(error));
     throw error;
@@ -265,66 +259,6 @@ async function recordUploaded(
   stats?: UploadStats,
   item?: UploadedItem,
 ): Promise<void> {
-  await deps.runs.finishFile(message.runId, {
-    blobName: message.blobName,
-    status: 'uploaded',
-    size: message.size,
-    bytesDone: message.size,
-    driveItemId,
-    attempts,
-    ...throttleFigures(stats),
-    ...(item?.rewritten
-      ? {
-          rewritten: true,
-          reason: `Rewritten by SharePoint after upload (Office property promotion): the library holds ${item.size} bytes with quickXorHash ${item.quickXorHash}; ${item.rewritten.sentSize} bytes with quickXorHash ${item.rewritten.sentQuickXorHash} were sent.`,
-        }
-      : {}),
-  });
+  await deps.runs.finishFile(message.runId, uploaded(message, driveItemId, attempts, stats, item));
   await checkCompletion(deps, message.jobId, message.runId);
-}
-
-function throttleFigures(stats: UploadStats | undefined): { throttledMs?: number; throttles?: number } {
-  return stats?.throttles || stats?.throttledMs
-    ? { throttledMs: stats.throttledMs, throttles: stats.throttles }
-    : {};
-}
-
-/**
- * The task's size and ETag are what the upload trusts (a simple upload reads exactly `size` bytes and
- * verifies them against themselves), so they are checked against the blob first: a size altered in
- * the message would otherwise store a truncated file marked uploaded.
- */
-function assertMessageMatchesBlob(message: UploadMessage, blob: { size: number; etag: string }): void {
-  if (normalizeEtag(message.etag) !== normalizeEtag(blob.etag))
-    throw new AppError(
-      'Conflict',
-      `The blob's ETag is ${blob.etag}, not the ${message.etag} that was planned.`,
-    );
-  if (message.size !== blob.size)
-    throw new AppError(
-      'MessageInvalid',
-      `The task says ${message.size} bytes but this version of the blob has ${blob.size}; the message was altered, so the file was not uploaded.`,
-      { advice: 'The next run plans the file again from the blob itself.' },
-    );
-}
-
-function notPlanned(message: UploadMessage, why: string): AppError {
-  return new AppError(
-    'MessageInvalid',
-    `Upload task refused for "${message.blobName}" in run ${message.runId}: ${why}.`,
-    {
-      advice:
-        'Upload tasks are written by the planner for the files it listed; this one was altered or forged, so nothing was uploaded or counted.',
-    },
-  );
-}
-
-/** A source that changed or vanished mid-run is not a failure of the copy: say so. */
-function sourceAware(error: AppError): AppError {
-  if (error.code === 'Conflict' || error.code === 'NotFound')
-    return new AppError(
-      error.code,
-      `The blob changed or was deleted during the backup (${error.message}); the next run copies its current version.`,
-    );
-  return error;
 }

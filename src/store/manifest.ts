@@ -2,10 +2,10 @@
 // went (drive item id, quickXorHash). The planner compares the source with it so unchanged files
 // cost no Graph request; the uploader writes an entry only after a verified upload.
 import { createHash } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { readFacts, type BlobFacts } from '../sources/blobFacts';
 import { joinColumns, splitColumns } from './longText';
-import { field, TableRepository, tableBatches } from './table';
+import { field, rowsByKey, TableRepository, tableBatches } from './table';
 
 export const MANIFEST_TABLE = 'manifest';
 
@@ -100,6 +100,13 @@ function factsOf(raw: Record<string, unknown>): BlobFacts | undefined {
   }
 }
 
+/** Table entities cannot carry undefined properties. */
+function defined(row: Row): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(row)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
 function decode(raw: Record<string, unknown>): Row {
   return raw as Row;
 }
@@ -168,27 +175,39 @@ export class ManifestStore {
     return entry.blobName === blobName ? entry : undefined;
   }
 
-  /** Point reads with bounded concurrency: one page of the planner (up to 5,000 names). */
-  async getMany(
-    jobId: string,
-    blobNames: readonly string[],
-    concurrency = 32,
-  ): Promise<Map<string, ManifestEntry>> {
+  /** Entries for many names (one planner page, one batch) with one range query (./table.ts rowsByKey). */
+  async getMany(jobId: string, blobNames: readonly string[]): Promise<Map<string, ManifestEntry>> {
+    const byKey = new Map(blobNames.map((name) => [encodeRowKey(name), name]));
+    const rows = await rowsByKey(this.client, jobId, [...byKey.keys()]);
     const found = new Map<string, ManifestEntry>();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < blobNames.length) {
-        const name = blobNames[next++];
-        const entry = await this.get(jobId, name);
-        if (entry) found.set(name, entry);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, blobNames.length) }, worker));
+    for (const [key, row] of rows) {
+      const entry = toEntry(row);
+      // A digest key could in theory be shared by two names; the stored name settles it.
+      if (entry.blobName === byKey.get(key)) found.set(entry.blobName, entry);
+    }
     return found;
   }
 
   async put(jobId: string, entry: ManifestEntry): Promise<void> {
     await this.repo.upsert(jobId, encodeRowKey(entry.blobName), toRow(entry));
+  }
+
+  /**
+   * Writes many entries in entity-group transactions (one per 100 rows, the service's limit): the
+   * uploader records a batch of small files with one request instead of one per file. Upserts, so
+   * a redelivered batch writes the same rows again.
+   */
+  async putMany(jobId: string, entries: readonly ManifestEntry[]): Promise<void> {
+    if (!entries.length) return;
+    await this.repo.prepare();
+    for (const batch of tableBatches(entries))
+      await this.client.submitTransaction(
+        batch.map((entry): TransactionAction => [
+          'upsert',
+          { partitionKey: jobId, rowKey: encodeRowKey(entry.blobName), ...defined(toRow(entry)) },
+          'Replace',
+        ]),
+      );
   }
 
   /** Records that a run saw these blobs (batched, 100 per transaction as Table storage allows). */

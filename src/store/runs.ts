@@ -15,7 +15,9 @@ import { odata, type TableClient, type TableEntity, type TransactionAction } fro
 import { AppError, isAppError } from '../errors';
 import { encodeRowKey, query } from './manifest';
 import type { RunStatus } from './runStatus';
-import { field, TableRepository, tableBatches, type Stored } from './table';
+import { readFacts, type BlobFacts } from '../sources/blobFacts';
+import { joinColumns, splitColumns } from './longText';
+import { field, rowsByKey, TABLE_BATCH_LIMIT, TableRepository, tableBatches, type Stored } from './table';
 
 export const RUNS_TABLE = 'runs';
 export const RUN_PROGRESS_TABLE = 'runprogress';
@@ -94,6 +96,8 @@ export interface Run {
   cleanup?: string;
   /** Backups: where the run index was written (or why not). */
   index?: string;
+  /** Backups: the drive path of the index that describes the folder after this run. */
+  indexPath?: string;
   /** Restores: what the run index said against what the drive held (JSON, see src/restore/index/). */
   restoreReport?: string;
   /**
@@ -140,12 +144,54 @@ export interface FileResult {
   updatedAt: string;
 }
 
+/** What the planner recorded of a file's blob when it planned it (absent on rows written before). */
+export interface PlannedBlob {
+  etag?: string;
+  lastModified?: string;
+  contentMd5?: string;
+  facts?: BlobFacts;
+}
+
+export interface PlannedFile extends PlannedBlob {
+  blobName: string;
+  size: number;
+}
+
+/** A file row as read for a conditional write. */
+export interface StoredFile {
+  file: FileResult;
+  etag: string;
+  planned: PlannedBlob;
+}
+
+/** Columns of a planned row (a blob's `etag` would clash with the row's own). */
+const PLANNED_ETAG = 'plannedEtag';
+const PLANNED_FACTS = 'plannedFacts';
+
+function plannedOf(r: Record<string, unknown>): PlannedBlob {
+  const facts = joinColumns(r, PLANNED_FACTS);
+  let parsed: BlobFacts | undefined;
+  try {
+    parsed = facts === undefined ? undefined : readFacts(JSON.parse(facts));
+  } catch {
+    parsed = undefined;
+  }
+  return {
+    etag: field.string(r, PLANNED_ETAG),
+    lastModified: field.string(r, 'plannedLastModified'),
+    contentMd5: field.string(r, 'plannedMd5'),
+    facts: parsed,
+  };
+}
+
 export interface PagePlan {
   files: number;
   bytes: number;
   skippedFiles: number;
   skippedBytes: number;
   last: boolean;
+  /** Unchanged files of the page whose properties, metadata or tags the manifest had to learn. */
+  refreshedFiles?: number;
   /** SHA-256 of the continuation token this page was listed with ('' for the first page). */
   tokenHash?: string;
   /** Of `files`, those blob events should have copied already (src/events/missed.ts). */
@@ -207,6 +253,7 @@ function rowToRun(r: Record<string, unknown>): Run {
     quota: quota ? (JSON.parse(quota) as RunQuota) : undefined,
     cleanup: field.string(r, 'cleanup'),
     index: field.string(r, 'index'),
+    indexPath: field.string(r, 'indexPath'),
     restoreReport: field.string(r, 'restoreReport'),
     restoreSpec: field.string(r, 'restoreSpec'),
   };
@@ -330,21 +377,29 @@ export class RunStore {
   }
 
   /**
-   * Marks files as planned by a backup run (before their tasks are queued). A row already there (a
-   * redelivered page, a file in flight or final) is left as it is.
+   * Marks files as planned by a backup run (before their tasks are queued), with what the listing
+   * said of each: the uploader takes a file's ETag, size and facts from this row (written by the
+   * planner) rather than from its queue message, so it needs no read of the blob's properties. A row
+   * already there (a redelivered page, a file in flight or final) is left as it is.
    */
-  async planFiles(runId: string, files: ReadonlyArray<{ blobName: string; size: number }>): Promise<void> {
+  async planFiles(runId: string, files: ReadonlyArray<PlannedFile>): Promise<void> {
     const at = this.now().toISOString();
     const rows = files.map((f) => ({
       partitionKey: runId,
       rowKey: encodeRowKey(f.blobName),
-      blobName: f.blobName,
-      status: 'planned',
-      size: f.size,
-      bytesDone: 0,
-      attempts: 0,
-      counted: false,
-      updatedAt: at,
+      ...definedFields({
+        blobName: f.blobName,
+        status: 'planned',
+        size: f.size,
+        bytesDone: 0,
+        attempts: 0,
+        counted: false,
+        updatedAt: at,
+        [PLANNED_ETAG]: f.etag,
+        plannedLastModified: f.lastModified,
+        plannedMd5: f.contentMd5,
+      }),
+      ...(f.facts ? splitColumns(PLANNED_FACTS, JSON.stringify(f.facts)) : {}),
     }));
     await this.files.prepare();
     // One transaction per 100 rows (the Table service's limit); a batch that meets an existing row
@@ -356,7 +411,7 @@ export class RunStore {
         const status = (error as { statusCode?: number }).statusCode;
         if (status !== 409 && status !== 400) throw error;
         for (const { partitionKey, rowKey, ...row } of batch)
-          await this.files.insert(partitionKey, rowKey, row).catch((e: unknown) => {
+          await this.files.insert(partitionKey, rowKey, row as Row).catch((e: unknown) => {
             if (!isAppError(e, 'Conflict')) throw e;
           });
       }
@@ -368,6 +423,88 @@ export class RunStore {
   async getFile(runId: string, blobName: string): Promise<FileResult | undefined> {
     const stored = await this.files.get(runId, encodeRowKey(blobName));
     return stored && rowToFile(stored.value);
+  }
+
+  /**
+   * The rows of many files (a batch task's) with one range query, each with its ETag for a
+   * conditional write and what the planner recorded of the blob.
+   */
+  async getFiles(runId: string, blobNames: readonly string[]): Promise<Map<string, StoredFile>> {
+    const byKey = new Map(blobNames.map((name) => [encodeRowKey(name), name]));
+    const rows = await rowsByKey(this.clients.files, runId, [...byKey.keys()]);
+    const out = new Map<string, StoredFile>();
+    for (const [key, row] of rows) {
+      const file = rowToFile(row);
+      if (file.blobName !== byKey.get(key)) continue;
+      out.set(file.blobName, { file, etag: String(row.etag), planned: plannedOf(row) });
+    }
+    return out;
+  }
+
+  /**
+   * Moves many files to their final state and counts them, each exactly once: one transaction per
+   * up to 99 file rows, each replaced only if unchanged since `etag` was read, plus ONE counter shard
+   * that takes the sum of their counts. If any row (or the shard) changed meanwhile the transaction
+   * applies nothing; it is tried again on another shard, and then those files go one by one
+   * through finishFile. Returns how many this call
+   * finished (files already final are not counted again).
+   */
+  async finishFiles(
+    runId: string,
+    results: ReadonlyArray<{ result: Omit<FileResult, 'counted' | 'updatedAt'>; etag?: string }>,
+  ): Promise<number> {
+    let finished = 0;
+    await this.files.prepare();
+    for (let i = 0; i < results.length; i += TABLE_BATCH_LIMIT - 1) {
+      const slice = results.slice(i, i + TABLE_BATCH_LIMIT - 1);
+      // A lost race is most often on the shard (another batch counted into it first): a few more
+      // tries, each on a freshly read random shard, before the files go one by one.
+      let written = false;
+      for (let attempt = 0; attempt < 4 && !written; attempt += 1)
+        written = await this.writeCountedMany(runId, slice);
+      if (written) finished += slice.length;
+      else for (const { result } of slice) if (await this.finishFile(runId, result)) finished += 1;
+    }
+    return finished;
+  }
+
+  private async writeCountedMany(
+    runId: string,
+    slice: ReadonlyArray<{ result: Omit<FileResult, 'counted' | 'updatedAt'>; etag?: string }>,
+  ): Promise<boolean> {
+    const shardKey = `${COUNTER_PREFIX}${String(randomInt(SHARDS)).padStart(2, '0')}`;
+    const shard = await this.files.get(runId, shardKey);
+    const at = this.now().toISOString();
+    const shardRow: TableEntity<Row> = { partitionKey: runId, rowKey: shardKey, at };
+    const add = (key: string, n: number | undefined): void => {
+      if (!n) return;
+      shardRow[key] =
+        ((shardRow[key] as number | undefined) ?? (shard?.value[key] as number | undefined) ?? 0) + n;
+    };
+    const actions: TransactionAction[] = [];
+    for (const { result, etag } of slice) {
+      const counter =
+        result.status === 'uploaded' ? 'uploaded' : result.status === 'skipped' ? 'skipped' : 'failed';
+      add(`${counter}Files`, 1);
+      add(`${counter}Bytes`, result.size);
+      add('throttledMs', result.throttledMs);
+      add('throttles', result.throttles);
+      const fileRow = {
+        partitionKey: runId,
+        rowKey: encodeRowKey(result.blobName),
+        ...definedFields({ ...result, counted: true, updatedAt: at }),
+      };
+      actions.push(etag ? ['update', fileRow, 'Replace', { etag }] : ['create', fileRow]);
+    }
+    actions.push(shard ? ['update', shardRow, 'Merge', { etag: shard.etag }] : ['create', shardRow]);
+    try {
+      await this.clients.files.submitTransaction(actions);
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412 || status === 404) return false;
+      throw error;
+    }
   }
 
   /**
@@ -478,9 +615,14 @@ export class RunStore {
   }
 
   /** Live totals, the planner's pages, and the last time anything moved. */
-  async totals(
-    runId: string,
-  ): Promise<{ totals: RunTotals; pages: number; lastPageSeen: boolean; lastProgressAt?: string }> {
+  async totals(runId: string): Promise<{
+    totals: RunTotals;
+    pages: number;
+    lastPageSeen: boolean;
+    lastProgressAt?: string;
+    /** Unchanged files whose facts the planner refreshed in the manifest (what the run index lists changed). */
+    refreshedFiles: number;
+  }> {
     const [rows, shards] = await Promise.all([
       this.progress.listPartition(runId),
       collect(
@@ -493,6 +635,7 @@ export class RunStore {
     const totals = { ...EMPTY_TOTALS };
     let pages = 0;
     let lastPageSeen = false;
+    let refreshedFiles = 0;
     let lastProgressAt: string | undefined;
     const seen = (at: string | undefined): void => {
       if (at && (!lastProgressAt || at > lastProgressAt)) lastProgressAt = at;
@@ -509,6 +652,7 @@ export class RunStore {
       totals.skippedBytes += num(v, 'skippedBytes');
       if (num(v, 'missedByEvents'))
         totals.missedByEvents = (totals.missedByEvents ?? 0) + num(v, 'missedByEvents');
+      refreshedFiles += num(v, 'refreshedFiles');
     }
     for (const v of shards) {
       seen(field.string(v, 'at'));
@@ -527,7 +671,7 @@ export class RunStore {
         totals.throttles = (totals.throttles ?? 0) + throttles;
       }
     }
-    return { totals, pages, lastPageSeen, lastProgressAt };
+    return { totals, pages, lastPageSeen, lastProgressAt, refreshedFiles };
   }
 
   /** Every file row of a run in row-key order (encodeRowKey of the name), counters left out. */

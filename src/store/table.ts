@@ -222,3 +222,56 @@ export const TABLE_BATCH_LIMIT = 100;
 export function* tableBatches<T>(items: readonly T[]): Generator<T[]> {
   for (let i = 0; i < items.length; i += TABLE_BATCH_LIMIT) yield items.slice(i, i + TABLE_BATCH_LIMIT);
 }
+
+/**
+ * Rows of one partition by row key, with one range query instead of a point read each: the query
+ * spans the smallest to the largest key asked for, and rows in between that were not asked for are
+ * dropped as they stream past, so memory stays bounded by what was asked. Callers ask for keys that
+ * lie close together (a listing page, a batch of consecutive files). Keys starting with `~` (digests
+ * of very long names, which sort after every readable key) are read one by one so they do not
+ * stretch the range to the end of the partition.
+ */
+export async function rowsByKey(
+  client: TableClient,
+  partitionKey: string,
+  rowKeys: readonly string[],
+  concurrency = 16,
+): Promise<Map<string, TableEntityResult<Record<string, unknown>>>> {
+  const found = new Map<string, TableEntityResult<Record<string, unknown>>>();
+  const wanted = new Set(rowKeys.filter((key) => !badKey(partitionKey, key)));
+  const readable = [...wanted].filter((key) => !key.startsWith('~'));
+  const apart = [...wanted].filter((key) => key.startsWith('~'));
+  try {
+    if (readable.length) {
+      let low = readable[0];
+      let high = readable[0];
+      for (const key of readable) {
+        if (key < low) low = key;
+        if (key > high) high = key;
+      }
+      const filter =
+        low === high
+          ? odata`PartitionKey eq ${partitionKey} and RowKey eq ${low}`
+          : odata`PartitionKey eq ${partitionKey} and RowKey ge ${low} and RowKey le ${high}`;
+      for await (const entity of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+        if (wanted.has(entity.rowKey!)) found.set(entity.rowKey!, entity);
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < apart.length) {
+        const key = apart[next++];
+        try {
+          found.set(key, await client.getEntity<Record<string, unknown>>(partitionKey, key));
+        } catch (error) {
+          if (statusOf(error) !== 404) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, apart.length) }, worker));
+  } catch (error) {
+    // A table not created yet holds none of them.
+    if (statusOf(error) === 404) return found;
+    mapError(client.tableName, 'range read', error);
+  }
+  return found;
+}

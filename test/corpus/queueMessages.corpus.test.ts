@@ -35,6 +35,7 @@ import {
   type GraphFixture,
   type QueuedMessage,
   fileRequests,
+  takeUploadTask,
 } from '../integration/backupHarness';
 import { uniqueName } from '../helpers/azurite';
 
@@ -153,6 +154,18 @@ const uploadBase = (): Record<string, unknown> => ({
   etag: '"0x1"',
   size: 1000,
 });
+const batchFile = (i: number, size = 1000): Record<string, unknown> => ({
+  blobName: `batch/f${i}.txt`,
+  etag: '"0x1"',
+  size,
+});
+const batchBase = (): Record<string, unknown> => ({
+  v: 2,
+  kind: 'upload-batch',
+  runId: finishedRunId,
+  jobId: w.job.id,
+  files: [batchFile(0), batchFile(1)],
+});
 const uploadCorpus: Array<[string, () => unknown, RegExp]> = [
   ['a string that is not JSON', () => 'not json at all', /not a JSON object/],
   ['an unknown version', () => ({ ...uploadBase(), v: 99 }), /unknown version 99/],
@@ -176,6 +189,64 @@ const uploadCorpus: Array<[string, () => unknown, RegExp]> = [
     /continuation/,
   ],
   ['a missing jobId', () => ({ ...uploadBase(), jobId: undefined }), /jobId/],
+  ['a batch of an unknown kind', () => ({ ...batchBase(), kind: 'upload-many' }), /unknown kind/],
+  ['a batch with no files', () => ({ ...batchBase(), files: [] }), /non-empty list/],
+  [
+    'a batch whose files are not a list',
+    () => ({ ...batchBase(), files: { 0: batchFile(0) } }),
+    /non-empty list/,
+  ],
+  [
+    'a batch of 101 files',
+    () => ({ ...batchBase(), files: Array.from({ length: 101 }, (_, i) => batchFile(i)) }),
+    /at most 100 files/,
+  ],
+  [
+    'a batch naming a file twice',
+    () => ({ ...batchBase(), files: [batchFile(0), batchFile(0)] }),
+    /named twice/,
+  ],
+  [
+    'a batch of more than 64 MiB',
+    () => ({ ...batchBase(), files: [batchFile(0, 40 * MiB), batchFile(1, 40 * MiB)] }),
+    /at most 67108864 bytes/,
+  ],
+  [
+    'a batch longer than a queue message holds',
+    () => ({
+      ...batchBase(),
+      files: Array.from({ length: 50 }, (_, i) => ({
+        ...batchFile(i),
+        blobName: `${i}-${'n'.repeat(1000)}`,
+      })),
+    }),
+    /at most 45000 characters/,
+  ],
+  ['a batch with a field of its own', () => ({ ...batchBase(), page: 0 }), /unknown field "page"/],
+  [
+    'a batch file carrying a continuation',
+    () => ({
+      ...batchBase(),
+      files: [
+        {
+          ...batchFile(0),
+          continuation: { uploadUrl: 'https://127.0.0.1/a', nextOffset: 0, hashState: 'x' },
+        },
+      ],
+    }),
+    /files\[0\] has an unknown field "continuation"/,
+  ],
+  [
+    'a batch file with a negative size',
+    () => ({ ...batchBase(), files: [{ ...batchFile(0), size: -5 }] }),
+    /files\[0\]\.size/,
+  ],
+  [
+    'a batch file without a name',
+    () => ({ ...batchBase(), files: [{ etag: '"0x1"', size: 1 }] }),
+    /files\[0\]\.blobName/,
+  ],
+  ['a batch with a runId that is not an id', () => ({ ...batchBase(), runId: "x' or 1 eq 1" }), /runId/],
 ];
 
 describe('planner messages: a clear MessageInvalid, poisoned with the reason, nothing stored changed', () => {
@@ -220,9 +291,11 @@ describe('uploader messages: a clear MessageInvalid, poisoned with the reason, n
     for (const raw of [
       { ...uploadBase(), jobId: 'other-job' },
       { ...uploadBase(), runId: 'no-such-run' },
+      { ...batchBase(), jobId: 'other-job' },
+      { ...batchBase(), runId: 'no-such-run' },
       { v: 1, runId: finishedRunId, jobId: 'other-job', page: 0 },
     ]) {
-      if ('blobName' in raw) await handleUploadMessage(w.deps, raw);
+      if ('blobName' in raw || 'files' in raw) await handleUploadMessage(w.deps, raw);
       else await handlePlanMessage(w.deps, raw);
     }
     expect(w.queue).toEqual([]);
@@ -267,8 +340,7 @@ describe('tampered continuations: no request leaves for another session or host,
     const run = await startRun(w.deps, w.job.id, 'manual');
     const plan = w.queue.shift()!;
     await handlePlanMessage(w.deps, plan.message);
-    const index = w.queue.findIndex((m) => (m.message as UploadMessage).blobName === name);
-    const task = parseUploadMessage(w.queue.splice(index, 1)[0].message);
+    const task = takeUploadTask(w.queue, name);
     // Other files of this run (none changed) were skipped; finish anything else queued.
     await drain(w);
     return { task, data, runId: run.id };
@@ -426,8 +498,7 @@ describe('a task whose size or ETag disagrees with the blob fails the file clear
     await putBlob(w.container, name, data);
     const run = await startRun(w.deps, w.job.id, 'manual');
     await handlePlanMessage(w.deps, w.queue.shift()!.message);
-    const index = w.queue.findIndex((m) => (m.message as UploadMessage).blobName === name);
-    const task = parseUploadMessage(w.queue.splice(index, 1)[0].message);
+    const task = takeUploadTask(w.queue, name);
     await drain(w);
     return { task, data, runId: run.id };
   }

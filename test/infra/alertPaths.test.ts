@@ -234,11 +234,12 @@ describeWithBicep('alert rules against the lines each alert path writes', (compi
     }
 
     // Two files, one of whose tasks failed every delivery (moved to poison): the other is uploaded,
-    // so the run ends partially failed.
+    // so the run ends partially failed. The doomed one is too large for a simple upload, so it has a
+    // task of its own (small files share one).
     {
       const w = await backupWorld('partial');
       await putBlob(w.container, 'good.txt', content(10));
-      await putBlob(w.container, 'doomed.bin', content(10));
+      await putBlob(w.container, 'doomed.bin', content(5 * MiB));
       await startRun(w.deps, w.job.id, 'manual');
       const lines = await deliver(
         w.deps,

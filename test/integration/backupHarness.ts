@@ -12,6 +12,12 @@ import { APP_FOLDER_NAME } from '../../src/graph/names';
 import type { BackupDeps, DriveDestination } from '../../src/backup/deps';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { handleUploadMessage } from '../../src/backup/uploader';
+import {
+  parseUploadMessage,
+  parseUploadTask,
+  type UploadBatchFile,
+  type UploadMessage,
+} from '../../src/backup/messages';
 import { ManualClock } from '../../src/runtime/clock';
 import { quickXorAlgorithm } from '../../src/backup/upload/quickXor';
 import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
@@ -242,9 +248,45 @@ export async function deliverAll(deps: BackupDeps, queue: QueuedMessage[]): Prom
     const { queue: name, message } = queue.shift()!;
     if (name === QUEUES.plan) await handlePlanMessage(deps, message);
     else {
-      uploads += 1;
+      uploads += filesOf(message).length;
       await handleUploadMessage(deps, message);
     }
   }
   return uploads;
+}
+
+/** The files an upload task names: one, or a batch's. */
+export function filesOf(message: unknown): UploadBatchFile[] {
+  const task = parseUploadTask(message);
+  if (task.v === 2) return task.files;
+  const { v: _v, runId: _r, jobId: _j, continuation: _c, ...file } = task;
+  return [file];
+}
+
+/**
+ * Each queued upload task as single-file (v1) tasks, in queue order: for tests that deliver, drop or
+ * redeliver one file's task. A batch's files are each planned, so each single task is accepted.
+ */
+export function singleFileTasks(queue: QueuedMessage[]): QueuedMessage[] {
+  return queue.flatMap((entry) => {
+    if (entry.queue !== QUEUES.upload) return [entry];
+    const task = parseUploadTask(entry.message);
+    if (task.v === 1) return [entry];
+    return task.files.map((file) => ({
+      queue: entry.queue,
+      message: { v: 1, runId: task.runId, jobId: task.jobId, ...file } satisfies UploadMessage,
+    }));
+  });
+}
+
+/** Takes the task of `blobName` off the queue as a single-file task (the rest of its batch stays queued). */
+export function takeUploadTask(queue: QueuedMessage[], blobName: string): UploadMessage {
+  const singles = singleFileTasks(queue);
+  const index = singles.findIndex(
+    (m) => m.queue === QUEUES.upload && (m.message as UploadMessage).blobName === blobName,
+  );
+  if (index < 0) throw new Error(`No upload task for ${blobName}`);
+  const [taken] = singles.splice(index, 1);
+  queue.splice(0, queue.length, ...singles);
+  return parseUploadMessage(taken.message);
 }

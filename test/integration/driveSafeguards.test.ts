@@ -51,6 +51,7 @@ import {
   uploadOptions,
   type GraphFixture,
   type QueuedMessage,
+  singleFileTasks,
 } from './backupHarness';
 
 const ROOT = 'Apps/Backup';
@@ -319,12 +320,14 @@ describe('drive quota', () => {
     for (const name of ['a.bin', 'b.bin', 'c.bin']) await putBlob(w.container, name, content(2000));
     const started = await startRun(w.deps, w.job.id, 'manual');
     await handlePlanMessage(w.deps, w.queue.shift()!.message);
-    expect(w.queue.filter((m) => m.queue === QUEUES.upload)).toHaveLength(3);
+    // One task per file, delivered in turn (a batch would send its files at once).
+    const tasks = singleFileTasks(w.queue.splice(0));
+    expect(tasks.filter((m) => m.queue === QUEUES.upload)).toHaveLength(3);
     // Something else fills the drive after planning: room for one file only.
     fx.graph.setQuota(fx.driveId, (await quota()).used + 2500);
 
     const before = fx.graph.server.requests.length;
-    await deliverAll(w.deps, w.queue);
+    await deliverAll(w.deps, tasks);
     const puts = fx.graph.server.requests.slice(before).filter((r) => r.method === 'PUT');
     expect(puts.map((r) => r.status)).toEqual([201, 507]); // the third file was never sent
 
@@ -375,6 +378,29 @@ describe('permanent errors end the run at their first delivery, with the reason'
   it('a consent that was revoked (403) stops the run instead of retrying every file', async () => {
     const w = await world();
     for (const name of ['a.bin', 'b.bin']) await putBlob(w.container, name, content(1000));
+    await startRun(w.deps, w.job.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    w.queue.splice(0, w.queue.length, ...singleFileTasks(w.queue));
+    fx.graph.server.faults.add({
+      kind: 'status',
+      method: 'PUT',
+      path: '/content',
+      status: 403,
+      code: 'accessDenied',
+    });
+    const started = (await w.deps.runs.listForJob(w.job.id))[0];
+    const before = fx.graph.server.requests.length;
+    await deliverAll(w.deps, w.queue); // throws if any delivery asked for a retry
+    expect(fx.graph.server.requests.slice(before).filter((r) => r.method === 'PUT')).toHaveLength(1);
+    const run = await shownRun(w, started.id);
+    expect(run).toMatchObject({ status: 'failed', errorCode: 'ConsentRequired' });
+    expect(run.advice).toContain('admin consent');
+  });
+
+  it('a batch of small files starts no more of its files once one meets a revoked consent', async () => {
+    const w = await world();
+    const names = Array.from({ length: 30 }, (_, i) => `f${String(i).padStart(2, '0')}.bin`);
+    for (const name of names) await putBlob(w.container, name, content(1000));
     fx.graph.server.faults.add({
       kind: 'status',
       method: 'PUT',
@@ -383,9 +409,14 @@ describe('permanent errors end the run at their first delivery, with the reason'
       code: 'accessDenied',
     });
     const started = await startRun(w.deps, w.job.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    expect(w.queue).toHaveLength(1); // one batch task for the thirty files
     const before = fx.graph.server.requests.length;
-    await deliverAll(w.deps, w.queue); // throws if any delivery asked for a retry
-    expect(fx.graph.server.requests.slice(before).filter((r) => r.method === 'PUT')).toHaveLength(1);
+    await deliverAll(w.deps, w.queue);
+    // Those already on the wire when the first answer came back, not thirty.
+    const puts = fx.graph.server.requests.slice(before).filter((r) => r.method === 'PUT').length;
+    expect(puts).toBeGreaterThanOrEqual(1);
+    expect(puts).toBeLessThanOrEqual(8);
     const run = await shownRun(w, started.id);
     expect(run).toMatchObject({ status: 'failed', errorCode: 'ConsentRequired' });
     expect(run.advice).toContain('admin consent');

@@ -1,0 +1,394 @@
+// The files of one upload task that start afresh: a batch of small files, or one file's first
+// delivery. Everything shared by the files is read once per invocation (the job, the run, the
+// destination and its connection, the files' rows with one range query, their manifest entries
+// with another); the files then upload in parallel (bounded), and their results are written
+// together (manifest entries and run-file rows in Table transactions, the run's counts in one
+// shard write per transaction, one completion check). What a file's ETag, size and properties are
+// comes from the row its run's planner wrote, not from the message, so a task can neither alter a
+// file's size nor name a file its run did not plan, and no read of the blob's properties is needed:
+// the ETag-pinned read of its bytes proves they are still that version.
+import { QUEUES } from '../app/queues';
+import { AppError, isAppError, isPermanent } from '../errors';
+import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
+import type { Logger } from '../log/logger';
+import type { BlobFacts } from '../sources/blobFacts';
+import { normalizeEtag } from '../sources/blobSource';
+import type { Job } from '../store/jobs';
+import { manifestMatches, type ManifestEntry } from '../store/manifest';
+import { FINAL_RUN_STATUSES, type FileResult, type Run, type StoredFile } from '../store/runs';
+import { checkCompletion } from './completion';
+import type { BackupDeps, DriveDestination } from './deps';
+import { blobDestination, officeHandling, runFolder } from './destination';
+import type { UploadBatchFile, UploadMessage } from './messages';
+import { outstandingBytes, quotaExceeded, readQuota } from './quota';
+import { stopRun, stopsTheRun } from './stopRun';
+import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
+import type { UploadedItem, UploadStats } from './upload/types';
+import { sessionUrlHash } from './upload/uploadUrl';
+
+/** Files of one task uploading at once (each a simple upload of a few KiB to 4 MiB). */
+const FILE_CONCURRENCY = 8;
+/** How often a file in flight writes its progress row and the run's heartbeat. */
+export const PROGRESS_EVERY_MS = 10_000;
+
+type Result = Omit<FileResult, 'counted' | 'updatedAt'>;
+
+/** What one invocation learned, written together at its end. */
+interface Outcomes {
+  results: Array<{ result: Result; etag?: string }>;
+  entries: ManifestEntry[];
+  /** The first error that ends the whole run (a full drive, revoked access). */
+  stopper?: AppError;
+  /** The first error a retry may cure: thrown after the others are recorded. */
+  retry?: unknown;
+}
+
+export async function uploadFresh(
+  deps: BackupDeps,
+  task: { runId: string; jobId: string; files: readonly UploadBatchFile[] },
+  meta: { dequeueCount: number },
+): Promise<void> {
+  const log = deps.log.child({
+    runId: task.runId,
+    jobId: task.jobId,
+    ...(task.files.length === 1 ? { file: task.files[0].blobName } : { files: task.files.length }),
+    attempt: meta.dequeueCount,
+  });
+  const [job, stored] = await Promise.all([deps.jobs.get(task.jobId), deps.runs.get(task.jobId, task.runId)]);
+  if (!job || !stored) return log.warn('upload.orphan', { reason: !job ? 'job deleted' : 'run missing' });
+  const run = stored.value;
+  if (FINAL_RUN_STATUSES.has(run.status)) return log.info('upload.run.finished', { status: run.status });
+  if (run.kind !== 'backup') throw notPlanned(task.files[0].blobName, run.id, 'it names a restore run');
+  const rows = await deps.runs.getFiles(
+    run.id,
+    task.files.map((f) => f.blobName),
+  );
+  // The planner marks every file it queues before queueing it: a task naming any other file was not
+  // written by this run's planner, and uploading or counting it would add a file to the run (and
+  // could end it before its real files were done). One stranger refuses the whole task.
+  const stranger = task.files.find((f) => !rows.has(f.blobName));
+  if (stranger) throw notPlanned(stranger.blobName, run.id, 'its run did not plan this file');
+
+  const todo: Array<{ file: UploadBatchFile; row: StoredFile }> = [];
+  for (const file of task.files) {
+    const row = rows.get(file.blobName)!;
+    if (row.file.status !== 'uploaded' && row.file.status !== 'failed') {
+      todo.push({ file, row });
+      continue;
+    }
+    log.info('upload.duplicate', { file: file.blobName, status: row.file.status });
+    // The earlier delivery may have died after recording the file and before the completion check
+    // (or, for rows from older versions, before counting it): finish both, or the run never ends.
+    if (!row.file.counted) await deps.runs.finishFile(run.id, row.file);
+  }
+  const out: Outcomes = { results: [], entries: [] };
+  if (todo.length) await uploadAll(deps, job, run, todo, meta.dequeueCount, out, log);
+  if (out.entries.length) await deps.manifest.putMany(job.id, out.entries);
+  if (out.results.length) await deps.runs.finishFiles(run.id, out.results);
+  if (out.stopper) await stopWholeRun(deps, job, run, out.stopper);
+  else await checkCompletion(deps, job.id, run.id);
+  if (out.retry !== undefined) throw out.retry;
+}
+
+async function uploadAll(
+  deps: BackupDeps,
+  job: Job,
+  run: Run,
+  todo: Array<{ file: UploadBatchFile; row: StoredFile }>,
+  attempts: number,
+  out: Outcomes,
+  log: Logger,
+): Promise<void> {
+  const fail = (file: UploadBatchFile, row: StoredFile | undefined, error: AppError): void => {
+    log.error('upload.file.failed', {
+      file: file.blobName,
+      code: error.code,
+      reason: error.message,
+      bytes: file.size,
+    });
+    if (error.code === 'QuotaExceeded')
+      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: file.size });
+    out.results.push({
+      result: {
+        blobName: file.blobName,
+        status: 'failed',
+        size: file.size,
+        bytesDone: 0,
+        code: error.code,
+        reason: error.message,
+        attempts,
+      },
+      etag: row?.etag,
+    });
+    if (stopsTheRun(error)) out.stopper ??= error;
+  };
+
+  // An earlier delivery uploaded and recorded these, then died before recording the result.
+  const known =
+    job.mode === 'mirror'
+      ? await deps.manifest.getMany(
+          job.id,
+          todo.map((t) => t.file.blobName),
+        )
+      : new Map<string, ManifestEntry>();
+  const fresh = todo.filter(({ file, row }) => {
+    const entry = known.get(file.blobName);
+    if (!entry || !manifestMatches(entry, file)) return true;
+    out.results.push({ result: uploaded(file, entry.driveItemId, attempts), etag: row.etag });
+    return false;
+  });
+  if (!fresh.length) return;
+
+  let destination: DriveDestination;
+  try {
+    destination = await deps.destination(job.connectionId);
+  } catch (error) {
+    if (!isPermanent(error)) throw error;
+    for (const { file, row } of fresh) fail(file, row, error);
+    return;
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < fresh.length && !out.stopper) {
+      const { file, row } = fresh[next++];
+      try {
+        await uploadOne(deps, job, run, destination, file, row, attempts, out, log);
+      } catch (error) {
+        if (isPermanent(error)) fail(file, row, sourceAware(error));
+        else {
+          log.warn('upload.file.retry', {
+            file: file.blobName,
+            code: isAppError(error) ? error.code : 'error',
+            reason: (error as Error).message,
+          });
+          out.retry ??= error;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, fresh.length) }, worker));
+}
+
+async function uploadOne(
+  deps: BackupDeps,
+  job: Job,
+  run: Run,
+  destination: DriveDestination,
+  file: UploadBatchFile,
+  row: StoredFile,
+  attempts: number,
+  out: Outcomes,
+  log: Logger,
+): Promise<void> {
+  const office = officeHandling(job, destination.driveType, file.blobName);
+  const path = blobDestination(runFolder(destination.rootFolder, job, run), file.blobName, {
+    protectOffice: office.protectOffice,
+  });
+  const source = deps.source(job);
+  const facts = await plannedFacts(source, file, row);
+  const started = deps.clock.now();
+  let lastProgress = started;
+  let boundSession: string | undefined;
+  const outcome = await uploadFile(
+    {
+      target: {
+        apiBaseUrl: destination.apiBaseUrl,
+        driveId: destination.driveId,
+        encodedPath: path.encodedPath,
+      },
+      size: file.size,
+      read: (offset, count) => source.readRange(file.blobName, offset, count, file.etag),
+      tokens: destination.tokens,
+      lastModified: facts.lastModified,
+    },
+    {
+      chunkBytes: job.chunkSizeBytes,
+      simpleUploadMaxBytes: deps.settings.simpleUploadMaxBytes,
+      deadline: started + deps.settings.invocationBudgetSeconds * 1000,
+      allowedUploadHosts: destination.allowedUploadHosts,
+      clock: deps.clock,
+      retry: DEFAULT_RETRY_POLICY,
+      hash: quickXorAlgorithm,
+      log: log.child({ file: file.blobName }),
+      requestTimeoutMs: 120_000,
+      backoff: deps.backoff && { gate: deps.backoff, key: job.connectionId },
+      acceptRewrite: office.acceptRewrite,
+      onProgress: async ({ committed, total, continuation }) => {
+        // A new session is bound to the file at once, before any continuation can name it.
+        const newSession = continuation.uploadUrl !== boundSession;
+        if (!newSession && deps.clock.now() - lastProgress < PROGRESS_EVERY_MS) return;
+        lastProgress = deps.clock.now();
+        boundSession = continuation.uploadUrl;
+        await deps.runs.recordFileProgress(
+          run.id,
+          file.blobName,
+          total,
+          committed,
+          attempts,
+          newSession ? sessionUrlHash(continuation.uploadUrl) : undefined,
+        );
+        await deps.runs.heartbeat(run.id);
+      },
+    },
+  );
+  if (outcome.status === 'continue') {
+    // A large file out of time: it goes on in a task of its own, bound to the session it created.
+    log.info('upload.file.continues', {
+      file: file.blobName,
+      committed: outcome.continuation.nextOffset,
+      bytes: file.size,
+      ms: deps.clock.now() - started,
+    });
+    await deps.runs.recordFileProgress(
+      run.id,
+      file.blobName,
+      file.size,
+      outcome.continuation.nextOffset,
+      attempts,
+      sessionUrlHash(outcome.continuation.uploadUrl),
+    );
+    await deps.runs.heartbeat(run.id);
+    await deps.send(QUEUES.upload, {
+      v: 1,
+      runId: run.id,
+      jobId: job.id,
+      ...file,
+      continuation: outcome.continuation,
+    } satisfies UploadMessage);
+    return;
+  }
+  out.entries.push({
+    blobName: file.blobName,
+    etag: file.etag,
+    size: file.size,
+    contentMd5: file.contentMd5,
+    lastModified: file.lastModified,
+    driveItemId: outcome.item.id,
+    drivePath: path.drivePath,
+    quickXorHash: outcome.item.quickXorHash,
+    uploadedAt: new Date(deps.clock.now()).toISOString(),
+    seenRunId: run.id,
+    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
+    facts,
+  });
+  log.info('upload.file.done', {
+    file: file.blobName,
+    bytes: file.size,
+    ms: deps.clock.now() - started,
+    requests: outcome.stats.requests,
+    retries: outcome.stats.retries,
+    throttledMs: outcome.stats.throttledMs,
+    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
+  });
+  out.results.push({
+    result: uploaded(file, outcome.item.id, attempts, outcome.stats, outcome.item),
+    etag: row.etag,
+  });
+}
+
+/**
+ * The blob's properties, metadata and tags as its run's planner listed them, after checking the
+ * task against that record. Rows written without them (by an older version, or for a file not
+ * planned from a listing) cost one listing of the blob, checked against the task the same way. The
+ * ETag-pinned read that follows refuses any other version, so metadata (which changes the ETag)
+ * cannot differ from what is recorded; tags can change alone, and the next run's listing records them.
+ */
+async function plannedFacts(
+  source: ReturnType<BackupDeps['source']>,
+  file: UploadBatchFile,
+  row: StoredFile,
+): Promise<BlobFacts> {
+  const { etag, facts } = row.planned;
+  if (etag !== undefined && facts) {
+    assertTaskMatches(file, { etag, size: row.file.size });
+    return facts;
+  }
+  const blob = await source.describe(file.blobName);
+  assertTaskMatches(file, blob);
+  return blob.facts;
+}
+
+/**
+ * The task's size and ETag are what the upload trusts (a simple upload reads exactly `size` bytes and
+ * verifies them against themselves), so they are checked against the blob first: a size altered in
+ * the message would otherwise store a truncated file marked uploaded.
+ */
+export function assertTaskMatches(
+  task: { etag: string; size: number },
+  blob: { size: number; etag: string },
+): void {
+  if (normalizeEtag(task.etag) !== normalizeEtag(blob.etag))
+    throw new AppError('Conflict', `The blob's ETag is ${blob.etag}, not the ${task.etag} that was planned.`);
+  if (task.size !== blob.size)
+    throw new AppError(
+      'MessageInvalid',
+      `The task says ${task.size} bytes but this version of the blob has ${blob.size}; the message was altered, so the file was not uploaded.`,
+      { advice: 'The next run plans the file again from the blob itself.' },
+    );
+}
+
+export function uploaded(
+  file: UploadBatchFile,
+  driveItemId: string,
+  attempts: number,
+  stats?: UploadStats,
+  item?: UploadedItem,
+): Result {
+  return {
+    blobName: file.blobName,
+    status: 'uploaded',
+    size: file.size,
+    bytesDone: file.size,
+    driveItemId,
+    attempts,
+    ...throttleFigures(stats),
+    ...(item?.rewritten
+      ? {
+          rewritten: true,
+          reason: `Rewritten by SharePoint after upload (Office property promotion): the library holds ${item.size} bytes with quickXorHash ${item.quickXorHash}; ${item.rewritten.sentSize} bytes with quickXorHash ${item.rewritten.sentQuickXorHash} were sent.`,
+        }
+      : {}),
+  };
+}
+
+export function throttleFigures(stats: UploadStats | undefined): {
+  throttledMs?: number;
+  throttles?: number;
+} {
+  return stats?.throttles || stats?.throttledMs
+    ? { throttledMs: stats.throttledMs, throttles: stats.throttles }
+    : {};
+}
+
+/** Every other file of the run would hit the same wall: the run ends now with the reason. */
+export async function stopWholeRun(deps: BackupDeps, job: Job, run: Run, error: AppError): Promise<void> {
+  if (error.code !== 'QuotaExceeded') return stopRun(deps, job.id, run.id, error);
+  // A 507 mid-run: the drive filled up. Read the numbers so the run says how far it is off.
+  const quota = await readQuota(deps, await deps.destination(job.connectionId), job.connectionId).catch(
+    () => undefined,
+  );
+  const neededBytes = await outstandingBytes(deps, run.id).catch(() => undefined);
+  const recorded = {
+    ...(quota ?? { checkedAt: new Date(deps.clock.now()).toISOString() }),
+    state: 'exceeded',
+    neededBytes,
+  };
+  await stopRun(deps, job.id, run.id, quotaExceeded(neededBytes, quota?.remaining), recorded);
+}
+
+export function notPlanned(blobName: string, runId: string, why: string): AppError {
+  return new AppError('MessageInvalid', `Upload task refused for "${blobName}" in run ${runId}: ${why}.`, {
+    advice:
+      'Upload tasks are written by the planner for the files it listed; this one was altered or forged, so nothing was uploaded or counted.',
+  });
+}
+
+/** A source that changed or vanished mid-run is not a failure of the copy: say so. */
+export function sourceAware(error: AppError): AppError {
+  if (error.code === 'Conflict' || error.code === 'NotFound')
+    return new AppError(
+      error.code,
+      `The blob changed or was deleted during the backup (${error.message}); the next run copies its current version.`,
+    );
+  return error;
+}
