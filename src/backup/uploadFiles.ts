@@ -197,8 +197,15 @@ async function uploadOne(
         encodedPath: path.encodedPath,
       },
       size: file.size,
-      read: (offset, count) => source.readRange(file.blobName, offset, count, file.etag),
+      read: (offset, count, into) => source.readRange(file.blobName, offset, count, file.etag, into),
       tokens: destination.tokens,
+      // A large file's session is saved as it goes, so a crash resends at most the chunk on the wire.
+      checkpoints: deps.uploadSessions?.({
+        runId: run.id,
+        blobName: file.blobName,
+        etag: file.etag,
+        size: file.size,
+      }),
       lastModified: facts.lastModified,
     },
     {
