@@ -9,6 +9,7 @@ import type { RunStore } from '../store/runs';
 import type { Clock } from '../runtime/clock';
 import type { SharedBackoff } from '../graph/backoff';
 import type { AccessTokenProvider } from './upload/types';
+import type { CryptKeyring } from '../secrets/cryptPasswords';
 
 /** Where a connection's files go. */
 export interface DriveDestination {
@@ -50,6 +51,8 @@ export interface BackupDeps {
   log: Logger;
   /** The process's shared throttling gate (../graph/backoff.ts); none: each upload waits alone. */
   backoff?: SharedBackoff;
+  /** Encrypted jobs' passwords (Key Vault) and the keys derived from them, cached per process. */
+  crypt?: CryptKeyring;
   /** Raises the quota alert (the composition root hands it to the alert area's notifier). */
   onQuotaAlert?: (alert: QuotaAlert) => Promise<void>;
 }

@@ -15,11 +15,12 @@ import type { BackupDeps, DriveDestination } from './deps';
 import { systemClock } from '../runtime/clock';
 import { processBackoff } from '../graph/backoff';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
+import { CryptKeyring, CryptPasswordStore } from '../secrets/cryptPasswords';
 
 /** `auth` is the one every area shares: one token service keeps refreshes single-flight. */
 export async function buildBackupDeps(
   services: Services,
-  auth: Pick<AuthDeps, 'connections' | 'tokens'>,
+  auth: Pick<AuthDeps, 'connections' | 'tokens'> & Partial<Pick<AuthDeps, 'secrets'>>,
   options: Pick<BackupDeps, 'onQuotaAlert'> = {},
 ): Promise<BackupDeps> {
   const config = services.config;
@@ -77,6 +78,7 @@ export async function buildBackupDeps(
     log: services.log.child({ area: 'backup' }),
     backoff: processBackoff,
     onQuotaAlert: options.onQuotaAlert,
+    crypt: auth.secrets && new CryptKeyring(new CryptPasswordStore(auth.secrets)),
   };
 }
 

@@ -19,6 +19,7 @@ import { connectionCommands } from './connections';
 import { EXIT } from './exitCodes';
 import { PROGRAM } from './hints';
 import { jobEditCommands } from './jobEdit';
+import { encryptionCommands } from './jobEncryption';
 import { jobCommands } from './jobs';
 import { restoreCommand } from './restore';
 import { runCommands } from './runs';
@@ -32,6 +33,7 @@ export const COMMANDS: Command[] = [
   ...browseCommands,
   ...jobCommands,
   ...jobEditCommands,
+  ...encryptionCommands,
   ...runCommands,
   restoreCommand,
 ];

@@ -4,10 +4,10 @@ import type { Clock } from '../runtime/clock';
 import type { RetryPolicy } from '../runtime/retry';
 import type { Logger } from '../log/logger';
 import type { RunStatus } from '../store/runs';
-import type { AccessTokenProvider, RestoreTarget } from './download/types';
+import type { AccessTokenProvider, ContentDecryption, RestoreTarget } from './download/types';
 import type { RestoreIndexStore } from './index/indexStore';
 import type { ListingLedger } from './listing/ledger';
-import type { RestoreMessage, RestoreSpec } from './messages';
+import type { RestoreEncryption, RestoreMessage, RestoreSpec } from './messages';
 import type { RestoreTargetContainer } from './targets';
 
 /** A connection's drive: where Graph is and who we are there. */
@@ -95,4 +95,13 @@ export interface RestoreDeps {
   log: Logger;
   /** Injectable for tests that count requests. */
   fetch?: typeof fetch;
+  /** An encrypted job's keys as the restore uses them; absent: encrypted restores are refused. */
+  crypt?(encryption: RestoreEncryption): Promise<RestoreCrypt>;
+}
+
+/** What an encrypted job's keys give a restore: its files' bytes and names back. */
+export interface RestoreCrypt {
+  content: ContentDecryption;
+  /** The original blob name of a path as stored below the backup folder (decoded drive names). */
+  decryptPath(storedPath: string): string;
 }

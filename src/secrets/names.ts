@@ -30,3 +30,11 @@ export function connectionSecretNames(connectionId: string): string[] {
 
 /** HMAC key the PKCE verifiers are derived from (see src/auth/pkce.ts). */
 export const OAUTH_STATE_KEY_SECRET = 'oauth-state-key';
+
+/** A job's rclone crypt `password` and `password2` (the salt), named after the job. */
+export function cryptPasswordSecretNames(jobId: string): { password: string; password2: string } {
+  return {
+    password: assertSecretName(`job-${jobId}-crypt-password`, 'id'),
+    password2: assertSecretName(`job-${jobId}-crypt-password2`, 'id'),
+  };
+}

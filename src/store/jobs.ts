@@ -7,6 +7,7 @@ import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../config/chunkSize';
 import { parseSchedule } from '../config/ncrontab';
 import { AppError, validationError } from '../errors';
 import { drivePathProblem } from './driveInput';
+import { fromEncryptionRow, toEncryptionRow, validateEncryption, type JobEncryption } from './jobEncryption';
 import { field, TableRepository, type Stored } from './table';
 
 export const JOBS_TABLE = 'jobs';
@@ -53,6 +54,8 @@ export interface Job {
   hardDelete: boolean;
   enabled: boolean;
   officeFiles: OfficeFilesMode;
+  /** Client-side encryption (./jobEncryption.ts); fixed once the job exists. */
+  encryption: JobEncryption;
   /** ISO time of the last schedule occurrence a run was started for (missed runs run once). */
   lastScheduledAt?: string;
   /** The run in progress, if any (the one-at-a-time lock). */
@@ -87,6 +90,7 @@ function toRow(job: Job): JobRow {
     hardDelete: job.hardDelete,
     enabled: job.enabled,
     officeFiles: job.officeFiles,
+    ...toEncryptionRow(job.encryption),
     lastScheduledAt: job.lastScheduledAt,
     activeRunId: job.activeRunId,
     createdAt: job.createdAt,
@@ -123,6 +127,7 @@ function toJob(row: JobRow): Job {
     enabled: field.boolean(raw, 'enabled'),
     // Jobs stored before the option existed get the default.
     officeFiles: (field.string(raw, 'officeFiles') as OfficeFilesMode | undefined) ?? DEFAULT_OFFICE_FILES,
+    encryption: fromEncryptionRow(raw),
     lastScheduledAt: field.string(raw, 'lastScheduledAt'),
     activeRunId: field.string(raw, 'activeRunId'),
     createdAt: field.requiredString(raw, 'createdAt'),
@@ -168,6 +173,7 @@ const JOB_FIELDS = new Set([
   'hardDelete',
   'enabled',
   'officeFiles',
+  'encryption',
 ]);
 const SOURCE_FIELDS = new Set(['container', 'prefix', 'blobEndpoint']);
 const RETENTION_FIELDS = new Set(['keepLast', 'maxAgeDays', 'mirrorMaxAgeDays']);
@@ -322,6 +328,7 @@ export function validateJob(
     hardDelete: optionalBoolean(i.hardDelete, 'hardDelete', base?.hardDelete ?? false),
     enabled: optionalBoolean(i.enabled, 'enabled', base?.enabled ?? true),
     officeFiles,
+    encryption: validateEncryption(i.encryption, base?.encryption),
     lastScheduledAt: base?.lastScheduledAt,
     activeRunId: base?.activeRunId,
     createdAt: base?.createdAt ?? now.toISOString(),
