@@ -25,3 +25,6 @@ export {
   decryptingTransform,
   type DecryptOptions,
 } from './decrypt';
+export { emeTransform, EME_MAX_BYTES, type EmeDirection } from './eme';
+export { nameEncoder, type FilenameEncoding, type NameEncoder } from './nameEncoding';
+export { createNameCipher, type FilenameEncryption, type NameCipher, type NameOptions } from './names';
