@@ -3,9 +3,19 @@
 // folder is encrypted as the job chose. Everything else (sessions, hashes, verification, resume)
 // is the plain path's, over the ciphertext.
 import { createHmac } from 'node:crypto';
-import { encryptedSize, encryptingRangeReader, NONCE_BYTES, sodiumReady, type CryptKeys } from '../crypt';
+import {
+  createNameCipher,
+  encryptedSize,
+  encryptingRangeReader,
+  NONCE_BYTES,
+  sodiumReady,
+  type CryptKeys,
+  type NameCipher,
+} from '../crypt';
+import { AppError } from '../errors';
 import type { Job } from '../store/jobs';
-import type { JobEncryption } from '../store/jobEncryption';
+import { isEncrypted, type JobEncryption } from '../store/jobEncryption';
+import type { BackupDeps } from './deps';
 import type { RangeReader } from './upload/types';
 
 /**
@@ -48,3 +58,44 @@ export async function encryptedUpload(
 }
 
 export type CryptNames = Extract<JobEncryption, { mode: 'rclone-crypt' }>;
+
+/** The job's names as rclone's crypt remote with the same settings writes them. */
+export function jobNameCipher(keys: CryptKeys, encryption: CryptNames): NameCipher {
+  return createNameCipher(keys, {
+    filenameEncryption: encryption.filenameEncryption,
+    directoryNameEncryption: encryption.directoryNameEncryption,
+    filenameEncoding: encryption.filenameEncoding,
+  });
+}
+
+/**
+ * What an upload of one blob sends for its job: the blob itself, or for an encrypted job its
+ * ciphertext under its encrypted name. The uploader calls this once per file and uses the result
+ * for the destination path, the engine's size and reader, and whether Office handling applies
+ * (an encrypted file is not an Office document to SharePoint, whatever its original name).
+ */
+export interface UploadForm {
+  /** The path below the run folder, before the drive's name encoding. */
+  name: string;
+  size: number;
+  read: RangeReader;
+  encrypted: boolean;
+}
+
+export async function uploadForm(
+  deps: Pick<BackupDeps, 'crypt'>,
+  job: Pick<Job, 'id' | 'name' | 'source' | 'encryption'>,
+  blob: { name: string; etag: string; size: number },
+  readPlain: RangeReader,
+): Promise<UploadForm> {
+  if (!isEncrypted(job.encryption))
+    return { name: blob.name, size: blob.size, read: readPlain, encrypted: false };
+  if (!deps.crypt)
+    throw new AppError(
+      'EncryptionKeysMissing',
+      `Job ${job.name} is encrypted and this app has no Key Vault for its keys.`,
+    );
+  const keys = await deps.crypt.keys(job.id);
+  const upload = await encryptedUpload(keys, job, blob, readPlain);
+  return { name: jobNameCipher(keys, job.encryption).encryptPath(blob.name), ...upload, encrypted: true };
+}

@@ -1,5 +1,6 @@
 // What the restore handlers need from the rest of the app, as small interfaces. ./wiring.ts builds
 // them from the real services; tests build them over Azurite and the emulators directly.
+import type { Transform } from 'node:stream';
 import type { Clock } from '../runtime/clock';
 import type { RetryPolicy } from '../runtime/retry';
 import type { Logger } from '../log/logger';
@@ -104,4 +105,8 @@ export interface RestoreCrypt {
   content: ContentDecryption;
   /** The original blob name of a path as stored below the backup folder (decoded drive names). */
   decryptPath(storedPath: string): string;
+  /** A folder path below the backup folder as the job stores it (the run index's folder). */
+  storedDirPath(plainPath: string): string;
+  /** A stream that turns a whole encrypted file back into its plaintext, authenticating each block. */
+  decrypting(): Transform;
 }

@@ -270,6 +270,7 @@ async function loadIndex(
     folderPath,
     tokens: drive.tokens,
     prefix: spec.prefix,
+    crypt: spec.encryption ? await cryptOf(deps, spec) : undefined,
   });
   deps.log.info('restore.index.loaded', { runId, index: loaded.name ?? 'none', files: loaded.files });
 }

@@ -8,11 +8,16 @@ import {
   BLOCK_DATA_BYTES,
   CryptError,
   decryptedSize,
+  decryptingTransform,
   FILE_MAGIC,
   HEADER_BYTES,
   nonceAdd,
+  sodiumReady,
   type CryptKeys,
 } from '../../crypt';
+import { createNameCipher } from '../../crypt';
+import type { RestoreCrypt } from '../deps';
+import type { RestoreEncryption } from '../messages';
 import { open } from '../../crypt/secretbox';
 import type { ContentDecryption } from './types';
 
@@ -73,5 +78,21 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
       }
       return out.length === 1 ? out[0] : Buffer.concat(out);
     },
+  };
+}
+
+/** An encrypted job's keys as a restore uses them: contents and names (../deps.ts RestoreCrypt). */
+export async function restoreCrypt(keys: CryptKeys, encryption: RestoreEncryption): Promise<RestoreCrypt> {
+  await sodiumReady();
+  const names = createNameCipher(keys, {
+    filenameEncryption: encryption.filenameEncryption,
+    directoryNameEncryption: encryption.directoryNameEncryption,
+    filenameEncoding: encryption.filenameEncoding,
+  });
+  return {
+    content: cryptDecryption(keys),
+    decryptPath: (path) => names.decryptPath(path),
+    storedDirPath: (path) => names.encryptDirPath(path),
+    decrypting: () => decryptingTransform(keys),
   };
 }
