@@ -19,6 +19,7 @@ import { stopRun, stopsTheRun } from './stopRun';
 import { parseUploadMessage, type UploadMessage } from './messages';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
 import { sessionUrlHash } from './upload/uploadUrl';
+import { uploadForm, type UploadForm } from './encryption';
 
 /** How often a file in flight writes its progress row and the run's heartbeat. */
 const PROGRESS_EVERY_MS = 10_000;
@@ -106,16 +107,27 @@ export async function handleUploadMessage(
     if (isPermanent(error)) return fail(error);
     throw error;
   }
-  const office = officeHandling(job, destination.driveType, message.blobName);
+  const source = deps.source(job);
+  let form: UploadForm;
   let path: { drivePath: string; encodedPath: string };
   try {
-    path = blobDestination(runFolder(destination.rootFolder, job, run), message.blobName, {
-      protectOffice: office.protectOffice,
+    form = await uploadForm(
+      deps,
+      job,
+      { name: message.blobName, etag: message.etag, size: message.size },
+      (offset, count) => source.readRange(message.blobName, offset, count, message.etag),
+    );
+    path = blobDestination(runFolder(destination.rootFolder, job, run), form.name, {
+      protectOffice:
+        !form.encrypted && officeHandling(job, destination.driveType, message.blobName).protectOffice,
     });
   } catch (error) {
     if (isAppError(error)) return fail(error);
     throw error;
   }
+  const office = form.encrypted
+    ? { protectOffice: false, acceptRewrite: false }
+    : officeHandling(job, destination.driveType, message.blobName);
 
   if (message.continuation && already?.sessionUrlHash !== sessionUrlHash(message.continuation.uploadUrl)) {
     // Not the session this worker created for this file in this run (the host allow-list alone would
@@ -129,7 +141,6 @@ export async function handleUploadMessage(
     return;
   }
 
-  const source = deps.source(job);
   // The blob as a listing describes it: the same one request a property read costs, and the only
   // read that gives metadata keys in their own case and the tags, which the manifest keeps.
   let blob: Awaited<ReturnType<typeof source.describe>>;
@@ -152,8 +163,8 @@ export async function handleUploadMessage(
           driveId: destination.driveId,
           encodedPath: path.encodedPath,
         },
-        size: message.size,
-        read: (offset, count) => source.readRange(message.blobName, offset, count, message.etag),
+        size: form.size,
+        read: form.read,
         tokens: destination.tokens,
         continuation: message.continuation,
         lastModified: blob.facts.lastModified,
@@ -214,7 +225,7 @@ export async function handleUploadMessage(
     await deps.runs.recordFileProgress(
       run.id,
       message.blobName,
-      message.size,
+      form.size,
       outcome.continuation.nextOffset,
       meta.dequeueCount,
       sessionUrlHash(outcome.continuation.uploadUrl),
