@@ -19,7 +19,9 @@ export type ErrorCode =
   | 'PathTooLong'
   | 'NameInvalid'
   | 'UpstreamError'
-  | 'MessageInvalid';
+  | 'MessageInvalid'
+  | 'EncryptionKeysMissing'
+  | 'DecryptionFailed';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   ValidationFailed: 400,
@@ -40,6 +42,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NameInvalid: 400,
   UpstreamError: 502,
   MessageInvalid: 400,
+  EncryptionKeysMissing: 500,
+  DecryptionFailed: 422,
 };
 
 /** Errors that a retry can cure; everything else fails fast. */

@@ -7,6 +7,8 @@ import { isAppError, isPermanent, AppError } from '../errors';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
 import { checkBlobEndpoint, type BlobEndpointPolicy } from '../sources/endpointPolicy';
 import { validateJob, type Job, type JobDefaults } from '../store/jobs';
+import { isEncrypted, passwordsOf } from '../store/jobEncryption';
+import { encryptionKeysResult } from './encryptionKeys';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import type { BackupDeps } from './deps';
 import { startRun } from './scheduler';
@@ -68,6 +70,17 @@ async function checkSourceReadable(deps: AdminDeps, job: Job): Promise<void> {
   }
 }
 
+/** Passwords are chosen once, at creation: a later one would not open the files already written. */
+function refusePasswords(body: Record<string, unknown>): Record<string, unknown> {
+  const e = body.encryption as Record<string, unknown> | undefined;
+  for (const key of ['password', 'password2'])
+    if (e && typeof e === 'object' && e[key] !== undefined)
+      throw new AppError('ValidationFailed', `encryption.${key}: cannot be changed once the job exists`, {
+        field: `encryption.${key}`,
+      });
+  return body;
+}
+
 const sourceChanged = (a: Job, b: Job): boolean =>
   a.source.container !== b.source.container || a.source.blobEndpoint !== b.source.blobEndpoint;
 
@@ -86,20 +99,29 @@ export const jobsApi = {
 
   create: (deps: AdminDeps, request: HttpRequestLike) =>
     guard(async () => {
+      const body = parseJsonObject(request.body);
+      // The passwords go to Key Vault, never into the job: taken out before anything else sees the body.
+      const passwords = passwordsOf(body.encryption);
+      if (body.encryption && typeof body.encryption === 'object') {
+        const { password: _p, password2: _p2, ...rest } = body.encryption as Record<string, unknown>;
+        body.encryption = rest;
+      }
       const job = checkSource(
         deps,
-        validateJob(
-          parseJsonObject(request.body),
-          undefined,
-          randomUUID(),
-          new Date(deps.backup.clock.now()),
-          jobDefaults(deps),
-        ),
+        validateJob(body, undefined, randomUUID(), new Date(deps.backup.clock.now()), jobDefaults(deps)),
       );
       await checkConnection(deps, job.connectionId);
       await checkSourceReadable(deps, job);
       // A new job waits for its next occurrence instead of running at once.
       job.lastScheduledAt = job.createdAt;
+      // Keys first: an encrypted job never exists without the passwords its files need.
+      if (isEncrypted(job.encryption)) {
+        if (!deps.backup.crypt)
+          throw new AppError('ConfigInvalid', 'This app has no Key Vault to keep encryption passwords in.', {
+            field: 'encryption',
+          });
+        await deps.backup.crypt.passwords.create(job.id, passwords);
+      }
       await deps.backup.jobs.create(job);
       return jsonResult(201, job);
     }),
@@ -114,7 +136,7 @@ export const jobsApi = {
       const job = checkSource(
         deps,
         validateJob(
-          parseJsonObject(request.body),
+          refusePasswords(parseJsonObject(request.body)),
           stored.value,
           id,
           new Date(deps.backup.clock.now()),
@@ -173,6 +195,10 @@ export const jobsApi = {
         inFlight: inFlight.map((f) => ({ file: f.blobName, size: f.size, bytesDone: f.bytesDone })),
       });
     }),
+
+  /** The job's encryption passwords and rclone configuration, on request only (POST, never cached). */
+  encryptionKeys: (deps: AdminDeps, id: string) =>
+    guard(async () => encryptionKeysResult(deps.backup, await deps.backup.jobs.require(id))),
 
   sourceContainers: (deps: AdminDeps) =>
     guard(async () => {

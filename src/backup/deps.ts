@@ -11,6 +11,7 @@ import type { SharedBackoff } from '../graph/backoff';
 import type { AccessTokenProvider } from './upload/types';
 import type { SessionCheckpoints } from './upload/sessionStore';
 import type { SessionFile } from '../store/uploadSessions';
+import type { CryptKeyring } from '../secrets/cryptPasswords';
 
 /** Where a connection's files go. */
 export interface DriveDestination {
@@ -58,6 +59,8 @@ export interface BackupDeps {
   backoff?: SharedBackoff;
   /** Where a file's upload session is kept while in flight (crash resume); none: not kept. */
   uploadSessions?: (file: SessionFile) => SessionCheckpoints;
+  /** Encrypted jobs' passwords (Key Vault) and the keys derived from them, cached per process. */
+  crypt?: CryptKeyring;
   /** Raises the quota alert (the composition root hands it to the alert area's notifier). */
   onQuotaAlert?: (alert: QuotaAlert) => Promise<void>;
 }

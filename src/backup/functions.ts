@@ -123,6 +123,16 @@ export function createBackupFunctions({
       },
     },
     {
+      name: 'jobsEncryptionKeys',
+      trigger: {
+        type: 'http',
+        route: 'jobs/{id}/encryption/keys',
+        methods: ['POST'],
+        authLevel: 'function',
+        handler: async (req) => jobsApi.encryptionKeys(await adminDeps(), req.params.id),
+      },
+    },
+    {
       name: 'jobsRuns',
       trigger: {
         type: 'http',

@@ -11,7 +11,17 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
-import { isAppError } from '../errors';
+import { AppError, isAppError } from '../errors';
+import {
+  encryptedSize,
+  encryptingRangeReader,
+  newFileNonce,
+  sodiumReady,
+  type CryptKeys,
+  type NameCipher,
+} from '../crypt';
+import { isEncrypted } from '../store/jobEncryption';
+import { jobNameCipher } from './encryption';
 import { graphCall, type GraphHttpContext } from '../graph/http';
 import { readDriveItem, readPage } from '../graph/model';
 import { graphPath, joinDrivePath } from '../graph/names';
@@ -43,7 +53,7 @@ export interface WrittenIndex {
 export const KEEP_RUN_INDEXES = 10;
 
 export async function writeRunIndex(
-  deps: Pick<BackupDeps, 'manifest' | 'settings' | 'clock' | 'log'>,
+  deps: Pick<BackupDeps, 'manifest' | 'settings' | 'clock' | 'log' | 'crypt'>,
   job: Job,
   run: Run,
   destination: DriveDestination,
@@ -58,10 +68,14 @@ export async function writeRunIndex(
     const gzip = (await stat(plain)).size > gzipBytes;
     const file = gzip ? join(dir, 'index.jsonl.gz') : plain;
     if (gzip) await pipeline(createReadStream(plain), createGzip(), createWriteStream(file));
-    const path = joinDrivePath(folder, `${RUN_INDEX_FOLDER}/${runIndexFileName(run.id, gzip)}`);
+    // An encrypted job's index is encrypted like its files, name included: it names every file.
+    const crypt = isEncrypted(job.encryption) ? await indexCrypt(deps, job) : undefined;
+    const relative = `${RUN_INDEX_FOLDER}/${runIndexFileName(run.id, gzip)}`;
+    const path = joinDrivePath(folder, crypt ? crypt.names.encryptPath(relative) : relative);
     const bytes = (await stat(file)).size;
-    await upload(deps, job, destination, path, file, bytes);
-    const pruned = await pruneOldIndexes(deps, destination, joinDrivePath(folder, RUN_INDEX_FOLDER));
+    await upload(deps, job, destination, path, file, bytes, crypt?.keys);
+    const indexFolder = crypt ? crypt.names.encryptDirPath(RUN_INDEX_FOLDER) : RUN_INDEX_FOLDER;
+    const pruned = await pruneOldIndexes(deps, destination, joinDrivePath(folder, indexFolder), crypt?.names);
     return { path, files, bytes, pruned };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -119,15 +133,35 @@ async function writeLines(
   return files;
 }
 
+async function indexCrypt(
+  deps: Pick<BackupDeps, 'crypt'>,
+  job: Job,
+): Promise<{ keys: CryptKeys; names: NameCipher }> {
+  if (!deps.crypt || !isEncrypted(job.encryption))
+    throw new AppError('EncryptionKeysMissing', `The encryption keys of job ${job.name} are not available.`);
+  const keys = await deps.crypt.keys(job.id);
+  return { keys, names: jobNameCipher(keys, job.encryption) };
+}
+
 async function upload(
   deps: Pick<BackupDeps, 'settings' | 'clock' | 'log'>,
   job: Job,
   destination: DriveDestination,
   path: string,
   file: string,
-  size: number,
+  plainSize: number,
+  keys?: CryptKeys,
 ): Promise<void> {
   const handle = await open(file, 'r');
+  const readPlain = async (offset: number, count: number): Promise<Buffer> => {
+    const buffer = Buffer.allocUnsafe(count);
+    const { bytesRead } = await handle.read(buffer, 0, count, offset);
+    return buffer.subarray(0, bytesRead);
+  };
+  // Written in one go, so a fresh random nonce (rclone's own choice) needs no resuming.
+  if (keys) await sodiumReady();
+  const size = keys ? encryptedSize(plainSize) : plainSize;
+  const read = keys ? encryptingRangeReader(keys, newFileNonce(), plainSize, readPlain) : readPlain;
   try {
     const outcome = await uploadFile(
       {
@@ -137,11 +171,7 @@ async function upload(
           encodedPath: graphPath(path),
         },
         size,
-        read: async (offset, count) => {
-          const buffer = Buffer.allocUnsafe(count);
-          const { bytesRead } = await handle.read(buffer, 0, count, offset);
-          return buffer.subarray(0, bytesRead);
-        },
+        read,
         tokens: destination.tokens,
       },
       {
@@ -163,11 +193,22 @@ async function upload(
   }
 }
 
+/** An index file's own name; undefined for a name the job's keys do not decrypt (not one of ours). */
+function storedIndexName(name: string, names?: NameCipher): string | undefined {
+  if (!names) return name;
+  try {
+    return names.decryptPath(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Removes all but the newest KEEP_RUN_INDEXES index files of the folder (to the recycle bin). */
 async function pruneOldIndexes(
   deps: Pick<BackupDeps, 'clock' | 'log'>,
   destination: DriveDestination,
   folder: string,
+  names?: NameCipher,
 ): Promise<number> {
   const ctx: GraphHttpContext = {
     clock: deps.clock,
@@ -185,7 +226,8 @@ async function pruneOldIndexes(
     ).body;
     const page = readPage(body, readDriveItem);
     for (const item of page.value) {
-      const parsed = item.file && item.name ? parseRunIndexFileName(item.name) : undefined;
+      const plainName = item.file && item.name ? storedIndexName(item.name, names) : undefined;
+      const parsed = plainName ? parseRunIndexFileName(plainName) : undefined;
       if (parsed) indexes.push({ name: item.name!, runId: parsed.runId });
     }
     url = page.nextLink;

@@ -17,6 +17,8 @@ const RUN_WIDE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ReauthRequired',
   'InvalidClient',
   'ConfigInvalid',
+  // An encrypted job without its keys cannot write any file.
+  'EncryptionKeysMissing',
   'StateInvalid',
 ]);
 

@@ -18,6 +18,7 @@ import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES, type FileResult, type Run, type StoredFile } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps, DriveDestination } from './deps';
+import { uploadForm } from './encryption';
 import { blobDestination, officeHandling, runFolder } from './destination';
 import type { UploadBatchFile, UploadMessage } from './messages';
 import { outstandingBytes, quotaExceeded, readQuota } from './quota';
@@ -180,11 +181,20 @@ async function uploadOne(
   out: Outcomes,
   log: Logger,
 ): Promise<void> {
-  const office = officeHandling(job, destination.driveType, file.blobName);
-  const path = blobDestination(runFolder(destination.rootFolder, job, run), file.blobName, {
+  const source = deps.source(job);
+  // An encrypted job sends ciphertext under the encrypted name; Office handling is for plain files.
+  const form = await uploadForm(
+    deps,
+    job,
+    { name: file.blobName, etag: file.etag, size: file.size },
+    (offset, count, into) => source.readRange(file.blobName, offset, count, file.etag, into),
+  );
+  const office = form.encrypted
+    ? { protectOffice: false, acceptRewrite: false }
+    : officeHandling(job, destination.driveType, file.blobName);
+  const path = blobDestination(runFolder(destination.rootFolder, job, run), form.name, {
     protectOffice: office.protectOffice,
   });
-  const source = deps.source(job);
   const facts = await plannedFacts(source, file, row);
   const started = deps.clock.now();
   let lastProgress = started;
@@ -196,8 +206,8 @@ async function uploadOne(
         driveId: destination.driveId,
         encodedPath: path.encodedPath,
       },
-      size: file.size,
-      read: (offset, count, into) => source.readRange(file.blobName, offset, count, file.etag, into),
+      size: form.size,
+      read: form.read,
       tokens: destination.tokens,
       // A large file's session is saved as it goes, so a crash resends at most the chunk on the wire.
       checkpoints: deps.uploadSessions?.({

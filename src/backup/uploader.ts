@@ -27,6 +27,7 @@ import {
 } from './uploadFiles';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
 import { sessionUrlHash } from './upload/uploadUrl';
+import { uploadForm, type UploadForm } from './encryption';
 
 /** One upload task: a batch of small files, one file's first delivery, or a large file's continuation. */
 export async function handleUploadMessage(
@@ -100,16 +101,27 @@ async function continueUpload(
     if (isPermanent(error)) return fail(error);
     throw error;
   }
-  const office = officeHandling(job, destination.driveType, message.blobName);
+  const source = deps.source(job);
+  let form: UploadForm;
   let path: { drivePath: string; encodedPath: string };
   try {
-    path = blobDestination(runFolder(destination.rootFolder, job, run), message.blobName, {
-      protectOffice: office.protectOffice,
+    form = await uploadForm(
+      deps,
+      job,
+      { name: message.blobName, etag: message.etag, size: message.size },
+      (offset, count, into) => source.readRange(message.blobName, offset, count, message.etag, into),
+    );
+    path = blobDestination(runFolder(destination.rootFolder, job, run), form.name, {
+      protectOffice:
+        !form.encrypted && officeHandling(job, destination.driveType, message.blobName).protectOffice,
     });
   } catch (error) {
     if (isAppError(error)) return fail(error);
     throw error;
   }
+  const office = form.encrypted
+    ? { protectOffice: false, acceptRewrite: false }
+    : officeHandling(job, destination.driveType, message.blobName);
 
   if (message.continuation && already?.sessionUrlHash !== sessionUrlHash(message.continuation.uploadUrl)) {
     // Not the session this worker created for this file in this run (the host allow-list alone would
@@ -123,7 +135,6 @@ async function continueUpload(
     return;
   }
 
-  const source = deps.source(job);
   // The blob as a listing describes it: the same one request a property read costs, and the only
   // read that gives metadata keys in their own case and the tags, which the manifest keeps.
   let blob: Awaited<ReturnType<typeof source.describe>>;
@@ -146,8 +157,8 @@ async function continueUpload(
           driveId: destination.driveId,
           encodedPath: path.encodedPath,
         },
-        size: message.size,
-        read: (offset, count, into) => source.readRange(message.blobName, offset, count, message.etag, into),
+        size: form.size,
+        read: form.read,
         tokens: destination.tokens,
         continuation: message.continuation,
         checkpoints: deps.uploadSessions?.({
@@ -214,7 +225,7 @@ async function continueUpload(
     await deps.runs.recordFileProgress(
       run.id,
       message.blobName,
-      message.size,
+      form.size,
       outcome.continuation.nextOffset,
       meta.dequeueCount,
       sessionUrlHash(outcome.continuation.uploadUrl),

@@ -20,6 +20,7 @@ import type { BackupDeps, DriveDestination } from './deps';
 import { systemClock } from '../runtime/clock';
 import { processBackoff } from '../graph/backoff';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
+import { CryptKeyring, CryptPasswordStore } from '../secrets/cryptPasswords';
 
 /** `auth` is the one every area shares: one token service keeps refreshes single-flight. */
 export async function buildBackupDeps(
@@ -103,6 +104,7 @@ export async function buildBackupDeps(
     log,
     backoff: processBackoff,
     onQuotaAlert: options.onQuotaAlert,
+    crypt: auth.secrets && new CryptKeyring(new CryptPasswordStore(auth.secrets)),
   };
 }
 

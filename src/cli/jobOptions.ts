@@ -18,6 +18,7 @@ export interface Job {
   chunkSizeBytes: number;
   enabled: boolean;
   activeRunId?: string;
+  encryption?: { mode: string };
 }
 
 /** API fields → options, so a refused value is reported against the option to fix (exit 2). */

@@ -4,6 +4,7 @@
 import { clientFrom, CONNECT_OPTIONS, JSON_OPTION, type ApiClient } from './client';
 import { requiredOptions, writeLine, type CliIO, type Command } from './command';
 import { formatBytes, printJson, printTable } from './format';
+import { encryptionBody, ENCRYPTION_FIELDS, ENCRYPTION_OPTIONS } from './jobEncryption';
 import { jobBody, JOB_FIELDS, JOB_OPTIONS, type Job } from './jobOptions';
 
 const REQUIRED = {
@@ -35,19 +36,26 @@ const createCommand: Command = {
   path: ['job', 'create'],
   summary: 'Create a backup job from a container to a folder of a connection',
   usage:
-    "--name <name> --connection <id> --container <name> --folder <path> --schedule '<6-field cron>' [--prefix <p>] [--mode mirror|snapshot] [--trigger schedule|events|both] [--keep-last <n>] [--chunk-size <10MiB>] [--blob-endpoint <url>]",
-  options: { ...JOB_OPTIONS, ...CONNECT_OPTIONS, ...JSON_OPTION },
+    "--name <name> --connection <id> --container <name> --folder <path> --schedule '<6-field cron>' [--prefix <p>] [--mode mirror|snapshot] [--trigger schedule|events|both] [--keep-last <n>] [--chunk-size <10MiB>] [--blob-endpoint <url>] [--encrypt rclone-crypt [--filename-encryption standard|obfuscate|off] [--directory-name-encryption true|false] [--filename-encoding base32|base64|base32768] [--password-file <path>]]",
+  options: { ...JOB_OPTIONS, ...ENCRYPTION_OPTIONS, ...CONNECT_OPTIONS, ...JSON_OPTION },
   async run(values, io) {
     requiredOptions(values, REQUIRED, ['folder']);
     const body = jobBody(values);
+    const encryption = await encryptionBody(values);
+    if (encryption) body.encryption = encryption;
     const client = clientFrom(values, io);
-    const job = await client.post<Job>('jobs', { body, fields: JOB_FIELDS });
+    const job = await client.post<Job>('jobs', { body, fields: { ...JOB_FIELDS, ...ENCRYPTION_FIELDS } });
     if (values.json) {
       printJson(io, job);
       return 0;
     }
     writeLine(io.stdout, `Created job '${job.name}' (${job.id}).`);
     await printJob(io, client, job);
+    if (job.encryption?.mode === 'rclone-crypt')
+      writeLine(
+        io.stdout,
+        `Encrypted (rclone crypt). Without its passwords the backup is lost: save them now with ${client.hints.command('job', 'keys', job.id)}`,
+      );
     writeLine(io.stdout, `Run it now with: ${client.hints.command('run', job.id)}`);
     return 0;
   },

@@ -20,6 +20,7 @@ import { connectionCommands } from './connections';
 import { EXIT } from './exitCodes';
 import { PROGRAM } from './hints';
 import { jobEditCommands } from './jobEdit';
+import { encryptionCommands } from './jobEncryption';
 import { jobCommands } from './jobs';
 import { restoreCommand } from './restore';
 import { runCommands } from './runs';
@@ -34,6 +35,7 @@ export const COMMANDS: Command[] = [
   ...browseCommands,
   ...jobCommands,
   ...jobEditCommands,
+  ...encryptionCommands,
   ...runCommands,
   restoreCommand,
 ];

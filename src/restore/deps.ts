@@ -1,13 +1,14 @@
 // What the restore handlers need from the rest of the app, as small interfaces. ./wiring.ts builds
 // them from the real services; tests build them over Azurite and the emulators directly.
+import type { Transform } from 'node:stream';
 import type { Clock } from '../runtime/clock';
 import type { RetryPolicy } from '../runtime/retry';
 import type { Logger } from '../log/logger';
 import type { RunStatus } from '../store/runs';
-import type { AccessTokenProvider, RestoreTarget } from './download/types';
+import type { AccessTokenProvider, ContentDecryption, RestoreTarget } from './download/types';
 import type { RestoreIndexStore } from './index/indexStore';
 import type { ListingLedger } from './listing/ledger';
-import type { RestoreMessage, RestoreSpec } from './messages';
+import type { RestoreEncryption, RestoreMessage, RestoreSpec } from './messages';
 import type { RestoreTargetContainer } from './targets';
 
 /** A connection's drive: where Graph is and who we are there. */
@@ -95,4 +96,17 @@ export interface RestoreDeps {
   log: Logger;
   /** Injectable for tests that count requests. */
   fetch?: typeof fetch;
+  /** An encrypted job's keys as the restore uses them; absent: encrypted restores are refused. */
+  crypt?(encryption: RestoreEncryption): Promise<RestoreCrypt>;
+}
+
+/** What an encrypted job's keys give a restore: its files' bytes and names back. */
+export interface RestoreCrypt {
+  content: ContentDecryption;
+  /** The original blob name of a path as stored below the backup folder (decoded drive names). */
+  decryptPath(storedPath: string): string;
+  /** A folder path below the backup folder as the job stores it (the run index's folder). */
+  storedDirPath(plainPath: string): string;
+  /** A stream that turns a whole encrypted file back into its plaintext, authenticating each block. */
+  decrypting(): Transform;
 }

@@ -23,6 +23,15 @@ export interface RestoreSpec {
   overwrite: OverwritePolicy;
   /** Pick a snapshot subfolder of rootPath when listing starts: a name, or 'latest'. */
   snapshot?: string;
+  /** The job's encryption when it is encrypted: the keys are that job's, the names as it chose. */
+  encryption?: RestoreEncryption;
+}
+
+export interface RestoreEncryption {
+  jobId: string;
+  filenameEncryption: 'standard' | 'obfuscate' | 'off';
+  directoryNameEncryption: boolean;
+  filenameEncoding: 'base32' | 'base64' | 'base32768';
 }
 
 interface Base {

@@ -5,6 +5,7 @@
 import { joinDrivePath } from '../graph/names';
 import { newRunId } from '../store/runs';
 import type { Job } from '../store/jobs';
+import { isEncrypted } from '../store/jobEncryption';
 import type { RestoreDeps } from './deps';
 import type { ListMessage, RestoreSpec } from './messages';
 import type { RestoreRequest } from './request';
@@ -44,6 +45,16 @@ export async function startRestore(deps: RestoreDeps, options: StartOptions): Pr
     prefix: request.prefix,
     overwrite: request.overwrite,
     snapshot,
+    ...(job && isEncrypted(job.encryption)
+      ? {
+          encryption: {
+            jobId: job.id,
+            filenameEncryption: job.encryption.filenameEncryption,
+            directoryNameEncryption: job.encryption.directoryNameEncryption,
+            filenameEncoding: job.encryption.filenameEncoding,
+          },
+        }
+      : {}),
   };
   const now = new Date(deps.clock.now());
   const runId = newRunId(now);

@@ -24,6 +24,8 @@ import type { RestoreSpec } from './messages';
 import { runStoreRecorder } from './runRecorder';
 import { blockBlobTarget } from './target/blockBlobTarget';
 import { parseRestoreTargets } from './targets';
+import type { CryptKeys } from '../crypt';
+import { restoreCrypt } from './download/decryption';
 
 /**
  * What restore shares with the backup area: the same stores (so a restore run is one more row of the
@@ -34,6 +36,8 @@ export interface SharedBackupPieces {
   jobs: JobStore;
   runs: RunStore;
   manifest: ManifestStore;
+  /** Encrypted jobs' keys (Key Vault, derived once per process). */
+  crypt?: { keys(jobId: string): Promise<CryptKeys> };
   destination(connectionId: string): Promise<{
     apiBaseUrl: string;
     driveId: string;
@@ -120,6 +124,9 @@ export async function buildRestoreApiDeps(
     clock: systemClock,
     retry: DEFAULT_RETRY_POLICY,
     log: services.log.child({ area: 'restore' }),
+    crypt:
+      backup.crypt &&
+      (async (encryption) => restoreCrypt(await backup.crypt!.keys(encryption.jobId), encryption)),
   };
   return { restore, job: (id) => backup.jobs.require(id), blobEndpoints: endpointPolicy };
 }

@@ -15,7 +15,7 @@ import type { HttpContext } from './download/http';
 import { emptyStats, type DriveLocation } from './download/types';
 import { childrenPage, folderIdByPath, pickSnapshot } from './listing/driveChildren';
 import { listingKeyOf } from './listing/ledger';
-import type { ConnectionDrive, FileOutcome, RestoreDeps } from './deps';
+import type { ConnectionDrive, FileOutcome, RestoreCrypt, RestoreDeps } from './deps';
 import {
   parseRestoreMessage,
   type FileMessage,
@@ -130,14 +130,26 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
     }
     const folderId = source.folderId!;
     const page = await childrenPage(ctx, where, folderId, drive.tokens, source.nextLink);
+    const crypt = spec.encryption ? await cryptOf(deps, spec) : undefined;
     for (const item of page.items) {
       // Paths are kept as stored in OneDrive (encoded) and decoded only into blob names.
       const relPath = source.relPath ? `${source.relPath}/${item.name}` : item.name;
-      const decoded = decodeDrivePath(relPath);
+      const name = storedName(crypt, relPath);
+      if (name === undefined) {
+        log.warn('restore.name.undecryptable', { itemId: item.id });
+        continue;
+      }
+      const decoded = name.path;
       if (item.kind === 'file') {
         if (matchesPrefix(decoded, spec.prefix))
-          files.push({ ...base, kind: 'file', itemId: item.id, blobName: decoded, size: item.size });
-      } else if (item.name.toLowerCase() === APP_FOLDER_NAME) {
+          files.push({
+            ...base,
+            kind: 'file',
+            itemId: item.id,
+            blobName: decoded,
+            size: plainSizeOf(crypt, item.size),
+          });
+      } else if (name.last.toLowerCase() === APP_FOLDER_NAME) {
         // The app's own folder (the run index), never a user's: blob names that would land there
         // are encoded to another name (src/graph/names.ts).
         continue;
@@ -181,6 +193,44 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
   }
 }
 
+async function cryptOf(deps: RestoreDeps, spec: RestoreSpec) {
+  if (!deps.crypt)
+    throw new AppError(
+      'ConfigInvalid',
+      'This app cannot read the encryption keys an encrypted restore needs.',
+    );
+  return deps.crypt(spec.encryption!);
+}
+
+/**
+ * The blob name a stored path stands for, and its last segment: decoded, and decrypted for an
+ * encrypted job. Undefined for a name the job's keys do not decrypt (not one of its files).
+ */
+function storedName(
+  crypt: RestoreCrypt | undefined,
+  relPath: string,
+): { path: string; last: string } | undefined {
+  let path = decodeDrivePath(relPath);
+  if (crypt) {
+    try {
+      path = crypt.decryptPath(path);
+    } catch {
+      return undefined;
+    }
+  }
+  return { path, last: path.slice(path.lastIndexOf('/') + 1) };
+}
+
+/** Sizes in the drive are the ciphertext's for an encrypted job; a run counts the original bytes. */
+function plainSizeOf(crypt: RestoreCrypt | undefined, size: number): number {
+  if (!crypt) return size;
+  try {
+    return crypt.content.plainSize(size);
+  } catch {
+    return size; // its file task fails with the reason
+  }
+}
+
 async function failUnwritable(deps: RestoreDeps, files: FileMessage[]): Promise<FileMessage[]> {
   const writable: FileMessage[] = [];
   for (const file of files) {
@@ -220,6 +270,7 @@ async function loadIndex(
     folderPath,
     tokens: drive.tokens,
     prefix: spec.prefix,
+    crypt: spec.encryption ? await cryptOf(deps, spec) : undefined,
   });
   deps.log.info('restore.index.loaded', { runId, index: loaded.name ?? 'none', files: loaded.files });
 }
@@ -241,6 +292,7 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
   try {
     const drive = await deps.drive(spec.connectionId);
     const indexed = await deps.index?.get(runId, blobName);
+    const crypt = spec.encryption ? await cryptOf(deps, spec) : undefined;
     const started = deps.clock.now();
     const result = await restoreFile(
       {
@@ -250,6 +302,7 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
         tokens: drive.tokens,
         continuation: message.continuation,
         indexed,
+        decryption: crypt?.content,
       },
       {
         blockSize: deps.settings.blockSize,

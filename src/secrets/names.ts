@@ -33,3 +33,10 @@ export const OAUTH_STATE_KEY_SECRET = 'oauth-state-key';
 
 /** AES-256 key the upload sessions of files in flight are encrypted with (see src/secrets/sealing.ts). */
 export const UPLOAD_SESSION_KEY_SECRET = 'upload-session-key';
+/** A job's rclone crypt `password` and `password2` (the salt), named after the job. */
+export function cryptPasswordSecretNames(jobId: string): { password: string; password2: string } {
+  return {
+    password: assertSecretName(`job-${jobId}-crypt-password`, 'id'),
+    password2: assertSecretName(`job-${jobId}-crypt-password2`, 'id'),
+  };
+}

@@ -7,6 +7,7 @@ import { DEFAULT_CHUNK_BYTES, validateChunkSize } from '../config/chunkSize';
 import { parseSchedule } from '../config/ncrontab';
 import { AppError, validationError } from '../errors';
 import { drivePathProblem } from './driveInput';
+import { fromEncryptionRow, toEncryptionRow, validateEncryption, type JobEncryption } from './jobEncryption';
 import { field, TableRepository, type Stored } from './table';
 
 export const JOBS_TABLE = 'jobs';
@@ -72,6 +73,8 @@ export interface Job {
    * announced by an event, so the scheduled run does not count them as missed by events.
    */
   eventsSince?: string;
+  /** Client-side encryption (./jobEncryption.ts); fixed once the job exists. */
+  encryption: JobEncryption;
   /** ISO time of the last schedule occurrence a run was started for (missed runs run once). */
   lastScheduledAt?: string;
   /** The run in progress, if any (the one-at-a-time lock). */
@@ -108,6 +111,7 @@ function toRow(job: Job): JobRow {
     officeFiles: job.officeFiles,
     trigger: job.trigger,
     eventsSince: job.eventsSince,
+    ...toEncryptionRow(job.encryption),
     lastScheduledAt: job.lastScheduledAt,
     activeRunId: job.activeRunId,
     createdAt: job.createdAt,
@@ -147,6 +151,7 @@ function toJob(row: JobRow): Job {
     // Jobs stored before events existed keep running on their schedule alone.
     trigger: (field.string(raw, 'trigger') as JobTrigger | undefined) ?? 'schedule',
     eventsSince: field.string(raw, 'eventsSince'),
+    encryption: fromEncryptionRow(raw),
     lastScheduledAt: field.string(raw, 'lastScheduledAt'),
     activeRunId: field.string(raw, 'activeRunId'),
     createdAt: field.requiredString(raw, 'createdAt'),
@@ -193,6 +198,7 @@ const JOB_FIELDS = new Set([
   'enabled',
   'officeFiles',
   'trigger',
+  'encryption',
 ]);
 const SOURCE_FIELDS = new Set(['container', 'prefix', 'blobEndpoint']);
 const RETENTION_FIELDS = new Set(['keepLast', 'maxAgeDays', 'mirrorMaxAgeDays']);
@@ -375,6 +381,7 @@ export function validateJob(
     officeFiles,
     trigger: trigger as JobTrigger,
     eventsSince,
+    encryption: validateEncryption(i.encryption, base?.encryption),
     lastScheduledAt: base?.lastScheduledAt,
     activeRunId: base?.activeRunId,
     createdAt: base?.createdAt ?? now.toISOString(),

@@ -114,6 +114,17 @@ export const BODY = `
           <p id="job-schedule-words" class="cron-words" aria-live="polite"></p>
           <label class="check" data-mode="mirror"><input type="checkbox" id="job-propagate"> Propagate deletions to the OneDrive recycle bin</label>
           <label class="check" data-mode="mirror"><input type="checkbox" id="job-hard-delete"> Delete permanently instead of to the recycle bin</label>
+          <fieldset class="encryption" id="job-encryption-fields"><legend>Encryption</legend>
+            <div><label for="job-encryption">Encrypt before upload <span class="hint">(rclone crypt: OneDrive sees only ciphertext; rclone can read it back)</span></label><select id="job-encryption">
+              <option value="off">Off</option>
+              <option value="rclone-crypt">rclone crypt</option></select></div>
+            <div data-encryption="rclone-crypt"><label for="job-filename-encryption">File names</label><select id="job-filename-encryption">
+              <option value="standard">Encrypted (standard)</option>
+              <option value="obfuscate">Obfuscated</option>
+              <option value="off">Kept (files get .bin)</option></select></div>
+            <label class="check" data-encryption="rclone-crypt"><input type="checkbox" id="job-directory-encryption" checked> Encrypt folder names too</label>
+            <p class="warning" data-encryption="rclone-crypt" id="job-encryption-warning" role="note">Strong passwords are generated and kept in your Key Vault. <strong>Without them the backup is lost</strong>: after creating the job, use <em>Show encryption keys</em> on its card and keep them outside Azure. Encryption cannot be changed once the job exists.</p>
+          </fieldset>
           <label class="check"><input type="checkbox" id="job-enabled" checked> Enabled (runs on its schedule)</label>
           <details class="advanced" id="job-advanced"><summary>Advanced</summary>
             <div><label for="job-chunk">Upload chunk size <span class="hint">(large files are sent in pieces of this size)</span></label><select id="job-chunk">

@@ -34,9 +34,13 @@ export async function restoreFile(
   request: RestoreFileRequest,
   options: DownloadOptions,
 ): Promise<RestoreOutcome> {
-  const { blockSize } = options;
-  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE)
-    throw new RangeError(`blockSize must be 1-${MAX_BLOCK_SIZE} bytes, got ${blockSize}`);
+  if (!Number.isInteger(options.blockSize) || options.blockSize < 1 || options.blockSize > MAX_BLOCK_SIZE)
+    throw new RangeError(`blockSize must be 1-${MAX_BLOCK_SIZE} bytes, got ${options.blockSize}`);
+  const { decryption } = request;
+  // An encrypted file's blocks are whole cipher blocks' worth of plaintext (see ContentDecryption).
+  const blockSize = decryption
+    ? Math.max(decryption.blockUnit, options.blockSize - (options.blockSize % decryption.blockUnit))
+    : options.blockSize;
   const stats = emptyStats();
   const ctx: HttpContext = {
     clock: options.clock,
@@ -57,13 +61,14 @@ export async function restoreFile(
     throw error;
   }
   assertInsideFolder(item, location.folderPath);
+  // The size the restored blob has: the item's, or for an encrypted file its plaintext's.
+  const size = decryption ? decryption.plainSize(item.size) : item.size;
 
   const existing = await target.properties();
   if (existing) {
-    if (existing.size === item.size && existing.quickXorHash === item.quickXorHash)
-      return { status: 'skipped', reason: 'identical', size: item.size, stats };
-    if (options.overwrite === 'skip-existing')
-      return { status: 'skipped', reason: 'exists', size: item.size, stats };
+    if (existing.size === size && existing.quickXorHash === item.quickXorHash)
+      return { status: 'skipped', reason: 'identical', size, stats };
+    if (options.overwrite === 'skip-existing') return { status: 'skipped', reason: 'exists', size, stats };
     if (options.overwrite === 'fail-if-exists')
       throw new AppError(
         'Conflict',
@@ -75,7 +80,7 @@ export async function restoreFile(
       );
   }
 
-  const plan = blockPlan(item, blockSize);
+  const plan = blockPlan({ ...item, size }, blockSize);
   const link = downloadLink(item.downloadUrl, async () => {
     // A fresh URL: the item again (its URL is new each time), or the content redirect.
     const fresh = await getDriveFile(ctx, location, itemId, tokens);
@@ -100,8 +105,10 @@ export async function restoreFile(
   let outcome = await stageFrom(ctx, plan, staged.nextIndex, ids, hash, link, request, options);
   if (outcome === 'continue') return handOver(request, hash.length, hash, stats);
 
+  // Encrypted: every block was authenticated as it was opened, and the hash is of the plaintext.
+  const hashMatches = (digest: string): boolean => decryption !== undefined || digest === item.quickXorHash;
   let digest = hash.digest();
-  if (digest !== item.quickXorHash && staged.nextIndex > 0) {
+  if (!hashMatches(digest) && staged.nextIndex > 0) {
     // Blocks staged by an earlier invocation were trusted for their hash state. If the bytes of one
     // were damaged on the way in, every later attempt would fail the same way: download the whole
     // file once more (re-staging under the same ids replaces those blocks) before giving up.
@@ -112,13 +119,13 @@ export async function restoreFile(
     if (outcome === 'continue') return handOver(request, hash.length, hash, stats);
     digest = hash.digest();
   }
-  if (hash.length !== item.size || digest !== item.quickXorHash) {
-    ctx.log.error('restore.hash.mismatch', { size: item.size, received: hash.length });
+  if (hash.length !== size || !hashMatches(digest)) {
+    ctx.log.error('restore.hash.mismatch', { size, received: hash.length });
     throw new AppError(
       'HashMismatch',
       `The bytes downloaded for "${target.blobName}" do not match OneDrive's quickXorHash; nothing was written.`,
       {
-        detail: `expected ${item.size} bytes, ${item.quickXorHash}; got ${hash.length} bytes, ${digest}`,
+        detail: `expected ${size} bytes, ${item.quickXorHash}; got ${hash.length} bytes, ${digest}`,
         advice: 'Run the restore again; if it fails again, the copy in OneDrive may be damaged.',
       },
     );
@@ -128,7 +135,7 @@ export async function restoreFile(
   // (a stale index, from a run whose own index failed, must not dress a newer file in old facts).
   const indexed = request.indexed;
   const facts =
-    indexed?.facts && indexed.size === item.size && indexed.quickXorHash === item.quickXorHash
+    indexed?.facts && indexed.size === size && indexed.quickXorHash === item.quickXorHash
       ? indexed.facts
       : undefined;
   await target.commit(ids, {
@@ -137,14 +144,14 @@ export async function restoreFile(
     facts,
   });
   ctx.log.info('restore.file.committed', {
-    bytes: item.size,
+    bytes: size,
     blocksStaged: stats.blocksStaged,
     blocksSkipped: stats.blocksSkipped,
     retries: stats.retries,
   });
   return {
     status: 'restored',
-    size: item.size,
+    size,
     quickXorHash: item.quickXorHash,
     name: item.name,
     stats,
@@ -181,11 +188,26 @@ async function stageFrom(
   options: DownloadOptions,
 ): Promise<'done' | 'continue'> {
   const total = blockCount(plan);
-  if (startIndex >= total) return 'done';
+  if (startIndex >= total) {
+    // An empty plaintext is the header alone: still one that must be ours.
+    if (request.decryption && plan.size === 0)
+      request.decryption.decrypt(
+        await readRange(ctx, link, 0, request.decryption.headerBytes),
+        0,
+        Buffer.alloc(0),
+      );
+    return 'done';
+  }
   // A range is not even started once the budget is spent (its block could not be staged anyway).
+  const { decryption } = request;
+  let header: Buffer | undefined;
   const read = async (offset: number, count: number, signal?: AbortSignal): Promise<Buffer> => {
     if (ctx.clock.now() >= ctx.deadline) throw new DeadlineReached('Download', 0);
-    return readRange(ctx, link, offset, count, signal);
+    if (!decryption) return readRange(ctx, link, offset, count, signal);
+    // Each invocation reads the header once (the file's nonce): later blocks need it too.
+    header ??= await readRange(ctx, link, 0, decryption.headerBytes, signal);
+    const range = decryption.cipherRange(offset, count);
+    return decryption.decrypt(header, offset, await readRange(ctx, link, range.offset, range.count, signal));
   };
   const chunks =
     options.readAhead === false

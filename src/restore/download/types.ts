@@ -146,6 +146,27 @@ export interface RestoreFileRequest {
   continuation?: RestoreContinuation;
   /** The run index's line for this blob, when the restore found an index. */
   indexed?: IndexedFacts;
+  /** Set for files of an encrypted job: what the drive holds is ciphertext. */
+  decryption?: ContentDecryption;
+}
+
+/**
+ * How the engine turns an encrypted file's bytes back into the original (../../crypt through
+ * ../wiring.ts). The file is ciphertext in independently sealed blocks after a header, so the engine
+ * plans its blocks over the *plaintext*, in multiples of `blockUnit`: each maps to whole cipher
+ * blocks, which decrypt on their own and let a restore resume at any block. Every cipher block
+ * carries an authenticator, checked before its bytes are staged: that, and the plaintext size,
+ * verify the file (OneDrive's quickXorHash is of the ciphertext and is kept for the no-op check).
+ */
+export interface ContentDecryption {
+  headerBytes: number;
+  blockUnit: number;
+  /** Throws DecryptionFailed for a size no plaintext encrypts to. */
+  plainSize(cipherSize: number): number;
+  /** The ciphertext bytes holding plaintext [offset, offset + count); offset is a multiple of blockUnit. */
+  cipherRange(offset: number, count: number): { offset: number; count: number };
+  /** Plaintext of `ciphertext` (read at cipherRange(offset, ...)); throws DecryptionFailed when a block does not open. */
+  decrypt(header: Buffer, offset: number, ciphertext: Buffer): Buffer;
 }
 
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;

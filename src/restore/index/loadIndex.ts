@@ -22,6 +22,7 @@ import { meteredContext, type HttpContext } from '../download/http';
 import type { AccessTokenProvider, DriveLocation } from '../download/types';
 import { childrenPage, folderIdByPath } from '../listing/driveChildren';
 import type { IndexedFile, LoadedIndex, RestoreIndexStore } from './indexStore';
+import type { RestoreCrypt } from '../deps';
 
 export interface LoadIndexRequest {
   runId: string;
@@ -31,6 +32,8 @@ export interface LoadIndexRequest {
   tokens: AccessTokenProvider;
   /** Only blobs whose name starts with it are restored, so only they are loaded. */
   prefix?: string;
+  /** An encrypted job's: its index is encrypted, name and bytes. */
+  crypt?: RestoreCrypt;
 }
 
 async function indexFiles(ctx: HttpContext, request: LoadIndexRequest): Promise<Map<string, string>> {
@@ -40,7 +43,10 @@ async function indexFiles(ctx: HttpContext, request: LoadIndexRequest): Promise<
     folderId = await folderIdByPath(
       ctx,
       request.location,
-      joinDrivePath(request.folderPath, RUN_INDEX_FOLDER),
+      joinDrivePath(
+        request.folderPath,
+        request.crypt ? request.crypt.storedDirPath(RUN_INDEX_FOLDER) : RUN_INDEX_FOLDER,
+      ),
       request.tokens,
     );
   } catch (error) {
@@ -51,11 +57,23 @@ async function indexFiles(ctx: HttpContext, request: LoadIndexRequest): Promise<
   let nextLink: string | undefined;
   do {
     const page = await childrenPage(ctx, request.location, folderId, request.tokens, nextLink);
-    for (const item of page.items)
-      if (item.kind === 'file' && parseRunIndexFileName(item.name)) byName.set(item.name, item.id);
+    for (const item of page.items) {
+      const name = item.kind === 'file' ? plainName(item.name, request.crypt) : undefined;
+      if (name && parseRunIndexFileName(name)) byName.set(name, item.id);
+    }
     nextLink = page.nextLink;
   } while (nextLink);
   return byName;
+}
+
+/** The index file's own name; undefined for one the job's keys do not decrypt. */
+function plainName(stored: string, crypt?: RestoreCrypt): string | undefined {
+  if (!crypt) return stored;
+  try {
+    return crypt.decryptPath(stored);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function loadRunIndex(
@@ -86,7 +104,9 @@ export async function loadRunIndex(
       done(null, chunk);
     },
   });
-  const raw = Readable.fromWeb(sent.response.body as never).pipe(hashing);
+  const hashed = Readable.fromWeb(sent.response.body as never).pipe(hashing);
+  // The hash is OneDrive's, of the stored bytes; an encrypted index is decrypted after it.
+  const raw = request.crypt ? hashed.pipe(request.crypt.decrypting()) : hashed;
   const text = parseRunIndexFileName(name)!.gzip ? raw.pipe(createGunzip()) : raw;
   let batch: IndexedFile[] = [];
   let files = 0;

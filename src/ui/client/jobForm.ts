@@ -27,6 +27,9 @@ const FIELDS: FieldMap = {
   propagateDeletes: { id: 'job-propagate', label: 'Propagate deletions' },
   hardDelete: { id: 'job-hard-delete', label: 'Delete permanently' },
   chunkSizeBytes: { id: 'job-chunk', label: 'Upload chunk size' },
+  encryption: { id: 'job-encryption', label: 'Encrypt before upload' },
+  'encryption.mode': { id: 'job-encryption', label: 'Encrypt before upload' },
+  'encryption.filenameEncryption': { id: 'job-filename-encryption', label: 'File names' },
 };
 
 export function fillConnectionSelect(): void {
@@ -91,6 +94,16 @@ function showModeFields(): void {
   document.querySelectorAll<HTMLElement>('#job-form [data-mode]').forEach((node) => {
     node.hidden = node.getAttribute('data-mode') !== mode;
   });
+}
+
+/** The encryption details show for rclone crypt only; an existing job's choice is fixed. */
+function showEncryptionFields(editing = Boolean($<HTMLInputElement>('job-id').value)): void {
+  const mode = inputValue('job-encryption');
+  document.querySelectorAll<HTMLElement>('#job-form [data-encryption]').forEach((node) => {
+    node.hidden = node.getAttribute('data-encryption') !== mode;
+  });
+  for (const id of ['job-encryption', 'job-filename-encryption', 'job-directory-encryption'])
+    $<HTMLInputElement | HTMLSelectElement>(id).disabled = editing;
 }
 
 function showPresetFields(): void {
@@ -167,6 +180,13 @@ export function editJob(j: Job): void {
   setChecked('job-propagate', Boolean(j.propagateDeletes));
   setChecked('job-hard-delete', Boolean(j.hardDelete));
   setChecked('job-enabled', j.enabled !== false);
+  const e = j.encryption;
+  setValue('job-encryption', e?.mode ?? 'off');
+  if (e && e.mode === 'rclone-crypt') {
+    setValue('job-filename-encryption', e.filenameEncryption);
+    setChecked('job-directory-encryption', e.directoryNameEncryption);
+  }
+  showEncryptionFields(true);
   $('job-editor-title').textContent = 'Edit job ' + j.name;
   $('job-save').textContent = 'Save job';
   $<HTMLDetailsElement>('job-editor').open = true;
@@ -182,9 +202,11 @@ function resetJobForm(): void {
   setValue('job-id', '');
   clearFieldErrors(FIELDS);
   setChunk(undefined);
+  showEncryptionFields(false);
   $('job-editor-title').textContent = 'Create a job';
   $('job-save').textContent = 'Create job';
   showModeFields();
+  showEncryptionFields(false);
   syncPreset();
   updateScheduleWords();
 }
@@ -246,6 +268,14 @@ function jobBody(editing: boolean): JobInput {
   const chunk = inputValue('job-chunk');
   // Untouched, a new job gets the server's default (UPLOAD_CHUNK_BYTES) and an edited one keeps its own.
   if (chunk && (chunkTouched || !editing)) body.chunkSizeBytes = Number(chunk);
+  // Chosen once, at creation (the server refuses a change).
+  if (!editing && inputValue('job-encryption') === 'rclone-crypt')
+    body.encryption = {
+      mode: 'rclone-crypt',
+      filenameEncryption: inputValue('job-filename-encryption') as 'standard' | 'obfuscate' | 'off',
+      directoryNameEncryption: $<HTMLInputElement>('job-directory-encryption').checked,
+      filenameEncoding: 'base32',
+    };
   return body;
 }
 
@@ -258,6 +288,7 @@ export function bindJobForm(): void {
     $(id).addEventListener('change', applyPreset),
   );
   $('job-mode').addEventListener('change', showModeFields);
+  $('job-encryption').addEventListener('change', () => showEncryptionFields());
   $('job-chunk').addEventListener('change', () => (chunkTouched = true));
   $('job-editor').addEventListener('toggle', () => {
     if ($<HTMLDetailsElement>('job-editor').open) fillContainers();
@@ -280,6 +311,7 @@ export function bindJobForm(): void {
     focusJob(saved.id);
   });
   showModeFields();
+  showEncryptionFields(false);
   syncPreset();
   updateScheduleWords();
 }

@@ -166,6 +166,7 @@ function renderJobInfo(card: JobCard, j: Job): void {
       text: [mode, 'chunk size ' + fmtBytes(j.chunkSizeBytes), retentionText(j)].join(' \u00b7 '),
     }),
   );
+  const encrypted = j.encryption && j.encryption.mode === 'rclone-crypt';
   card.actions.replaceChildren(
     button('Run now', (control) => runNow(card, j, control), { 'aria-label': 'Run ' + j.name + ' now' }),
     button('Edit', () => editJob(j), { 'aria-label': 'Edit ' + j.name }),
@@ -173,8 +174,52 @@ function renderJobInfo(card: JobCard, j: Job): void {
     button('History', (control) => openHistory(card, j, control), {
       'aria-label': 'Run history of ' + j.name,
     }),
+    ...(encrypted
+      ? [
+          button('Show encryption keys', (control) => showKeys(card, j, control), {
+            'aria-label': 'Show the encryption keys of ' + j.name,
+          }),
+        ]
+      : []),
     button('Delete', (control) => deleteJob(card, j, control), { 'aria-label': 'Delete job ' + j.name }),
   );
+}
+
+interface EncryptionKeys {
+  password: string;
+  password2: string;
+  rcloneConfig: string;
+  snapshotNote?: string;
+  warning: string;
+}
+
+/** Asked for on purpose, shown in the card until hidden, never stored by the page. */
+async function showKeys(card: JobCard, j: Job, control: HTMLButtonElement): Promise<void> {
+  const ok = window.confirm(
+    'Show the encryption passwords of "' +
+      j.name +
+      '"? Anyone who sees them and the OneDrive folder can read every file. Keep them outside Azure: without them the backup is lost.',
+  );
+  if (!ok) return;
+  const keys = await busy(control, card.error, () =>
+    api<EncryptionKeys>('POST', 'jobs/' + enc(j.id) + '/encryption/keys'),
+  );
+  if (!keys) return;
+  const hide = (): void => {
+    card.panel.replaceChildren();
+    card.panel.hidden = true;
+  };
+  card.panel.replaceChildren(
+    h('h3', { text: 'Encryption keys', attrs: { tabindex: '-1' } }),
+    h('p', { className: 'warning', text: keys.warning, attrs: { role: 'note' } }),
+    h('p', {}, ['password: ', h('code', { text: keys.password, attrs: { id: 'keys-password-' + j.id } })]),
+    h('p', {}, ['password2: ', h('code', { text: keys.password2, attrs: { id: 'keys-password2-' + j.id } })]),
+    h('p', { text: 'rclone config (after your OneDrive remote named "onedrive"):' }),
+    h('pre', { className: 'mono', text: keys.rcloneConfig, attrs: { id: 'keys-config-' + j.id } }),
+    ...(keys.snapshotNote ? [h('p', { className: 'hint', text: keys.snapshotNote })] : []),
+    h('div', { className: 'actions' }, [button('Hide keys', hide)]),
+  );
+  card.panel.hidden = false;
 }
 
 async function runNow(card: JobCard, j: Job, control: HTMLButtonElement): Promise<void> {

@@ -1,0 +1,121 @@
+// rclone crypt's file format (backend/crypt/cipher.go): an 8-byte magic "RCLONE\0\0", the 24-byte
+// file nonce, then the plaintext in 64 KiB blocks, each sealed with secretbox under nonce + block
+// index (16-byte tag + data). Only the last block may be short; an empty file is the header alone.
+//
+// The upload engine asks for arbitrary ciphertext ranges (its chunks are multiples of 320 KiB, the
+// 65,552-byte blocks never line up with them) and may resume mid-file in another invocation, so
+// encryption is a pure function of (keys, nonce, block index, plaintext block): any range is
+// computed from the plaintext blocks it overlaps, with nothing carried between calls.
+import { CryptError } from './errors';
+import type { CryptKeys } from './keys';
+import { NONCE_BYTES, nonceAdd } from './nonce';
+import { SECRETBOX_OVERHEAD, seal, sodiumReady } from './secretbox';
+
+export const FILE_MAGIC = Buffer.from('RCLONE\x00\x00', 'latin1');
+export const HEADER_BYTES = FILE_MAGIC.length + NONCE_BYTES; // 32
+export const BLOCK_DATA_BYTES = 64 * 1024;
+export const BLOCK_BYTES = SECRETBOX_OVERHEAD + BLOCK_DATA_BYTES; // 65,552
+
+/** Same shape as the upload engine's reader: bytes [offset, offset + count) of one source version. */
+export type RangeReader = (offset: number, count: number) => Promise<Buffer>;
+
+function checkSize(size: number, what: string): void {
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`${what} must be a non-negative integer`);
+}
+
+/** Bytes on the drive for a plaintext of `plainSize` bytes (rclone's EncryptedSize). */
+export function encryptedSize(plainSize: number): number {
+  checkSize(plainSize, 'plainSize');
+  const blocks = Math.floor(plainSize / BLOCK_DATA_BYTES);
+  const residue = plainSize % BLOCK_DATA_BYTES;
+  return HEADER_BYTES + blocks * BLOCK_BYTES + (residue === 0 ? 0 : SECRETBOX_OVERHEAD + residue);
+}
+
+/** Plaintext bytes in a crypt file of `cipherSize` bytes; throws for sizes no plaintext produces. */
+export function decryptedSize(cipherSize: number): number {
+  checkSize(cipherSize, 'cipherSize');
+  const body = cipherSize - HEADER_BYTES;
+  if (body < 0)
+    throw new CryptError('impossible-size', `${cipherSize} bytes is too short for an rclone crypt file`);
+  const blocks = Math.floor(body / BLOCK_BYTES);
+  const residue = body % BLOCK_BYTES;
+  if (residue !== 0 && residue <= SECRETBOX_OVERHEAD) {
+    throw new CryptError(
+      'impossible-size',
+      `${cipherSize} bytes cannot be an rclone crypt file (truncated block)`,
+    );
+  }
+  return blocks * BLOCK_DATA_BYTES + (residue === 0 ? 0 : residue - SECRETBOX_OVERHEAD);
+}
+
+/** The 32-byte header: magic then nonce. */
+export function fileHeader(nonce: Uint8Array): Buffer {
+  if (nonce.length !== NONCE_BYTES)
+    throw new CryptError('invalid-options', `the file nonce is ${NONCE_BYTES} bytes`);
+  return Buffer.concat([FILE_MAGIC, nonce]);
+}
+
+/**
+ * A reader of the ciphertext of a `plainSize`-byte file: each call maps its ciphertext range to
+ * the plaintext blocks it overlaps, reads those with one `readPlain` call, seals them and slices.
+ * Memory per call: the range plus at most two blocks. Ranges past the end are refused.
+ */
+export function encryptingRangeReader(
+  keys: CryptKeys,
+  nonce: Uint8Array,
+  plainSize: number,
+  readPlain: RangeReader,
+): RangeReader {
+  const header = fileHeader(nonce);
+  const total = encryptedSize(plainSize);
+  const fileNonce = Buffer.from(nonce);
+  return async (offset, count) => {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(count) || offset < 0 || count < 0) {
+      throw new RangeError(`bad ciphertext range ${offset}+${count}`);
+    }
+    const end = offset + count;
+    if (end > total)
+      throw new RangeError(`ciphertext range ${offset}+${count} is past the end (${total} bytes)`);
+    const out = Buffer.allocUnsafe(count);
+    let written = 0;
+    if (offset < HEADER_BYTES) {
+      written = header.copy(out, 0, offset, Math.min(HEADER_BYTES, end));
+    }
+    if (end <= HEADER_BYTES) return out;
+
+    const bodyStart = Math.max(offset, HEADER_BYTES) - HEADER_BYTES;
+    const bodyEnd = end - HEADER_BYTES;
+    const firstBlock = Math.floor(bodyStart / BLOCK_BYTES);
+    const lastBlock = Math.floor((bodyEnd - 1) / BLOCK_BYTES);
+    const plainStart = firstBlock * BLOCK_DATA_BYTES;
+    const plainEnd = Math.min(plainSize, (lastBlock + 1) * BLOCK_DATA_BYTES);
+    const plain = await readPlain(plainStart, plainEnd - plainStart);
+    if (plain.length !== plainEnd - plainStart) {
+      throw new Error(`source returned ${plain.length} bytes for ${plainStart}+${plainEnd - plainStart}`);
+    }
+    await sodiumReady();
+    for (let block = firstBlock; block <= lastBlock; block++) {
+      const from = (block - firstBlock) * BLOCK_DATA_BYTES;
+      const sealed = seal(
+        plain.subarray(from, Math.min(plain.length, from + BLOCK_DATA_BYTES)),
+        nonceAdd(fileNonce, block),
+        keys.dataKey,
+      );
+      const blockStart = block * BLOCK_BYTES;
+      const sliceFrom = Math.max(bodyStart, blockStart) - blockStart;
+      const sliceTo = Math.min(bodyEnd, blockStart + sealed.length) - blockStart;
+      out.set(sealed.subarray(sliceFrom, sliceTo), written);
+      written += sliceTo - sliceFrom;
+    }
+    if (written !== count) throw new Error(`internal: encrypted ${written} of ${count} bytes`);
+    return out;
+  };
+}
+
+/** The whole ciphertext of a small plaintext in memory (tests, the run index). */
+export async function encryptBuffer(keys: CryptKeys, nonce: Uint8Array, plain: Buffer): Promise<Buffer> {
+  const read = encryptingRangeReader(keys, nonce, plain.length, async (offset, count) =>
+    plain.subarray(offset, offset + count),
+  );
+  return read(0, encryptedSize(plain.length));
+}

@@ -1,0 +1,33 @@
+// NaCl secretbox (XSalsa20-Poly1305), the cipher of every 64 KiB block. Node's crypto has neither
+// XSalsa20 nor a bare Poly1305, so a library does it. libsodium-wrappers (libsodium compiled to
+// WebAssembly) over tweetnacl (pure JS): on this 2-core machine, sealing one 64 KiB block ran at
+// 46–65 MiB/s with libsodium against 14–29 MiB/s with tweetnacl, and opening at 70–118 against
+// 19–31 MiB/s; the uploads it sits in move about 100 MiB/s, so tweetnacl would halve them. Both
+// produce byte-identical boxes. The price is an asynchronous start (`sodiumReady`).
+import sodium from 'libsodium-wrappers';
+
+/** Tag bytes in front of each sealed block. */
+export const SECRETBOX_OVERHEAD = 16;
+
+let ready: Promise<void> | undefined;
+
+/** Resolves once the WebAssembly module is loaded; every function below needs it. */
+export function sodiumReady(): Promise<void> {
+  ready ??= sodium.ready;
+  return ready;
+}
+
+export function seal(plain: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+  return sodium.crypto_secretbox_easy(plain, nonce, key);
+}
+
+/** The plaintext, or undefined when the box does not authenticate under this key and nonce. */
+export function open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | undefined {
+  if (box.length < SECRETBOX_OVERHEAD) return undefined;
+  try {
+    return sodium.crypto_secretbox_open_easy(box, nonce, key);
+  } catch {
+    // libsodium-wrappers throws ("wrong secret key for the given ciphertext") on a bad tag.
+    return undefined;
+  }
+}

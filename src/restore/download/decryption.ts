@@ -1,0 +1,98 @@
+// The restore's view of rclone crypt (../../crypt): a ContentDecryption over one job's keys. It opens
+// whole cipher blocks at any position (the engine resumes mid-file in another invocation, so it
+// cannot stream from byte 0 as rclone's reader does), checks the header's magic, and turns every
+// failure into DecryptionFailed with the reason a person can act on.
+import { AppError } from '../../errors';
+import {
+  BLOCK_BYTES,
+  BLOCK_DATA_BYTES,
+  CryptError,
+  decryptedSize,
+  decryptingTransform,
+  FILE_MAGIC,
+  HEADER_BYTES,
+  nonceAdd,
+  sodiumReady,
+  type CryptKeys,
+} from '../../crypt';
+import { createNameCipher } from '../../crypt';
+import type { RestoreCrypt } from '../deps';
+import type { RestoreEncryption } from '../messages';
+import { open } from '../../crypt/secretbox';
+import type { ContentDecryption } from './types';
+
+function failed(why: string, advice: string): AppError {
+  return new AppError('DecryptionFailed', why, { advice });
+}
+
+const WRONG_KEY_ADVICE =
+  "Check that the job's passwords are the ones these files were written with (`job keys`); a file written by another tool or with other passwords cannot be opened with these.";
+const DAMAGED_ADVICE =
+  "The copy in OneDrive was changed after upload: restore an earlier version from OneDrive's version history, or back the source up again.";
+
+export function cryptDecryption(keys: CryptKeys): ContentDecryption {
+  return {
+    headerBytes: HEADER_BYTES,
+    blockUnit: BLOCK_DATA_BYTES,
+    plainSize(cipherSize) {
+      try {
+        return decryptedSize(cipherSize);
+      } catch (error) {
+        if (!(error instanceof CryptError)) throw error;
+        throw failed(
+          `A file of ${cipherSize} bytes cannot be an rclone crypt file (no plaintext encrypts to that size).`,
+          DAMAGED_ADVICE,
+        );
+      }
+    },
+    cipherRange(offset, count) {
+      if (offset % BLOCK_DATA_BYTES !== 0) throw new RangeError(`offset ${offset} is not on a block`);
+      const first = offset / BLOCK_DATA_BYTES;
+      const blocks = Math.ceil(count / BLOCK_DATA_BYTES);
+      const whole = Math.floor(count / BLOCK_DATA_BYTES);
+      const tail = count - whole * BLOCK_DATA_BYTES;
+      // Whole blocks are 65,552 bytes; a short last block is its data plus the 16-byte tag.
+      const length = whole * BLOCK_BYTES + (tail > 0 ? tail + (BLOCK_BYTES - BLOCK_DATA_BYTES) : 0);
+      return { offset: HEADER_BYTES + first * BLOCK_BYTES, count: blocks === 0 ? 0 : length };
+    },
+    decrypt(header, offset, ciphertext) {
+      if (header.length < HEADER_BYTES || !header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
+        throw failed('The file is not an rclone crypt file (its header is wrong).', WRONG_KEY_ADVICE);
+      const nonce = header.subarray(FILE_MAGIC.length, HEADER_BYTES);
+      const first = offset / BLOCK_DATA_BYTES;
+      const out: Buffer[] = [];
+      for (let at = 0, block = first; at < ciphertext.length; at += BLOCK_BYTES, block += 1) {
+        const sealed = ciphertext.subarray(at, Math.min(ciphertext.length, at + BLOCK_BYTES));
+        const plain = open(sealed, nonceAdd(nonce, block), keys.dataKey);
+        if (!plain)
+          throw block === 0
+            ? failed(
+                "The file does not open with this job's passwords (its first block fails authentication).",
+                WRONG_KEY_ADVICE,
+              )
+            : failed(
+                `Block ${block} of the file fails authentication: it was changed or cut.`,
+                DAMAGED_ADVICE,
+              );
+        out.push(Buffer.from(plain.buffer, plain.byteOffset, plain.length));
+      }
+      return out.length === 1 ? out[0] : Buffer.concat(out);
+    },
+  };
+}
+
+/** An encrypted job's keys as a restore uses them: contents and names (../deps.ts RestoreCrypt). */
+export async function restoreCrypt(keys: CryptKeys, encryption: RestoreEncryption): Promise<RestoreCrypt> {
+  await sodiumReady();
+  const names = createNameCipher(keys, {
+    filenameEncryption: encryption.filenameEncryption,
+    directoryNameEncryption: encryption.directoryNameEncryption,
+    filenameEncoding: encryption.filenameEncoding,
+  });
+  return {
+    content: cryptDecryption(keys),
+    decryptPath: (path) => names.decryptPath(path),
+    storedDirPath: (path) => names.encryptDirPath(path),
+    decrypting: () => decryptingTransform(keys),
+  };
+}
