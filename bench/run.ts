@@ -1,20 +1,119 @@
-// `npm run bench`: throughput, memory, request counts and planning speed, printed as a table and
-// written to docs/benchmarks.md. Starts its own Azurite and Graph emulator (each in its own process).
-// BENCH_ONLY=throughput,memory,requests,planning picks a subset; BENCH_PLAN_BLOBS sizes planning.
+// `npm run bench`: every bench part in turn, printed as a table and written to docs/benchmarks.md
+// (with its chart). Starts its own Azurite and Graph emulator (each in its own process) for the
+// parts that share them; the rclone comparison starts its own world (bench/rclone/compare.ts).
+// BENCH_ONLY=throughput,memory,requests,planning,rclone picks a subset; BENCH_PLAN_BLOBS sizes
+// planning; the comparison's settings are in docs/benchmarks.md (Reproduce).
+//
+// A part is one entry of PARTS: a name for BENCH_ONLY and a function that measures and stores its
+// result (and any goal figure, see goals.ts) in `results`. Adding a part is adding an entry.
 import { BlobServiceClient } from '@azure/storage-blob';
-import { startAzurite } from '../emulators/azurite';
+import { startAzurite, type AzuriteInstance } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
 import { describeMachine } from './machine';
 import { measureMemory } from './memory';
 import { driveIdOf, MiB, tableName } from './pipeline';
 import { measurePlanning } from './planning';
-import { startGraphProcess } from './processes';
+import { startGraphProcess, type GraphProcess } from './processes';
+import { comparisonOptionsFromEnv, measureRcloneComparison } from './rclone/compare';
 import { printTable, writeMarkdown, type Results } from './report';
 import { measureRequests } from './requests';
 import { measureThroughput } from './throughput';
 
 const GRAPH_TOKEN = 'work'; // a business drive in the emulator's test principals
 const CHUNK = 10 * MiB;
+
+/** What the shared parts get: the bench's Azurite and Graph emulator, and a progress line. */
+interface BenchContext {
+  azurite: AzuriteInstance;
+  graph: GraphProcess;
+  driveId: string;
+  graphToken: string;
+  step(what: string): void;
+}
+
+interface Part {
+  name: string;
+  run(ctx: BenchContext, results: Results): Promise<void>;
+}
+
+const PARTS: Part[] = [
+  {
+    name: 'throughput',
+    run: async (ctx, results) => {
+      ctx.step('upload throughput: engine vs plain PUT, 256 MiB');
+      results.throughput = await measureThroughput({
+        apiBaseUrl: ctx.graph.apiBaseUrl,
+        driveId: ctx.driveId,
+        token: ctx.graphToken,
+        bytes: 256 * MiB,
+        chunkBytes: CHUNK,
+        rounds: 3,
+      });
+    },
+  },
+  {
+    name: 'memory',
+    run: async (ctx, results) => {
+      for (const size of [256 * MiB, 1024 * MiB]) {
+        ctx.step(`peak memory: ${size / MiB} MiB blob`);
+        results.memory.push(
+          await measureMemory({
+            connectionString: ctx.azurite.connectionString,
+            graph: ctx.graph,
+            driveId: ctx.driveId,
+            graphToken: ctx.graphToken,
+            fileBytes: size,
+            chunkBytes: CHUNK,
+          }),
+        );
+      }
+    },
+  },
+  {
+    name: 'requests',
+    run: async (ctx, results) => {
+      ctx.step('Graph and Key Vault requests per run');
+      const container = BlobServiceClient.fromConnectionString(
+        ctx.azurite.connectionString,
+      ).getContainerClient(tableName('req').toLowerCase());
+      await container.create();
+      results.requests = await measureRequests({
+        connectionString: ctx.azurite.connectionString,
+        container,
+        graph: ctx.graph,
+        driveId: ctx.driveId,
+        graphToken: ctx.graphToken,
+      });
+      await container.delete();
+    },
+  },
+  {
+    name: 'planning',
+    run: async (ctx, results) => {
+      const target = Number(process.env.BENCH_PLAN_BLOBS ?? 100_000);
+      ctx.step(`planning: seeding up to ${target} blobs`);
+      results.planning = await measurePlanning({
+        connectionString: ctx.azurite.connectionString,
+        graph: ctx.graph,
+        driveId: ctx.driveId,
+        graphToken: ctx.graphToken,
+        target,
+        seedConcurrency: 64,
+        seedBudgetMs: 5 * 60_000,
+      });
+    },
+  },
+  {
+    name: 'rclone',
+    run: async (ctx, results) => {
+      const options = comparisonOptionsFromEnv();
+      ctx.step(
+        `product vs rclone: ${options.rounds} rounds; large ${options.largeBytes.map((b) => `${b / MiB} MiB`).join(' + ')}; ${options.smallFiles} small blobs`,
+      );
+      results.rclone = await measureRcloneComparison({ ...options, progress: ctx.step });
+    },
+  },
+];
 
 function wanted(name: string): boolean {
   const only = process.env.BENCH_ONLY;
@@ -24,67 +123,22 @@ function wanted(name: string): boolean {
 async function main(): Promise<void> {
   // Per-file logs would dominate the console and cost time; the figures are the output.
   setLogSink(() => undefined);
-  const results: Results = { machine: describeMachine(), memory: [], requests: [] };
+  const unknown = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .filter((n) => n && !PARTS.some((p) => p.name === n));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}`);
+  const results: Results = { machine: describeMachine(), memory: [], requests: [], goals: {} };
   const azurite = await startAzurite();
   const graph = await startGraphProcess();
   try {
-    const driveId = await driveIdOf(graph.apiBaseUrl, GRAPH_TOKEN);
-    const step = (what: string): void => console.log(`[bench] ${new Date().toISOString()} ${what}`);
-
-    if (wanted('throughput')) {
-      step('upload throughput: engine vs plain PUT, 256 MiB');
-      results.throughput = await measureThroughput({
-        apiBaseUrl: graph.apiBaseUrl,
-        driveId,
-        token: GRAPH_TOKEN,
-        bytes: 256 * MiB,
-        chunkBytes: CHUNK,
-        rounds: 3,
-      });
-    }
-    if (wanted('memory')) {
-      for (const size of [256 * MiB, 1024 * MiB]) {
-        step(`peak memory: ${size / MiB} MiB blob`);
-        results.memory.push(
-          await measureMemory({
-            connectionString: azurite.connectionString,
-            graph,
-            driveId,
-            graphToken: GRAPH_TOKEN,
-            fileBytes: size,
-            chunkBytes: CHUNK,
-          }),
-        );
-      }
-    }
-    if (wanted('requests')) {
-      step('Graph and Key Vault requests per run');
-      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-        tableName('req').toLowerCase(),
-      );
-      await container.create();
-      results.requests = await measureRequests({
-        connectionString: azurite.connectionString,
-        container,
-        graph,
-        driveId,
-        graphToken: GRAPH_TOKEN,
-      });
-      await container.delete();
-    }
-    if (wanted('planning')) {
-      const target = Number(process.env.BENCH_PLAN_BLOBS ?? 100_000);
-      step(`planning: seeding up to ${target} blobs`);
-      results.planning = await measurePlanning({
-        connectionString: azurite.connectionString,
-        graph,
-        driveId,
-        graphToken: GRAPH_TOKEN,
-        target,
-        seedConcurrency: 64,
-        seedBudgetMs: 5 * 60_000,
-      });
-    }
+    const ctx: BenchContext = {
+      azurite,
+      graph,
+      driveId: await driveIdOf(graph.apiBaseUrl, GRAPH_TOKEN),
+      graphToken: GRAPH_TOKEN,
+      step: (what) => console.log(`[bench] ${new Date().toISOString()} ${what}`),
+    };
+    for (const part of PARTS) if (wanted(part.name)) await part.run(ctx, results);
   } finally {
     await graph.stop();
     await azurite.stop();
