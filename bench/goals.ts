@@ -204,7 +204,7 @@ function number(n: number): string {
 
 export function goalRows(r: Results): GoalRow[] {
   return GOALS.map((g) => {
-    const target = `${g.direction === 'atLeast' ? '≥' : '≤'} ${number(g.target)} ${g.unit}`;
+    const target = `${g.direction === 'atLeast' ? '≥' : '≤'} ${g.target.toLocaleString('en-US')} ${g.unit}`;
     const figure = r.goals[g.id] ?? g.derive?.(r);
     if (!figure || !Number.isFinite(figure.measured))
       return {
