@@ -13,6 +13,7 @@ import { DEFAULT_CLIENT_ID, IdentityEmulator } from '../emulators/identity';
 import { DEFAULT_WORK_USER, GRAPH_RESOURCE } from '../emulators/identity/constants';
 import { KeyVaultEmulator, VAULT_RESOURCE } from '../emulators/keyvault';
 import type { Principal } from '../emulators/shared/principal';
+import { exitWithParent } from './withParent';
 
 export interface EmulatorsChildAnswer {
   identityBaseUrl: string;
@@ -27,6 +28,7 @@ export interface EmulatorsChildAnswer {
 }
 
 async function main(): Promise<void> {
+  exitWithParent();
   const keyVaultToken = `bench-${randomBytes(24).toString('base64url')}`;
   const controlKey = randomBytes(24).toString('base64url');
   const driveToken = `bench-drive-${randomBytes(24).toString('base64url')}`;

@@ -5,8 +5,10 @@
 import { appendFileSync } from 'node:fs';
 import { startLocalHost } from '../src/local/host';
 import { setLogSink } from '../src/log/logger';
+import { exitWithParent } from './withParent';
 
 async function main(): Promise<void> {
+  exitWithParent();
   // Per-file log lines would go to a pipe nobody reads; formatting them is still paid (as in
   // production), writing them is not.
   // BENCH_HOST_LOG=<file> keeps them, to see where a run's time goes.
