@@ -38,7 +38,7 @@ export function comparisonChart(c: RcloneComparison, machine: Machine): string {
     text(
       16,
       44,
-      `${machine.date.slice(0, 10)}, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}; ${c.rclone ?? 'rclone not found'}; medians of ${c.rounds} alternating rounds`,
+      `${machine.date.slice(0, 10)}, ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, load average ${c.loadAverage.map((n) => n.toFixed(1)).join('–')}; ${c.rclone ?? 'rclone not found'}; medians of ${c.rounds} alternating rounds`,
       'font-size="11" fill="#444"',
     ),
   );

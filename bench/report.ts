@@ -26,6 +26,8 @@ export interface Results {
 }
 
 export const CHART_FILE = 'benchmarks-rclone.svg';
+/** Where `npm run bench` keeps the raw results of its last run (not committed). */
+export const RESULTS_FILE = path.join(__dirname, '..', '.local', 'bench-results.json');
 
 const MiB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;

@@ -6,6 +6,8 @@
 //
 // A part is one entry of PARTS: a name for BENCH_ONLY and a function that measures and stores its
 // result (and any goal figure, see goals.ts) in `results`. Adding a part is adding an entry.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type AzuriteInstance } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
@@ -15,7 +17,7 @@ import { driveIdOf, MiB, tableName } from './pipeline';
 import { measurePlanning } from './planning';
 import { startGraphProcess, type GraphProcess } from './processes';
 import { comparisonOptionsFromEnv, measureRcloneComparison } from './rclone/compare';
-import { printTable, writeMarkdown, type Results } from './report';
+import { printTable, RESULTS_FILE, writeMarkdown, type Results } from './report';
 import { measureRequests } from './requests';
 import { measureThroughput } from './throughput';
 
@@ -144,8 +146,12 @@ async function main(): Promise<void> {
     await azurite.stop();
   }
   printTable(results);
+  // The raw results too, so the page can be written again (bench/rewrite.ts) after a change to the
+  // report alone, without measuring again.
+  mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   writeMarkdown(results);
-  console.log('\nWrote docs/benchmarks.md');
+  console.log(`\nWrote docs/benchmarks.md (results in ${path.relative(process.cwd(), RESULTS_FILE)})`);
 }
 
 main().catch((error) => {
