@@ -153,8 +153,9 @@ emulators), started with the admin API's run-now. rclone: ${c.rclone ?? 'not fou
 with its defaults from the same Azurite container into the same drive. Jobs: large blobs
 ${c.largeBytes.map(mib).join(' + ')} in ${mib(c.chunkBytes)} chunks; ${c.smallFiles.toLocaleString('en-US')} small blobs
 (${mib(c.smallBytes)}); the unchanged rerun of the small job (rclone \`--size-only\`). ${c.rounds} rounds,
-the two sides alternating and the first side alternating per round; medians figure by figure. Load
-average on ${r.machine.cpus} CPUs: ${c.loadAverage.map((n) => n.toFixed(1)).join(' at the start, ')} at the end.
+the two sides alternating and the first side alternating per round; medians figure by figure.
+After each first run the bench counts the files and bytes in the destination folder and fails if
+either side copied less. Load average on ${r.machine.cpus} CPUs: ${c.loadAverage.map((n) => n.toFixed(1)).join(' at the start, ')} at the end.
 
 ![Product vs rclone](${CHART_FILE})
 
@@ -184,6 +185,11 @@ How the two sides differ, so the ratios are read for what they are:
   \`batchSize\` 4 and \`newBatchThreshold\` 2 (up to 6 messages in flight per queue).
 - **Logging.** The worker formats its log lines and drops them; rclone at its default level writes
   nothing. Azurite logs every request (that is how they are counted) for both sides alike.
+- **Load.** A product run is a chain of storage requests (the storage row above), each waiting
+  for Azurite's process and then the worker's to be scheduled; rclone makes few. On a loaded
+  machine that scheduling latency, more than CPU, sets the product's wall time: its wall times
+  vary from round to round far more than its CPU time and request counts do (the runs column),
+  and its wall-time ratios are worse the higher the load average.
 `;
 }
 
