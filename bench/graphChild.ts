@@ -3,8 +3,10 @@
 // Prints one JSON line {baseUrl, controlKey} when listening, then serves until it is killed.
 import { GraphEmulator } from '../emulators/graph';
 import { testAuthorize } from '../emulators/graph/testing';
+import { exitWithParent } from './withParent';
 
 async function main(): Promise<void> {
+  exitWithParent();
   const graph = await new GraphEmulator({ authorize: testAuthorize }).start();
   process.stdout.write(
     `${JSON.stringify({ baseUrl: graph.baseUrl, controlKey: graph.server.controlKey })}\n`,

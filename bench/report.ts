@@ -1,22 +1,41 @@
 // The benchmark's output: a table on the console and docs/benchmarks.md with the same figures, the
-// machine, the date and how to reproduce them.
-import { writeFileSync } from 'node:fs';
+// machine, the date and how to reproduce them: the goals first (goals.ts), then the product against
+// rclone with its chart (chart.ts, an SVG next to the page), then one section per bench part.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { comparisonChart } from './chart';
+import { goalRows, type GoalFigures } from './goals';
 import type { Machine } from './machine';
+import type { EventFigures } from './events';
 import type { HashResult } from './hash';
+import type { SmallFilesPass } from './smallFiles';
 import type { MemoryResult } from './memory';
 import type { PlanningResult } from './planning';
+import type { JobComparison, RcloneComparison, RunFigures } from './rclone/compare';
 import { perGiB, type RunCount } from './requests';
 import type { ThroughputResult } from './throughput';
 
+/** What a bench run measured. Each part adds its result here (and, if it has one, its goal figure). */
 export interface Results {
   machine: Machine;
   hash?: HashResult;
+  /** Blob write to verified copy (bench/events.ts); its section is written after the page. */
+  events?: EventFigures;
+  /** Storage transactions per small file, first run then unchanged rerun (bench/smallFiles.ts). */
+  smallFiles?: SmallFilesPass[];
   throughput?: ThroughputResult;
   memory: MemoryResult[];
   planning?: PlanningResult;
   requests: RunCount[];
+  rclone?: RcloneComparison;
+  /** Goal figures a part sets directly (see goals.ts); they win over what a goal derives. */
+  goals: GoalFigures;
 }
+
+export const CHART_FILE = 'benchmarks-rclone.svg';
+/** Where `npm run bench` keeps the raw results of its last run (not committed). */
+export const RESULTS_FILE = path.join(__dirname, '..', '.local', 'bench-results.json');
 
 const MiB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
@@ -116,42 +135,140 @@ planner's manifest check (ETag, size, MD5) with what the manifest stored for tho
 `;
 }
 
-export function printTable(r: Results): void {
-  const data = rows(r);
-  const width = Math.max(...data.map((row) => row[0].length));
-  console.log(`\nBenchmarks on ${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`);
-  for (const [name, value, note] of data)
-    console.log(`${name.padEnd(width)}  ${value}\n${''.padEnd(width)}  ${note}`);
+const cell = (text: string): string => text.replace(/\|/g, '\\|');
+const markdownTable = (head: string[], body: string[][]): string =>
+  [head, head.map(() => '---'), ...body].map((row) => `| ${row.map(cell).join(' | ')} |`).join('\n');
+
+function goalsTable(r: Results): string {
+  return markdownTable(
+    ['Goal', 'Target', 'Measured', 'Measured ÷ target', 'Met', 'How'],
+    goalRows(r).map((g) => [g.goal, g.target, g.measured, g.ratio, g.met, g.detail]),
+  );
 }
 
-export function writeMarkdown(r: Results, file = path.join(__dirname, '..', 'docs', 'benchmarks.md')): void {
-  const table = rows(r)
-    .map((row) => `| ${row.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`)
-    .join('\n');
-  const m = r.machine;
-  writeFileSync(
-    file,
-    `# Benchmarks
+const FIGURES: Array<{ key: keyof RunFigures; name: string; digits: number; skipRerun?: boolean }> = [
+  { key: 'seconds', name: 'wall time (s)', digits: 2 },
+  { key: 'mibPerSecond', name: 'MiB/s', digits: 1, skipRerun: true },
+  { key: 'workerCpuSeconds', name: 'worker CPU (user + sys, s)', digits: 2 },
+  { key: 'azuriteCpuSeconds', name: 'Azurite CPU (s)', digits: 2 },
+  { key: 'graphRequests', name: 'Graph requests', digits: 0 },
+  { key: 'storageRequests', name: 'storage requests (Azurite log)', digits: 0 },
+];
 
-Measured by \`npm run bench\` (bench/run.ts) on ${m.date.slice(0, 10)}.
+function comparisonRows(job: JobComparison): string[][] {
+  const show = (n: number | undefined, digits: number): string =>
+    n === undefined ? 'n/a' : n.toFixed(digits);
+  const runs = (side: JobComparison['product'] | undefined, key: keyof RunFigures, digits: number): string =>
+    side ? side.runs.map((run) => show(run[key], digits)).join(', ') : '—';
+  return FIGURES.filter((f) => !(f.skipRerun && job.kind === 'rerun')).map((f) => [
+    job.label,
+    f.name,
+    show(job.product.median[f.key], f.digits),
+    job.rclone ? show(job.rclone.median[f.key], f.digits) : 'not measured',
+    job.ratios?.[f.key] === undefined ? '—' : job.ratios[f.key]!.toFixed(2),
+    `${runs(job.product, f.key, f.digits)} / ${runs(job.rclone, f.key, f.digits)}`,
+  ]);
+}
 
-**Machine:** ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}, ${m.platform}.
-Azurite, the Graph emulator and the measured worker each ran in a process of their own on that
-machine, with other work running alongside (load average ${m.loadAverage} on ${m.cpus} CPUs when the
-benchmark started), so absolute speeds are indicative; the ratio and the memory bound are the
-figures that matter.
+function comparisonSection(r: Results): string {
+  const c = r.rclone;
+  if (!c) return 'Not measured in this run.\n';
+  const mib = (n: number): string => `${Math.round(n / 1024 ** 2)} MiB`;
+  const table = markdownTable(
+    ['Job', 'Figure', 'Product (median)', 'rclone (median)', 'Product ÷ rclone', 'Runs: product / rclone'],
+    c.jobs.flatMap(comparisonRows),
+  );
+  const front = c.front
+    ? `The TLS front forwarded ${Object.entries(c.front.forwarded)
+        .map(([host, n]) => `${n} requests for ${host}`)
+        .join(', ')} and removed the Authorization header from ${c.front.authorizationStripped}.`
+    : '';
+  return `${c.skipped ? `**rclone was not measured:** ${c.skipped}. The product's figures below stand alone.\n\n` : ''}Product: the local host as the worker process (the whole function table, queue pollers with
+host.json's semantics, tables and queues in Azurite, Key Vault and a signed-in connection through the
+emulators), started with the admin API's run-now. rclone: ${c.rclone ?? 'not found'}, \`rclone copy\`
+with its defaults from the same Azurite container into the same drive. Jobs: large blobs
+${c.largeBytes.map(mib).join(' + ')} in ${mib(c.chunkBytes)} chunks; ${c.smallFiles.toLocaleString('en-US')} small blobs
+(${mib(c.smallBytes)}); the unchanged rerun of the small job (rclone \`--size-only\`). ${c.rounds} rounds,
+the two sides alternating and the first side alternating per round; medians figure by figure.
+After each first run the bench counts the files and bytes in the destination folder and fails if
+either side copied less. Load average on ${r.machine.cpus} CPUs: ${c.loadAverage.map((n) => n.toFixed(1)).join(' at the start, ')} at the end.
 
-| Figure | Value | Detail |
-| --- | --- | --- |
+![Product vs rclone](${CHART_FILE})
+
 ${table}
 
-${findings(r)}## What each figure measures
+${front}
 
-- **Upload throughput.** The upload engine (\`src/backup/upload\`: read-ahead, quickXorHash while
+How the two sides differ, so the ratios are read for what they are:
+
+- **Timing.** The product's wall time is its run's own, from the run's creation by run-now to the
+  end its completion records; rclone's is its process from start to exit, start-up included. The
+  product's worker is a warm process (as a Functions instance is between runs); rclone starts anew
+  each time. One untimed warm-up run of each side precedes the rounds.
+- **CPU.** Product: the worker process's user + system time (\`/proc/<pid>/stat\`), which includes
+  its idle queue polling during the run. rclone: its user + system time as its shell reports it.
+  The TLS front rclone goes through runs in the bench process, is counted for neither side, and
+  only adds a hop to rclone's path.
+- **Verification.** The product computes the quickXorHash of every byte and compares it with the
+  drive's, and keeps a manifest, run records and per-file rows in Table storage. rclone has no hash
+  in common between Azure Blob (MD5) and OneDrive for Business (QuickXorHash), so it checks sizes
+  only, and keeps no state: its rerun lists both sides instead.
+- **Requests.** rclone 1.60 sends every non-empty file through an upload session
+  (createUploadSession + PUT, dates in the session's \`fileSystemInfo\`); the product sends files up
+  to 4 MiB with one PUT and sets the date with a PATCH. Both make about two Graph requests per
+  small file.
+- **Concurrency.** rclone: 4 transfers, 8 checkers (its defaults). Product: host.json's
+  \`batchSize\` 4 and \`newBatchThreshold\` 2 (up to 6 messages in flight per queue).
+- **Logging.** The worker formats its log lines and drops them; rclone at its default level writes
+  nothing. Azurite logs every request (that is how they are counted) for both sides alike.
+- **Load.** A product run is a chain of storage requests (the storage row above), each waiting
+  for Azurite's process and then the worker's to be scheduled; rclone makes few. On a loaded
+  machine that scheduling latency, more than CPU, sets the product's wall time: its wall times
+  vary from round to round far more than its CPU time and request counts do (the runs column),
+  and its wall-time ratios are worse the higher the load average.
+`;
+}
+
+/**
+ * Sections the bench parts fill, in order. A part's section returns undefined when it did not run,
+ * and the page says so under the heading.
+ */
+const SECTIONS: Array<{ title: string; body: (r: Results) => string | undefined; notes: string }> = [
+  {
+    title: 'Planning and small files',
+    body: (r) => (r.planning ? PLANNING_NOTES : undefined),
+    notes: 'planning.md',
+  },
+  {
+    title: 'Large files: engine, hash and memory',
+    body: (r) => (r.throughput || r.memory.length ? LARGE_FILE_NOTES : undefined),
+    notes: 'large-files.md',
+  },
+  { title: 'Crash resume', body: () => undefined, notes: 'crash-resume.md' },
+];
+
+/**
+ * The analysis behind a section (profiles, before and after, what was tried): written by hand in
+ * bench/notes/ with its own date and kept under the section, since a run of the bench measures the
+ * figures again but cannot redo the investigation.
+ */
+function notes(file: string): string {
+  const at = path.join(__dirname, 'notes', file);
+  return existsSync(at) ? `\n### Analysis\n\n${readFileSync(at, 'utf8')}` : '';
+}
+
+const PLANNING_NOTES = `The planner lists a container of tiny blobs in pages of 5,000 and checks each blob against the
+manifest (a first run: every blob becomes an upload task, counted and not run). Seeding is not timed
+into the rate. The container is capped by the 5-minute seeding budget when seeding is slow; planning
+is per page, so the rate does not depend on the container's size.
+`;
+
+const LARGE_FILE_NOTES = `- **Upload throughput.** The upload engine (\`src/backup/upload\`: read-ahead, quickXorHash while
   streaming, verification of the returned item) uploads a file held in memory into the Graph
   emulator. The baseline is a plain client sending the same bytes to the same emulator in the same
-  chunks: one \`createUploadSession\`, then each chunk PUT in order, nothing else. Both run
-  alternately in the same process after a warm-up pass; the ratio is of the medians.
+  chunks: one \`createUploadSession\`, then each chunk PUT in order, nothing else, with the same
+  copy-free streamed body as the engine (\`streamedBody\` in src/graph/http.ts). Both run alternately
+  in the same process after a warm-up pass; the ratio is of the medians.
 - **Peak memory.** A fresh worker process runs the real pipeline (scheduler, planner, uploader)
   to back up one blob from Azurite with 10 MiB chunks, sampling \`process.memoryUsage()\` every
   10 ms. The Graph emulator (which keeps every file in memory) and Azurite run in other processes,
@@ -176,27 +293,76 @@ ${findings(r)}## What each figure measures
   stores as a few repeated blocks into an upload sink that hashes and drops what it receives
   (\`bench/uploadSink.ts\`), at 256 MiB and 4 GiB: sizes the Graph emulator, which keeps every
   file in memory, cannot hold. Bounded memory means both peaks within a few MiB.
-- **Planning rate.** The planner lists a container of tiny blobs in pages of 5,000 and checks each
-  blob against the manifest (a first run: every blob becomes an upload task, counted and not run).
-  Seeding is not timed into the rate.
-- **Requests.** Graph requests and Key Vault calls counted from the emulators' request logs. The
-  access token comes from the real token service, which reads the refresh token and the client
-  secret from the Key Vault emulator and writes the rotated refresh token back (the token endpoint is
-  a stand-in that always rotates). The first run is a cold worker; later runs in the same worker
-  reuse its cached access token, so a warm worker makes no Key Vault call at all. The Key Vault
-  count includes the SDK's first unauthenticated request (answered 401 with the bearer challenge).
-  Graph requests per GiB are dominated by the chunk size (one PUT per 10 MiB) for large files and
-  by the file count (one PUT each) for files up to 4 MiB.
+`;
 
-## Variance
+function sections(r: Results): string {
+  return SECTIONS.map(
+    ({ title, body, notes: file }) =>
+      `## ${title}\n\n${body(r) ?? 'Not measured in this run.\n'}${notes(file)}`,
+  ).join('\n');
+}
 
-The machine was shared with other work, so throughput moves with its load: run it on an idle
-machine for a stable ratio. The engine hashes each 10 MiB chunk (quickXorHash) on the main thread
-while its PUT is on the wire, a few per cent of its time. The plain baseline sends each chunk with
-the same copy-free streamed body as the engine (\`streamedBody\` in src/graph/http.ts),
-so the ratio measures the engine's own work: read-ahead, hashing and its bookkeeping. The planning container is
-capped by the 5-minute seeding budget when seeding is slow; planning is per page, so the rate does
-not depend on the container's size.
+export function printTable(r: Results): void {
+  const data = rows(r);
+  const width = Math.max(...data.map((row) => row[0].length));
+  console.log(`\nBenchmarks on ${r.machine.cpus} CPUs, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`);
+  for (const [name, value, note] of data)
+    console.log(`${name.padEnd(width)}  ${value}\n${''.padEnd(width)}  ${note}`);
+  console.log('\nGoals');
+  for (const g of goalRows(r))
+    console.log(`  ${g.met.padEnd(3)} ${g.goal}: ${g.measured} (target ${g.target})`);
+  for (const job of r.rclone?.jobs ?? [])
+    for (const row of comparisonRows(job)) console.log(`  ${row.slice(0, 5).join(' | ')}`);
+}
+
+/**
+ * Writes the page (formatted as the repository's Prettier settings format Markdown, so the lint
+ * check passes on a freshly written page) and, when rclone was compared, its chart beside it.
+ */
+export function writeMarkdown(r: Results, file = path.join(__dirname, '..', 'docs', 'benchmarks.md')): void {
+  const table = rows(r)
+    .map((row) => `| ${row.map(cell).join(' | ')} |`)
+    .join('\n');
+  const m = r.machine;
+  if (r.rclone?.jobs.length)
+    writeFileSync(path.join(path.dirname(file), CHART_FILE), comparisonChart(r.rclone, m));
+  const page = `# Benchmarks
+
+Measured by \`npm run bench\` (bench/run.ts) on ${m.date.slice(0, 10)}.
+
+**Machine:** ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}, ${m.platform}.
+Azurite, the emulators and the measured worker each ran in a process of their own on that machine,
+with other work running alongside (load average ${m.loadAverage} on ${m.cpus} CPUs when the benchmark
+started), so absolute speeds are indicative; ratios measured side by side and the memory bound are
+the figures that matter.
+
+## Goals
+
+Each goal with the figure this run measured. A goal whose bench part did not run (or could not, as
+the rclone comparison without an rclone binary) says so.
+
+${goalsTable(r)}
+
+## Product and rclone
+
+${comparisonSection(r)}
+## All figures
+
+| Figure | Value | Detail |
+| --- | --- | --- |
+${table}
+
+${findings(r)}${sections(r)}
+## Requests
+
+Graph requests and Key Vault calls counted from the emulators' request logs. The access token comes
+from the real token service, which reads the refresh token and the client secret from the Key Vault
+emulator and writes the rotated refresh token back (the token endpoint is a stand-in that always
+rotates). The first run is a cold worker; later runs in the same worker reuse its cached access
+token, so a warm worker makes no Key Vault call at all. The Key Vault count includes the SDK's first
+unauthenticated request (answered 401 with the bearer challenge). Graph requests per GiB are
+dominated by the chunk size (one PUT per 10 MiB) for large files and by the file count (one PUT
+each) for files up to 4 MiB.
 
 ## Reproduce
 
@@ -205,12 +371,24 @@ npm install
 npm run bench
 \`\`\`
 
-It starts Azurite and the Graph emulator itself, takes a few minutes (seeding the planning
-container is the longest part), needs about 3 GiB of free memory (the emulators hold the data),
-and rewrites this file. \`BENCH_ONLY=hash,throughput,memory,requests,planning\` runs a subset (this file
-is then written with only those figures); \`BENCH_PLAN_BLOBS\` changes the planning container's size
-(default 100000; seeding stops after 5 minutes and the figure says how many blobs it measured).
-Timings are never asserted in tests; this is the only place they are recorded.
-`,
-  );
+It starts Azurite and the emulators itself, needs about 4 GiB of free memory (the emulators hold
+the data) and rewrites this file and its chart. \`BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,rclone\`
+runs a subset (the page then says which figures were not measured); \`BENCH_PLAN_BLOBS\` changes the
+planning container's size (default 100000; seeding stops after 5 minutes and the figure says how
+many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
+another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
+\`BENCH_RCLONE_LARGE_MIB\` large blobs (default \`256,1024\`; \`64,256\` for a quicker run) and
+\`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000). Timings are never asserted in tests; this is
+the only place they are recorded.
+`;
+  writeFileSync(file, page);
+  // Prettier's CLI rather than its API: the API loads its plugins with a dynamic import, which Jest
+  // (running the report's test) cannot do without an experimental flag.
+  execFileSync(process.execPath, [
+    require.resolve('prettier/bin/prettier.cjs'),
+    '--log-level',
+    'warn',
+    '--write',
+    file,
+  ]);
 }

@@ -1,23 +1,165 @@
-// `npm run bench`: throughput, memory, request counts and planning speed, printed as a table and
-// written to docs/benchmarks.md. Starts its own Azurite and Graph emulator (each in its own process).
-// BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,crypt picks a subset; BENCH_PLAN_BLOBS sizes planning.
+// `npm run bench`: every bench part in turn, printed as a table and written to docs/benchmarks.md
+// (with its chart). Starts its own Azurite and Graph emulator (each in its own process) for the
+// parts that share them; the rclone comparison starts its own world (bench/rclone/compare.ts).
+// BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,rclone picks a subset;
+// BENCH_PLAN_BLOBS sizes planning; the comparison's settings are in docs/benchmarks.md (Reproduce).
+//
+// A part is one entry of PARTS: a name for BENCH_ONLY and a function that measures and stores its
+// result (and any goal figure, see goals.ts) in `results`. Adding a part is adding an entry.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { startAzurite } from '../emulators/azurite';
+import { startAzurite, type AzuriteInstance } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
-import { measureHash } from './hash';
 import { describeMachine } from './machine';
+import { measureEvents, writeEventsSection } from './events';
+import { measureHash } from './hash';
 import { measureEngineMemory, measureMemory } from './memory';
 import { driveIdOf, MiB, tableName } from './pipeline';
 import { measurePlanning } from './planning';
-import { startGraphProcess } from './processes';
-import { printTable, writeMarkdown, type Results } from './report';
+import { startGraphProcess, type GraphProcess } from './processes';
+import { comparisonOptionsFromEnv, measureRcloneComparison } from './rclone/compare';
+import { printTable, RESULTS_FILE, writeMarkdown, type Results } from './report';
 import { measureRequests } from './requests';
 import { measureSmallFiles } from './smallFiles';
 import { measureThroughput } from './throughput';
-import { measureEvents, writeEventsSection, type EventFigures } from './events';
 
 const GRAPH_TOKEN = 'work'; // a business drive in the emulator's test principals
 const CHUNK = 10 * MiB;
+
+/** What the shared parts get: the bench's Azurite and Graph emulator, and a progress line. */
+interface BenchContext {
+  azurite: AzuriteInstance;
+  graph: GraphProcess;
+  driveId: string;
+  graphToken: string;
+  step(what: string): void;
+}
+
+interface Part {
+  name: string;
+  run(ctx: BenchContext, results: Results): Promise<void>;
+}
+
+const PARTS: Part[] = [
+  {
+    name: 'hash',
+    run: async (ctx, results) => {
+      ctx.step('quickXorHash alone, 10 MiB updates');
+      results.hash = measureHash({ chunkBytes: CHUNK, totalBytes: 512 * MiB, rounds: 3 });
+    },
+  },
+  {
+    name: 'throughput',
+    run: async (ctx, results) => {
+      ctx.step('upload throughput: engine vs plain PUT, 256 MiB');
+      results.throughput = await measureThroughput({
+        apiBaseUrl: ctx.graph.apiBaseUrl,
+        driveId: ctx.driveId,
+        token: ctx.graphToken,
+        bytes: 256 * MiB,
+        chunkBytes: CHUNK,
+        rounds: 3,
+      });
+    },
+  },
+  {
+    name: 'memory',
+    run: async (ctx, results) => {
+      ctx.step('peak memory, full pipeline: 256 MiB blob');
+      results.memory.push(
+        await measureMemory({
+          connectionString: ctx.azurite.connectionString,
+          graph: ctx.graph,
+          driveId: ctx.driveId,
+          graphToken: ctx.graphToken,
+          fileBytes: 256 * MiB,
+          chunkBytes: CHUNK,
+        }),
+      );
+      for (const size of [256 * MiB, 4096 * MiB]) {
+        ctx.step(`peak memory, upload engine: ${size / MiB} MiB blob`);
+        results.memory.push(
+          await measureEngineMemory({
+            connectionString: ctx.azurite.connectionString,
+            fileBytes: size,
+            chunkBytes: CHUNK,
+          }),
+        );
+      }
+    },
+  },
+  {
+    name: 'requests',
+    run: async (ctx, results) => {
+      ctx.step('Graph and Key Vault requests per run');
+      const container = BlobServiceClient.fromConnectionString(
+        ctx.azurite.connectionString,
+      ).getContainerClient(tableName('req').toLowerCase());
+      await container.create();
+      results.requests = await measureRequests({
+        connectionString: ctx.azurite.connectionString,
+        container,
+        graph: ctx.graph,
+        driveId: ctx.driveId,
+        graphToken: ctx.graphToken,
+      });
+      await container.delete();
+    },
+  },
+  {
+    name: 'planning',
+    run: async (ctx, results) => {
+      const target = Number(process.env.BENCH_PLAN_BLOBS ?? 100_000);
+      ctx.step(`planning: seeding up to ${target} blobs`);
+      results.planning = await measurePlanning({
+        connectionString: ctx.azurite.connectionString,
+        graph: ctx.graph,
+        driveId: ctx.driveId,
+        graphToken: ctx.graphToken,
+        target,
+        seedConcurrency: 64,
+        seedBudgetMs: 5 * 60_000,
+        azuritePid: ctx.azurite.pid,
+      });
+    },
+  },
+  {
+    name: 'smallfiles',
+    run: async (ctx, results) => {
+      ctx.step('storage transactions per small file, first run and unchanged rerun');
+      results.smallFiles = await measureSmallFiles({
+        azurite: ctx.azurite,
+        graph: ctx.graph,
+        driveId: ctx.driveId,
+        graphToken: ctx.graphToken,
+        files: Number(process.env.BENCH_SMALL_FILES ?? 1000),
+        fileBytes: 4096,
+      });
+    },
+  },
+  {
+    name: 'events',
+    run: async (ctx, results) => {
+      ctx.step('event-driven backups: 200 blobs, write to verified copy');
+      results.events = await measureEvents({
+        connectionString: ctx.azurite.connectionString,
+        graph: ctx.graph,
+        graphToken: ctx.graphToken,
+      });
+    },
+  },
+  {
+    name: 'rclone',
+    run: async (ctx, results) => {
+      const options = comparisonOptionsFromEnv();
+      ctx.step(
+        `product vs rclone: ${options.rounds} rounds; large ${options.largeBytes.map((b) => `${b / MiB} MiB`).join(' + ')}; ${options.smallFiles} small blobs`,
+      );
+      results.rclone = await measureRcloneComparison({ ...options, progress: ctx.step });
+    },
+  },
+];
 
 function wanted(name: string): boolean {
   const only = process.env.BENCH_ONLY;
@@ -27,112 +169,34 @@ function wanted(name: string): boolean {
 async function main(): Promise<void> {
   // Per-file logs would dominate the console and cost time; the figures are the output.
   setLogSink(() => undefined);
-  let eventFigures: EventFigures | undefined;
-  const results: Results = { machine: describeMachine(), memory: [], requests: [] };
+  const unknown = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .filter((n) => n && !PARTS.some((p) => p.name === n));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')}`);
+  const results: Results = { machine: describeMachine(), memory: [], requests: [], goals: {} };
   const azurite = await startAzurite();
   const graph = await startGraphProcess();
   try {
-    const driveId = await driveIdOf(graph.apiBaseUrl, GRAPH_TOKEN);
-    const step = (what: string): void => console.log(`[bench] ${new Date().toISOString()} ${what}`);
-
-    if (wanted('hash')) {
-      step('quickXorHash alone, 10 MiB updates');
-      results.hash = measureHash({ chunkBytes: CHUNK, totalBytes: 512 * MiB, rounds: 3 });
-    }
-    if (wanted('throughput')) {
-      step('upload throughput: engine vs plain PUT, 256 MiB');
-      results.throughput = await measureThroughput({
-        apiBaseUrl: graph.apiBaseUrl,
-        driveId,
-        token: GRAPH_TOKEN,
-        bytes: 256 * MiB,
-        chunkBytes: CHUNK,
-        rounds: 3,
-      });
-    }
-    if (wanted('memory')) {
-      for (const size of [256 * MiB]) {
-        step(`peak memory: ${size / MiB} MiB blob`);
-        results.memory.push(
-          await measureMemory({
-            connectionString: azurite.connectionString,
-            graph,
-            driveId,
-            graphToken: GRAPH_TOKEN,
-            fileBytes: size,
-            chunkBytes: CHUNK,
-          }),
-        );
-      }
-      for (const size of [256 * MiB, 4096 * MiB]) {
-        step(`peak memory, upload engine: ${size / MiB} MiB blob`);
-        results.memory.push(
-          await measureEngineMemory({
-            connectionString: azurite.connectionString,
-            fileBytes: size,
-            chunkBytes: CHUNK,
-          }),
-        );
-      }
-    }
-    if (wanted('requests')) {
-      step('Graph and Key Vault requests per run');
-      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-        tableName('req').toLowerCase(),
-      );
-      await container.create();
-      results.requests = await measureRequests({
-        connectionString: azurite.connectionString,
-        container,
-        graph,
-        driveId,
-        graphToken: GRAPH_TOKEN,
-      });
-      await container.delete();
-    }
-    if (wanted('planning')) {
-      const target = Number(process.env.BENCH_PLAN_BLOBS ?? 100_000);
-      step(`planning: seeding up to ${target} blobs`);
-      results.planning = await measurePlanning({
-        connectionString: azurite.connectionString,
-        graph,
-        driveId,
-        graphToken: GRAPH_TOKEN,
-        target,
-        seedConcurrency: 64,
-        seedBudgetMs: 5 * 60_000,
-        azuritePid: azurite.pid,
-      });
-    }
-    if (wanted('events')) {
-      step('event-driven backups: 200 blobs, write to verified copy');
-      eventFigures = await measureEvents({
-        connectionString: azurite.connectionString,
-        graph,
-        graphToken: GRAPH_TOKEN,
-      });
-    }
-    if (wanted('smallfiles')) {
-      step('storage transactions per small file, first run and unchanged rerun');
-      const passes = await measureSmallFiles({
-        azurite,
-        graph,
-        driveId,
-        graphToken: GRAPH_TOKEN,
-        files: Number(process.env.BENCH_SMALL_FILES ?? 1000),
-        fileBytes: 4096,
-      });
-      console.log(JSON.stringify({ smallFiles: passes }, null, 1));
-    }
+    const ctx: BenchContext = {
+      azurite,
+      graph,
+      driveId: await driveIdOf(graph.apiBaseUrl, GRAPH_TOKEN),
+      graphToken: GRAPH_TOKEN,
+      step: (what) => console.log(`[bench] ${new Date().toISOString()} ${what}`),
+    };
+    for (const part of PARTS) if (wanted(part.name)) await part.run(ctx, results);
   } finally {
     await graph.stop();
     await azurite.stop();
   }
   printTable(results);
-  if (results.planning) console.log(JSON.stringify({ planning: results.planning }, null, 1));
+  // The raw results too, so the page can be written again (bench/rewrite.ts) after a change to the
+  // report alone, without measuring again.
+  mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   writeMarkdown(results);
-  if (eventFigures) writeEventsSection(eventFigures);
-  console.log('\nWrote docs/benchmarks.md');
+  if (results.events) writeEventsSection(results.events);
+  console.log(`\nWrote docs/benchmarks.md (results in ${path.relative(process.cwd(), RESULTS_FILE)})`);
 }
 
 main().catch((error) => {
