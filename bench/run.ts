@@ -1,9 +1,10 @@
 // `npm run bench`: throughput, memory, request counts and planning speed, printed as a table and
 // written to docs/benchmarks.md. Starts its own Azurite and Graph emulator (each in its own process).
-// BENCH_ONLY=throughput,memory,requests,planning picks a subset; BENCH_PLAN_BLOBS sizes planning.
+// BENCH_ONLY=throughput,memory,requests,planning,crypt picks a subset; BENCH_PLAN_BLOBS sizes planning.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
+import { describeCrypt, measureCrypt } from './crypt';
 import { describeMachine } from './machine';
 import { measureMemory } from './memory';
 import { driveIdOf, MiB, tableName } from './pipeline';
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
         seedBudgetMs: 5 * 60_000,
       });
     }
+    if (wanted('crypt')) step(describeCrypt(await measureCrypt()));
   } finally {
     await graph.stop();
     await azurite.stop();
