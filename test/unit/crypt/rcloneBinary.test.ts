@@ -13,6 +13,7 @@ import {
   encryptBuffer,
   newFileNonce,
   obscure,
+  rcloneConfigSection,
   type CryptKeys,
   type NameOptions,
 } from '../../../src/crypt';
@@ -135,6 +136,34 @@ if (!rcloneVersion) {
         expect(walk(theirs).sort()).toEqual([...encrypted.keys()].sort());
       },
     );
+
+    it('rclone reads a backup through the rclone.conf section we print', async () => {
+      const dir = mkdtempSync(path.join(work, 'conf-'));
+      const options = { filenameEncoding: 'base64', directoryNameEncryption: false } as const;
+      const names = createNameCipher(keys, options);
+      const data = randomBytes(100_000);
+      writeTree(
+        dir,
+        new Map([
+          [names.encryptPath('reports/2026/q1.pdf'), await encryptBuffer(keys, newFileNonce(), data)],
+        ]),
+      );
+      const conf = path.join(dir, 'pasted.conf');
+      writeFileSync(conf, rcloneConfigSection('mybackup', { remote: dir, password, password2, ...options }));
+      const env = { ...process.env, RCLONE_CONFIG: conf };
+      const listed = spawnSync(RCLONE, ['-q', 'lsf', '-R', 'mybackup:'], { env, encoding: 'utf8' });
+      expect(listed.stdout.split('\n').filter(Boolean).sort()).toEqual([
+        'reports/',
+        'reports/2026/',
+        'reports/2026/q1.pdf',
+      ]);
+      const cat = spawnSync(RCLONE, ['-q', 'cat', 'mybackup:reports/2026/q1.pdf'], {
+        env,
+        maxBuffer: 1024 * 1024,
+      });
+      expect(cat.status).toBe(0);
+      expect(Buffer.from(cat.stdout).equals(data)).toBe(true);
+    });
 
     it('rclone refuses our file under another password (the format is keyed, not just framed)', async () => {
       const dir = mkdtempSync(path.join(work, 'wrong-'));
