@@ -14,6 +14,7 @@ export type GoalId =
   | 'largeSpeedVsRclone'
   | 'largeCpuPerGiBVsRclone'
   | 'engineVsPlainPut'
+  | 'encryptedVsPlain'
   | 'crashResentChunks'
   | 'rss4GiBOver256MiB';
 
@@ -167,6 +168,20 @@ export const GOALS: Goal[] = [
         measured: r.throughput.ratio,
         detail: `${Math.round(r.throughput.bytes / 1024 ** 2)} MiB, ${r.throughput.rounds} rounds, medians (throughput part)`,
       },
+  },
+  {
+    id: 'encryptedVsPlain',
+    goal: 'Encrypted (rclone crypt) upload speed, × plain upload',
+    target: 0.8,
+    direction: 'atLeast',
+    unit: '× plain',
+    derive: (r) =>
+      r.throughput?.encryptedRatio !== undefined
+        ? {
+            measured: r.throughput.encryptedRatio,
+            detail: `the upload engine with and without encryption, ${Math.round(r.throughput.bytes / 1024 ** 2)} MiB, ${r.throughput.rounds} rounds, medians of plaintext MiB/s (throughput part)`,
+          }
+        : undefined,
   },
   {
     id: 'crashResentChunks',

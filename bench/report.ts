@@ -7,6 +7,7 @@ import path from 'node:path';
 import { comparisonChart } from './chart';
 import { goalRows, type GoalFigures } from './goals';
 import type { Machine } from './machine';
+import type { CryptResult } from './crypt';
 import type { EventFigures } from './events';
 import type { HashResult } from './hash';
 import type { SmallFilesPass } from './smallFiles';
@@ -20,6 +21,8 @@ import type { ThroughputResult } from './throughput';
 export interface Results {
   machine: Machine;
   hash?: HashResult;
+  /** rclone crypt alone (bench/crypt.ts). */
+  crypt?: CryptResult;
   /** Blob write to verified copy (bench/events.ts); its section is written after the page. */
   events?: EventFigures;
   /** Storage transactions per small file, first run then unchanged rerun (bench/smallFiles.ts). */
@@ -50,6 +53,14 @@ const kinds = (byKind: Record<string, number>): string =>
 /** Rows of [figure, value, note], shared by the console table and the markdown. */
 function rows(r: Results): string[][] {
   const out: string[][] = [];
+  if (r.crypt) {
+    const c = r.crypt;
+    out.push([
+      'rclone crypt alone, MiB/s',
+      `encrypt ${list(c.encryptMiBps)}; decrypt ${list(c.decryptMiBps)}`,
+      `${mib(c.bytes)} in ${mib(c.chunkBytes)} ciphertext ranges (not block-aligned), ${c.rounds} rounds; secretbox from libsodium-wrappers`,
+    ]);
+  }
   if (r.hash) {
     const h = r.hash;
     out.push([
@@ -65,6 +76,12 @@ function rows(r: Results): string[][] {
       `${fixed(t.ratio, 2)} (goal ≥ 0.9)`,
       `${mib(t.bytes)} file, ${mib(t.chunkBytes)} chunks, ${t.rounds} rounds; engine MiB/s: ${list(t.engineMiBps)}; plain MiB/s: ${list(t.plainMiBps)}; worker CPU per GiB: engine ${fixed(t.engineCpuSecondsPerGiB, 2)} s, plain PUT ${fixed(t.plainCpuSecondsPerGiB, 2)} s`,
     ]);
+    if (t.encryptedMiBps?.length)
+      out.push([
+        'Upload throughput, encrypted (rclone crypt) / plain engine',
+        `${fixed(t.encryptedRatio, 2)} (goal ≥ 0.8)`,
+        `same file and chunks; encrypted engine MiB/s of plaintext: ${list(t.encryptedMiBps)}`,
+      ]);
   }
   for (const m of r.memory.filter((x) => x.target === 'pipeline')) {
     const chunks = (bytes: number): string => `${fixed(bytes / m.chunkBytes)} chunks`;

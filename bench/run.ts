@@ -1,7 +1,7 @@
 // `npm run bench`: every bench part in turn, printed as a table and written to docs/benchmarks.md
 // (with its chart). Starts its own Azurite and Graph emulator (each in its own process) for the
 // parts that share them; the rclone comparison starts its own world (bench/rclone/compare.ts).
-// BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,rclone picks a subset;
+// BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,crypt,rclone picks a subset;
 // BENCH_PLAN_BLOBS sizes planning; the comparison's settings are in docs/benchmarks.md (Reproduce).
 //
 // A part is one entry of PARTS: a name for BENCH_ONLY and a function that measures and stores its
@@ -12,6 +12,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type AzuriteInstance } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
 import { describeMachine } from './machine';
+import { describeCrypt, measureCrypt } from './crypt';
 import { measureEvents, writeEventsSection } from './events';
 import { measureHash } from './hash';
 import { measureEngineMemory, measureMemory } from './memory';
@@ -147,6 +148,14 @@ const PARTS: Part[] = [
         graph: ctx.graph,
         graphToken: ctx.graphToken,
       });
+    },
+  },
+  {
+    name: 'crypt',
+    run: async (ctx, results) => {
+      ctx.step('rclone crypt: encrypt and decrypt throughput alone');
+      results.crypt = await measureCrypt();
+      ctx.step(describeCrypt(results.crypt));
     },
   },
   {

@@ -5,6 +5,7 @@
 // the figure is the engine's own cost; Azurite's read speed shows in the memory benchmark instead.
 import { streamedBody } from '../src/graph/http';
 import { randomBytes } from 'node:crypto';
+import { encryptedSize, encryptingRangeReader, keysFromBytes, newFileNonce, sodiumReady } from '../src/crypt';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, systemClock, uploadFile } from '../src/backup/upload';
 import { createLogger } from '../src/log/logger';
 import { MiB } from './pipeline';
@@ -20,6 +21,10 @@ export interface ThroughputResult {
   /** This process's CPU time (user + system) per GiB sent, medians: what each side costs the worker. */
   engineCpuSecondsPerGiB: number;
   plainCpuSecondsPerGiB: number;
+  /** The same engine uploading the rclone crypt ciphertext of the same bytes (an encrypted job). */
+  encryptedMiBps: number[];
+  /** Median encrypted engine / median plain engine (plaintext MiB/s on both sides). */
+  encryptedRatio: number;
 }
 
 const median = (values: number[]): number => {
@@ -86,12 +91,21 @@ export async function measureThroughput(options: {
 }): Promise<ThroughputResult> {
   const data = randomBytes(options.bytes);
   const log = createLogger({ bench: 'throughput' });
-  const engine = (): Promise<void> =>
+  const plainRead = async (offset: number, count: number): Promise<Buffer> =>
+    data.subarray(offset, offset + count);
+  const keys = keysFromBytes(randomBytes(80));
+  await sodiumReady();
+  const engine = (encrypted = false): Promise<void> =>
     uploadFile(
       {
-        target: { apiBaseUrl: options.apiBaseUrl, driveId: options.driveId, encodedPath: 'Bench/engine.bin' },
-        size: data.length,
-        read: async (offset, count) => data.subarray(offset, offset + count),
+        target: {
+          apiBaseUrl: options.apiBaseUrl,
+          driveId: options.driveId,
+          encodedPath: encrypted ? 'Bench/encrypted.bin' : 'Bench/engine.bin',
+        },
+        size: encrypted ? encryptedSize(data.length) : data.length,
+        // What an encrypted job's uploader hands the engine: ciphertext ranges of the same bytes.
+        read: encrypted ? encryptingRangeReader(keys, newFileNonce(), data.length, plainRead) : plainRead,
         tokens: async () => options.token,
       },
       {
@@ -121,18 +135,20 @@ export async function measureThroughput(options: {
   // One untimed pass of each warms the emulator, TLS sessions and the JIT.
   await plain();
   await engine();
+  await engine(true);
   const engineRounds: Round[] = [];
   const plainRounds: Round[] = [];
+  const encryptedRounds: Round[] = [];
   for (let round = 0; round < options.rounds; round += 1) {
-    // Alternate which goes first, so a drift in the machine's state falls on both.
-    if (round % 2 === 0) {
-      plainRounds.push(await timed(plain, data.length));
-      engineRounds.push(await timed(engine, data.length));
-    } else {
-      engineRounds.push(await timed(engine, data.length));
-      plainRounds.push(await timed(plain, data.length));
-    }
+    // Alternate which goes first, so a drift in the machine's state falls on all three.
+    const order = [
+      async () => plainRounds.push(await timed(plain, data.length)),
+      async () => engineRounds.push(await timed(() => engine(), data.length)),
+      async () => encryptedRounds.push(await timed(() => engine(true), data.length)),
+    ];
+    for (let i = 0; i < order.length; i += 1) await order[(i + round) % order.length]();
   }
+  const encryptedMiBps = encryptedRounds.map((r) => r.miBps);
   const engineMiBps = engineRounds.map((r) => r.miBps);
   const plainMiBps = plainRounds.map((r) => r.miBps);
   return {
@@ -144,5 +160,7 @@ export async function measureThroughput(options: {
     ratio: median(engineMiBps) / median(plainMiBps),
     engineCpuSecondsPerGiB: median(engineRounds.map((r) => r.cpuSecondsPerGiB)),
     plainCpuSecondsPerGiB: median(plainRounds.map((r) => r.cpuSecondsPerGiB)),
+    encryptedMiBps,
+    encryptedRatio: median(encryptedMiBps) / median(engineMiBps),
   };
 }

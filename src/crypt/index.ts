@@ -28,3 +28,4 @@ export {
 export { emeTransform, EME_MAX_BYTES, type EmeDirection } from './eme';
 export { nameEncoder, type FilenameEncoding, type NameEncoder } from './nameEncoding';
 export { createNameCipher, type FilenameEncryption, type NameCipher, type NameOptions } from './names';
+export { rcloneConfigSection, type RcloneCryptRemote } from './rcloneConfig';

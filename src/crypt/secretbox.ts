@@ -1,9 +1,10 @@
 // NaCl secretbox (XSalsa20-Poly1305), the cipher of every 64 KiB block. Node's crypto has neither
 // XSalsa20 nor a bare Poly1305, so a library does it. libsodium-wrappers (libsodium compiled to
-// WebAssembly) over tweetnacl (pure JS): on this 2-core machine, sealing one 64 KiB block ran at
-// 46–65 MiB/s with libsodium against 14–29 MiB/s with tweetnacl, and opening at 70–118 against
-// 19–31 MiB/s; the uploads it sits in move about 100 MiB/s, so tweetnacl would halve them. Both
-// produce byte-identical boxes. The price is an asynchronous start (`sodiumReady`).
+// WebAssembly) over tweetnacl (pure JS): sealing one 64 KiB block on this shared 2-core machine ran
+// 2–4× faster with libsodium in every run (46–65 against 14–29 MiB/s when it was least loaded;
+// @noble/ciphers fell in between), and opening 3–4× faster (70–118 against 19–31 MiB/s). The
+// uploads it sits in move about 100 MiB/s, so tweetnacl would cut them to a fraction. Both produce
+// byte-identical boxes. The price is an asynchronous start (`sodiumReady`).
 import sodium from 'libsodium-wrappers';
 
 /** Tag bytes in front of each sealed block. */

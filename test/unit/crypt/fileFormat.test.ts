@@ -104,9 +104,10 @@ describe('encryptingRangeReader: random access', () => {
     const plainSize = 5 * BLOCK_DATA_BYTES + 12_345;
     const plain = randomBytes(plainSize);
     const full = await encryptBuffer(keys, nonce, plain);
-    const reads: Array<[number, number]> = [];
+    const reads: Array<[number, number, number]> = [];
+    let asked = 0;
     const read = encryptingRangeReader(keys, nonce, plainSize, async (offset, count) => {
-      reads.push([offset, count]);
+      reads.push([offset, count, asked]);
       return plain.subarray(offset, offset + count);
     });
     const total = full.length;
@@ -121,6 +122,7 @@ describe('encryptingRangeReader: random access', () => {
     cases.push([0, total], [total, 0], [total - 1, 1]);
     for (const [offset, count] of cases) {
       if (offset + count > total) continue;
+      asked = count;
       const got = await read(offset, count);
       expect({ offset, count, equal: got.equals(full.subarray(offset, offset + count)) }).toEqual({
         offset,
@@ -128,10 +130,12 @@ describe('encryptingRangeReader: random access', () => {
         equal: true,
       });
     }
-    // Every plaintext read stays within the file and within the blocks the range needs.
-    for (const [offset, count] of reads) {
+    // Every plaintext read starts on a block, stays within the file and is at most the range
+    // asked for plus the two blocks it can straddle: memory stays O(range), not O(file).
+    for (const [offset, count, rangeAsked] of reads) {
       expect(offset % BLOCK_DATA_BYTES).toBe(0);
       expect(offset + count).toBeLessThanOrEqual(plainSize);
+      expect(count).toBeLessThanOrEqual(rangeAsked + 2 * BLOCK_DATA_BYTES);
     }
   });
 
