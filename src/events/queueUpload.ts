@@ -1,9 +1,9 @@
 // The one step where an event hands a blob to the backup pipeline: the same upload task the planner
-// queues, for the blob as the source describes it now. Like the planner, it marks the file planned
-// in the run first (the uploader refuses a task whose run did not plan the file) and records a plan
+// queues (../backup/uploadTasks.ts), for the blob as the source describes it now. Like the planner,
+// it marks the file planned in the run first, with the version it saw (the uploader refuses a task
+// whose run did not plan the file, and takes the ETag and size from that row), and records a plan
 // row with its size, so the run's totals count it.
-import { QUEUES } from '../app/queues';
-import type { UploadMessage } from '../backup/messages';
+import { queueUploadTasks } from '../backup/uploadTasks';
 import type { SourceItem } from '../sources/types';
 import type { EventDeps } from './deps';
 
@@ -12,8 +12,7 @@ export async function queueUploadTask(
   target: { runId: string; jobId: string; planRow: number },
   item: SourceItem,
 ): Promise<void> {
-  const { runs, send } = deps.backup;
-  await runs.planFiles(target.runId, [{ blobName: item.name, size: item.size }]);
+  const { runs } = deps.backup;
   // createPage never replaces a row: a redelivered check writing the same row changes nothing.
   await runs.createPage(target.runId, target.planRow, {
     files: 1,
@@ -23,15 +22,5 @@ export async function queueUploadTask(
     last: false,
     tokenHash: '',
   });
-  const task: UploadMessage = {
-    v: 1,
-    runId: target.runId,
-    jobId: target.jobId,
-    blobName: item.name,
-    etag: item.etag,
-    size: item.size,
-    lastModified: item.lastModified.toISOString(),
-    contentMd5: item.contentMd5,
-  };
-  await send(QUEUES.upload, task);
+  await queueUploadTasks(deps.backup, target.runId, target.jobId, [item]);
 }
