@@ -13,6 +13,7 @@ import {
   type NameCipher,
 } from '../crypt';
 import { AppError } from '../errors';
+import { escapeAppFolderSegments } from '../graph/names';
 import type { Job } from '../store/jobs';
 import { isEncrypted, type JobEncryption } from '../store/jobEncryption';
 import type { BackupDeps } from './deps';
@@ -97,5 +98,7 @@ export async function uploadForm(
     );
   const keys = await deps.crypt.keys(job.id);
   const upload = await encryptedUpload(keys, job, blob, readPlain);
-  return { name: jobNameCipher(keys, job.encryption).encryptPath(blob.name), ...upload, encrypted: true };
+  // The app's own folder keeps its name to itself, as the drive encoding does for plain jobs.
+  const name = jobNameCipher(keys, job.encryption).encryptPath(escapeAppFolderSegments(blob.name));
+  return { name, ...upload, encrypted: true };
 }

@@ -174,7 +174,7 @@ async function pruneMirror(
     if (entry.seenRunId === run.id) seen += 1;
     // A copy made since this run began (by a blob event beside it) marks a blob that existed then,
     // whose row no longer names this run: not "deleted at source". A later deletion has its own event.
-    const copiedSince = Date.parse(entry.uploadedAt) >= Date.parse(run.createdAt);
+    const copiedSince = Date.parse(entry.uploadedAt) > Date.parse(run.createdAt);
     const gone = job.propagateDeletes && listedAll && entry.seenRunId !== run.id && !copiedSince;
     const old =
       maxAge !== undefined &&

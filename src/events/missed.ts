@@ -19,7 +19,10 @@ export function countMissedByEvents(
   settleSeconds: number | undefined,
 ): number {
   if (!takesEvents(job) || settleSeconds === undefined) return 0;
-  const since = job.eventsSince ? Date.parse(job.eventsSince) : Number.NEGATIVE_INFINITY;
+  // Last-Modified has whole seconds: a blob written in the second events began may read as earlier.
+  const since = job.eventsSince
+    ? Math.floor(Date.parse(job.eventsSince) / 1000) * 1000
+    : Number.NEGATIVE_INFINITY;
   const before = nowMs - (settleSeconds + MISSED_MARGIN_SECONDS) * 1000;
   let missed = 0;
   for (const item of upload) {

@@ -272,3 +272,25 @@ export function validateDrivePath(relativePath: string, destinationFolder = ''):
 export function driveNameKey(path: string): string {
   return path.normalize('NFC').toLowerCase();
 }
+
+/**
+ * For names that are not otherwise encoded (an encrypted job's, whose drive names are ciphertext):
+ * a path segment that would read as the app's own folder once decrypted gets one more leading quote,
+ * so the app's folder and a user's folder of that name never share a name, and the inverse takes
+ * exactly one off. Only that name is touched: every other name stays the blob's own, byte for byte.
+ */
+const APP_FOLDER_LIKE = new RegExp(`^${QUOTE}*${APP_FOLDER_NAME.replace(/\./g, '\\.')}$`, 'i');
+export function escapeAppFolderSegments(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (APP_FOLDER_LIKE.test(segment) ? QUOTE + segment : segment))
+    .join('/');
+}
+export function unescapeAppFolderSegments(path: string): string {
+  return path
+    .split('/')
+    .map((segment) =>
+      APP_FOLDER_LIKE.test(segment) && segment.startsWith(QUOTE) ? segment.slice(QUOTE.length) : segment,
+    )
+    .join('/');
+}

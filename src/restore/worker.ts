@@ -5,7 +5,13 @@
 // file task finds its blob committed and verified (no-op) or its blocks staged (resumes).
 // What to restore and where is the run's recorded spec (./trustedSpec.ts), never the message's.
 import { AppError, isAppError, isPermanent, messageWithAdvice } from '../errors';
-import { APP_FOLDER_NAME, decodeDrivePath, isOfficeDocument, joinDrivePath } from '../graph/names';
+import {
+  APP_FOLDER_NAME,
+  decodeDrivePath,
+  isOfficeDocument,
+  joinDrivePath,
+  unescapeAppFolderSegments,
+} from '../graph/names';
 import { ALERT_EVENTS, logAlert, logRunEnded } from '../log/alertEvents';
 import { blobNameProblem } from '../sources/blobNames';
 import { loadRunIndex } from './index/loadIndex';
@@ -134,7 +140,7 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
     for (const item of page.items) {
       // Paths are kept as stored in OneDrive (encoded) and decoded only into blob names.
       const relPath = source.relPath ? `${source.relPath}/${item.name}` : item.name;
-      const name = storedName(crypt, relPath);
+      const name = storedName(crypt, relPath, item.name);
       if (name === undefined) {
         log.warn('restore.name.undecryptable', { itemId: item.id });
         continue;
@@ -149,7 +155,7 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
             blobName: decoded,
             size: plainSizeOf(crypt, item.size),
           });
-      } else if (name.last.toLowerCase() === APP_FOLDER_NAME) {
+      } else if (name.appFolder) {
         // The app's own folder (the run index), never a user's: blob names that would land there
         // are encoded to another name (src/graph/names.ts).
         continue;
@@ -203,22 +209,25 @@ async function cryptOf(deps: RestoreDeps, spec: RestoreSpec) {
 }
 
 /**
- * The blob name a stored path stands for, and its last segment: decoded, and decrypted for an
- * encrypted job. Undefined for a name the job's keys do not decrypt (not one of its files).
+ * The blob name a stored path stands for, and whether its last segment is the app's own folder:
+ * decoded, and for an encrypted job decrypted. Undefined for a name the job's keys do not decrypt
+ * (not one of its files).
  */
 function storedName(
   crypt: RestoreCrypt | undefined,
   relPath: string,
-): { path: string; last: string } | undefined {
-  let path = decodeDrivePath(relPath);
-  if (crypt) {
-    try {
-      path = crypt.decryptPath(path);
-    } catch {
-      return undefined;
-    }
+  storedLast: string,
+): { path: string; appFolder: boolean } | undefined {
+  const decoded = decodeDrivePath(relPath);
+  if (!crypt) return { path: decoded, appFolder: storedLast.toLowerCase() === APP_FOLDER_NAME };
+  let raw: string;
+  try {
+    raw = crypt.decryptPath(decoded);
+  } catch {
+    return undefined;
   }
-  return { path, last: path.slice(path.lastIndexOf('/') + 1) };
+  const last = raw.slice(raw.lastIndexOf('/') + 1);
+  return { path: unescapeAppFolderSegments(raw), appFolder: last.toLowerCase() === APP_FOLDER_NAME };
 }
 
 /** Sizes in the drive are the ciphertext's for an encrypted job; a run counts the original bytes. */
