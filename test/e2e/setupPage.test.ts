@@ -395,7 +395,8 @@ describeBrowser('setup page in headless Chromium', () => {
     // Longer than OneDrive allows under the backup folder: this file fails, with its reason.
     await container.uploadBlockBlob(LONG_NAME, Buffer.from('too long'), 8);
     // Slow uploads, so the run lasts long enough to be watched.
-    host.emulators!.graph.server.faults.add({ kind: 'delay', delayMs: 1200, method: 'PUT', count: 6 });
+    // The six go in one batch task, uploaded side by side: each delay must outlast a few polls.
+    host.emulators!.graph.server.faults.add({ kind: 'delay', delayMs: 3000, method: 'PUT', count: 6 });
     await jobCard()
       .getByRole('button', { name: `Run ${JOB_NAME} now` })
       .click();
