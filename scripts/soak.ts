@@ -582,7 +582,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       bytesOffered,
       bytesResent: Math.max(0, bytesOffered - totalBytes),
       chunkBytes: options.chunkBytes,
-      resends: resends.report(),
+      resends: resends.report(options.chunkBytes),
       run: run ?? { status: 'unknown', totals: {}, failures: [] },
       verifiedFiles,
       problems,
@@ -621,7 +621,8 @@ export function shortSoakOptions(): SoakOptions {
     files: 60,
     sizes,
     kills: 2,
-    killAfterMs: [2_500, 5_000],
+    // Early: with small files batched the run is short, and both kills must land before its end.
+    killAfterMs: [1_500, 3_000],
     faultRate: 0.1,
     rangeConflictRate: 0.05,
     sessionExpiryRate: 0.1,

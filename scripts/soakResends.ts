@@ -16,6 +16,8 @@ export interface KillResends {
   simpleBytes: number;
   /** The most one file resent in chunks because of this kill. */
   maxSessionBytesPerFile: number;
+  /** Files that resent more than this many bytes in chunks because of this kill (set by report()). */
+  filesOverChunk?: { chunkBytes: number; count: number };
   /** From the kill to the first GET of an interrupted session's upload URL (the resume), ms. */
   firstResumeMs?: number;
 }
@@ -95,10 +97,20 @@ export class ResendTracker {
     }
   }
 
-  report(): ResendReport {
+  report(chunkBytes?: number): ResendReport {
     return {
       byCause: { ...this.byCause },
-      kills: this.kills.map(({ at: _at, perFile: _perFile, interrupted: _interrupted, ...k }) => ({ ...k })),
+      kills: this.kills.map(({ at: _at, perFile, interrupted: _interrupted, ...k }) => ({
+        ...k,
+        ...(chunkBytes === undefined
+          ? {}
+          : {
+              filesOverChunk: {
+                chunkBytes,
+                count: [...perFile.values()].filter((bytes) => bytes > chunkBytes).length,
+              },
+            }),
+      })),
     };
   }
 
@@ -133,6 +145,12 @@ export class ResendTracker {
     track.inFlight += 1;
     res.once('close', () => {
       track.inFlight -= 1;
+      // Only the soak's expiries make a session answer 404 (a kill leaves the session as it was), so
+      // what is sent again after one is the expiry's, even when a kill interrupted the file before.
+      if (track.session && res.statusCode === 404) {
+        track.cause = 'session expired';
+        return;
+      }
       // A kill closes every socket: that is the kill's doing, not a fault's.
       if (Date.now() - this.killing < 3000) return;
       const failed =

@@ -64,12 +64,7 @@ describe('client assertion', () => {
     expect(ASSERTION_LIFETIME_SECONDS).toBeLessThanOrEqual(600);
     // The signature verifies as RS256 over `header.claims` with the certificate's public key.
     expect(
-      verify(
-        'sha256',
-        Buffer.from(`${header}.${claims}`),
-        publicKey,
-        Buffer.from(signature, 'base64url'),
-      ),
+      verify('sha256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature, 'base64url')),
     ).toBe(true);
     // And equals what a local RS256 signer would produce (PKCS#1 v1.5 is deterministic).
     expect(signature).toBe(base64url(rsaSign('sha256', Buffer.from(`${header}.${claims}`), privateKey)));
