@@ -18,19 +18,15 @@ import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES, type FileResult, type Run, type StoredFile } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps, DriveDestination } from './deps';
-import { uploadForm } from './encryption';
-import { blobDestination, officeHandling, runFolder } from './destination';
+import { placeBlob, sendBlob } from './blobUpload';
 import type { UploadBatchFile, UploadMessage } from './messages';
 import { outstandingBytes, quotaExceeded, readQuota } from './quota';
 import { stopRun, stopsTheRun } from './stopRun';
-import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
 import type { UploadedItem, UploadStats } from './upload/types';
 import { sessionUrlHash } from './upload/uploadUrl';
 
 /** Files of one task uploading at once (each a simple upload of a few KiB to 4 MiB). */
 const FILE_CONCURRENCY = 8;
-/** How often a file in flight writes its progress row and the run's heartbeat. */
-export const PROGRESS_EVERY_MS = 10_000;
 
 type Result = Omit<FileResult, 'counted' | 'updatedAt'>;
 
@@ -182,72 +178,20 @@ async function uploadOne(
   log: Logger,
 ): Promise<void> {
   const source = deps.source(job);
-  // An encrypted job sends ciphertext under the encrypted name; Office handling is for plain files.
-  const form = await uploadForm(
-    deps,
-    job,
-    { name: file.blobName, etag: file.etag, size: file.size },
-    (offset, count, into) => source.readRange(file.blobName, offset, count, file.etag, into),
-  );
-  const office = form.encrypted
-    ? { protectOffice: false, acceptRewrite: false }
-    : officeHandling(job, destination.driveType, file.blobName);
-  const path = blobDestination(runFolder(destination.rootFolder, job, run), form.name, {
-    protectOffice: office.protectOffice,
-  });
+  const placed = await placeBlob(deps, job, run, destination, source, file);
   const facts = await plannedFacts(source, file, row);
   const started = deps.clock.now();
-  let lastProgress = started;
-  let boundSession: string | undefined;
-  const outcome = await uploadFile(
-    {
-      target: {
-        apiBaseUrl: destination.apiBaseUrl,
-        driveId: destination.driveId,
-        encodedPath: path.encodedPath,
-      },
-      size: form.size,
-      read: form.read,
-      tokens: destination.tokens,
-      // A large file's session is saved as it goes, so a crash resends at most the chunk on the wire.
-      checkpoints: deps.uploadSessions?.({
-        runId: run.id,
-        blobName: file.blobName,
-        etag: file.etag,
-        size: file.size,
-      }),
-      lastModified: facts.lastModified,
-    },
-    {
-      chunkBytes: job.chunkSizeBytes,
-      simpleUploadMaxBytes: deps.settings.simpleUploadMaxBytes,
-      deadline: started + deps.settings.invocationBudgetSeconds * 1000,
-      allowedUploadHosts: destination.allowedUploadHosts,
-      clock: deps.clock,
-      retry: DEFAULT_RETRY_POLICY,
-      hash: quickXorAlgorithm,
-      log: log.child({ file: file.blobName }),
-      requestTimeoutMs: 120_000,
-      backoff: deps.backoff && { gate: deps.backoff, key: job.connectionId },
-      acceptRewrite: office.acceptRewrite,
-      onProgress: async ({ committed, total, continuation }) => {
-        // A new session is bound to the file at once, before any continuation can name it.
-        const newSession = continuation.uploadUrl !== boundSession;
-        if (!newSession && deps.clock.now() - lastProgress < PROGRESS_EVERY_MS) return;
-        lastProgress = deps.clock.now();
-        boundSession = continuation.uploadUrl;
-        await deps.runs.recordFileProgress(
-          run.id,
-          file.blobName,
-          total,
-          committed,
-          attempts,
-          newSession ? sessionUrlHash(continuation.uploadUrl) : undefined,
-        );
-        await deps.runs.heartbeat(run.id);
-      },
-    },
-  );
+  const outcome = await sendBlob(deps, {
+    job,
+    run,
+    destination,
+    file,
+    placed,
+    lastModified: facts.lastModified,
+    attempts,
+    started,
+    log: log.child({ file: file.blobName }),
+  });
   if (outcome.status === 'continue') {
     // A large file out of time: it goes on in a task of its own, bound to the session it created.
     log.info('upload.file.continues', {
@@ -281,7 +225,7 @@ async function uploadOne(
     contentMd5: file.contentMd5,
     lastModified: file.lastModified,
     driveItemId: outcome.item.id,
-    drivePath: path.drivePath,
+    drivePath: placed.path.drivePath,
     quickXorHash: outcome.item.quickXorHash,
     uploadedAt: new Date(deps.clock.now()).toISOString(),
     seenRunId: run.id,

@@ -12,22 +12,19 @@ import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
-import { blobDestination, officeHandling, runFolder } from './destination';
 import type { UploadedItem, UploadStats } from './upload/types';
 import { stopsTheRun } from './stopRun';
 import { parseUploadTask, type UploadMessage } from './messages';
 import {
   assertTaskMatches,
   notPlanned,
-  PROGRESS_EVERY_MS,
   sourceAware,
   stopWholeRun,
   uploaded,
   uploadFresh,
 } from './uploadFiles';
-import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
 import { sessionUrlHash } from './upload/uploadUrl';
-import { uploadForm, type UploadForm } from './encryption';
+import { placeBlob, sendBlob, type PlacedBlob } from './blobUpload';
 
 /** One upload task: a batch of small files, one file's first delivery, or a large file's continuation. */
 export async function handleUploadMessage(
@@ -102,26 +99,13 @@ async function continueUpload(
     throw error;
   }
   const source = deps.source(job);
-  let form: UploadForm;
-  let path: { drivePath: string; encodedPath: string };
+  let placed: PlacedBlob;
   try {
-    form = await uploadForm(
-      deps,
-      job,
-      { name: message.blobName, etag: message.etag, size: message.size },
-      (offset, count, into) => source.readRange(message.blobName, offset, count, message.etag, into),
-    );
-    path = blobDestination(runFolder(destination.rootFolder, job, run), form.name, {
-      protectOffice:
-        !form.encrypted && officeHandling(job, destination.driveType, message.blobName).protectOffice,
-    });
+    placed = await placeBlob(deps, job, run, destination, source, message);
   } catch (error) {
     if (isAppError(error)) return fail(error);
     throw error;
   }
-  const office = form.encrypted
-    ? { protectOffice: false, acceptRewrite: false }
-    : officeHandling(job, destination.driveType, message.blobName);
 
   if (message.continuation && already?.sessionUrlHash !== sessionUrlHash(message.continuation.uploadUrl)) {
     // Not the session this worker created for this file in this run (the host allow-list alone would
@@ -146,59 +130,20 @@ async function continueUpload(
     throw error;
   }
   const started = deps.clock.now();
-  let lastProgress = started;
-  let boundSession = message.continuation?.uploadUrl;
   let outcome;
   try {
-    outcome = await uploadFile(
-      {
-        target: {
-          apiBaseUrl: destination.apiBaseUrl,
-          driveId: destination.driveId,
-          encodedPath: path.encodedPath,
-        },
-        size: form.size,
-        read: form.read,
-        tokens: destination.tokens,
-        continuation: message.continuation,
-        checkpoints: deps.uploadSessions?.({
-          runId: run.id,
-          blobName: message.blobName,
-          etag: message.etag,
-          size: message.size,
-        }),
-        lastModified: blob.facts.lastModified,
-      },
-      {
-        chunkBytes: job.chunkSizeBytes,
-        simpleUploadMaxBytes: deps.settings.simpleUploadMaxBytes,
-        deadline: started + deps.settings.invocationBudgetSeconds * 1000,
-        allowedUploadHosts: destination.allowedUploadHosts,
-        clock: deps.clock,
-        retry: DEFAULT_RETRY_POLICY,
-        hash: quickXorAlgorithm,
-        log,
-        requestTimeoutMs: 120_000,
-        backoff: deps.backoff && { gate: deps.backoff, key: job.connectionId },
-        acceptRewrite: office.acceptRewrite,
-        onProgress: async ({ committed, total, continuation }) => {
-          // A new session is bound to the file at once, before any continuation can name it.
-          const newSession = continuation.uploadUrl !== boundSession;
-          if (!newSession && deps.clock.now() - lastProgress < PROGRESS_EVERY_MS) return;
-          lastProgress = deps.clock.now();
-          boundSession = continuation.uploadUrl;
-          await deps.runs.recordFileProgress(
-            run.id,
-            message.blobName,
-            total,
-            committed,
-            meta.dequeueCount,
-            newSession ? sessionUrlHash(continuation.uploadUrl) : undefined,
-          );
-          await deps.runs.heartbeat(run.id);
-        },
-      },
-    );
+    outcome = await sendBlob(deps, {
+      job,
+      run,
+      destination,
+      file: message,
+      placed,
+      lastModified: blob.facts.lastModified,
+      continuation: message.continuation,
+      attempts: meta.dequeueCount,
+      started,
+      log,
+    });
   } catch (error) {
     if (isAppError(error, 'MessageInvalid') && message.continuation) {
       // A continuation we cannot trust (altered upload URL or hash state): start the file afresh.
@@ -225,7 +170,7 @@ async function continueUpload(
     await deps.runs.recordFileProgress(
       run.id,
       message.blobName,
-      form.size,
+      placed.form.size,
       outcome.continuation.nextOffset,
       meta.dequeueCount,
       sessionUrlHash(outcome.continuation.uploadUrl),
@@ -244,7 +189,7 @@ async function continueUpload(
     contentMd5: message.contentMd5,
     lastModified: message.lastModified,
     driveItemId: outcome.item.id,
-    drivePath: path.drivePath,
+    drivePath: placed.path.drivePath,
     quickXorHash: outcome.item.quickXorHash,
     uploadedAt: new Date(deps.clock.now()).toISOString(),
     seenRunId: run.id,
