@@ -2,6 +2,7 @@
 // them from the real services; tests build them over Azurite and the emulators directly.
 import type { Transform } from 'node:stream';
 import type { Clock } from '../runtime/clock';
+import type { SharedBackoff } from '../graph/backoff';
 import type { RetryPolicy } from '../runtime/retry';
 import type { Logger } from '../log/logger';
 import type { RunStatus } from '../store/runs';
@@ -96,6 +97,8 @@ export interface RestoreDeps {
   log: Logger;
   /** Injectable for tests that count requests. */
   fetch?: typeof fetch;
+  /** The process's shared throttling gate (../graph/backoff.ts), keyed by connection; none: each restore waits alone. */
+  backoff?: SharedBackoff;
   /** An encrypted job's keys as the restore uses them; absent: encrypted restores are refused. */
   crypt?(encryption: RestoreEncryption): Promise<RestoreCrypt>;
 }

@@ -8,6 +8,7 @@ import type { JobStore } from '../store/jobs';
 import type { ManifestStore } from '../store/manifest';
 import type { RunStore } from '../store/runs';
 import { systemClock } from '../runtime/clock';
+import { processBackoff } from '../graph/backoff';
 import { DEFAULT_RETRY_POLICY } from '../runtime/retry';
 import { AppError } from '../errors';
 import { createContainerClient } from '../sources/containerClient';
@@ -123,6 +124,7 @@ export async function buildRestoreApiDeps(
     },
     clock: systemClock,
     retry: DEFAULT_RETRY_POLICY,
+    backoff: processBackoff,
     log: services.log.child({ area: 'restore' }),
     crypt:
       backup.crypt &&

@@ -52,7 +52,11 @@ export async function handleRestoreMessage(deps: RestoreDeps, raw: unknown): Pro
   }
 }
 
-function httpContext(deps: RestoreDeps, deadline = Number.MAX_SAFE_INTEGER): HttpContext {
+function httpContext(
+  deps: RestoreDeps,
+  connectionId: string,
+  deadline = Number.MAX_SAFE_INTEGER,
+): HttpContext {
   return {
     clock: deps.clock,
     retry: deps.retry,
@@ -61,6 +65,7 @@ function httpContext(deps: RestoreDeps, deadline = Number.MAX_SAFE_INTEGER): Htt
     deadline,
     stats: emptyStats(),
     fetch: deps.fetch ?? fetch,
+    backoff: deps.backoff && { gate: deps.backoff, key: connectionId },
   };
 }
 
@@ -120,7 +125,7 @@ async function handleList(deps: RestoreDeps, message: ListMessage, spec: Restore
   } else {
     const drive = await deps.drive(spec.connectionId);
     const where = location(drive, spec.rootPath);
-    const ctx = httpContext(deps);
+    const ctx = httpContext(deps, spec.connectionId);
     if (!source.folderId) {
       await start(deps, message, spec);
       let rootId = await folderIdByPath(ctx, where, spec.rootPath, drive.tokens);
@@ -273,7 +278,7 @@ async function loadIndex(
 ): Promise<void> {
   if (!deps.index) return;
   const drive = await deps.drive(spec.connectionId);
-  const loaded = await loadRunIndex(httpContext(deps), deps.index, {
+  const loaded = await loadRunIndex(httpContext(deps, spec.connectionId), deps.index, {
     runId,
     location: location(drive, folderPath),
     folderPath,
@@ -322,6 +327,7 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
         log,
         requestTimeoutMs: deps.settings.requestTimeoutMs,
         fetch: deps.fetch,
+        backoff: deps.backoff && { gate: deps.backoff, key: spec.connectionId },
         onProgress: ({ staged, total }) => deps.runs.fileProgress(runId, blobName, total, staged),
       },
     );

@@ -2,6 +2,7 @@
 // into a blob and compares the blob with the exact bytes put into the drive.
 import type { ContainerClient } from '@azure/storage-blob';
 import { AppError } from '../../src/errors';
+import { SharedBackoff } from '../../src/graph/backoff';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { restoreFile } from '../../src/restore/download/restoreFile';
@@ -145,6 +146,20 @@ describe('faults', () => {
     expect(options.clock.sleeps).toContain(7000);
     expect(outcome.stats.retries).toBe(4);
     expect(outcome.stats.rangeRequests).toBe(3 + 4);
+    await expectRestored(name, data);
+  });
+
+  it("waits while the connection's shared gate holds (another upload or restore was throttled)", async () => {
+    const { itemId, data, name } = await seed(2 * MiB);
+    const gate = new SharedBackoff();
+    const options = engineOptions({ blockSize: MiB });
+    options.backoff = { gate, key: 'conn-1' };
+    gate.hold('conn-1', options.clock.now() + 9000);
+    gate.hold('another connection', options.clock.now() + 60_000);
+    const outcome = await restore(itemId, blockBlobTarget(container, name), options);
+    expect(outcome.status).toBe('restored');
+    // One wait of the held time, none for the other connection's hold.
+    expect(options.clock.sleeps).toEqual([9000]);
     await expectRestored(name, data);
   });
 

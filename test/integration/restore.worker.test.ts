@@ -4,6 +4,7 @@
 // message delivered twice to prove the handlers idempotent.
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { SharedBackoff } from '../../src/graph/backoff';
 import { encodeBlobPath } from '../../src/graph/names';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { RestoreDeps } from '../../src/restore/deps';
@@ -234,4 +235,39 @@ it('records a file that fails verification as failed, with the reason, and ends 
   } finally {
     fx.graph.server.faults.clear();
   }
+});
+
+/** A shared gate that remembers every hold, to see which connection a throttled answer held. */
+class RecordingGate extends SharedBackoff {
+  readonly holds: Array<{ key: string; until: number }> = [];
+  override hold(key: string, until: number): void {
+    this.holds.push({ key, until });
+    super.hold(key, until);
+  }
+}
+
+it("shares a throttled answer's wait with the connection's other requests (listing and downloads)", async () => {
+  // Graph throttles per app and tenant: a restore's 429 must hold the backups of the same
+  // connection too (https://learn.microsoft.com/graph/throttling, "Best practices").
+  const h = await harness();
+  const gate = new RecordingGate();
+  h.deps.backoff = gate;
+  const faults = fx.graph.server.faults;
+  faults.failNext(429, { host: 'localhost', path: '/children', retryAfterSeconds: 3 });
+  faults.failNext(429, { host: '127.0.0.1', path: '^/dl/', retryAfterSeconds: 5 });
+  const targetContainer = uniqueName('gate');
+  const started = await startRestore(h.deps, {
+    request: validateRestoreRequest(
+      { targetContainer, folderPath: 'job1', prefix: 'odd/' },
+      { disasterRecovery: true },
+    ),
+    connectionId: 'conn-1',
+    rootFolder: 'Backups',
+  });
+  await h.drain();
+  faults.clear();
+  expect(gate.holds.map((held) => held.key)).toEqual(['conn-1', 'conn-1']);
+  const expected = new Map([...files].filter(([name]) => name.startsWith('odd/')));
+  await expectContainerHolds(targetContainer, expected);
+  expect((await h.runs.require(started.runPartition, started.runId)).value.status).toBe('succeeded');
 });

@@ -1,6 +1,7 @@
 // The restore engine's context for the one Graph HTTP layer (../../graph/http.ts): the per-restore
 // clock, retry policy, deadline and counters. The layer's meter fills the restore's statistics:
 // Graph API calls and retries here, range requests in ./rangeReader.ts.
+import type { SharedBackoff } from '../../graph/backoff';
 import type { GraphHttpContext } from '../../graph/http';
 import type { Logger } from '../../log/logger';
 import type { Clock } from '../../runtime/clock';
@@ -15,6 +16,8 @@ export interface HttpContext {
   deadline: number;
   stats: DownloadStats;
   fetch: typeof fetch;
+  /** The connection's shared throttling gate; none: this restore waits alone. */
+  backoff?: { gate: SharedBackoff; key: string };
 }
 
 /**

@@ -1,13 +1,14 @@
 // Reads byte ranges of one OneDrive file from its pre-authenticated download URL. No Authorization
 // header is ever sent there (the URL is the credential). Per range:
 //   - 206 with the asked Content-Range, body read into one buffer of exactly the range's size;
-//   - 429/503: wait for Retry-After; other 5xx, resets and short bodies: backoff with jitter, then
+//   - 429/503: wait for Retry-After, and hold the connection's other requests as long (the shared
+//     gate, ../../graph/backoff.ts); other 5xx, resets and short bodies: backoff with jitter, then
 //     the same range again;
 //   - 401/403/404/410: the link expired or was revoked: ask Graph for a fresh one (re-reading the
 //     item) and try again;
 //   - 416: the file is shorter than when the restore started: it changed, fail (nothing is committed).
 import { AppError } from '../../errors';
-import { pauseOrThrow, send, sortAnswer, type Exchange } from '../../graph/http';
+import { awaitTurn, noteThrottle, pauseOrThrow, send, sortAnswer, type Exchange } from '../../graph/http';
 import { meteredContext, type HttpContext } from './http';
 
 export interface DownloadLink {
@@ -68,6 +69,7 @@ export async function readRange(
   const http = meteredContext(ctx, 'rangeRequests');
   for (let attempt = 1; ; attempt += 1) {
     const url = await link.current();
+    await awaitTurn(http, what);
     const sent = await send(
       http,
       { method: 'GET', url, headers: { range: `bytes=${offset}-${offset + count - 1}` } },
@@ -102,6 +104,7 @@ export async function readRange(
         }
       } else {
         failure = await answerFailure(ctx, link, what, response);
+        noteThrottle(http, failure);
         // A stale link is not a server in trouble: no backoff, but it still counts as an attempt so
         // a link that never works ends the file.
         if (failure.kind === 'failed' && attempt < ctx.retry.maxAttempts) continue;

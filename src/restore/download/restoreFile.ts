@@ -50,6 +50,7 @@ export async function restoreFile(
     deadline: options.deadline,
     stats,
     fetch: options.fetch ?? fetch,
+    backoff: options.backoff,
   };
   const { location, itemId, target, tokens } = request;
 

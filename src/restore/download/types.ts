@@ -1,5 +1,6 @@
 // The small interfaces the download engine is written against. The real token service and the
 // storage SDK plug in through ../wiring.ts; tests can hand in anything that fits.
+import type { SharedBackoff } from '../../graph/backoff';
 import type { AccessTokenProvider } from '../../graph/http';
 import type { BlobFacts } from '../../sources/blobFacts';
 import type { Logger } from '../../log/logger';
@@ -134,6 +135,12 @@ export interface DownloadOptions {
   requestTimeoutMs: number;
   /** Injectable for tests that inspect requests; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * The connection's shared throttling gate (../../graph/backoff.ts): a 429 seen by a backup upload
+   * holds this restore's requests too, and the other way round, since Graph throttles the app and
+   * tenant, not the request.
+   */
+  backoff?: { gate: SharedBackoff; key: string };
   /** Called after every staged block (progress rows, heartbeats). */
   onProgress?: (progress: { staged: number; total: number }) => void | Promise<void>;
 }
