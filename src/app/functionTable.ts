@@ -12,6 +12,8 @@ import { createBackupFunctions } from '../backup/functions';
 import type { Config } from '../config';
 import type { EventDeps } from '../events/deps';
 import { createEventFunctions } from '../events/functions';
+import type { HistoryDeps } from '../history/deps';
+import { createHistoryFunctions } from '../history/functions';
 import type { RestoreApiDeps } from '../restore/api';
 import { createRestoreFunctions } from '../restore/functions';
 import { createUiFunctions } from '../ui/functions';
@@ -27,6 +29,7 @@ export interface FunctionTableDeps {
   admin: DepsProvider<AdminDeps>;
   restore: DepsProvider<RestoreApiDeps>;
   events: DepsProvider<EventDeps>;
+  history: DepsProvider<HistoryDeps>;
 }
 
 export function createFunctionTable(deps: FunctionTableDeps): readonly FunctionDefinition[] {
@@ -37,6 +40,7 @@ export function createFunctionTable(deps: FunctionTableDeps): readonly FunctionD
     ...createAlertFunctions(deps.alerts),
     ...createRestoreFunctions(deps.restore),
     ...createEventFunctions(deps.events),
+    ...createHistoryFunctions(deps.history),
     ...createUiFunctions(),
   ]);
 }

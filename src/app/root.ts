@@ -14,6 +14,7 @@ import { buildAuthDeps, reportRotationAlert, reportTokenAlert } from '../auth/wi
 import { buildAdminDeps, buildBackupDeps } from '../backup/wiring';
 import type { Config } from '../config';
 import { buildEventDeps } from '../events/wiring';
+import { buildHistoryDeps } from '../history/wiring';
 import type { Logger } from '../log/logger';
 import { buildRestoreApiDeps } from '../restore/wiring';
 import { blobEndpointPolicy } from '../sources/endpointPolicy';
@@ -65,7 +66,8 @@ export function createAppRoot(options: AppRootOptions): AppRoot {
   const restore = lazy(async () => buildRestoreApiDeps(services(), await backup()));
 
   const events = lazy(async () => buildEventDeps(services(), await backup()));
+  const history = lazy(async () => buildHistoryDeps(services(), await backup()));
 
-  const deps: FunctionTableDeps = { config, auth, alerts, backup, admin, restore, events };
+  const deps: FunctionTableDeps = { config, auth, alerts, backup, admin, restore, events, history };
   return { functions: createFunctionTable(deps), services, deps };
 }

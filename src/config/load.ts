@@ -55,6 +55,9 @@ export interface Config {
   runTimeoutMinutes: number;
   eventsEnabled: boolean;
   eventsSettleSeconds: number;
+  /** Days finished runs are kept (0: forever). */
+  runHistoryDays: number;
+  runHistoryCron: string;
   /** RESTORE_TARGET_CONTAINERS as given (src/restore/targets.ts parses it); undefined: unrestricted. */
   restoreTargetContainers?: string;
   userAgentPublisher: string;
@@ -307,6 +310,8 @@ function build(
     runTimeoutMinutes: int('RUN_TIMEOUT_MINUTES'),
     eventsEnabled: values['EVENTS_ENABLED'] as boolean,
     eventsSettleSeconds: int('EVENTS_SETTLE_SECONDS'),
+    runHistoryDays: int('RUN_HISTORY_DAYS'),
+    runHistoryCron: str('RUN_HISTORY_CRON'),
     restoreTargetContainers: optional('RESTORE_TARGET_CONTAINERS'),
     userAgentPublisher: str('USER_AGENT_PUBLISHER'),
     sourceConnectionString: optional('SOURCE_CONNECTION_STRING'),

@@ -208,6 +208,26 @@ export const SETTINGS: readonly SettingSpec[] = [
       "The source account's blob events reach the app (the template's Event Grid subscription into the blob-events queue; locally, the change detector). New mirror jobs then default to trigger both; when false they default to schedule, and a job asking for events is refused.",
   },
   {
+    name: 'RUN_HISTORY_DAYS',
+    type: 'integer',
+    default: '90',
+    min: 0,
+    max: 3650,
+    required: false,
+    source: 'platform',
+    description:
+      "How long finished runs are kept, with their per-file rows, page rows and a restore's index rows; 0 keeps every run. Each job's newest 20 runs and its newest run that backed files up are kept at any age.",
+  },
+  {
+    name: 'RUN_HISTORY_CRON',
+    type: 'ncrontab',
+    default: '0 30 3 * * *',
+    required: false,
+    source: 'platform',
+    description:
+      'When the daily clean-up of old runs (RUN_HISTORY_DAYS) runs (6-field NCRONTAB, UTC). A clean-up that runs out of time goes on at the next firing.',
+  },
+  {
     name: 'EVENTS_SETTLE_SECONDS',
     type: 'integer',
     default: '5',

@@ -17,7 +17,15 @@ import { encodeRowKey, query } from './manifest';
 import type { RunStatus } from './runStatus';
 import { readFacts, type BlobFacts } from '../sources/blobFacts';
 import { joinColumns, splitColumns } from './longText';
-import { field, rowsByKey, TABLE_BATCH_LIMIT, TableRepository, tableBatches, type Stored } from './table';
+import {
+  deletePartition,
+  field,
+  rowsByKey,
+  TABLE_BATCH_LIMIT,
+  TableRepository,
+  tableBatches,
+  type Stored,
+} from './table';
 
 export const RUNS_TABLE = 'runs';
 export const RUN_PROGRESS_TABLE = 'runprogress';
@@ -278,6 +286,16 @@ function rowToFile(r: Record<string, unknown>): FileResult {
   };
 }
 
+/** A run as history retention sees it (RunStore.summaries). */
+export interface RunSummaryRow {
+  partition: string;
+  id: string;
+  kind: 'backup' | 'restore';
+  status: RunStatus;
+  createdAt: string;
+  endedAt?: string;
+}
+
 const isFinal = (status: FileStatus): boolean =>
   status === 'uploaded' || status === 'skipped' || status === 'failed';
 
@@ -327,6 +345,49 @@ export class RunStore {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  /**
+   * Every run of every partition (job id, or a restore's connection partition), in key order: by
+   * partition, newest first within it. Only what deciding a run's age needs is read.
+   */
+  async *summaries(): AsyncIterable<RunSummaryRow> {
+    try {
+      const entities = this.clients.runs.listEntities<Record<string, unknown>>({
+        queryOptions: { select: ['PartitionKey', 'RowKey', 'kind', 'status', 'createdAt', 'endedAt'] },
+      });
+      for await (const entity of entities)
+        yield {
+          partition: entity.partitionKey!,
+          id: entity.rowKey!,
+          kind: entity.kind === 'restore' ? 'restore' : 'backup',
+          status: field.requiredString(entity, 'status') as RunStatus,
+          createdAt: field.requiredString(entity, 'createdAt'),
+          endedAt: field.string(entity, 'endedAt'),
+        };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a run's page and per-file rows, then (when all are gone before `deadline`) the run row
+   * itself. The run row goes last so a clean-up cut short finds the run again next time.
+   */
+  async deleteRun(
+    partition: string,
+    runId: string,
+    options: { deadline?: number; now?: () => number; alsoIn?: readonly TableClient[] } = {},
+  ): Promise<{ deletedRows: number; complete: boolean }> {
+    let deletedRows = 0;
+    for (const client of [this.clients.files, this.clients.progress, ...(options.alsoIn ?? [])]) {
+      const result = await deletePartition(client, runId, options);
+      deletedRows += result.deleted;
+      if (!result.complete) return { deletedRows, complete: false };
+    }
+    if (await this.runs.delete(partition, runId)) deletedRows += 1;
+    return { deletedRows, complete: true };
   }
 
   /** Merges fields into a run; with `etag`, only if unchanged since read (Conflict otherwise). */

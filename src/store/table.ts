@@ -275,3 +275,62 @@ export async function rowsByKey(
   }
   return found;
 }
+
+/**
+ * Deletes every row of one partition, 100 rows per transaction, reading only the keys. Stops before
+ * `deadline` (epoch ms) with `complete: false`, so a large partition is finished by a later call;
+ * a table that does not exist holds nothing to delete.
+ */
+export async function deletePartition(
+  client: TableClient,
+  partitionKey: string,
+  options: { deadline?: number; now?: () => number } = {},
+): Promise<{ deleted: number; complete: boolean }> {
+  const now = options.now ?? Date.now;
+  let deleted = 0;
+  if (badKey(partitionKey)) return { deleted, complete: true };
+  for (;;) {
+    // One page of keys at a time, deleted before the next is read: listing while deleting would
+    // page over rows that are already gone.
+    const keys: string[] = [];
+    try {
+      const pages = client
+        .listEntities<Record<string, unknown>>({
+          queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ['RowKey'] },
+        })
+        .byPage({ maxPageSize: 1000 });
+      for await (const page of pages) {
+        for (const entity of page) keys.push(entity.rowKey!);
+        break;
+      }
+    } catch (error) {
+      if (statusOf(error) === 404) return { deleted, complete: true };
+      mapError(client.tableName, 'list for delete', error);
+    }
+    if (keys.length === 0) return { deleted, complete: true };
+    for (const batch of tableBatches(keys)) {
+      if (options.deadline !== undefined && now() >= options.deadline) return { deleted, complete: false };
+      deleted += await deleteRows(client, partitionKey, batch);
+    }
+  }
+}
+
+/** One transaction; when another caller deleted one of its rows first (404), the rest one by one. */
+async function deleteRows(client: TableClient, partitionKey: string, rowKeys: string[]): Promise<number> {
+  try {
+    await client.submitTransaction(rowKeys.map((rowKey) => ['delete', { partitionKey, rowKey }] as const));
+    return rowKeys.length;
+  } catch (error) {
+    if (statusOf(error) !== 404) mapError(client.tableName, 'delete', error);
+  }
+  let deleted = 0;
+  for (const rowKey of rowKeys) {
+    try {
+      await client.deleteEntity(partitionKey, rowKey);
+      deleted += 1;
+    } catch (error) {
+      if (statusOf(error) !== 404) mapError(client.tableName, 'delete', error);
+    }
+  }
+  return deleted;
+}
