@@ -75,7 +75,7 @@ const runsCommand: Command = {
         const t = r.totals;
         return [
           r.id,
-          r.kind,
+          r.trigger === 'events' ? `${r.kind} (events)` : r.kind,
           r.status,
           (r.startedAt ?? r.createdAt).replace('T', ' ').slice(0, 19),
           t
