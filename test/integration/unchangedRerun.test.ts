@@ -135,6 +135,54 @@ it('an unchanged mirror rerun writes no index and points at the one that still d
   expect(indexFiles(w)).toHaveLength(2);
 });
 
+it('a page listed as it was when all of it was last unchanged is not queried against the manifest again; any change to it is', async () => {
+  const w = await world();
+  w.deps.settings.plannerPageSize = 2;
+  for (const name of ['a.txt', 'b/c.txt', 'd.txt']) await putBlob(w.container, name, content(100));
+  expect((await runOnce(w)).uploads).toBeGreaterThan(0);
+  const queried: string[][] = [];
+  const getMany = w.deps.manifest.getMany.bind(w.deps.manifest);
+  w.deps.manifest.getMany = async (jobId, names) => {
+    queried.push([...names]);
+    return getMany(jobId, names);
+  };
+
+  // The first unchanged rerun reads the manifest and records each page's digest ...
+  const second = await runOnce(w);
+  expect(queried).toEqual([['a.txt', 'b/c.txt'], ['d.txt']]);
+  // ... the next one reads no manifest row, and still counts every file as skipped.
+  queried.length = 0;
+  const third = await runOnce(w);
+  expect(queried).toEqual([]);
+  expect(third.uploads).toBe(0);
+  expect(third.run.status).toBe('succeeded');
+  const totals = async (run: Run): Promise<unknown> => (await w.deps.runs.totals(run.id)).totals;
+  expect(await totals(third.run)).toMatchObject({ plannedFiles: 0, skippedFiles: 3, skippedBytes: 300 });
+  expect(await totals(third.run)).toEqual(await totals(second.run));
+  expect(third.run.indexPath).toBe(second.run.indexPath);
+
+  // New tags leave the ETag as it is, yet change the page's digest: its facts are refreshed.
+  await w.container.getBlockBlobClient('a.txt').setTags({ note: 'changed' });
+  const fourth = await runOnce(w);
+  expect(queried).toEqual([['a.txt', 'b/c.txt']]);
+  expect(fourth.uploads).toBe(0);
+  expect(fourth.run.indexPath).not.toBe(third.run.indexPath);
+  expect((await w.deps.manifest.get(w.job.id, 'a.txt'))?.facts?.tags).toEqual({ note: 'changed' });
+
+  // Refreshed facts are in the manifest as listed, so the refreshing run recorded the page.
+  queried.length = 0;
+  await runOnce(w);
+  expect(queried).toEqual([]);
+  // New bytes: the page is queried and the file copied.
+  await putBlob(w.container, 'd.txt', content(120));
+  const sixth = await runOnce(w);
+  // The changed page is queried (the uploader reads the file's entry too); the other one is not.
+  expect(queried).toContainEqual(['d.txt']);
+  expect(queried).not.toContainEqual(['a.txt', 'b/c.txt']);
+  expect(sixth.run.status).toBe('succeeded');
+  expect(await totals(sixth.run)).toMatchObject({ uploadedFiles: 1, skippedFiles: 2 });
+});
+
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
