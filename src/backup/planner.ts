@@ -74,7 +74,8 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     await deps.manifest.markSeen(job.id, decisions.known, message.runId);
   const refreshed = await refreshedFacts(deps, job.id, decisions.refresh);
   // Every file of the page is in the manifest as listed (facts refreshed just above included): the
-  // next run may skip its queries.
+  // next run may skip its queries. Not while an upload is pending (it may fail and leave the old
+  // entry), nor with a file past the maximum age never copied (no entry to mark seen).
   if (
     digest !== undefined &&
     !unchanged &&

@@ -3,6 +3,8 @@
 // reads that one). A rerun that only refreshes a file's tags writes a new index.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { BackupDeps } from '../../src/backup/deps';
+import { QUEUES } from '../../src/app/queues';
+import { handlePlanMessage } from '../../src/backup/planner';
 import { startRun } from '../../src/backup/scheduler';
 import { RUN_INDEX_FOLDER } from '../../src/graph/runIndex';
 import { setLogSink, type LogSink } from '../../src/log/logger';
@@ -181,6 +183,49 @@ it('a page listed as it was when all of it was last unchanged is not queried aga
   expect(queried).not.toContainEqual(['a.txt', 'b/c.txt']);
   expect(sixth.run.status).toBe('succeeded');
   expect(await totals(sixth.run)).toMatchObject({ uploadedFiles: 1, skippedFiles: 2 });
+});
+
+it('a page with a changed file records no digest while its upload is still to happen (it may fail)', async () => {
+  const w = await world();
+  for (const name of ['a.txt', 'd.txt']) await putBlob(w.container, name, content(100));
+  await runOnce(w);
+  await runOnce(w);
+  const recorded = await w.deps.manifest.pageDigest(w.job.id, '');
+  expect(recorded).toBeDefined();
+
+  await putBlob(w.container, 'd.txt', content(120));
+  w.clock.advance(60_000);
+  await startRun(w.deps, w.job.id, 'manual');
+  // The planner runs; the upload task is lost (a crash, a failed upload): the manifest keeps the old d.txt.
+  let tasks = 0;
+  while (w.queue.length) {
+    const { queue, message } = w.queue.shift()!;
+    if (queue === QUEUES.plan) await handlePlanMessage(w.deps, message);
+    else tasks += 1;
+  }
+  expect(tasks).toBe(1);
+  expect(await w.deps.manifest.pageDigest(w.job.id, '')).toBe(recorded);
+});
+
+it('a page with files past the maximum age that were never copied records no digest (they have no entry to mark seen)', async () => {
+  const container = await newContainer();
+  for (const name of ['old-1.txt', 'old-2.txt']) await putBlob(container, name, content(50));
+  // Three days after the blobs were written, with a maximum age of one: both are past it.
+  const clock = new ManualClock(Date.now() + 3 * 86_400_000);
+  const { queue, send } = memoryQueue();
+  const deps = backupDeps({ fx, clock, send, rootFolder: 'Rerun', plannerPageSize: 500, logName: 'rerun' });
+  const job = await createBackupJob(
+    deps,
+    { name: 'aged', container: container.containerName, now: new Date(clock.now()) },
+    { propagateDeletes: true, retention: { mirrorMaxAgeDays: 1 } },
+  );
+  const w: World = { deps, queue, container, job, clock };
+  for (let i = 0; i < 3; i += 1) {
+    const { run, uploads } = await runOnce(w);
+    expect(run.status).toBe('succeeded');
+    expect(uploads).toBe(0);
+  }
+  expect(await deps.manifest.pageDigest(job.id, '')).toBeUndefined();
 });
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
