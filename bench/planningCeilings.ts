@@ -32,7 +32,7 @@ const key = (i: number): string =>
   `d${String(Math.floor(i / 1000)).padStart(3, '0')}%2Ff${String(i).padStart(6, '0')}.txt`;
 
 async function main(): Promise<void> {
-  const blobs = Number(process.env.CEIL_BLOBS ?? 20_000);
+  const blobs = Number(process.env.CEIL_BLOBS ?? 5_000);
   const azurite = await startAzurite();
   const out: Record<string, unknown> = {};
   try {
