@@ -391,7 +391,7 @@ npm run bench
 It starts Azurite and the emulators itself, needs about 4 GiB of free memory (the emulators hold
 the data) and rewrites this file and its chart. \`BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,rclone\`
 runs a subset (the page then says which figures were not measured); \`BENCH_PLAN_BLOBS\` changes the
-planning container's size (default 100000; seeding stops after 5 minutes and the figure says how
+planning container's size (default 10000; seeding stops after 5 minutes and the figure says how
 many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
 another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
 \`BENCH_RCLONE_LARGE_MIB\` large blobs (default \`256,1024\`; \`64,256\` for a quicker run) and

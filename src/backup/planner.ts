@@ -1,5 +1,6 @@
 // The planner: one page of the source per message. It compares the page with the manifest (one
-// range query) so an unchanged file costs no Graph request, queues upload tasks for the new or
+// range query; none when the page hashes as it did when all of it was last unchanged,
+// ./pageDigest.ts) so an unchanged file costs no Graph request, queues upload tasks for the new or
 // changed files (small ones in batches, ./uploadTasks.ts), records the
 // page's totals (once, keyed by page number), and queues the next page, so a container of millions
 // of blobs is planned in bounded steps. Only the page its run expects is listed (./planBinding.ts),
@@ -16,6 +17,7 @@ import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
 import { parsePlanMessage } from './messages';
 import { bindPlanPage, planTokenHash } from './planBinding';
+import { pageDigest } from './pageDigest';
 import { outstandingBytes, quotaExceeded, readQuota } from './quota';
 import { stopRun } from './stopRun';
 import { queueUploadTasks } from './uploadTasks';
@@ -43,11 +45,19 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   }
 
   const started = deps.clock.now();
+  const tokenHash = planTokenHash(message.continuationToken);
   let page;
   let decisions: Decisions;
+  let digest: string | undefined;
+  let unchanged = false;
   try {
     page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
-    decisions = await decide(deps, job, page.items, stored.value);
+    // A snapshot copies every file whatever the manifest says, so only a mirror has pages to skip.
+    if (job.mode === 'mirror' && page.items.length) {
+      digest = pageDigest(job, page.items);
+      unchanged = (await deps.manifest.pageDigest(job.id, tokenHash)) === digest;
+    }
+    decisions = unchanged ? allUnchanged(page.items) : await decide(deps, job, page.items, stored.value);
     if (decisions.upload.length && !(await fits(deps, job, message.runId, message.page, decisions.upload)))
       return;
   } catch (error) {
@@ -63,8 +73,17 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   if (job.propagateDeletes && decisions.known.length)
     await deps.manifest.markSeen(job.id, decisions.known, message.runId);
   const refreshed = await refreshedFacts(deps, job.id, decisions.refresh);
+  // Every file of the page is in the manifest as listed (facts refreshed just above included): the
+  // next run may skip its queries. Not while an upload is pending (it may fail and leave the old
+  // entry), nor with a file past the maximum age never copied (no entry to mark seen).
+  if (
+    digest !== undefined &&
+    !unchanged &&
+    !decisions.upload.length &&
+    decisions.known.length === page.items.length
+  )
+    await deps.manifest.recordPageDigest(job.id, tokenHash, digest);
   const last = page.continuationToken === undefined;
-  const tokenHash = planTokenHash(message.continuationToken);
   const first = await deps.runs.createPage(message.runId, message.page, {
     files: decisions.upload.length,
     bytes: decisions.upload.reduce((sum, item) => sum + item.size, 0),
@@ -91,6 +110,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     upload: decisions.upload.length,
     tasks,
     skipped: decisions.skipped.length,
+    unchangedPage: unchanged,
     redelivered: binding === 'recorded' || first !== undefined,
     ms: deps.clock.now() - started,
   });
@@ -167,6 +187,11 @@ interface Decisions {
   known: string[];
   /** Unchanged files whose metadata, properties or tags changed alone (no new copy needed). */
   refresh: Array<{ item: SourceItem; entry: ManifestEntry }>;
+}
+
+/** The decision for a page whose digest matches the one recorded when all of it was unchanged. */
+function allUnchanged(items: SourceItem[]): Decisions {
+  return { upload: [], skipped: items, known: items.map((i) => i.name), refresh: [] };
 }
 
 async function decide(

@@ -160,6 +160,9 @@ export function manifestMatches(entry: ManifestEntry | undefined, blob: SourceBl
   return !!entry.contentMd5 && !!blob.contentMd5 && entry.contentMd5 === blob.contentMd5;
 }
 
+/** Partition of a job's page digests: `~` never appears in a job id. */
+const pagesPartition = (jobId: string): string => `${jobId}~pages`;
+
 export class ManifestStore {
   private readonly repo: TableRepository<Row>;
 
@@ -186,6 +189,20 @@ export class ManifestStore {
       if (entry.blobName === byKey.get(key)) found.set(entry.blobName, entry);
     }
     return found;
+  }
+
+  /**
+   * The digest recorded for the listing page that starts at `position` (the hash of its
+   * continuation token) when all its files were last found unchanged (../backup/pageDigest.ts).
+   * Kept in a partition of their own so that reads of the job's entries never meet them.
+   */
+  async pageDigest(jobId: string, position: string): Promise<string | undefined> {
+    const stored = await this.repo.get(pagesPartition(jobId), `p${position}`);
+    return typeof stored?.value.digest === 'string' ? stored.value.digest : undefined;
+  }
+
+  async recordPageDigest(jobId: string, position: string, digest: string): Promise<void> {
+    await this.repo.upsert(pagesPartition(jobId), `p${position}`, { digest });
   }
 
   async put(jobId: string, entry: ManifestEntry): Promise<void> {

@@ -3,6 +3,8 @@
 // reads that one). A rerun that only refreshes a file's tags writes a new index.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { BackupDeps } from '../../src/backup/deps';
+import { QUEUES } from '../../src/app/queues';
+import { handlePlanMessage } from '../../src/backup/planner';
 import { startRun } from '../../src/backup/scheduler';
 import { RUN_INDEX_FOLDER } from '../../src/graph/runIndex';
 import { setLogSink, type LogSink } from '../../src/log/logger';
@@ -133,6 +135,97 @@ it('an unchanged mirror rerun writes no index and points at the one that still d
   expect(third.uploads).toBe(0);
   expect(third.run.indexPath).toMatch(new RegExp(`${third.run.id}\\.jsonl$`));
   expect(indexFiles(w)).toHaveLength(2);
+});
+
+it('a page listed as it was when all of it was last unchanged is not queried against the manifest again; any change to it is', async () => {
+  const w = await world();
+  w.deps.settings.plannerPageSize = 2;
+  for (const name of ['a.txt', 'b/c.txt', 'd.txt']) await putBlob(w.container, name, content(100));
+  expect((await runOnce(w)).uploads).toBeGreaterThan(0);
+  const queried: string[][] = [];
+  const getMany = w.deps.manifest.getMany.bind(w.deps.manifest);
+  w.deps.manifest.getMany = async (jobId, names) => {
+    queried.push([...names]);
+    return getMany(jobId, names);
+  };
+
+  // The first unchanged rerun reads the manifest and records each page's digest ...
+  const second = await runOnce(w);
+  expect(queried).toEqual([['a.txt', 'b/c.txt'], ['d.txt']]);
+  // ... the next one reads no manifest row, and still counts every file as skipped.
+  queried.length = 0;
+  const third = await runOnce(w);
+  expect(queried).toEqual([]);
+  expect(third.uploads).toBe(0);
+  expect(third.run.status).toBe('succeeded');
+  const totals = async (run: Run): Promise<unknown> => (await w.deps.runs.totals(run.id)).totals;
+  expect(await totals(third.run)).toMatchObject({ plannedFiles: 0, skippedFiles: 3, skippedBytes: 300 });
+  expect(await totals(third.run)).toEqual(await totals(second.run));
+  expect(third.run.indexPath).toBe(second.run.indexPath);
+
+  // New tags leave the ETag as it is, yet change the page's digest: its facts are refreshed.
+  await w.container.getBlockBlobClient('a.txt').setTags({ note: 'changed' });
+  const fourth = await runOnce(w);
+  expect(queried).toEqual([['a.txt', 'b/c.txt']]);
+  expect(fourth.uploads).toBe(0);
+  expect(fourth.run.indexPath).not.toBe(third.run.indexPath);
+  expect((await w.deps.manifest.get(w.job.id, 'a.txt'))?.facts?.tags).toEqual({ note: 'changed' });
+
+  // Refreshed facts are in the manifest as listed, so the refreshing run recorded the page.
+  queried.length = 0;
+  await runOnce(w);
+  expect(queried).toEqual([]);
+  // New bytes: the page is queried and the file copied.
+  await putBlob(w.container, 'd.txt', content(120));
+  const sixth = await runOnce(w);
+  // The changed page is queried (the uploader reads the file's entry too); the other one is not.
+  expect(queried).toContainEqual(['d.txt']);
+  expect(queried).not.toContainEqual(['a.txt', 'b/c.txt']);
+  expect(sixth.run.status).toBe('succeeded');
+  expect(await totals(sixth.run)).toMatchObject({ uploadedFiles: 1, skippedFiles: 2 });
+});
+
+it('a page with a changed file records no digest while its upload is still to happen (it may fail)', async () => {
+  const w = await world();
+  for (const name of ['a.txt', 'd.txt']) await putBlob(w.container, name, content(100));
+  await runOnce(w);
+  await runOnce(w);
+  const recorded = await w.deps.manifest.pageDigest(w.job.id, '');
+  expect(recorded).toBeDefined();
+
+  await putBlob(w.container, 'd.txt', content(120));
+  w.clock.advance(60_000);
+  await startRun(w.deps, w.job.id, 'manual');
+  // The planner runs; the upload task is lost (a crash, a failed upload): the manifest keeps the old d.txt.
+  let tasks = 0;
+  while (w.queue.length) {
+    const { queue, message } = w.queue.shift()!;
+    if (queue === QUEUES.plan) await handlePlanMessage(w.deps, message);
+    else tasks += 1;
+  }
+  expect(tasks).toBe(1);
+  expect(await w.deps.manifest.pageDigest(w.job.id, '')).toBe(recorded);
+});
+
+it('a page with files past the maximum age that were never copied records no digest (they have no entry to mark seen)', async () => {
+  const container = await newContainer();
+  for (const name of ['old-1.txt', 'old-2.txt']) await putBlob(container, name, content(50));
+  // Three days after the blobs were written, with a maximum age of one: both are past it.
+  const clock = new ManualClock(Date.now() + 3 * 86_400_000);
+  const { queue, send } = memoryQueue();
+  const deps = backupDeps({ fx, clock, send, rootFolder: 'Rerun', plannerPageSize: 500, logName: 'rerun' });
+  const job = await createBackupJob(
+    deps,
+    { name: 'aged', container: container.containerName, now: new Date(clock.now()) },
+    { propagateDeletes: true, retention: { mirrorMaxAgeDays: 1 } },
+  );
+  const w: World = { deps, queue, container, job, clock };
+  for (let i = 0; i < 3; i += 1) {
+    const { run, uploads } = await runOnce(w);
+    expect(run.status).toBe('succeeded');
+    expect(uploads).toBe(0);
+  }
+  expect(await deps.manifest.pageDigest(job.id, '')).toBeUndefined();
 });
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
