@@ -12,7 +12,15 @@ import type { SourceItem } from '../sources/types';
 
 export function pageDigest(job: Job, items: readonly SourceItem[]): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([job.source, job.mode, job.retention.mirrorMaxAgeDays ?? null]));
+  hash.update(
+    JSON.stringify([
+      job.source,
+      job.mode,
+      job.retention.mirrorMaxAgeDays ?? null,
+      // A moved destination makes every older manifest entry stale (Job.manifestSince).
+      job.manifestSince ?? null,
+    ]),
+  );
   for (const i of items)
     hash.update(
       `\n${JSON.stringify([i.name, i.etag, i.size, i.contentMd5 ?? null, i.lastModified.getTime(), i.facts ?? null])}`,

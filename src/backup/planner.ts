@@ -223,7 +223,7 @@ async function decide(
     // page whose first delivery died after fanning out. Those files are part of this run's plan
     // (their tasks are idempotent); counting them as skipped would shrink the plan, so the run
     // could complete while the rest of its tasks were still queued, and drop them.
-    else if (manifestMatches(entry, item) && !uploadedByRun(entry, run)) {
+    else if (manifestMatches(entry, item, job) && !uploadedByRun(entry, run)) {
       out.skipped.push(item);
       out.refresh.push({ item, entry: entry! });
     } else out.upload.push(item);

@@ -6,6 +6,7 @@
 import { isAppError } from '../errors';
 import { graphPath, joinDrivePath } from '../graph/names';
 import type { Job } from '../store/jobs';
+import { inCurrentPlace } from '../store/manifest';
 import type { Run, RunStatus } from '../store/runs';
 import type { BackupDeps, DriveDestination } from './deps';
 import { checkMassDeletion } from './deletionGuard';
@@ -163,7 +164,14 @@ async function pruneMirror(
   const maxAge =
     job.retention.mirrorMaxAgeDays !== undefined ? job.retention.mirrorMaxAgeDays * DAY_MS : undefined;
   const now = deps.clock.now();
-  const doomed: Array<{ blobName: string; driveItemId: string; why: string; onlyGone: boolean }> = [];
+  const doomed: Array<{
+    blobName: string;
+    driveItemId: string;
+    why: string;
+    onlyGone: boolean;
+    /** The copy is in the job's old destination (Job.manifestSince): only the entry goes. */
+    keepCopy: boolean;
+  }> = [];
   // `seenRunId` tells which blobs this run saw only when the run listed the whole source: a run
   // that failed, or finished without planning every page, must not delete what it did not list.
   const listedAll = status !== 'failed' && run.planningComplete;
@@ -186,6 +194,7 @@ async function pruneMirror(
         driveItemId: entry.driveItemId,
         why: gone ? 'deleted at source' : 'past maximum age',
         onlyGone: gone && !old,
+        keepCopy: !inCurrentPlace(entry, job),
       });
   }
   const gone = doomed.filter((d) => d.onlyGone);
@@ -207,13 +216,13 @@ async function pruneMirror(
     doomed.splice(0, doomed.length, ...doomed.filter((d) => !d.onlyGone));
   }
   for (const item of doomed) {
-    await remover.remove(item.driveItemId);
+    if (!item.keepCopy) await remover.remove(item.driveItemId);
     await deps.manifest.delete(job.id, item.blobName);
-    deps.log.info('retention.file.removed', {
+    deps.log.info(item.keepCopy ? 'retention.entry.dropped' : 'retention.file.removed', {
       jobId: job.id,
       runId: run.id,
       file: item.blobName,
-      why: item.why,
+      why: item.keepCopy ? `${item.why}; its copy is in the job's previous destination and stays` : item.why,
     });
   }
   return { removed: doomed.length, refused: verdict.allowed ? undefined : verdict.reason };

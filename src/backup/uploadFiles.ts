@@ -130,7 +130,7 @@ async function uploadAll(
       : new Map<string, ManifestEntry>();
   const fresh = todo.filter(({ file, row }) => {
     const entry = known.get(file.blobName);
-    if (!entry || !manifestMatches(entry, file)) return true;
+    if (!entry || !manifestMatches(entry, file, job)) return true;
     out.results.push({ result: uploaded(file, entry.driveItemId, attempts), etag: row.etag });
     return false;
   });

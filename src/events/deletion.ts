@@ -7,6 +7,7 @@
 import { isAppError } from '../errors';
 import { Remover } from '../backup/retention';
 import type { Job } from '../store/jobs';
+import { inCurrentPlace } from '../store/manifest';
 import type { EventDeps } from './deps';
 
 export type DeletionOutcome = 'removed' | 'still-there' | 'not-copied';
@@ -20,6 +21,11 @@ export async function removeDeletedBlob(
   if (await stillThere(deps, job, blobName)) return 'still-there';
   const entry = await backup.manifest.get(job.id, blobName);
   if (!entry) return 'not-copied';
+  if (!inCurrentPlace(entry, job)) {
+    // Copied to the job's previous destination: that copy is no longer the job's to delete.
+    await backup.manifest.delete(job.id, blobName);
+    return 'not-copied';
+  }
   const remover = new Remover(backup, await backup.destination(job.connectionId), job.hardDelete);
   await remover.remove(entry.driveItemId);
   await backup.manifest.delete(job.id, blobName);

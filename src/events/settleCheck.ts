@@ -70,7 +70,7 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
   if (quietFor < settleMs)
     return waitAgain(deps, message, Math.ceil((settleMs - quietFor) / 1000), 'still changing');
 
-  if (job.mode === 'mirror' && manifestMatches(await backup.manifest.get(job.id, item.name), item)) {
+  if (job.mode === 'mirror' && manifestMatches(await backup.manifest.get(job.id, item.name), item, job)) {
     log.info('events.check.unchanged');
     await state.settled(message.jobId, message.blobName, latest.etag);
     return 'unchanged';

@@ -73,6 +73,13 @@ export interface Job {
    * announced by an event, so the scheduled run does not count them as missed by events.
    */
   eventsSince?: string;
+  /**
+   * Set (ISO) when the job's destination (connection, folder, Office files rule) or source container
+   * changes: manifest entries recorded before it describe copies in the old place, so they no longer
+   * count as backed up (the next run copies every file to the new place), and what the job left
+   * in the old place is no longer its to delete.
+   */
+  manifestSince?: string;
   /** Client-side encryption (./jobEncryption.ts); fixed once the job exists. */
   encryption: JobEncryption;
   /** ISO time of the last schedule occurrence a run was started for (missed runs run once). */
@@ -85,7 +92,10 @@ export interface Job {
 
 /** What a person sends to create or change a job. */
 export type JobInput = Partial<
-  Omit<Job, 'id' | 'createdAt' | 'updatedAt' | 'lastScheduledAt' | 'activeRunId' | 'eventsSince'>
+  Omit<
+    Job,
+    'id' | 'createdAt' | 'updatedAt' | 'lastScheduledAt' | 'activeRunId' | 'eventsSince' | 'manifestSince'
+  >
 >;
 
 type JobRow = Record<string, string | number | boolean | undefined>;
@@ -111,6 +121,7 @@ function toRow(job: Job): JobRow {
     officeFiles: job.officeFiles,
     trigger: job.trigger,
     eventsSince: job.eventsSince,
+    manifestSince: job.manifestSince,
     ...toEncryptionRow(job.encryption),
     lastScheduledAt: job.lastScheduledAt,
     activeRunId: job.activeRunId,
@@ -151,6 +162,7 @@ function toJob(row: JobRow): Job {
     // Jobs stored before events existed keep running on their schedule alone.
     trigger: (field.string(raw, 'trigger') as JobTrigger | undefined) ?? 'schedule',
     eventsSince: field.string(raw, 'eventsSince'),
+    manifestSince: field.string(raw, 'manifestSince'),
     encryption: fromEncryptionRow(raw),
     lastScheduledAt: field.string(raw, 'lastScheduledAt'),
     activeRunId: field.string(raw, 'activeRunId'),
@@ -361,6 +373,14 @@ export function validateJob(
       ? (base.eventsSince ?? base.updatedAt)
       : now.toISOString()
     : undefined;
+  const folder = destinationFolder.replace(/^\/+|\/+$/g, '');
+  const moved =
+    base !== undefined &&
+    (base.connectionId !== connectionId ||
+      base.destinationFolder !== folder ||
+      base.officeFiles !== officeFiles ||
+      base.source.container !== container ||
+      (base.source.blobEndpoint ?? '') !== (blobEndpoint ?? ''));
   return {
     id,
     name,
@@ -370,7 +390,7 @@ export function validateJob(
       prefix: typeof s.prefix === 'string' && s.prefix !== '' ? s.prefix : undefined,
       blobEndpoint,
     },
-    destinationFolder: destinationFolder.replace(/^\/+|\/+$/g, ''),
+    destinationFolder: folder,
     schedule,
     mode,
     propagateDeletes,
@@ -381,6 +401,7 @@ export function validateJob(
     officeFiles,
     trigger: trigger as JobTrigger,
     eventsSince,
+    manifestSince: moved ? now.toISOString() : base?.manifestSince,
     encryption: validateEncryption(i.encryption, base?.encryption),
     lastScheduledAt: base?.lastScheduledAt,
     activeRunId: base?.activeRunId,

@@ -151,13 +151,28 @@ export interface SourceBlobFacts {
 }
 
 /** True when the entry describes exactly this version of the blob (no upload needed). */
-export function manifestMatches(entry: ManifestEntry | undefined, blob: SourceBlobFacts): boolean {
-  if (!entry) return false;
+export function manifestMatches(
+  entry: ManifestEntry | undefined,
+  blob: SourceBlobFacts,
+  job?: { manifestSince?: string },
+): boolean {
+  if (!entry || !inCurrentPlace(entry, job)) return false;
   if (entry.size !== blob.size) return false;
   if (entry.etag === blob.etag) return true;
   // A blob rewritten with identical bytes gets a new ETag; the MD5 (when the source has one) proves
   // the content is the same, so a re-upload would only copy the same bytes again.
   return !!entry.contentMd5 && !!blob.contentMd5 && entry.contentMd5 === blob.contentMd5;
+}
+
+/**
+ * False for an entry recorded before the job's destination or source last changed (Job.manifestSince):
+ * it describes a copy in the old place. An entry whose time does not parse is treated as old.
+ */
+export function inCurrentPlace(entry: ManifestEntry, job?: { manifestSince?: string }): boolean {
+  if (!job?.manifestSince) return true;
+  // Strictly after: a copy recorded in the same millisecond as the change may be the old place's,
+  // and copying a file once more costs bytes, not a backup.
+  return Date.parse(entry.uploadedAt) > Date.parse(job.manifestSince);
 }
 
 /** Partition of a job's page digests: `~` never appears in a job id. */

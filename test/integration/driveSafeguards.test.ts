@@ -510,3 +510,60 @@ describe('throttling (429 with Retry-After)', () => {
     expect(run.totals!.throttledMs).toBeGreaterThanOrEqual(3000);
   });
 });
+
+describe('changing where a job writes', () => {
+  const patch = (w: World, body: unknown) =>
+    jobsApi.update(w.admin, w.job.id, {
+      method: 'PATCH',
+      url: `/api/jobs/${w.job.id}`,
+      params: { id: w.job.id },
+      query: new URLSearchParams(),
+      headers: {},
+      body: JSON.stringify(body),
+    });
+  /** The change, a second after the last run (the test clock stands still otherwise). */
+  const move = async (w: World, body: unknown) => {
+    w.clock.advance(1000);
+    const answer = await patch(w, body);
+    w.clock.advance(1000);
+    return answer;
+  };
+
+  it('a new destination folder gets every file at the next run, not only the changed ones', async () => {
+    const w = await world();
+    const data = { 'a.txt': content(10), 'dir/b.bin': content(2000), 'c.csv': content(30) };
+    for (const [name, bytes] of Object.entries(data)) await putBlob(w.container, name, bytes);
+    expect((await runOnce(w)).totals).toMatchObject({ uploadedFiles: 3 });
+    const before = w.job.destinationFolder;
+
+    expect((await move(w, { destinationFolder: `${before}-moved` })).status).toBe(200);
+    const moved = await runOnce(w);
+    expect(moved.status).toBe('succeeded');
+    expect(moved.totals).toMatchObject({ uploadedFiles: 3, skippedFiles: 0 });
+    expect((await driveChildren(`${before}-moved`)).map((c) => c.name).sort()).toEqual([
+      'a.txt',
+      'c.csv',
+      'dir',
+    ]);
+    const [b] = await driveChildren(`${before}-moved/dir`);
+    expect((await driveBytes(b.id)).equals(data['dir/b.bin'])).toBe(true);
+    // The old folder keeps its copies, and the next run finds everything unchanged again.
+    expect((await driveChildren(before)).map((c) => c.name).sort()).toEqual(['a.txt', 'c.csv', 'dir']);
+    expect((await runOnce(w)).totals).toMatchObject({ uploadedFiles: 0, skippedFiles: 3 });
+  });
+
+  it("a deletion at the source after the move leaves the old folder's copy alone", async () => {
+    const w = await world({ propagateDeletes: true });
+    await putBlob(w.container, 'keep.txt', content(5));
+    await putBlob(w.container, 'gone.txt', content(6));
+    expect((await runOnce(w)).totals).toMatchObject({ uploadedFiles: 2 });
+    const before = w.job.destinationFolder;
+    expect((await move(w, { destinationFolder: `${before}-moved` })).status).toBe(200);
+    await w.container.deleteBlob('gone.txt');
+    const moved = await runOnce(w);
+    expect(moved.status).toBe('succeeded');
+    expect((await driveChildren(`${before}-moved`)).map((c) => c.name)).toEqual(['keep.txt']);
+    // The job no longer writes there: what it left in the old folder is the person's to keep.
+    expect((await driveChildren(before)).map((c) => c.name).sort()).toEqual(['gone.txt', 'keep.txt']);
+  });
+});
