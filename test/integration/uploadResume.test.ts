@@ -41,6 +41,7 @@ let container: ContainerClient;
 let vault: KeyVaultEmulator;
 let table: TableClient;
 let store: UploadSessionStore;
+let secrets: KeyVaultSecretStore;
 let keyReads = 0;
 const logLines: string[] = [];
 let previousSink: LogSink;
@@ -60,7 +61,7 @@ beforeAll(async () => {
         offered += Number(req.headers['content-length'] ?? 0);
     },
   );
-  const secrets = new KeyVaultSecretStore({
+  secrets = new KeyVaultSecretStore({
     keyVaultUrl: vault.vaultUrl,
     credential: { getToken: async () => ({ token: 'kv', expiresOnTimestamp: Date.now() + 3600e3 }) },
   });
@@ -140,7 +141,13 @@ function bytesOffered(since: number): number {
  * way (the server keeps nothing of it); 'after-answer' lets the server take it and loses only the
  * answer. Either way the process dies in the retry wait that follows, before it learns anything more.
  */
-async function attemptKilledAt(p: Prepared, put: number, mode: 'mid-body' | 'after-answer'): Promise<void> {
+async function attemptKilledAt(
+  p: Prepared,
+  put: number,
+  mode: 'mid-body' | 'after-answer',
+  checkpoints: SessionCheckpoints = checkpointsFor(p.file),
+  onKill: () => void = () => undefined,
+): Promise<void> {
   const options = uploadOptions({ chunkBytes: CHUNK });
   const realFetch = globalThis.fetch;
   let puts = 0;
@@ -154,12 +161,11 @@ async function attemptKilledAt(p: Prepared, put: number, mode: 'mid-body' | 'aft
     return response;
   });
   options.clock.sleep = async () => {
+    onKill();
     throw new Killed('killed');
   };
   try {
-    await expect(
-      uploadFile({ ...p.request, checkpoints: checkpointsFor(p.file) }, options),
-    ).rejects.toBeInstanceOf(Killed);
+    await expect(uploadFile({ ...p.request, checkpoints }, options)).rejects.toBeInstanceOf(Killed);
   } finally {
     spy.mockRestore();
   }
@@ -221,6 +227,64 @@ describe('crash resume', () => {
     // The server was one chunk ahead of the checkpoint: that chunk is hashed from the source, not resent.
     expect(bytesOffered(before)).toBe(SIZE - 5 * CHUNK);
     expect(logLines.some((l) => l.includes('upload.session.resumed'))).toBe(true);
+  });
+
+  it('a kill in a fresh process before its first checkpoint could land: the session was saved before its first chunk', async () => {
+    const p = await prepare();
+    // A new process: the sealing key is not in memory yet and Key Vault answers 429 first, so the
+    // first sealed write waits about a second while chunks to the emulator take milliseconds.
+    vault.server.faults.add({
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 1,
+      code: 'Throttled',
+      count: 1,
+    });
+    // What dies with the process: a write still waiting when it is killed never reaches the table.
+    let dead = false;
+    const tableOfProcess = new Proxy(table, {
+      get(target, key, receiver) {
+        if (key === 'upsertEntity')
+          return async (...args: Parameters<TableClient['upsertEntity']>) =>
+            dead ? {} : target.upsertEntity(...args);
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const freshStore = new UploadSessionStore(
+      tableOfProcess,
+      new AesGcmSealer(new DataKeyProvider(secrets, UPLOAD_SESSION_KEY_SECRET, 'test')),
+    );
+    const before = offered;
+    try {
+      await attemptKilledAt(
+        p,
+        4,
+        'after-answer',
+        {
+          load: () => freshStore.get(p.file),
+          save: (s) => freshStore.put(p.file, s),
+          clear: () => freshStore.delete(p.file),
+        },
+        () => {
+          dead = true;
+        },
+      );
+    } finally {
+      vault.server.faults.clear();
+    }
+    expect(fx.graph.sessions().find((s) => s.path.endsWith(p.name))?.received).toBe(4 * CHUNK);
+    expect(await store.get(p.file)).toBeDefined();
+
+    const outcome = await uploadFile(
+      { ...p.request, checkpoints: checkpointsFor(p.file) },
+      uploadOptions({ chunkBytes: CHUNK }),
+    );
+    expect(outcome.status).toBe('completed');
+    expect(outcome.stats.sessionsCreated).toBe(0);
+    expectInDrive(p);
+    // The server was ahead of whatever the row said: hashed from the source, nothing sent twice.
+    expect(bytesOffered(before)).toBe(SIZE);
   });
 
   it('a kill after the last chunk landed: the next attempt finds the finished file and sends nothing', async () => {

@@ -484,6 +484,12 @@ class SessionUpload {
       session: this.ctx.stats.sessionsCreated,
     });
     await this.reportProgress();
+    // The first checkpoint of a session is written before its first chunk: later ones may lag (the
+    // server is then ahead, and a resume hashes the gap from the source), but without this one a
+    // crash leaves no row for the session, or only the one it replaced, and the next attempt starts
+    // again from byte 0. It costs one sealed Table write per session; the first session of a
+    // process also waits for the sealing key from Key Vault.
+    await this.checkpoint?.flush();
   }
 
   private continuation(): UploadContinuation {
