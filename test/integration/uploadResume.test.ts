@@ -207,7 +207,10 @@ describe('crash resume', () => {
     const resent = bytesOffered(before) - SIZE;
     expect(resent).toBeGreaterThan(0);
     expect(resent).toBeLessThanOrEqual(CHUNK);
-    // The file is done: its session row is gone.
+    // The file is done: its row holds the finished state until the task has recorded the file and
+    // cleared it (src/backup/blobUpload.ts forgetSession).
+    expect((await store.get(p.file))?.nextOffset).toBe(SIZE);
+    await checkpointsFor(p.file).clear();
     expect(await table.getEntity(p.file.runId, sessionRowKey(p.name)).catch((e) => e.statusCode)).toBe(404);
   });
 
@@ -299,6 +302,31 @@ describe('crash resume', () => {
     expectInDrive(p);
     expect(bytesOffered(before)).toBe(0);
     expect(outcome.stats.sessionsCreated).toBe(0);
+  });
+
+  it('a kill after the file completed but before its task recorded it: the redelivery sends nothing', async () => {
+    const p = await prepare();
+    const first = await uploadFile(
+      { ...p.request, checkpoints: checkpointsFor(p.file) },
+      uploadOptions({ chunkBytes: CHUNK }),
+    );
+    expect(first.status).toBe('completed');
+    // The process dies here, before the manifest entry and the run's record of the file are written.
+    const before = offered;
+    const requestsBefore = fx.graph.server.requests.length;
+    const again = await uploadFile(
+      { ...p.request, checkpoints: checkpointsFor(p.file) },
+      uploadOptions({ chunkBytes: CHUNK }),
+    );
+    expect(again.status).toBe('completed');
+    expect(again.status === 'completed' && again.item.id).toBe(first.status === 'completed' && first.item.id);
+    expect(bytesOffered(before)).toBe(0);
+    expect(again.stats.sessionsCreated).toBe(0);
+    expect(
+      fx.graph.server.requests.slice(requestsBefore).filter((r) => r.path.endsWith(':/createUploadSession')),
+    ).toHaveLength(0);
+    expect(logLines.some((l) => l.includes('upload.session.finished'))).toBe(true);
+    expectInDrive(p);
   });
 
   it('a saved session the server has expired: a new session, the file whole and once', async () => {

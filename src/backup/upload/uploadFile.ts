@@ -183,7 +183,8 @@ class SessionUpload {
     try {
       await this.start();
       const outcome = await this.loop();
-      if (outcome.status === 'completed') await this.checkpoint?.clear();
+      // Finished: kept (not cleared) until the task has recorded the file; see Checkpointer.finish.
+      if (outcome.status === 'completed') await this.checkpoint?.finish(this.continuation());
       else this.checkpoint?.save(outcome.continuation);
       return outcome;
     } catch (error) {
@@ -348,9 +349,12 @@ class SessionUpload {
   private async finishedBeforeCrash(): Promise<boolean> {
     if (this.total - this.committed > this.options.chunkBytes) return false;
     const candidate = this.options.hash.restore(this.hasher.save());
-    const rest = await this.request.read(this.committed, this.total - this.committed);
-    if (rest.length !== this.total - this.committed) return false;
-    candidate.update(rest);
+    // Nothing left when the saved state is the finished one: the task died before recording the file.
+    if (this.committed < this.total) {
+      const rest = await this.request.read(this.committed, this.total - this.committed);
+      if (rest.length !== this.total - this.committed) return false;
+      candidate.update(rest);
+    }
     let item: ReturnType<typeof readItem>;
     try {
       item = await this.lookupFinishedItem();
