@@ -15,7 +15,9 @@
 // is created and after every acknowledged chunk, so an attempt after a crash loads it and resumes
 // through the same realignment: the server is usually one chunk ahead of the saved offset (its
 // acknowledgement arrived, the save did not), which costs one chunk hashed from the source and
-// nothing resent; the chunk on the wire at the crash is the only one sent twice.
+// nothing resent; the chunk on the wire at the crash is the only one sent twice. A session's first
+// save is awaited before its first chunk (so a crash never leaves a session without a row), and the
+// finished state is saved too, for a task that dies before recording the file (see Checkpointer.finish).
 import { AppError, isPermanent } from '../../errors';
 import {
   awaitTurn,
