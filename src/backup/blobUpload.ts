@@ -118,6 +118,7 @@ export async function sendBlob(
         size: file.size,
       }),
       lastModified: upload.lastModified,
+      redelivered: upload.attempts > 1,
     },
     {
       chunkBytes: job.chunkSizeBytes,

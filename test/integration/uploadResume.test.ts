@@ -329,6 +329,29 @@ describe('crash resume', () => {
     expectInDrive(p);
   });
 
+  it('a redelivered small file the drive already holds is not sent again; one it does not hold is', async () => {
+    const p = await prepare(300_000);
+    const options = uploadOptions({ chunkBytes: CHUNK });
+    const first = await uploadFile(p.request, options);
+    expect(first.status).toBe('completed');
+    const puts = (since: number): number =>
+      fx.graph.server.requests.slice(since).filter((r) => r.method === 'PUT' && r.path.endsWith(':/content'))
+        .length;
+    // The task died after the drive took the file, before recording it: its redelivery finds it.
+    let since = fx.graph.server.requests.length;
+    const again = await uploadFile({ ...p.request, redelivered: true }, options);
+    expect(again.status === 'completed' && again.item.id).toBe(first.status === 'completed' && first.item.id);
+    expect(puts(since)).toBe(0);
+    expectInDrive(p);
+    // A redelivery whose bytes the drive does not hold (here: another version at the path) sends them.
+    const other = await prepare(300_000);
+    await uploadFile({ ...other.request, target: p.request.target }, options);
+    since = fx.graph.server.requests.length;
+    await uploadFile({ ...p.request, redelivered: true }, options);
+    expect(puts(since)).toBe(1);
+    expectInDrive(p);
+  });
+
   it('a saved session the server has expired: a new session, the file whole and once', async () => {
     const p = await prepare();
     await attemptKilledAt(p, 4, 'mid-body');
