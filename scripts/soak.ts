@@ -312,6 +312,10 @@ const RETRY_EVENTS = [
   'queue.poisoned',
 ];
 
+/** Host log events that tell a file's session story (the lines themselves never hold a URL). */
+const STORY_EVENTS =
+  /^upload\.(session|checkpoint|continuation|realign|rewind|range|file\.(retry|continues))/;
+
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const say = options.progress ?? (() => undefined);
   const began = Date.now();
@@ -390,8 +394,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (logFile) appendFileSync(logFile, `${line}\n`);
       if (!line.startsWith('{')) return;
       try {
-        const record = JSON.parse(line) as { event?: string; attempt?: number };
+        const record = JSON.parse(line) as { event?: string; attempt?: number; file?: string };
         if (record.event && record.event in retries) retries[record.event] += 1;
+        // What the host said about each large file's session, for explaining a resend after a kill.
+        if (record.file && record.event && STORY_EVENTS.test(record.event)) {
+          const {
+            time: _t,
+            level: _l,
+            component: _c,
+            area: _a,
+            runId: _r,
+            jobId: _j,
+            file,
+            event,
+            files: _f,
+            ...rest
+          } = record as Record<string, unknown>;
+          resends.note(
+            `/${ROOT_FOLDER}/${JOB_FOLDER}/${String(file)}`,
+            `host ${String(event)} ${JSON.stringify(rest)}`,
+          );
+        }
         if (record.event === 'upload.file.done' && (record.attempt ?? 1) > 1) redeliveries += 1;
       } catch {
         // Not a log line.
@@ -678,6 +701,16 @@ export function formatReport(report: SoakReport): string {
             `kill ${k.kill}: ${k.filesInterrupted} files interrupted, chunks ${mib(k.sessionBytes)} (at most ${mib(k.maxSessionBytesPerFile)} for one file), simple uploads ${mib(k.simpleBytes)}, resumed after ${k.firstResumeMs === undefined ? 'n/a' : `${(k.firstResumeMs / 1000).toFixed(1)} s`}`,
         )
         .join('; ') || 'no kills',
+    ],
+    [
+      'Files resending more than one chunk after a kill (what their sessions did)',
+      report.resends.kills
+        .flatMap((k) =>
+          (k.filesOverChunk?.files ?? []).map(
+            (f) => `kill ${k.kill}: ${f.path} resent ${mib(f.bytes)}: ${f.story.join(' → ')}`,
+          ),
+        )
+        .join('; ') || 'none',
     ],
     ['Run time / wall time', `${report.runSeconds.toFixed(0)} s / ${report.wallSeconds.toFixed(0)} s`],
     ['Problems', report.problems.length ? report.problems.join('; ') : 'none'],

@@ -55,6 +55,30 @@ export async function placeBlob(
   return { form, path, acceptRewrite: office.acceptRewrite };
 }
 
+/**
+ * Deletes a file's saved session once its task has recorded the file: the engine keeps the finished
+ * state until then, so a task killed in between does not send the file again. Only files sent
+ * through a session have a row. A failed delete is logged; the row expires with its session.
+ */
+export async function forgetSession(
+  deps: Pick<BackupDeps, 'uploadSessions'>,
+  run: Pick<Run, 'id'>,
+  file: BlobRef,
+  log: Logger,
+): Promise<void> {
+  const checkpoints = deps.uploadSessions?.({
+    runId: run.id,
+    blobName: file.blobName,
+    etag: file.etag,
+    size: file.size,
+  });
+  await checkpoints?.clear().catch((error: unknown) =>
+    log.warn('upload.checkpoint.clear.failed', {
+      reason: (error as { code?: unknown })?.code ?? (error instanceof Error ? error.name : 'error'),
+    }),
+  );
+}
+
 export async function sendBlob(
   deps: BackupDeps,
   upload: {
@@ -94,6 +118,7 @@ export async function sendBlob(
         size: file.size,
       }),
       lastModified: upload.lastModified,
+      redelivered: upload.attempts > 1,
     },
     {
       chunkBytes: job.chunkSizeBytes,

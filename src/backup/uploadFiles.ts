@@ -18,7 +18,7 @@ import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES, type FileResult, type Run, type StoredFile } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps, DriveDestination } from './deps';
-import { placeBlob, sendBlob } from './blobUpload';
+import { forgetSession, placeBlob, sendBlob } from './blobUpload';
 import type { UploadBatchFile, UploadMessage } from './messages';
 import { outstandingBytes, quotaExceeded, readQuota } from './quota';
 import { stopRun, stopsTheRun } from './stopRun';
@@ -38,6 +38,8 @@ interface Outcomes {
   stopper?: AppError;
   /** The first error a retry may cure: thrown after the others are recorded. */
   retry?: unknown;
+  /** Files sent through an upload session: their saved sessions are deleted once recorded. */
+  sessions: UploadBatchFile[];
 }
 
 export async function uploadFresh(
@@ -78,10 +80,11 @@ export async function uploadFresh(
     // (or, for rows from older versions, before counting it): finish both, or the run never ends.
     if (!row.file.counted) await deps.runs.finishFile(run.id, row.file);
   }
-  const out: Outcomes = { results: [], entries: [] };
+  const out: Outcomes = { results: [], entries: [], sessions: [] };
   if (todo.length) await uploadAll(deps, job, run, todo, meta.dequeueCount, out, log);
   if (out.entries.length) await deps.manifest.putMany(job.id, out.entries);
   if (out.results.length) await deps.runs.finishFiles(run.id, out.results);
+  await Promise.all(out.sessions.map((file) => forgetSession(deps, run, file, log)));
   if (out.stopper) await stopWholeRun(deps, job, run, out.stopper);
   else await checkCompletion(deps, job.id, run.id);
   if (out.retry !== undefined) throw out.retry;
@@ -218,6 +221,7 @@ async function uploadOne(
     } satisfies UploadMessage);
     return;
   }
+  if (placed.form.size > deps.settings.simpleUploadMaxBytes) out.sessions.push(file);
   out.entries.push({
     blobName: file.blobName,
     etag: file.etag,

@@ -24,7 +24,7 @@ import {
   uploadFresh,
 } from './uploadFiles';
 import { sessionUrlHash } from './upload/uploadUrl';
-import { placeBlob, sendBlob, type PlacedBlob } from './blobUpload';
+import { forgetSession, placeBlob, sendBlob, type PlacedBlob } from './blobUpload';
 
 /** One upload task: a batch of small files, one file's first delivery, or a large file's continuation. */
 export async function handleUploadMessage(
@@ -205,6 +205,7 @@ async function continueUpload(
     ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
   });
   await recordUploaded(deps, message, outcome.item.id, meta.dequeueCount, outcome.stats, outcome.item);
+  await forgetSession(deps, run, message, log);
 }
 
 async function recordUploaded(

@@ -14,6 +14,7 @@ import { QuickXorHash } from '../../src/graph/quickXorHash';
 import { decodeDrivePath } from '../../src/graph/names';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Job } from '../../src/store/jobs';
+import type { UploadContinuation } from '../../src/backup/upload/types';
 import {
   backupDeps,
   content,
@@ -203,6 +204,35 @@ describe('a backup run', () => {
     expect(driveFile(w, 'big.bin')!.content.equals(data)).toBe(true);
     // The continuation messages carry no token.
     expect(JSON.stringify(w.queue)).not.toMatch(/Bearer|work/);
+  });
+
+  it("keeps a large file's saved session until its task has recorded the file, then deletes it", async () => {
+    // Budget 480 s: the file goes in its first delivery; 0 s: one chunk per delivery, through continuations.
+    for (const budget of [480, 0]) {
+      const w = await world({}, budget);
+      const rows = new Map<string, UploadContinuation>();
+      const cleared: Array<{ name: string; status?: string }> = [];
+      w.deps.uploadSessions = (file) => ({
+        load: async () => rows.get(file.blobName),
+        save: async (session) => {
+          rows.set(file.blobName, session);
+        },
+        clear: async () => {
+          // A kill before this point must find the finished state; after it, the recorded file.
+          const recorded = await w.deps.runs.getFile(file.runId, file.blobName);
+          cleared.push({ name: file.blobName, status: recorded?.status });
+          rows.delete(file.blobName);
+        },
+      });
+      const data = content(6 * MiB + 3);
+      await putBlob(w.container, 'big.bin', data);
+      await putBlob(w.container, 'small.txt', content(100));
+      await startRun(w.deps, w.job.id, 'manual');
+      await drain(w);
+      expect(driveFile(w, 'big.bin')!.content.equals(data)).toBe(true);
+      expect(cleared).toEqual([{ name: 'big.bin', status: 'uploaded' }]);
+      expect(rows.size).toBe(0);
+    }
   });
 
   it('a path over 400 characters fails that file with the reason, and the run is partially failed', async () => {

@@ -41,6 +41,7 @@ let container: ContainerClient;
 let vault: KeyVaultEmulator;
 let table: TableClient;
 let store: UploadSessionStore;
+let secrets: KeyVaultSecretStore;
 let keyReads = 0;
 const logLines: string[] = [];
 let previousSink: LogSink;
@@ -60,7 +61,7 @@ beforeAll(async () => {
         offered += Number(req.headers['content-length'] ?? 0);
     },
   );
-  const secrets = new KeyVaultSecretStore({
+  secrets = new KeyVaultSecretStore({
     keyVaultUrl: vault.vaultUrl,
     credential: { getToken: async () => ({ token: 'kv', expiresOnTimestamp: Date.now() + 3600e3 }) },
   });
@@ -140,7 +141,13 @@ function bytesOffered(since: number): number {
  * way (the server keeps nothing of it); 'after-answer' lets the server take it and loses only the
  * answer. Either way the process dies in the retry wait that follows, before it learns anything more.
  */
-async function attemptKilledAt(p: Prepared, put: number, mode: 'mid-body' | 'after-answer'): Promise<void> {
+async function attemptKilledAt(
+  p: Prepared,
+  put: number,
+  mode: 'mid-body' | 'after-answer',
+  checkpoints: SessionCheckpoints = checkpointsFor(p.file),
+  onKill: () => void = () => undefined,
+): Promise<void> {
   const options = uploadOptions({ chunkBytes: CHUNK });
   const realFetch = globalThis.fetch;
   let puts = 0;
@@ -154,12 +161,11 @@ async function attemptKilledAt(p: Prepared, put: number, mode: 'mid-body' | 'aft
     return response;
   });
   options.clock.sleep = async () => {
+    onKill();
     throw new Killed('killed');
   };
   try {
-    await expect(
-      uploadFile({ ...p.request, checkpoints: checkpointsFor(p.file) }, options),
-    ).rejects.toBeInstanceOf(Killed);
+    await expect(uploadFile({ ...p.request, checkpoints }, options)).rejects.toBeInstanceOf(Killed);
   } finally {
     spy.mockRestore();
   }
@@ -201,7 +207,10 @@ describe('crash resume', () => {
     const resent = bytesOffered(before) - SIZE;
     expect(resent).toBeGreaterThan(0);
     expect(resent).toBeLessThanOrEqual(CHUNK);
-    // The file is done: its session row is gone.
+    // The file is done: its row holds the finished state until the task has recorded the file and
+    // cleared it (src/backup/blobUpload.ts forgetSession).
+    expect((await store.get(p.file))?.nextOffset).toBe(SIZE);
+    await checkpointsFor(p.file).clear();
     expect(await table.getEntity(p.file.runId, sessionRowKey(p.name)).catch((e) => e.statusCode)).toBe(404);
   });
 
@@ -223,6 +232,64 @@ describe('crash resume', () => {
     expect(logLines.some((l) => l.includes('upload.session.resumed'))).toBe(true);
   });
 
+  it('a kill in a fresh process before its first checkpoint could land: the session was saved before its first chunk', async () => {
+    const p = await prepare();
+    // A new process: the sealing key is not in memory yet and Key Vault answers 429 first, so the
+    // first sealed write waits about a second while chunks to the emulator take milliseconds.
+    vault.server.faults.add({
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 1,
+      code: 'Throttled',
+      count: 1,
+    });
+    // What dies with the process: a write still waiting when it is killed never reaches the table.
+    let dead = false;
+    const tableOfProcess = new Proxy(table, {
+      get(target, key, receiver) {
+        if (key === 'upsertEntity')
+          return async (...args: Parameters<TableClient['upsertEntity']>) =>
+            dead ? {} : target.upsertEntity(...args);
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const freshStore = new UploadSessionStore(
+      tableOfProcess,
+      new AesGcmSealer(new DataKeyProvider(secrets, UPLOAD_SESSION_KEY_SECRET, 'test')),
+    );
+    const before = offered;
+    try {
+      await attemptKilledAt(
+        p,
+        4,
+        'after-answer',
+        {
+          load: () => freshStore.get(p.file),
+          save: (s) => freshStore.put(p.file, s),
+          clear: () => freshStore.delete(p.file),
+        },
+        () => {
+          dead = true;
+        },
+      );
+    } finally {
+      vault.server.faults.clear();
+    }
+    expect(fx.graph.sessions().find((s) => s.path.endsWith(p.name))?.received).toBe(4 * CHUNK);
+    expect(await store.get(p.file)).toBeDefined();
+
+    const outcome = await uploadFile(
+      { ...p.request, checkpoints: checkpointsFor(p.file) },
+      uploadOptions({ chunkBytes: CHUNK }),
+    );
+    expect(outcome.status).toBe('completed');
+    expect(outcome.stats.sessionsCreated).toBe(0);
+    expectInDrive(p);
+    // The server was ahead of whatever the row said: hashed from the source, nothing sent twice.
+    expect(bytesOffered(before)).toBe(SIZE);
+  });
+
   it('a kill after the last chunk landed: the next attempt finds the finished file and sends nothing', async () => {
     const p = await prepare();
     await attemptKilledAt(p, 10, 'after-answer');
@@ -235,6 +302,54 @@ describe('crash resume', () => {
     expectInDrive(p);
     expect(bytesOffered(before)).toBe(0);
     expect(outcome.stats.sessionsCreated).toBe(0);
+  });
+
+  it('a kill after the file completed but before its task recorded it: the redelivery sends nothing', async () => {
+    const p = await prepare();
+    const first = await uploadFile(
+      { ...p.request, checkpoints: checkpointsFor(p.file) },
+      uploadOptions({ chunkBytes: CHUNK }),
+    );
+    expect(first.status).toBe('completed');
+    // The process dies here, before the manifest entry and the run's record of the file are written.
+    const before = offered;
+    const requestsBefore = fx.graph.server.requests.length;
+    const again = await uploadFile(
+      { ...p.request, checkpoints: checkpointsFor(p.file) },
+      uploadOptions({ chunkBytes: CHUNK }),
+    );
+    expect(again.status).toBe('completed');
+    expect(again.status === 'completed' && again.item.id).toBe(first.status === 'completed' && first.item.id);
+    expect(bytesOffered(before)).toBe(0);
+    expect(again.stats.sessionsCreated).toBe(0);
+    expect(
+      fx.graph.server.requests.slice(requestsBefore).filter((r) => r.path.endsWith(':/createUploadSession')),
+    ).toHaveLength(0);
+    expect(logLines.some((l) => l.includes('upload.session.finished'))).toBe(true);
+    expectInDrive(p);
+  });
+
+  it('a redelivered small file the drive already holds is not sent again; one it does not hold is', async () => {
+    const p = await prepare(300_000);
+    const options = uploadOptions({ chunkBytes: CHUNK });
+    const first = await uploadFile(p.request, options);
+    expect(first.status).toBe('completed');
+    const puts = (since: number): number =>
+      fx.graph.server.requests.slice(since).filter((r) => r.method === 'PUT' && r.path.endsWith(':/content'))
+        .length;
+    // The task died after the drive took the file, before recording it: its redelivery finds it.
+    let since = fx.graph.server.requests.length;
+    const again = await uploadFile({ ...p.request, redelivered: true }, options);
+    expect(again.status === 'completed' && again.item.id).toBe(first.status === 'completed' && first.item.id);
+    expect(puts(since)).toBe(0);
+    expectInDrive(p);
+    // A redelivery whose bytes the drive does not hold (here: another version at the path) sends them.
+    const other = await prepare(300_000);
+    await uploadFile({ ...other.request, target: p.request.target }, options);
+    since = fx.graph.server.requests.length;
+    await uploadFile({ ...p.request, redelivered: true }, options);
+    expect(puts(since)).toBe(1);
+    expectInDrive(p);
   });
 
   it('a saved session the server has expired: a new session, the file whole and once', async () => {

@@ -41,14 +41,17 @@ describe('short soak: 60 files through a host killed twice under random faults',
   });
 
   it('a kill costs the uploads in flight the chunk they had on the wire, not the file', () => {
-    // Saved sessions are resumed with GET uploadUrl: before, every killed upload started again from
-    // byte 0. Under this soak's random faults and session expiries, about one run in three still
-    // charged one file's full restart to a kill (cause not found yet: see docs/reliability.md); the
-    // exact rule, at most one chunk, is held by test/integration/uploadResume.test.ts.
+    // Saved sessions are resumed with GET uploadUrl: no file sends more than one chunk again
+    // because of a kill. A new session's catching up is charged to what lost the old one, so a
+    // session the soak expired before or after the kill is the expiry's (scripts/soakResends.ts);
+    // each file over the rule comes with its story, printed here when the rule fails.
     expect(report.resends.kills).toHaveLength(2);
-    for (const kill of report.resends.kills) expect(kill.filesOverChunk?.count ?? 0).toBeLessThanOrEqual(1);
-    const over = report.resends.kills.reduce((n, k) => n + (k.filesOverChunk?.count ?? 0), 0);
-    const interrupted = report.resends.kills.reduce((n, k) => n + k.filesInterrupted, 0);
-    expect(over).toBeLessThan(Math.max(2, interrupted));
+    for (const kill of report.resends.kills) {
+      expect({ kill: kill.kill, over: kill.filesOverChunk?.files ?? [] }).toEqual({
+        kill: kill.kill,
+        over: [],
+      });
+      expect(kill.maxSessionBytesPerFile).toBeLessThanOrEqual(report.chunkBytes);
+    }
   });
 });

@@ -1,7 +1,8 @@
 // Where the engine keeps the upload session of the file it is sending, so that a task redelivered
 // after a crash resumes it instead of starting from byte 0. The engine saves after the session is
-// created and after every chunk the server acknowledges, clears when the file is done or the session
-// is given up, and loads once before a session upload starts. The store behind it
+// created (waiting for that first write) and after every chunk the server acknowledges, saves the
+// finished state when the file is done (the task clears the row once it has recorded the file),
+// clears when the session is given up, and loads once before a session upload starts. The store behind it
 // (../../store/uploadSessions.ts) keeps the URL encrypted; this side only orders the writes.
 import type { Logger } from '../../log/logger';
 import type { UploadContinuation } from './types';
@@ -49,7 +50,18 @@ export class Checkpointer {
     await this.writing;
   }
 
-  /** Forgets the session: the file is done, or the session is gone for good. */
+  /**
+   * Saves the finished state (every byte acknowledged, the whole file's hash) and waits for it. The
+   * row outlives the upload until the task has recorded the file (its caller then clears it): a
+   * task killed between the last chunk and that record is redelivered, finds the session gone and
+   * this state, and checks the drive's item against the hash instead of sending the file again.
+   */
+  async finish(session: UploadContinuation): Promise<void> {
+    this.save(session);
+    await this.flush();
+  }
+
+  /** Forgets the session: the file is recorded, or the session is gone for good. */
   async clear(): Promise<void> {
     this.pending = undefined;
     await this.writing;

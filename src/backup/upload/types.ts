@@ -127,4 +127,9 @@ export interface UploadRequest {
   checkpoints?: SessionCheckpoints;
   /** The source's last-modified time (ISO): the date OneDrive shows for the file. */
   lastModified?: string;
+  /**
+   * The task was delivered before (a crash may have come after the drive took the file and before
+   * the task recorded it): a simple upload first asks the drive whether it holds exactly these bytes.
+   */
+  redelivered?: boolean;
 }

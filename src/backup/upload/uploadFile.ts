@@ -15,7 +15,9 @@
 // is created and after every acknowledged chunk, so an attempt after a crash loads it and resumes
 // through the same realignment: the server is usually one chunk ahead of the saved offset (its
 // acknowledgement arrived, the save did not), which costs one chunk hashed from the source and
-// nothing resent; the chunk on the wire at the crash is the only one sent twice.
+// nothing resent; the chunk on the wire at the crash is the only one sent twice. A session's first
+// save is awaited before its first chunk (so a crash never leaves a session without a row), and the
+// finished state is saved too, for a task that dies before recording the file (see Checkpointer.finish).
 import { AppError, isPermanent } from '../../errors';
 import {
   awaitTurn,
@@ -110,6 +112,16 @@ async function simpleUpload(
     );
   const hasher = options.hash.create();
   hasher.update(data);
+  if (request.redelivered) {
+    // A batch records its files at its end, so a crash mid-batch redelivers files the drive already
+    // holds: one metadata read instead of sending each again.
+    const held = await heldAlready(ctx, request, hasher.digest());
+    if (held) {
+      options.log.info('upload.simple.found', { size: request.size });
+      await ensureFileDate(ctx, request.tokens, request.target, held, request.lastModified);
+      return verify(ctx, request, held, hasher.digest(), options);
+    }
+  }
   const result = await graphCall(
     ctx,
     request.tokens,
@@ -126,6 +138,27 @@ async function simpleUpload(
   // PUT content carries no dates: one PATCH after it (./fileDates.ts says why not a session).
   await ensureFileDate(ctx, request.tokens, request.target, answered, request.lastModified);
   return verified;
+}
+
+/** The drive's item at the target when it has exactly this size and quickXorHash, else undefined. */
+async function heldAlready(
+  ctx: UploadContext,
+  request: UploadRequest,
+  digest: string,
+): Promise<ReturnType<typeof readItem> | undefined> {
+  try {
+    const found = await graphCall(
+      ctx,
+      request.tokens,
+      { method: 'GET', url: itemUrl(request.target) },
+      'Read the item before uploading',
+    );
+    const item = readItem(found.body);
+    return item.size === request.size && item.quickXorHash === digest ? item : undefined;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'NotFound') return undefined;
+    throw error;
+  }
 }
 
 async function verify(
@@ -183,7 +216,8 @@ class SessionUpload {
     try {
       await this.start();
       const outcome = await this.loop();
-      if (outcome.status === 'completed') await this.checkpoint?.clear();
+      // Finished: kept (not cleared) until the task has recorded the file; see Checkpointer.finish.
+      if (outcome.status === 'completed') await this.checkpoint?.finish(this.continuation());
       else this.checkpoint?.save(outcome.continuation);
       return outcome;
     } catch (error) {
@@ -348,9 +382,12 @@ class SessionUpload {
   private async finishedBeforeCrash(): Promise<boolean> {
     if (this.total - this.committed > this.options.chunkBytes) return false;
     const candidate = this.options.hash.restore(this.hasher.save());
-    const rest = await this.request.read(this.committed, this.total - this.committed);
-    if (rest.length !== this.total - this.committed) return false;
-    candidate.update(rest);
+    // Nothing left when the saved state is the finished one: the task died before recording the file.
+    if (this.committed < this.total) {
+      const rest = await this.request.read(this.committed, this.total - this.committed);
+      if (rest.length !== this.total - this.committed) return false;
+      candidate.update(rest);
+    }
     let item: ReturnType<typeof readItem>;
     try {
       item = await this.lookupFinishedItem();
@@ -484,6 +521,12 @@ class SessionUpload {
       session: this.ctx.stats.sessionsCreated,
     });
     await this.reportProgress();
+    // The first checkpoint of a session is written before its first chunk: later ones may lag (the
+    // server is then ahead, and a resume hashes the gap from the source), but without this one a
+    // crash leaves no row for the session, or only the one it replaced, and the next attempt starts
+    // again from byte 0. It costs one sealed Table write per session; the first session of a
+    // process also waits for the sealing key from Key Vault.
+    await this.checkpoint?.flush();
   }
 
   private continuation(): UploadContinuation {
