@@ -10,7 +10,7 @@ import type { Machine } from './machine';
 import type { CryptResult } from './crypt';
 import type { EventFigures } from './events';
 import type { HashResult } from './hash';
-import type { SmallFilesPass } from './smallFiles';
+import type { RerunCost, SmallFilesPass } from './smallFiles';
 import type { MemoryResult } from './memory';
 import type { PlanningResult } from './planning';
 import type { JobComparison, RcloneComparison, RunFigures } from './rclone/compare';
@@ -27,6 +27,8 @@ export interface Results {
   events?: EventFigures;
   /** Storage transactions per small file, first run then unchanged rerun (bench/smallFiles.ts). */
   smallFiles?: SmallFilesPass[];
+  /** The unchanged rerun's requests split into per-run and per-page parts (bench/smallFiles.ts). */
+  smallFilesRerun?: RerunCost;
   throughput?: ThroughputResult;
   memory: MemoryResult[];
   planning?: PlanningResult;
