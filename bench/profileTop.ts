@@ -47,8 +47,15 @@ function main(): void {
   const byWhere = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  // The profiler's own start and stop calls (node:inspector's post) are not the worker's work.
+  const inspector = (id: number): boolean => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at))
+      if (byId.get(at)!.callFrame.url === 'node:inspector') return true;
+    return false;
+  };
   for (const [id, us] of sampleUs) {
     const node = byId.get(id)!;
+    if (inspector(id)) continue;
     total += us;
     if (node.callFrame.functionName === '(idle)') idle += us;
     self.set(label(node), (self.get(label(node)) ?? 0) + us);
