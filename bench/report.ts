@@ -429,8 +429,11 @@ planning container's size (default 100000; seeding stops after 5 minutes and the
 many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
 another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
 \`BENCH_RCLONE_LARGE_MIB\` large blobs (default \`256,1024\`; \`64,256\` for a quicker run) and
-\`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000). Timings are never asserted in tests; this is
-the only place they are recorded.
+\`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000); \`BENCH_SMALL_FILES\` sizes the small-files
+part (default 1000). \`BENCH_CPU_PROFILE=<dir>\` writes V8 CPU profiles (of each planning pass, and of
+the comparison's worker for each product run), which \`npx tsx bench/profileTop.ts <file>\` sums up;
+\`BENCH_STORAGE_LOG=<file>\` keeps the comparison's Azurite request lines with the time each was
+read. Timings are never asserted in tests; this is the only place they are recorded.
 `;
   writeFileSync(file, page);
   // Prettier's CLI rather than its API: the API loads its plugins with a dynamic import, which Jest
