@@ -44,6 +44,8 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   try {
     page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
     decisions = await decide(deps, job, page.items, stored.value);
+    // Landed before anything below can end the run, so the mark never overwrites a final status.
+    await marking;
     if (decisions.upload.length && !(await fits(deps, job, message.runId, message.page, decisions.upload)))
       return;
   } catch (error) {
