@@ -151,9 +151,6 @@ export function ratiosOf(product: RunFigures, rclone: RunFigures): JobComparison
   return out;
 }
 
-/** The worker's CPU profiles written in this comparison (BENCH_CPU_PROFILE=<dir>): one per product run. */
-export const profiled: Array<{ label: string; file: string }> = [];
-
 const FINAL = new Set(['succeeded', 'partially-failed', 'failed', 'timed-out', 'cancelled']);
 const FUNCTION_KEY = `bench-${randomBytes(12).toString('hex')}`;
 const ROOT_FOLDER = 'Bench';
@@ -303,14 +300,10 @@ async function productRun(world: World, jobId: string, profile?: string): Promis
     if (FINAL.has(String(row.status))) break;
   }
   const after = await snapshot(world, world.host.pid);
-  if (profile) {
-    const file = await world.host.toggleProfile?.();
-    if (file) {
-      const named = path.join(path.dirname(file), `${profile}.cpuprofile`);
-      renameSync(file, named);
-      profiled.push({ label: profile, file: named });
-    }
-  }
+  // BENCH_CPU_PROFILE: <dir>/<job>-<round>.cpuprofile. The profiler's sampling costs CPU, so a
+  // profiled run's CPU figures are for finding where the time goes, not for the comparison.
+  const file = profile ? await world.host.toggleProfile?.() : undefined;
+  if (file) renameSync(file, path.join(path.dirname(file), `${profile}.cpuprofile`));
   if (row.status !== 'succeeded')
     throw new Error(`bench run ${runId} ended ${String(row.status)}: ${String(row.error ?? '')}`);
   const totals = JSON.parse(String(row.totals ?? '{}')) as { uploadedFiles?: number; uploadedBytes?: number };
