@@ -4,7 +4,7 @@
 // NODE_EXTRA_CA_CERTS from `npm run bench`, so they trust the emulators' certificate as the
 // benchmark does. Also the CPU time of a process, read from /proc, for the figures that need it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AZURITE_ACCOUNT, azuriteConnectionString, freePort } from '../emulators/azurite';
@@ -147,6 +147,11 @@ export async function startEmulatorsProcess(env: Record<string, string> = {}): P
 export interface HostProcess {
   url: string;
   pid: number;
+  /**
+   * With BENCH_CPU_PROFILE set: the first call starts a CPU profile of the worker, the second
+   * writes it and resolves with its path (see bench/hostChild.ts). Undefined without it.
+   */
+  toggleProfile?(): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -154,7 +159,21 @@ export interface HostProcess {
 export async function startHostProcess(env: Record<string, string>): Promise<HostProcess> {
   const child = tsx('hostChild.ts', env);
   const { url } = await firstJsonLine<{ url: string }>(child, 'The local host');
-  return { url, pid: child.pid!, stop: () => stopChild(child) };
+  const host: HostProcess = { url, pid: child.pid!, stop: () => stopChild(child) };
+  if (process.env.BENCH_CPU_PROFILE) {
+    const waiting: Array<(file: string | undefined) => void> = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{"profil')) return;
+      const answer = JSON.parse(line) as { profiled?: string };
+      waiting.shift()?.(answer.profiled);
+    });
+    host.toggleProfile = () =>
+      new Promise((resolve) => {
+        waiting.push(resolve);
+        child.kill('SIGUSR2');
+      });
+  }
+  return host;
 }
 
 export interface CountedAzurite {
@@ -203,6 +222,7 @@ export async function startCountingAzurite(): Promise<CountedAzurite> {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const counts = { blob: 0, queue: 0, table: 0, total: 0 };
+  const storageLog = process.env.BENCH_STORAGE_LOG;
   let listening = 0;
   const ready = new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -213,6 +233,8 @@ export async function startCountingAzurite(): Promise<CountedAzurite> {
       }
       const service = azuriteService(line);
       if (!service) return;
+      // BENCH_STORAGE_LOG=<file>: every request line with the time it was read, to see a run's chain.
+      if (storageLog) appendFileSync(storageLog, `${new Date().toISOString()} ${line}\n`);
       counts[service] += 1;
       counts.total += 1;
     });

@@ -10,7 +10,7 @@ import type { Machine } from './machine';
 import type { CryptResult } from './crypt';
 import type { EventFigures } from './events';
 import type { HashResult } from './hash';
-import type { SmallFilesPass } from './smallFiles';
+import type { RerunCost, SmallFilesPass } from './smallFiles';
 import type { MemoryResult } from './memory';
 import type { PlanningResult } from './planning';
 import type { JobComparison, RcloneComparison, RunFigures } from './rclone/compare';
@@ -27,6 +27,8 @@ export interface Results {
   events?: EventFigures;
   /** Storage transactions per small file, first run then unchanged rerun (bench/smallFiles.ts). */
   smallFiles?: SmallFilesPass[];
+  /** The unchanged rerun's requests split into per-run and per-page parts (bench/smallFiles.ts). */
+  smallFilesRerun?: RerunCost;
   throughput?: ThroughputResult;
   memory: MemoryResult[];
   planning?: PlanningResult;
@@ -257,6 +259,11 @@ const SECTIONS: Array<{ title: string; body: (r: Results) => string | undefined;
     notes: 'planning.md',
   },
   {
+    title: 'Small files and unchanged reruns',
+    body: (r) => smallFilesSection(r),
+    notes: 'small-files.md',
+  },
+  {
     title: 'Large files: engine, hash and memory',
     body: (r) => (r.throughput || r.memory.length ? LARGE_FILE_NOTES : undefined),
     notes: 'large-files.md',
@@ -272,6 +279,33 @@ const SECTIONS: Array<{ title: string; body: (r: Results) => string | undefined;
 function notes(file: string): string {
   const at = path.join(__dirname, 'notes', file);
   return existsSync(at) ? `\n### Analysis\n\n${readFileSync(at, 'utf8')}` : '';
+}
+
+/** The small-files part's passes and the unchanged rerun split into what a run and a page cost. */
+function smallFilesSection(r: Results): string | undefined {
+  if (!r.smallFiles?.length) return undefined;
+  const passes = markdownTable(
+    ['Pass', 'Files', 'Uploaded', 'Storage requests', 'Per file', 'Worker CPU (s)', 'Wall (s)'],
+    r.smallFiles.map((p) => [
+      p.label,
+      String(p.files),
+      String(p.uploadedFiles),
+      `${p.storage.total} (blob ${p.storage.byService.blob ?? 0}, queue ${p.storage.byService.queue ?? 0}, table ${p.storage.byService.table ?? 0})`,
+      p.perFile.toFixed(4),
+      p.workerCpuSeconds.toFixed(2),
+      p.seconds.toFixed(2),
+    ]),
+  );
+  const c = r.smallFilesRerun;
+  const split = c
+    ? `\nThe unchanged rerun, ${c.total} requests in ${c.pages} page(s), again in ${c.smallPages} pages of ${c.smallPageFiles}: ${c.smallPagesTotal}. So a page of up to 1,000 blobs adds ${c.perPage.toFixed(1)} requests and a run costs ${c.fixed.toFixed(1)} whatever its size; a full page of 5,000 adds ${(c.perPage + 4).toFixed(1)} (its manifest rows in 5 query pages), **${c.marginalPerFile.toPrecision(2)} per unchanged file**, the figure the goal row uses.\n`
+    : '';
+  return `bench/smallFiles.ts: blobs of 4 KiB backed up by the real planner and uploader in the bench process
+(real Azurite queues and tables through a counting proxy, the Graph emulator in its own process); a
+first run, an unchanged rerun, and the rerun again in smaller listing pages.
+
+${passes}
+${split}`;
 }
 
 const PLANNING_NOTES = `The planner lists a container of tiny blobs in pages of 5,000 and checks each blob against the
@@ -395,8 +429,11 @@ planning container's size (default 10000; seeding stops after 5 minutes and the 
 many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
 another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
 \`BENCH_RCLONE_LARGE_MIB\` large blobs (default \`256,1024\`; \`64,256\` for a quicker run) and
-\`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000). Timings are never asserted in tests; this is
-the only place they are recorded.
+\`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000); \`BENCH_SMALL_FILES\` sizes the small-files
+part (default 1000). \`BENCH_CPU_PROFILE=<dir>\` writes V8 CPU profiles (of each planning pass, and of
+the comparison's worker for each product run), which \`npx tsx bench/profileTop.ts <file>\` sums up;
+\`BENCH_STORAGE_LOG=<file>\` keeps the comparison's Azurite request lines with the time each was
+read. Timings are never asserted in tests; this is the only place they are recorded.
 `;
   writeFileSync(file, page);
   // Prettier's CLI rather than its API: the API loads its plugins with a dynamic import, which Jest

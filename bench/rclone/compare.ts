@@ -12,7 +12,9 @@
 // 4 KiB–1 MiB (log-uniform), (c) an unchanged rerun of (b): the product's next run of the same job,
 // rclone's `copy --size-only` into the same folder.
 import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { freePort } from '../../emulators/azurite';
@@ -285,7 +287,8 @@ const diff = (a?: number, b?: number): number | undefined =>
  * are subtracted from Azurite's count. The wall time is the run's own, from its creation (by
  * run-now) to its end as the completion recorded it, so the polling interval does not round it.
  */
-async function productRun(world: World, jobId: string): Promise<RunFigures> {
+async function productRun(world: World, jobId: string, profile?: string): Promise<RunFigures> {
+  if (profile) await world.host.toggleProfile?.();
   const before = await snapshot(world, world.host.pid);
   const { id: runId } = await api<{ id: string }>(world.host, 'POST', `jobs/${jobId}/run`);
   let polls = 0;
@@ -297,6 +300,10 @@ async function productRun(world: World, jobId: string): Promise<RunFigures> {
     if (FINAL.has(String(row.status))) break;
   }
   const after = await snapshot(world, world.host.pid);
+  // BENCH_CPU_PROFILE: <dir>/<job>-<round>.cpuprofile. The profiler's sampling costs CPU, so a
+  // profiled run's CPU figures are for finding where the time goes, not for the comparison.
+  const file = profile ? await world.host.toggleProfile?.() : undefined;
+  if (file) renameSync(file, path.join(path.dirname(file), `${profile}.cpuprofile`));
   if (row.status !== 'succeeded')
     throw new Error(`bench run ${runId} ended ${String(row.status)}: ${String(row.error ?? '')}`);
   const totals = JSON.parse(String(row.totals ?? '{}')) as { uploadedFiles?: number; uploadedBytes?: number };
@@ -470,7 +477,7 @@ export async function measureRcloneComparison(options: ComparisonOptions): Promi
       const sides = [
         async () => {
           say(`large, round ${round + 1}: product`);
-          const figures = await productRun(w, await job('large', `p-large-${round}`));
+          const figures = await productRun(w, await job('large', `p-large-${round}`), `large-${round}`);
           await checked(`p-large-${round}`, largeWant);
           runs.large.p.push(figures);
           await dropFolder(w, `p-large-${round}`);
@@ -500,7 +507,7 @@ export async function measureRcloneComparison(options: ComparisonOptions): Promi
         async () => {
           say(`small, round ${round + 1}: product`);
           jobId = await job('small', `p-small-${round}`);
-          runs.small.p.push(await productRun(w, jobId));
+          runs.small.p.push(await productRun(w, jobId, `small-${round}`));
           await checked(`p-small-${round}`, smallWant);
         },
         async () => {
@@ -513,7 +520,7 @@ export async function measureRcloneComparison(options: ComparisonOptions): Promi
       const again = [
         async () => {
           say(`unchanged rerun, round ${round + 1}: product`);
-          const figures = await productRun(w, jobId);
+          const figures = await productRun(w, jobId, `rerun-${round}`);
           if (figures.files !== 0) throw new Error(`the unchanged rerun uploaded ${figures.files} files`);
           runs.rerun.p.push(figures);
         },

@@ -87,11 +87,19 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, body, headers };
 }
 
+/**
+ * How long an idle connection stays open: HTTP.sys's IdleConnection default, 2 minutes
+ * (https://learn.microsoft.com/dotnet/api/microsoft.aspnetcore.server.httpsys.timeoutmanager.idleconnection).
+ */
+export const IDLE_CONNECTION_MS = 120_000;
+
 export class EmulatorServer {
   readonly faults = new FaultInjector();
   readonly requests: RequestLogEntry[] = [];
   private readonly routes: Route[] = [];
   private readonly sockets = new Set<Socket>();
+  /** TCP connections accepted so far (a client that reuses its connections opens few). */
+  connectionsOpened = 0;
   private server?: https.Server;
   port = 0;
   /**
@@ -133,11 +141,18 @@ export class EmulatorServer {
       void this.dispatch(req, res);
     });
     this.server.on('connection', (socket: Socket) => {
+      this.connectionsOpened += 1;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    // Clients such as MSAL keep sockets alive; an idle timeout keeps stop() prompt.
-    this.server.keepAliveTimeout = 2000;
+    // Connections stay open between requests as Microsoft's front ends keep them: no `Keep-Alive`
+    // hint in the answers and an idle connection closed after 2 minutes (HTTP.sys's default idle
+    // connection timeout). A short hint here made clients reconnect for every request: undici
+    // subtracts its 2 s safety margin from a `Keep-Alive: timeout=2` and closes the socket after
+    // each answer, so every Graph call paid a TLS handshake that real Graph does not cost.
+    // stop() destroys open sockets itself, so idle ones cannot hold it up.
+    this.server.keepAliveTimeout = 0;
+    this.server.timeout = IDLE_CONNECTION_MS;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       // Loopback only: both host names (localhost for the API, 127.0.0.1 for pre-authenticated URLs)

@@ -7,17 +7,23 @@ import { logRunEnded } from '../log/alertEvents';
 import type { Run, RunStatus, RunTotals } from '../store/runs';
 import { FINAL_RUN_STATUSES, finalStatus } from '../store/runStatus';
 import type { Job } from '../store/jobs';
+import type { Stored } from '../store/table';
 import type { BackupDeps, DriveDestination } from './deps';
 import { runFolder } from './destination';
 import { cleanupAfterRun } from './retention';
 import { writeRunIndex } from './runIndexWriter';
 
+/**
+ * `written` is the run row as its caller has just written it (value and new ETag), which saves
+ * reading it again; a row changed since is caught by finishRun's ETag check.
+ */
 export async function checkCompletion(
   deps: BackupDeps,
   jobId: string,
   runId: string,
+  written?: Stored<Run>,
 ): Promise<RunStatus | undefined> {
-  const stored = await deps.runs.get(jobId, runId);
+  const stored = written ?? (await deps.runs.get(jobId, runId));
   if (!stored || FINAL_RUN_STATUSES.has(stored.value.status) || !stored.value.planningComplete)
     return undefined;
   const live = await deps.runs.totals(runId);

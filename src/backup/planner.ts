@@ -9,7 +9,8 @@ import { QUEUES } from '../app/queues';
 import { AppError, isAppError, isPermanent } from '../errors';
 import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
-import { FINAL_RUN_STATUSES } from '../store/runs';
+import { FINAL_RUN_STATUSES, type Run } from '../store/runs';
+import type { Stored } from '../store/table';
 import type { SourceItem } from '../sources/types';
 import { countMissedByEvents } from '../events/missed';
 import { refreshedFacts } from './factsRefresh';
@@ -35,17 +36,12 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   if (FINAL_RUN_STATUSES.has(stored.value.status))
     return log.info('plan.run.finished', { status: stored.value.status });
   const binding = await bindPlanPage(deps.runs, stored.value, message);
-  if (stored.value.status === 'queued') {
-    await deps.runs
-      .update(job.id, message.runId, {
-        status: 'running',
-        startedAt: new Date(deps.clock.now()).toISOString(),
-      })
-      .catch(() => undefined);
-  }
-
   const started = deps.clock.now();
   const tokenHash = planTokenHash(message.continuationToken);
+  // The run is marked running while its first page is listed, not before: nothing waits on the
+  // mark, and the run row as it stands after it (value and ETag) is what the page's plan is
+  // recorded against below, with no read in between.
+  const marking = markRunning(deps, stored, started);
   let page;
   let decisions: Decisions;
   let digest: string | undefined;
@@ -58,6 +54,8 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
       unchanged = (await deps.manifest.pageDigest(job.id, tokenHash)) === digest;
     }
     decisions = unchanged ? allUnchanged(page.items) : await decide(deps, job, page.items, stored.value);
+    // Landed before anything below can end the run, so the mark never overwrites a final status.
+    await marking;
     if (decisions.upload.length && !(await fits(deps, job, message.runId, message.page, decisions.upload)))
       return;
   } catch (error) {
@@ -65,9 +63,11 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     // of this page can succeed, so the run ends now with the reason instead of in the poison queue.
     if (!isPermanent(error)) throw error;
     log.error('plan.failed', { code: error.code, reason: error.message });
+    await marking;
     await stopRun(deps, job.id, message.runId, error);
     return;
   }
+  const known = await marking;
 
   const tasks = await queueUploadTasks(deps, message.runId, job.id, decisions.upload);
   if (job.propagateDeletes && decisions.known.length)
@@ -114,7 +114,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     redelivered: binding === 'recorded' || first !== undefined,
     ms: deps.clock.now() - started,
   });
-  await advancePlan(deps, job.id, message.runId, message.page, last ? undefined : page.continuationToken);
+  const advanced = await advancePlan(deps, known, message.page, last ? undefined : page.continuationToken);
   if (!last) {
     await deps.send(QUEUES.plan, {
       v: 1,
@@ -125,30 +125,50 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     });
     return;
   }
-  await checkCompletion(deps, job.id, message.runId);
+  await checkCompletion(deps, job.id, message.runId, advanced);
+}
+
+/**
+ * Marks a queued run running. Resolves with the run row as it stands afterwards (the mark applied,
+ * its new ETag), or as it was read when the run was already running; a failed mark is not the
+ * page's failure (the next write retries on a fresh read).
+ */
+async function markRunning(deps: BackupDeps, stored: Stored<Run>, now: number): Promise<Stored<Run>> {
+  if (stored.value.status !== 'queued') return stored;
+  const patch = { status: 'running' as const, startedAt: new Date(now).toISOString() };
+  try {
+    const etag = await deps.runs.update(stored.value.jobId, stored.value.id, patch);
+    return { ...stored, value: { ...stored.value, ...patch }, etag };
+  } catch {
+    return stored;
+  }
 }
 
 /**
  * Moves the run's binding past `page` (to the next page and its token, or to fully planned), once:
- * ETag-checked, so of two deliveries of a page one advances and the other finds it done.
+ * ETag-checked, so of two deliveries of a page one advances and the other finds it done. The first
+ * try writes against the row the planner already holds (the run row rarely changes while a page is
+ * listed); a conflict reads it again. Resolves with the row as written, for the completion check,
+ * or undefined when another delivery had advanced it.
  */
 async function advancePlan(
   deps: BackupDeps,
-  jobId: string,
-  runId: string,
+  held: Stored<Run>,
   page: number,
   nextToken: string | undefined,
-): Promise<void> {
+): Promise<Stored<Run> | undefined> {
+  const { jobId, id: runId } = held.value;
+  let stored = held;
   for (let attempt = 0; attempt < 10; attempt += 1) {
-    const stored = await deps.runs.require(jobId, runId);
-    if (stored.value.planningComplete || stored.value.nextPage !== page) return;
+    if (attempt > 0) stored = await deps.runs.require(jobId, runId);
+    if (stored.value.planningComplete || stored.value.nextPage !== page) return undefined;
     const patch =
       nextToken === undefined
         ? { planningComplete: true, pagesPlanned: page + 1, nextPage: page + 1, nextPageTokenHash: '' }
         : { nextPage: page + 1, nextPageTokenHash: planTokenHash(nextToken) };
     try {
-      await deps.runs.update(jobId, runId, patch, stored.etag);
-      return;
+      const etag = await deps.runs.update(jobId, runId, patch, stored.etag);
+      return { ...stored, value: { ...stored.value, ...patch }, etag };
     } catch (error) {
       if (!isAppError(error, 'Conflict')) throw error;
     }

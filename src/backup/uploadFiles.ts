@@ -12,6 +12,7 @@ import { AppError, isAppError, isPermanent } from '../errors';
 import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
 import type { Logger } from '../log/logger';
 import type { BlobFacts } from '../sources/blobFacts';
+import type { BlobSource } from '../sources/types';
 import { normalizeEtag } from '../sources/blobSource';
 import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
@@ -147,12 +148,14 @@ async function uploadAll(
     for (const { file, row } of fresh) fail(file, row, error);
     return;
   }
+  // One client for the task's files: each new one builds the storage SDK's request pipeline again.
+  const source = deps.source(job);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < fresh.length && !out.stopper) {
       const { file, row } = fresh[next++];
       try {
-        await uploadOne(deps, job, run, destination, file, row, attempts, out, log);
+        await uploadOne(deps, { job, run, destination, source }, file, row, attempts, out, log);
       } catch (error) {
         if (isPermanent(error)) fail(file, row, sourceAware(error));
         else {
@@ -171,16 +174,14 @@ async function uploadAll(
 
 async function uploadOne(
   deps: BackupDeps,
-  job: Job,
-  run: Run,
-  destination: DriveDestination,
+  shared: { job: Job; run: Run; destination: DriveDestination; source: BlobSource },
   file: UploadBatchFile,
   row: StoredFile,
   attempts: number,
   out: Outcomes,
   log: Logger,
 ): Promise<void> {
-  const source = deps.source(job);
+  const { job, run, destination, source } = shared;
   const placed = await placeBlob(deps, job, run, destination, source, file);
   const facts = await plannedFacts(source, file, row);
   const started = deps.clock.now();
@@ -258,11 +259,7 @@ async function uploadOne(
  * ETag-pinned read that follows refuses any other version, so metadata (which changes the ETag)
  * cannot differ from what is recorded; tags can change alone, and the next run's listing records them.
  */
-async function plannedFacts(
-  source: ReturnType<BackupDeps['source']>,
-  file: UploadBatchFile,
-  row: StoredFile,
-): Promise<BlobFacts> {
+async function plannedFacts(source: BlobSource, file: UploadBatchFile, row: StoredFile): Promise<BlobFacts> {
   const { etag, facts } = row.planned;
   if (etag !== undefined && facts) {
     assertTaskMatches(file, { etag, size: row.file.size });

@@ -35,6 +35,22 @@ describe('emulator server base', () => {
     expect(JSON.parse(b.body).id).toBe('8');
   });
 
+  // Graph's and Storage's answers carry no Keep-Alive hint and their front ends hold an idle
+  // connection for minutes (HTTP.sys: IdleConnection, 2 minutes by default,
+  // https://learn.microsoft.com/dotnet/api/microsoft.aspnetcore.server.httpsys.timeoutmanager.idleconnection),
+  // so a client's sequential calls share one connection. A short hint would make undici reconnect
+  // (and pay a TLS handshake) for every call here, which the real services never cost.
+  it('keeps connections open between requests, with no Keep-Alive hint', async () => {
+    const before = server.connectionsOpened;
+    for (let i = 0; i < 10; i += 1) {
+      const response = await fetch(`${server.baseUrl}/items/${i}`);
+      expect(response.headers.get('keep-alive')).toBeNull();
+      await response.text();
+    }
+    // undici may open a second one while the first is being handed back to its pool; never ten.
+    expect(server.connectionsOpened - before).toBeLessThanOrEqual(2);
+  });
+
   it('answers injected faults with Retry-After, then recovers', async () => {
     server.faults.failNext(429, { path: '^/items/', retryAfterSeconds: 3, count: 2 });
     const first = await get(`${server.baseUrl}/items/1`);

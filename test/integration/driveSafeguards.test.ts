@@ -315,6 +315,22 @@ describe('drive quota', () => {
     ]);
   });
 
+  it('a run the planner stops keeps its failure even when marking it running was slow', async () => {
+    const w = await world();
+    await putBlob(w.container, 'a.bin', content(2000));
+    fx.graph.setQuota(fx.driveId, (await quota()).used + 1000);
+    // The mark is sent while the page is listed; here it is still on its way when the quota check fails.
+    const update = w.deps.runs.update.bind(w.deps.runs);
+    w.deps.runs.update = async (jobId, runId, patch, etag) => {
+      if (patch.status === 'running') await new Promise((resolve) => setTimeout(resolve, 300));
+      return update(jobId, runId, patch, etag);
+    };
+    const started = await startRun(w.deps, w.job.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await shownRun(w, started.id)).toMatchObject({ status: 'failed', errorCode: 'QuotaExceeded' });
+  });
+
   it('stops the remaining uploads of a run when the drive fills up during it (507)', async () => {
     const w = await world();
     for (const name of ['a.bin', 'b.bin', 'c.bin']) await putBlob(w.container, name, content(2000));
@@ -373,6 +389,21 @@ describe('permanent errors end the run at their first delivery, with the reason'
     expect(created.body).toMatchObject({
       error: { field: 'source.container', message: expect.stringContaining('does not exist') },
     });
+  });
+
+  it('a run stopped for a missing container keeps its failure even when marking it running was slow', async () => {
+    const w = await world();
+    const gone = { ...w.job, id: uniqueName('job'), source: { container: uniqueName('gone') } };
+    await w.deps.jobs.create(gone);
+    const update = w.deps.runs.update.bind(w.deps.runs);
+    w.deps.runs.update = async (jobId, runId, patch, etag) => {
+      if (patch.status === 'running') await new Promise((resolve) => setTimeout(resolve, 300));
+      return update(jobId, runId, patch, etag);
+    };
+    const started = await startRun(w.deps, gone.id, 'manual');
+    await handlePlanMessage(w.deps, w.queue.shift()!.message);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await shownRun(w, started.id)).toMatchObject({ status: 'failed', errorCode: 'NotFound' });
   });
 
   it('a consent that was revoked (403) stops the run instead of retrying every file', async () => {

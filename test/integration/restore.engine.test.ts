@@ -37,6 +37,13 @@ afterAll(async () => {
 afterEach(() => fx.graph.server.faults.clear());
 
 const downloads = (): number => fx.graph.server.count('GET', /^\/dl\//);
+/** Waits until no download request has arrived for 100 ms. */
+async function settledDownloads(): Promise<void> {
+  for (let last = -1; last !== downloads();) {
+    last = downloads();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 async function seed(size: number): Promise<{ itemId: string; data: Buffer; name: string }> {
   const name = `file-${++counter}.bin`;
@@ -241,6 +248,9 @@ describe('interrupted restores', () => {
     );
     expect(await container.getBlobClient(name).exists()).toBe(false);
 
+    // The crashed attempt cancels its read-ahead, but over a kept-alive connection that range GET
+    // may already be on the wire and reach the emulator a moment later: let it land before counting.
+    await settledDownloads();
     // Redelivered task: no continuation, the staged blocks carry the hash state.
     const before = downloads();
     const outcome = await restore(itemId, real, engineOptions({ blockSize: MiB }));

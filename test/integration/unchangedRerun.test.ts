@@ -233,3 +233,44 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   for await (const item of items) out.push(item);
   return out;
 }
+
+describe('the plan of a page is recorded against the run row the planner holds', () => {
+  it('an unchanged rerun reads its run row once: the mark, the plan and the completion check write without reading it again', async () => {
+    const w = await world();
+    for (const name of ['a.txt', 'b.txt']) await putBlob(w.container, name, content(50));
+    await runOnce(w);
+    const reads = { get: 0, require: 0 };
+    const { get, require } = w.deps.runs;
+    w.deps.runs.get = (...args) => ((reads.get += 1), get.apply(w.deps.runs, args));
+    w.deps.runs.require = (...args) => ((reads.require += 1), require.apply(w.deps.runs, args));
+    const second = await runOnce(w);
+    expect(second.uploads).toBe(0);
+    expect(second.run).toMatchObject({ status: 'succeeded', planningComplete: true, pagesPlanned: 1 });
+    expect(second.run.startedAt).toBeDefined();
+    // The planner's own read; runOnce reads the finished run once more.
+    expect(reads).toEqual({ get: 2, require: 0 });
+  });
+
+  it('a run row changed while the page was listed is read again, and the plan still advances', async () => {
+    const w = await world();
+    for (const name of ['a.txt', 'b.txt']) await putBlob(w.container, name, content(50));
+    await runOnce(w);
+    const source = w.deps.source;
+    // Another writer (the quota check, a person's cancel request) changes the row mid-listing.
+    w.deps.source = (job) => {
+      const inner = source(job);
+      return {
+        ...inner,
+        listPage: async (token, size) => {
+          const page = await inner.listPage(token, size);
+          const runs = await w.deps.runs.listForJob(job.id);
+          const current = runs.find((r) => r.status === 'running' || r.status === 'queued')!;
+          await w.deps.runs.update(job.id, current.id, { error: 'written by someone else' });
+          return page;
+        },
+      };
+    };
+    const second = await runOnce(w);
+    expect(second.run).toMatchObject({ status: 'succeeded', planningComplete: true, pagesPlanned: 1 });
+  });
+});
