@@ -57,7 +57,7 @@ function rows(r: Results): string[][] {
     const c = r.crypt;
     out.push([
       'rclone crypt alone, MiB/s',
-      `encrypt ${list(c.encryptMiBps)}; decrypt ${list(c.decryptMiBps)}`,
+      `encrypt ${list(c.encryptMiBps)}${c.encryptInThreadMiBps?.length ? ` (on the event loop: ${list(c.encryptInThreadMiBps)})` : ''}; decrypt ${list(c.decryptMiBps)}`,
       `${mib(c.bytes)} in ${mib(c.chunkBytes)} ciphertext ranges (not block-aligned), ${c.rounds} rounds; secretbox from libsodium-wrappers`,
     ]);
   }
@@ -80,7 +80,16 @@ function rows(r: Results): string[][] {
       out.push([
         'Upload throughput, encrypted (rclone crypt) / plain engine',
         `${fixed(t.encryptedRatio, 2)} (goal ≥ 0.8)`,
-        `same file and chunks; encrypted engine MiB/s of plaintext: ${list(t.encryptedMiBps)}`,
+        `same file and chunks; encrypted engine MiB/s of plaintext: ${list(t.encryptedMiBps)}` +
+          (t.encryptedCpuSecondsPerGiB !== undefined
+            ? `; CPU per GiB (sealing worker included) ${fixed(t.encryptedCpuSecondsPerGiB, 2)} s`
+            : '') +
+          (t.inThreadMiBps?.length
+            ? `; sealed on the event loop instead: ${fixed(t.inThreadRatio ?? 0, 2)}, MiB/s ${list(t.inThreadMiBps)}, CPU per GiB ${fixed(t.inThreadCpuSecondsPerGiB ?? 0, 2)} s`
+            : '') +
+          (t.loadAverage
+            ? `; load average ${fixed(t.loadAverage[0], 1)} → ${fixed(t.loadAverage[1], 1)}`
+            : ''),
       ]);
   }
   for (const m of r.memory.filter((x) => x.target === 'pipeline')) {
