@@ -87,6 +87,12 @@ function rows(r: Results): string[][] {
           (t.inThreadMiBps?.length
             ? `; sealed on the event loop instead: ${fixed(t.inThreadRatio ?? 0, 2)}, MiB/s ${list(t.inThreadMiBps)}, CPU per GiB ${fixed(t.inThreadCpuSecondsPerGiB ?? 0, 2)} s`
             : '') +
+          (t.loopCpuSecondsPerGiB?.encrypted !== undefined
+            ? `; event-loop CPU per GiB: plain engine ${fixed(t.loopCpuSecondsPerGiB.engine ?? 0, 2)} s, encrypted ${fixed(t.loopCpuSecondsPerGiB.encrypted, 2)} s` +
+              (t.loopCpuSecondsPerGiB.inThread !== undefined
+                ? `, sealed on the event loop ${fixed(t.loopCpuSecondsPerGiB.inThread, 2)} s`
+                : '')
+            : '') +
           (t.loadAverage
             ? `; load average ${fixed(t.loadAverage[0], 1)} → ${fixed(t.loadAverage[1], 1)}`
             : ''),
