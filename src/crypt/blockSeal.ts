@@ -42,6 +42,14 @@ interface RawSodium {
     n: number,
     k: number,
   ): number;
+  _crypto_secretbox_open_easy(
+    m: number,
+    c: number,
+    clenLow: number,
+    clenHigh: number,
+    n: number,
+    k: number,
+  ): number;
 }
 
 interface Slots {
@@ -103,6 +111,59 @@ export function sealBlocksSync(job: SealJob): void {
       out += length + SECRETBOX_OVERHEAD;
       incrementNonce(heap, s.nonce);
     }
+  } finally {
+    heap.fill(0, s.key, s.key + KEY_BYTES);
+    heap.fill(0, s.plain, s.plain + BLOCK_PLAIN_BYTES);
+  }
+}
+
+/** One run of boxes to open: `cipher` holds whole boxes (only the last may be short), `plain` their data. */
+export interface OpenJob {
+  key: Uint8Array;
+  /** The nonce of the first box in `cipher`. */
+  nonce: Uint8Array;
+  cipher: Uint8Array;
+  /** Exactly openedLength(cipher.length) bytes. */
+  plain: Uint8Array;
+}
+
+/** Plaintext bytes in `cipherBytes` of consecutive boxes; throws when the last box is too short to be one. */
+export function openedLength(cipherBytes: number): number {
+  const boxes = Math.ceil(cipherBytes / (BLOCK_PLAIN_BYTES + SECRETBOX_OVERHEAD));
+  const plain = cipherBytes - boxes * SECRETBOX_OVERHEAD;
+  const tail = cipherBytes % (BLOCK_PLAIN_BYTES + SECRETBOX_OVERHEAD);
+  if (tail !== 0 && tail <= SECRETBOX_OVERHEAD) throw new RangeError(`${cipherBytes} bytes end in a cut box`);
+  return plain;
+}
+
+/**
+ * Opens boxes on this thread into `plain`, the same way round as sealBlocksSync. Returns the index
+ * (within the job) of the first box that does not authenticate, or -1 when all do; `plain` is only
+ * meaningful up to that box.
+ */
+export function openBlocksSync(job: OpenJob): number {
+  if (job.key.length !== KEY_BYTES) throw new RangeError('the data key is 32 bytes');
+  if (job.nonce.length !== NONCE_BYTES) throw new RangeError(`the nonce is ${NONCE_BYTES} bytes`);
+  if (job.plain.length !== openedLength(job.cipher.length))
+    throw new RangeError(
+      `${job.plain.length} bytes cannot hold what ${job.cipher.length} bytes of boxes open to`,
+    );
+  const s = heapSlots();
+  const heap = s.raw.HEAPU8;
+  heap.set(job.key, s.key);
+  heap.set(job.nonce, s.nonce);
+  try {
+    // The cipher slot takes a whole box; the plain slot its data.
+    for (let at = 0, out = 0, box = 0; at < job.cipher.length; box++) {
+      const length = Math.min(BLOCK_PLAIN_BYTES + SECRETBOX_OVERHEAD, job.cipher.length - at);
+      heap.set(job.cipher.subarray(at, at + length), s.cipher);
+      if (s.raw._crypto_secretbox_open_easy(s.plain, s.cipher, length, 0, s.nonce, s.key) !== 0) return box;
+      job.plain.set(heap.subarray(s.plain, s.plain + length - SECRETBOX_OVERHEAD), out);
+      out += length - SECRETBOX_OVERHEAD;
+      at += length;
+      incrementNonce(heap, s.nonce);
+    }
+    return -1;
   } finally {
     heap.fill(0, s.key, s.key + KEY_BYTES);
     heap.fill(0, s.plain, s.plain + BLOCK_PLAIN_BYTES);

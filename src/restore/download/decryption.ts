@@ -18,7 +18,7 @@ import {
 import { createNameCipher } from '../../crypt';
 import type { RestoreCrypt } from '../deps';
 import type { RestoreEncryption } from '../messages';
-import { open } from '../../crypt/secretbox';
+import { openBlocksSync, openedLength } from '../../crypt/blockSeal';
 import type { ContentDecryption } from './types';
 
 function failed(why: string, advice: string): AppError {
@@ -60,23 +60,29 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
         throw failed('The file is not an rclone crypt file (its header is wrong).', WRONG_KEY_ADVICE);
       const nonce = header.subarray(FILE_MAGIC.length, HEADER_BYTES);
       const first = offset / BLOCK_DATA_BYTES;
-      const out: Buffer[] = [];
-      for (let at = 0, block = first; at < ciphertext.length; at += BLOCK_BYTES, block += 1) {
-        const sealed = ciphertext.subarray(at, Math.min(ciphertext.length, at + BLOCK_BYTES));
-        const plain = open(sealed, nonceAdd(nonce, block), keys.dataKey);
-        if (!plain)
-          throw block === 0
-            ? failed(
-                "The file does not open with this job's passwords (its first block fails authentication).",
-                WRONG_KEY_ADVICE,
-              )
-            : failed(
-                `Block ${block} of the file fails authentication: it was changed or cut.`,
-                DAMAGED_ADVICE,
-              );
-        out.push(Buffer.from(plain.buffer, plain.byteOffset, plain.length));
+      let plain: Buffer;
+      try {
+        plain = Buffer.allocUnsafe(openedLength(ciphertext.length));
+      } catch {
+        throw failed(`Block ${first} of the file is cut inside its tag.`, DAMAGED_ADVICE);
       }
-      return out.length === 1 ? out[0] : Buffer.concat(out);
+      // All boxes straight into one buffer, no allocation per block (../../crypt/blockSeal.ts).
+      const bad = openBlocksSync({
+        key: keys.dataKey,
+        nonce: nonceAdd(nonce, first),
+        cipher: ciphertext,
+        plain,
+      });
+      if (bad >= 0) {
+        const block = first + bad;
+        throw block === 0
+          ? failed(
+              "The file does not open with this job's passwords (its first block fails authentication).",
+              WRONG_KEY_ADVICE,
+            )
+          : failed(`Block ${block} of the file fails authentication: it was changed or cut.`, DAMAGED_ADVICE);
+      }
+      return plain;
     },
   };
 }

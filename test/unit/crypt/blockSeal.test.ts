@@ -3,6 +3,8 @@ import sodium from 'libsodium-wrappers';
 import {
   BLOCK_PLAIN_BYTES,
   incrementNonce,
+  openBlocksSync,
+  openedLength,
   sealBlocksSync,
   sealedLength,
   sealHere,
@@ -93,5 +95,46 @@ describe('sealBlocksSync', () => {
     expect(sealedLength(1)).toBe(17);
     expect(sealedLength(BLOCK_PLAIN_BYTES)).toBe(BLOCK_PLAIN_BYTES + 16);
     expect(sealedLength(BLOCK_PLAIN_BYTES + 1)).toBe(BLOCK_PLAIN_BYTES + 1 + 32);
+  });
+});
+
+describe('openBlocksSync', () => {
+  const key = randomBytes(32);
+
+  it('opens what the wrappers sealed, block by block, into one buffer', () => {
+    for (const size of [1, BLOCK_PLAIN_BYTES, 4 * BLOCK_PLAIN_BYTES + 99]) {
+      const plain = randomBytes(size);
+      const nonce = Buffer.concat([Buffer.from([0xff]), randomBytes(23)]);
+      const cipher = reference(key, nonce, plain);
+      const out = Buffer.alloc(openedLength(cipher.length));
+      expect(openBlocksSync({ key, nonce, cipher, plain: out })).toBe(-1);
+      expect(out.equals(plain)).toBe(true);
+    }
+  });
+
+  it('names the first box that fails: a changed byte, boxes swapped, a wrong key', () => {
+    const plain = randomBytes(3 * BLOCK_PLAIN_BYTES);
+    const nonce = randomBytes(24);
+    const cipher = reference(key, nonce, plain);
+    const out = Buffer.alloc(plain.length);
+    const changed = Buffer.from(cipher);
+    changed[2 * (BLOCK_PLAIN_BYTES + 16) + 100] ^= 1;
+    expect(openBlocksSync({ key, nonce, cipher: changed, plain: out })).toBe(2);
+    const box = BLOCK_PLAIN_BYTES + 16;
+    const swapped = Buffer.concat([
+      cipher.subarray(box, 2 * box),
+      cipher.subarray(0, box),
+      cipher.subarray(2 * box),
+    ]);
+    expect(openBlocksSync({ key, nonce, cipher: swapped, plain: out })).toBe(0);
+    expect(openBlocksSync({ key: randomBytes(32), nonce, cipher, plain: out })).toBe(0);
+  });
+
+  it('sizes: a tail of 16 bytes or less cannot be a box', () => {
+    expect(openedLength(0)).toBe(0);
+    expect(openedLength(17)).toBe(1);
+    expect(openedLength(BLOCK_PLAIN_BYTES + 16 + 17)).toBe(BLOCK_PLAIN_BYTES + 1);
+    expect(() => openedLength(16)).toThrow(RangeError);
+    expect(() => openedLength(BLOCK_PLAIN_BYTES + 16 + 16)).toThrow(RangeError);
   });
 });
