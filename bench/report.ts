@@ -93,6 +93,9 @@ function rows(r: Results): string[][] {
                 ? `, sealed on the event loop ${fixed(t.loopCpuSecondsPerGiB.inThread, 2)} s`
                 : '')
             : '') +
+          (t.emulatorCpuSecondsPerGiB !== undefined
+            ? `; Graph emulator CPU per GiB ${fixed(t.emulatorCpuSecondsPerGiB, 2)} s`
+            : '') +
           (t.loadAverage
             ? `; load average ${fixed(t.loadAverage[0], 1)} → ${fixed(t.loadAverage[1], 1)}`
             : ''),

@@ -18,6 +18,7 @@ import {
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, systemClock, uploadFile } from '../src/backup/upload';
 import { createLogger } from '../src/log/logger';
 import { MiB } from './pipeline';
+import { cpuSeconds } from './processes';
 
 export interface ThroughputResult {
   bytes: number;
@@ -48,6 +49,8 @@ export interface ThroughputResult {
    * event loop is one core's work, so on an otherwise idle machine these bound each side's speed.
    */
   loopCpuSecondsPerGiB?: { engine?: number; encrypted?: number; inThread?: number };
+  /** The Graph emulator's CPU per GiB received, median over every round of every side. */
+  emulatorCpuSecondsPerGiB?: number;
   /** The 1-minute load average at the start and end of the part: what the second core had to give. */
   loadAverage?: [number, number];
 }
@@ -61,6 +64,8 @@ const median = (values: number[]): number => {
 interface Round {
   miBps: number;
   cpuSecondsPerGiB: number;
+  /** The Graph emulator process's CPU per GiB (it receives every byte; the same work on every side). */
+  emulatorCpuSecondsPerGiB?: number;
   /** The main thread's alone (the event loop: HTTP, hashing, and sealing when it is not in a worker). */
   loopCpuSecondsPerGiB?: number;
 }
@@ -79,7 +84,8 @@ function mainThreadCpuSeconds(): number | undefined {
   }
 }
 
-async function timed(work: () => Promise<void>, bytes: number): Promise<Round> {
+async function timed(work: () => Promise<void>, bytes: number, graphPid?: number): Promise<Round> {
+  const emulator = graphPid === undefined ? undefined : cpuSeconds(graphPid);
   const start = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   const loop = mainThreadCpuSeconds();
@@ -87,12 +93,15 @@ async function timed(work: () => Promise<void>, bytes: number): Promise<Round> {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
   const loopAfter = mainThreadCpuSeconds();
+  const emulatorAfter = graphPid === undefined ? undefined : cpuSeconds(graphPid);
   const gib = bytes / (1024 * MiB);
   return {
     miBps: bytes / MiB / seconds,
     cpuSecondsPerGiB: (used.user + used.system) / 1e6 / gib,
     loopCpuSecondsPerGiB:
       loop !== undefined && loopAfter !== undefined ? (loopAfter - loop) / gib : undefined,
+    emulatorCpuSecondsPerGiB:
+      emulator !== undefined && emulatorAfter !== undefined ? (emulatorAfter - emulator) / gib : undefined,
   };
 }
 
@@ -134,6 +143,8 @@ const loopMedian = (rounds: Round[]): number | undefined =>
 
 export async function measureThroughput(options: {
   apiBaseUrl: string;
+  /** The Graph emulator's process, for its CPU time per round (optional). */
+  graphPid?: number;
   driveId: string;
   token: string;
   bytes: number;
@@ -202,11 +213,14 @@ export async function measureThroughput(options: {
   for (let round = 0; round < options.rounds; round += 1) {
     // Alternate which goes first, so a drift in the machine's state falls on all three.
     const order = [
-      async () => plainRounds.push(await timed(plain, data.length)),
-      async () => engineRounds.push(await timed(() => engine(), data.length)),
-      async () => encryptedRounds.push(await timed(() => engine(true), data.length)),
+      async () => plainRounds.push(await timed(plain, data.length, options.graphPid)),
+      async () => engineRounds.push(await timed(() => engine(), data.length, options.graphPid)),
+      async () => encryptedRounds.push(await timed(() => engine(true), data.length, options.graphPid)),
       ...(compare
-        ? [async () => inThreadRounds.push(await timed(() => engine('in-thread'), data.length))]
+        ? [
+            async () =>
+              inThreadRounds.push(await timed(() => engine('in-thread'), data.length, options.graphPid)),
+          ]
         : []),
     ];
     for (let i = 0; i < order.length; i += 1) await order[(i + round) % order.length]();
@@ -238,6 +252,12 @@ export async function measureThroughput(options: {
       encrypted: loopMedian(encryptedRounds),
       inThread: compare ? loopMedian(inThreadRounds) : undefined,
     },
+    emulatorCpuSecondsPerGiB: (() => {
+      const all = [...plainRounds, ...engineRounds, ...encryptedRounds, ...inThreadRounds];
+      return all.every((r) => r.emulatorCpuSecondsPerGiB !== undefined)
+        ? median(all.map((r) => r.emulatorCpuSecondsPerGiB!))
+        : undefined;
+    })(),
     loadAverage: [loadAtStart, loadavg()[0]],
   };
 }
