@@ -279,6 +279,7 @@ const SECTIONS: Array<{ title: string; body: (r: Results) => string | undefined;
     body: (r) => (r.throughput || r.memory.length ? LARGE_FILE_NOTES : undefined),
     notes: 'large-files.md',
   },
+  { title: 'Encryption', body: () => undefined, notes: 'encryption.md' },
   { title: 'Crash resume', body: () => undefined, notes: 'crash-resume.md' },
 ];
 
