@@ -6,13 +6,15 @@
 // one file in flight keeps one chunk sealing at a time, and more would only contend for the cores.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { checkJob, type BlockSealer, type SealJob } from './blockSeal';
+import { checkJob, openedLength, type BlockSealer, type OpenJob, type SealJob } from './blockSeal';
 import { SEAL_WORKER_SOURCE } from './sealWorkerSource';
 
 interface Task {
   id: number;
-  job: SealJob;
-  resolve(): void;
+  op: 'seal' | 'open';
+  job: SealJob | OpenJob;
+  /** The first box that did not open, or -1 (always -1 for a seal). */
+  resolve(bad: number): void;
   reject(error: Error): void;
 }
 
@@ -33,20 +35,39 @@ export class SealPool {
   }
 
   /** Seals in a worker; `plain` and `cipher` must be views of SharedArrayBuffers. */
-  readonly seal: BlockSealer = (job) => {
+  readonly seal: BlockSealer = async (job) => {
+    await this.run('seal', job, () => checkJob(job));
+  };
+
+  /**
+   * Opens boxes in a worker (openBlocksSync's contract): resolves with the first box that does not
+   * authenticate, or -1. `plain` and `cipher` must be views of SharedArrayBuffers.
+   */
+  open(job: OpenJob): Promise<number> {
+    return this.run('open', job, () => {
+      if (
+        job.key.length !== 32 ||
+        job.nonce.length !== 24 ||
+        job.plain.length !== openedLength(job.cipher.length)
+      )
+        throw new RangeError('a malformed open job');
+    });
+  }
+
+  private run(op: Task['op'], job: SealJob | OpenJob, check: () => void): Promise<number> {
     if (this.closed) return Promise.reject(new Error('the seal pool is closed'));
     if (!(job.plain.buffer instanceof SharedArrayBuffer) || !(job.cipher.buffer instanceof SharedArrayBuffer))
       return Promise.reject(new TypeError('a worker seals only views of SharedArrayBuffers'));
     try {
-      checkJob(job);
+      check();
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, resolve, reject });
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, op, job, resolve, reject });
       this.dispatch();
     });
-  };
+  }
 
   /** Stops the workers; what is queued or running fails. */
   async close(): Promise<void> {
@@ -71,7 +92,7 @@ export class SealPool {
       // (a caller awaiting only a seal would otherwise see the process exit under it).
       slot.worker.ref();
       const { key, nonce, plain, cipher } = task.job;
-      slot.worker.postMessage({ id: task.id, key, nonce, plain, cipher });
+      slot.worker.postMessage({ id: task.id, op: task.op, key, nonce, plain, cipher });
     }
   }
 
@@ -84,13 +105,13 @@ export class SealPool {
     });
     const slot: Slot = { worker };
     worker.unref();
-    worker.on('message', (answer: { id: number; error?: string }) => {
+    worker.on('message', (answer: { id: number; bad?: number; error?: string }) => {
       const task = slot.task;
       if (!task || task.id !== answer.id) return;
       slot.task = undefined;
       worker.unref();
       if (answer.error) task.reject(new Error(`sealing failed: ${answer.error}`));
-      else task.resolve();
+      else task.resolve(answer.bad ?? -1);
       this.dispatch();
     });
     const lost = (error: Error): void => {

@@ -4,9 +4,10 @@
 // ./blockSeal.ts (sealBlocksSync) over the same raw libsodium calls: keep the two in step. Both are
 // checked against rclone's vectors and against each other (test/unit/crypt/sealPool.test.ts).
 //
-// Protocol: the parent posts { id, key, nonce, plain, cipher } with `plain` and `cipher` views of
-// SharedArrayBuffers (nothing is copied between threads); the worker fills `cipher` and answers
-// { id } or { id, error }.
+// Protocol: the parent posts { id, op, key, nonce, plain, cipher } with `plain` and `cipher` views
+// of SharedArrayBuffers (nothing is copied between threads); op 'seal' fills `cipher`, op 'open'
+// fills `plain` (openBlocksSync's loop); the worker answers { id, bad } or { id, error }, `bad`
+// being the first box that failed to open, or -1.
 export const SEAL_WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
@@ -46,10 +47,38 @@ sodium.ready.then(() => {
       heap.fill(0, plainAt, plainAt + BLOCK);
     }
   }
+  // Returns the index of the first box that does not authenticate, or -1 (openBlocksSync's answer).
+  function open(task) {
+    const box = BLOCK + TAG;
+    const boxes = Math.ceil(task.cipher.length / box);
+    if (task.key.length !== KEY || task.nonce.length !== NONCE || task.plain.length !== task.cipher.length - boxes * TAG)
+      throw new Error('malformed task');
+    const heap = raw.HEAPU8;
+    heap.set(task.key, keyAt);
+    heap.set(task.nonce, nonceAt);
+    try {
+      for (let at = 0, out = 0, index = 0; at < task.cipher.length; index++) {
+        const length = Math.min(box, task.cipher.length - at);
+        heap.set(task.cipher.subarray(at, at + length), cipherAt);
+        if (raw._crypto_secretbox_open_easy(plainAt, cipherAt, length, 0, nonceAt, keyAt) !== 0) return index;
+        task.plain.set(heap.subarray(plainAt, plainAt + length - TAG), out);
+        out += length - TAG;
+        at += length;
+        for (let i = nonceAt; i < nonceAt + NONCE; i++) {
+          heap[i] = (heap[i] + 1) & 0xff;
+          if (heap[i] !== 0) break;
+        }
+      }
+      return -1;
+    } finally {
+      heap.fill(0, keyAt, keyAt + KEY);
+      heap.fill(0, plainAt, plainAt + BLOCK);
+    }
+  }
   parentPort.on('message', (task) => {
     try {
-      seal(task);
-      parentPort.postMessage({ id: task.id });
+      const bad = task.op === 'open' ? open(task) : (seal(task), -1);
+      parentPort.postMessage({ id: task.id, bad });
     } catch (error) {
       parentPort.postMessage({ id: task.id, error: String((error && error.message) || error) });
     }

@@ -18,7 +18,7 @@ import {
 import { createNameCipher } from '../../crypt';
 import type { RestoreCrypt } from '../deps';
 import type { RestoreEncryption } from '../messages';
-import { openBlocksSync, openedLength } from '../../crypt/blockSeal';
+import { openBoxes } from '../../crypt/openBoxes';
 import type { ContentDecryption } from './types';
 
 function failed(why: string, advice: string): AppError {
@@ -55,26 +55,21 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
       const length = whole * BLOCK_BYTES + (tail > 0 ? tail + (BLOCK_BYTES - BLOCK_DATA_BYTES) : 0);
       return { offset: HEADER_BYTES + first * BLOCK_BYTES, count: blocks === 0 ? 0 : length };
     },
-    decrypt(header, offset, ciphertext) {
+    async decrypt(header, offset, ciphertext) {
       if (header.length < HEADER_BYTES || !header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
         throw failed('The file is not an rclone crypt file (its header is wrong).', WRONG_KEY_ADVICE);
       const nonce = header.subarray(FILE_MAGIC.length, HEADER_BYTES);
       const first = offset / BLOCK_DATA_BYTES;
-      let plain: Buffer;
+      let opened: Awaited<ReturnType<typeof openBoxes>>;
       try {
-        plain = Buffer.allocUnsafe(openedLength(ciphertext.length));
-      } catch {
+        // All boxes into one buffer, in a worker when the range is large (../../crypt/openBoxes.ts).
+        opened = await openBoxes(keys.dataKey, nonceAdd(nonce, first), ciphertext);
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
         throw failed(`Block ${first} of the file is cut inside its tag.`, DAMAGED_ADVICE);
       }
-      // All boxes straight into one buffer, no allocation per block (../../crypt/blockSeal.ts).
-      const bad = openBlocksSync({
-        key: keys.dataKey,
-        nonce: nonceAdd(nonce, first),
-        cipher: ciphertext,
-        plain,
-      });
-      if (bad >= 0) {
-        const block = first + bad;
+      if (opened.bad >= 0) {
+        const block = first + opened.bad;
         throw block === 0
           ? failed(
               "The file does not open with this job's passwords (its first block fails authentication).",
@@ -82,7 +77,7 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
             )
           : failed(`Block ${block} of the file fails authentication: it was changed or cut.`, DAMAGED_ADVICE);
       }
-      return plain;
+      return opened.plain;
     },
   };
 }

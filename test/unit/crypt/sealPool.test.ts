@@ -71,6 +71,19 @@ describe('SealPool', () => {
     expect(good.cipher.equals(expected(good))).toBe(true);
   });
 
+  it('opens in a worker what it sealed, and names the first box that fails', async () => {
+    const j = job(4 * BLOCK_PLAIN_BYTES + 3);
+    await pool.seal(j);
+    const plain = shared(j.plain.length);
+    expect(await pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain })).toBe(-1);
+    expect(plain.equals(j.plain)).toBe(true);
+    j.cipher[3 * (BLOCK_PLAIN_BYTES + 16) + 7] ^= 1;
+    expect(await pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain })).toBe(3);
+    await expect(
+      pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain: shared(j.plain.length + 1) }),
+    ).rejects.toThrow(RangeError);
+  });
+
   it('a closed pool fails what was queued and what comes after', async () => {
     const own = new SealPool(1);
     const running = own.seal(job(8 * BLOCK_PLAIN_BYTES));
