@@ -8,9 +8,11 @@ import {
   encryptedSize,
   encryptingRangeReader,
   keysFromBytes,
+  HEADER_BYTES,
   newFileNonce,
   sealHere,
 } from '../src/crypt';
+import { cryptDecryption } from '../src/restore/download/decryption';
 
 const MiB = 1024 * 1024;
 
@@ -22,7 +24,10 @@ export interface CryptResult {
   encryptMiBps: number[];
   /** The same ranges sealed on the calling thread. */
   encryptInThreadMiBps?: number[];
+  /** The streaming decryptor (rclone's order, from byte 0). */
   decryptMiBps: number[];
+  /** What a restore does: whole-block ranges of 10 MiB of plaintext, opened in the worker pool. */
+  restoreDecryptMiBps?: number[];
 }
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -44,6 +49,7 @@ export async function measureCrypt(
     encryptMiBps: [],
     encryptInThreadMiBps: [],
     decryptMiBps: [],
+    restoreDecryptMiBps: [],
   };
   const source = async (offset: number, count: number): Promise<Buffer> =>
     plain.subarray(offset, offset + count);
@@ -70,6 +76,20 @@ export async function measureCrypt(
     for await (const block of decryptStream(keys, chunks)) out += block.length;
     result.decryptMiBps.push(bytes / MiB / seconds(start));
     if (out !== bytes) throw new Error(`decrypted ${out} of ${bytes} bytes`);
+
+    // The restore's ranges: plaintext blocks of chunkBytes (a multiple of 64 KiB), their boxes opened at once.
+    const whole = Buffer.concat(chunks);
+    const header = whole.subarray(0, HEADER_BYTES);
+    const content = cryptDecryption(keys);
+    start = process.hrtime.bigint();
+    out = 0;
+    for (let offset = 0; offset < bytes; offset += chunkBytes) {
+      const range = content.cipherRange(offset, Math.min(chunkBytes, bytes - offset));
+      out += (await content.decrypt(header, offset, whole.subarray(range.offset, range.offset + range.count)))
+        .length;
+    }
+    result.restoreDecryptMiBps!.push(bytes / MiB / seconds(start));
+    if (out !== bytes) throw new Error(`restore-decrypted ${out} of ${bytes} bytes`);
   }
   return result;
 }
@@ -77,5 +97,5 @@ export async function measureCrypt(
 export function describeCrypt(r: CryptResult): string {
   const list = (values: number[]): string => values.map((v) => v.toFixed(0)).join(', ');
   const here = r.encryptInThreadMiBps?.length ? ` (on the event loop: ${list(r.encryptInThreadMiBps)})` : '';
-  return `rclone crypt alone, ${r.bytes / MiB} MiB in ${r.chunkBytes / MiB} MiB ranges: encrypt MiB/s ${list(r.encryptMiBps)}${here}; decrypt MiB/s ${list(r.decryptMiBps)}`;
+  return `rclone crypt alone, ${r.bytes / MiB} MiB in ${r.chunkBytes / MiB} MiB ranges: encrypt MiB/s ${list(r.encryptMiBps)}${here}; decrypt MiB/s ${list(r.decryptMiBps)}${r.restoreDecryptMiBps?.length ? ` (restore's ranges, in the worker: ${list(r.restoreDecryptMiBps)})` : ''}`;
 }
