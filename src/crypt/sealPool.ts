@@ -104,7 +104,6 @@ export class SealPool {
       execArgv: [],
     });
     const slot: Slot = { worker };
-    worker.unref();
     worker.on('message', (answer: { id: number; bad?: number; error?: string }) => {
       const task = slot.task;
       if (!task || task.id !== answer.id) return;
@@ -124,6 +123,8 @@ export class SealPool {
     };
     worker.on('error', (error) => lost(error instanceof Error ? error : new Error(String(error))));
     worker.on('exit', (code) => lost(new Error(`the sealing worker exited (${code})`)));
+    // After the listeners: adding a 'message' listener references the worker again.
+    worker.unref();
     this.slots.push(slot);
     return slot;
   }

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { sealBlocksSync, sealedLength, BLOCK_PLAIN_BYTES, type SealJob } from '../../../src/crypt/blockSeal';
 import { SealPool } from '../../../src/crypt/sealPool';
 import { sodiumReady } from '../../../src/crypt/secretbox';
@@ -82,6 +84,24 @@ describe('SealPool', () => {
     await expect(
       pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain: shared(j.plain.length + 1) }),
     ).rejects.toThrow(RangeError);
+  });
+
+  it('keeps the process alive while it seals, and lets it exit once idle', () => {
+    // A process whose only pending work is a seal: it must print the result (a pool unreferenced
+    // while busy lets it exit first), then end by itself (one referenced while idle never ends).
+    const script = `
+      const { SealPool } = require(${JSON.stringify(path.join(__dirname, '../../../src/crypt/sealPool.ts'))});
+      const pool = new SealPool(1);
+      const plain = Buffer.from(new SharedArrayBuffer(1 << 25));
+      const cipher = Buffer.from(new SharedArrayBuffer((1 << 25) + 16 * 512));
+      pool.seal({ key: Buffer.alloc(32, 1), nonce: Buffer.alloc(24, 2), plain, cipher })
+        .then(() => console.log('sealed ' + cipher.subarray(0, 4).toString('hex')));
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(out).toMatch(/^sealed [0-9a-f]{8}$/m);
   });
 
   it('a closed pool fails what was queued and what comes after', async () => {
