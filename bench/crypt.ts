@@ -8,8 +8,11 @@ import {
   encryptedSize,
   encryptingRangeReader,
   keysFromBytes,
+  HEADER_BYTES,
   newFileNonce,
+  sealHere,
 } from '../src/crypt';
+import { cryptDecryption } from '../src/restore/download/decryption';
 
 const MiB = 1024 * 1024;
 
@@ -17,8 +20,14 @@ export interface CryptResult {
   bytes: number;
   chunkBytes: number;
   rounds: number;
+  /** Large ranges sealed in the worker pool (the default). */
   encryptMiBps: number[];
+  /** The same ranges sealed on the calling thread. */
+  encryptInThreadMiBps?: number[];
+  /** The streaming decryptor (rclone's order, from byte 0). */
   decryptMiBps: number[];
+  /** What a restore does: whole-block ranges of 10 MiB of plaintext, opened in the worker pool. */
+  restoreDecryptMiBps?: number[];
 }
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -33,11 +42,28 @@ export async function measureCrypt(
   const plain = randomBytes(bytes);
   const keys = keysFromBytes(randomBytes(80));
   const total = encryptedSize(bytes);
-  const result: CryptResult = { bytes, chunkBytes, rounds, encryptMiBps: [], decryptMiBps: [] };
+  const result: CryptResult = {
+    bytes,
+    chunkBytes,
+    rounds,
+    encryptMiBps: [],
+    encryptInThreadMiBps: [],
+    decryptMiBps: [],
+    restoreDecryptMiBps: [],
+  };
+  const source = async (offset: number, count: number): Promise<Buffer> =>
+    plain.subarray(offset, offset + count);
   for (let round = 0; round < rounds; round++) {
-    const read = encryptingRangeReader(keys, newFileNonce(), bytes, async (offset, count) =>
-      plain.subarray(offset, offset + count),
-    );
+    // On the calling thread first: what one core does, with nothing else to overlap.
+    const here = encryptingRangeReader(keys, newFileNonce(), bytes, source, { sealer: sealHere });
+    const into = Buffer.allocUnsafe(chunkBytes);
+    const began = process.hrtime.bigint();
+    for (let offset = 0; offset < total; offset += chunkBytes) {
+      await here(offset, Math.min(chunkBytes, total - offset), into);
+    }
+    result.encryptInThreadMiBps!.push(bytes / MiB / seconds(began));
+
+    const read = encryptingRangeReader(keys, newFileNonce(), bytes, source);
     const chunks: Buffer[] = [];
     let start = process.hrtime.bigint();
     for (let offset = 0; offset < total; offset += chunkBytes) {
@@ -50,11 +76,26 @@ export async function measureCrypt(
     for await (const block of decryptStream(keys, chunks)) out += block.length;
     result.decryptMiBps.push(bytes / MiB / seconds(start));
     if (out !== bytes) throw new Error(`decrypted ${out} of ${bytes} bytes`);
+
+    // The restore's ranges: plaintext blocks of chunkBytes (a multiple of 64 KiB), their boxes opened at once.
+    const whole = Buffer.concat(chunks);
+    const header = whole.subarray(0, HEADER_BYTES);
+    const content = cryptDecryption(keys);
+    start = process.hrtime.bigint();
+    out = 0;
+    for (let offset = 0; offset < bytes; offset += chunkBytes) {
+      const range = content.cipherRange(offset, Math.min(chunkBytes, bytes - offset));
+      out += (await content.decrypt(header, offset, whole.subarray(range.offset, range.offset + range.count)))
+        .length;
+    }
+    result.restoreDecryptMiBps!.push(bytes / MiB / seconds(start));
+    if (out !== bytes) throw new Error(`restore-decrypted ${out} of ${bytes} bytes`);
   }
   return result;
 }
 
 export function describeCrypt(r: CryptResult): string {
   const list = (values: number[]): string => values.map((v) => v.toFixed(0)).join(', ');
-  return `rclone crypt alone, ${r.bytes / MiB} MiB in ${r.chunkBytes / MiB} MiB ranges: encrypt MiB/s ${list(r.encryptMiBps)}; decrypt MiB/s ${list(r.decryptMiBps)}`;
+  const here = r.encryptInThreadMiBps?.length ? ` (on the event loop: ${list(r.encryptInThreadMiBps)})` : '';
+  return `rclone crypt alone, ${r.bytes / MiB} MiB in ${r.chunkBytes / MiB} MiB ranges: encrypt MiB/s ${list(r.encryptMiBps)}${here}; decrypt MiB/s ${list(r.decryptMiBps)}${r.restoreDecryptMiBps?.length ? ` (restore's ranges, in the worker: ${list(r.restoreDecryptMiBps)})` : ''}`;
 }

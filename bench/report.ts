@@ -59,7 +59,7 @@ function rows(r: Results): string[][] {
     const c = r.crypt;
     out.push([
       'rclone crypt alone, MiB/s',
-      `encrypt ${list(c.encryptMiBps)}; decrypt ${list(c.decryptMiBps)}`,
+      `encrypt ${list(c.encryptMiBps)}${c.encryptInThreadMiBps?.length ? ` (on the event loop: ${list(c.encryptInThreadMiBps)})` : ''}; decrypt ${list(c.decryptMiBps)}${c.restoreDecryptMiBps?.length ? ` (restore's ranges, in the worker: ${list(c.restoreDecryptMiBps)})` : ''}`,
       `${mib(c.bytes)} in ${mib(c.chunkBytes)} ciphertext ranges (not block-aligned), ${c.rounds} rounds; secretbox from libsodium-wrappers`,
     ]);
   }
@@ -82,7 +82,25 @@ function rows(r: Results): string[][] {
       out.push([
         'Upload throughput, encrypted (rclone crypt) / plain engine',
         `${fixed(t.encryptedRatio, 2)} (goal ≥ 0.8)`,
-        `same file and chunks; encrypted engine MiB/s of plaintext: ${list(t.encryptedMiBps)}`,
+        `same file and chunks; encrypted engine MiB/s of plaintext: ${list(t.encryptedMiBps)}` +
+          (t.encryptedCpuSecondsPerGiB !== undefined
+            ? `; CPU per GiB (sealing worker included) ${fixed(t.encryptedCpuSecondsPerGiB, 2)} s`
+            : '') +
+          (t.inThreadMiBps?.length
+            ? `; sealed on the event loop instead: ${fixed(t.inThreadRatio ?? 0, 2)}, MiB/s ${list(t.inThreadMiBps)}, CPU per GiB ${fixed(t.inThreadCpuSecondsPerGiB ?? 0, 2)} s`
+            : '') +
+          (t.loopCpuSecondsPerGiB?.encrypted !== undefined
+            ? `; event-loop CPU per GiB: plain engine ${fixed(t.loopCpuSecondsPerGiB.engine ?? 0, 2)} s, encrypted ${fixed(t.loopCpuSecondsPerGiB.encrypted, 2)} s` +
+              (t.loopCpuSecondsPerGiB.inThread !== undefined
+                ? `, sealed on the event loop ${fixed(t.loopCpuSecondsPerGiB.inThread, 2)} s`
+                : '')
+            : '') +
+          (t.emulatorCpuSecondsPerGiB !== undefined
+            ? `; Graph emulator CPU per GiB ${fixed(t.emulatorCpuSecondsPerGiB, 2)} s`
+            : '') +
+          (t.loadAverage
+            ? `; load average ${fixed(t.loadAverage[0], 1)} → ${fixed(t.loadAverage[1], 1)}`
+            : ''),
       ]);
   }
   for (const m of r.memory.filter((x) => x.target === 'pipeline')) {
@@ -268,6 +286,7 @@ const SECTIONS: Array<{ title: string; body: (r: Results) => string | undefined;
     body: (r) => (r.throughput || r.memory.length ? LARGE_FILE_NOTES : undefined),
     notes: 'large-files.md',
   },
+  { title: 'Encryption', body: () => undefined, notes: 'encryption.md' },
   { title: 'Crash resume', body: () => undefined, notes: 'crash-resume.md' },
 ];
 

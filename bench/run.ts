@@ -56,6 +56,7 @@ const PARTS: Part[] = [
       ctx.step('upload throughput: engine vs plain PUT, 256 MiB');
       results.throughput = await measureThroughput({
         apiBaseUrl: ctx.graph.apiBaseUrl,
+        graphPid: ctx.graph.pid,
         driveId: ctx.driveId,
         token: ctx.graphToken,
         bytes: 256 * MiB,

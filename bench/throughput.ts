@@ -5,10 +5,20 @@
 // the figure is the engine's own cost; Azurite's read speed shows in the memory benchmark instead.
 import { streamedBody } from '../src/graph/http';
 import { randomBytes } from 'node:crypto';
-import { encryptedSize, encryptingRangeReader, keysFromBytes, newFileNonce, sodiumReady } from '../src/crypt';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import {
+  encryptedSize,
+  encryptingRangeReader,
+  keysFromBytes,
+  newFileNonce,
+  sealHere,
+  sodiumReady,
+} from '../src/crypt';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, systemClock, uploadFile } from '../src/backup/upload';
 import { createLogger } from '../src/log/logger';
 import { MiB } from './pipeline';
+import { cpuSeconds } from './processes';
 
 export interface ThroughputResult {
   bytes: number;
@@ -25,6 +35,24 @@ export interface ThroughputResult {
   encryptedMiBps: number[];
   /** Median encrypted engine / median plain engine (plaintext MiB/s on both sides). */
   encryptedRatio: number;
+  /** This process's CPU (all threads, the sealing worker's included) per GiB of plaintext, median. */
+  encryptedCpuSecondsPerGiB?: number;
+  /**
+   * With BENCH_CRYPT_COMPARE=1: the encrypted engine with every block sealed on the event loop
+   * (the design before the sealing worker), in the same rounds, so the two compare on one machine state.
+   */
+  inThreadMiBps?: number[];
+  inThreadRatio?: number;
+  inThreadCpuSecondsPerGiB?: number;
+  /**
+   * Main-thread CPU per GiB, medians: plain engine, encrypted, and sealed on the event loop. The
+   * event loop is one core's work, so on an otherwise idle machine these bound each side's speed.
+   */
+  loopCpuSecondsPerGiB?: { engine?: number; encrypted?: number; inThread?: number };
+  /** The Graph emulator's CPU per GiB received, median over every round of every side. */
+  emulatorCpuSecondsPerGiB?: number;
+  /** The 1-minute load average at the start and end of the part: what the second core had to give. */
+  loadAverage?: [number, number];
 }
 
 const median = (values: number[]): number => {
@@ -36,17 +64,44 @@ const median = (values: number[]): number => {
 interface Round {
   miBps: number;
   cpuSecondsPerGiB: number;
+  /** The Graph emulator process's CPU per GiB (it receives every byte; the same work on every side). */
+  emulatorCpuSecondsPerGiB?: number;
+  /** The main thread's alone (the event loop: HTTP, hashing, and sealing when it is not in a worker). */
+  loopCpuSecondsPerGiB?: number;
 }
 
-async function timed(work: () => Promise<void>, bytes: number): Promise<Round> {
+/**
+ * CPU seconds of this process's main thread (Linux /proc/self/task/<pid>/stat, fields 14 and 15,
+ * in USER_HZ = 100 ticks), or undefined without /proc. process.cpuUsage() counts every thread.
+ */
+function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function timed(work: () => Promise<void>, bytes: number, graphPid?: number): Promise<Round> {
+  const emulator = graphPid === undefined ? undefined : cpuSeconds(graphPid);
   const start = process.hrtime.bigint();
   const cpu = process.cpuUsage();
+  const loop = mainThreadCpuSeconds();
   await work();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
+  const loopAfter = mainThreadCpuSeconds();
+  const emulatorAfter = graphPid === undefined ? undefined : cpuSeconds(graphPid);
+  const gib = bytes / (1024 * MiB);
   return {
     miBps: bytes / MiB / seconds,
-    cpuSecondsPerGiB: (used.user + used.system) / 1e6 / (bytes / (1024 * MiB)),
+    cpuSecondsPerGiB: (used.user + used.system) / 1e6 / gib,
+    loopCpuSecondsPerGiB:
+      loop !== undefined && loopAfter !== undefined ? (loopAfter - loop) / gib : undefined,
+    emulatorCpuSecondsPerGiB:
+      emulator !== undefined && emulatorAfter !== undefined ? (emulatorAfter - emulator) / gib : undefined,
   };
 }
 
@@ -81,8 +136,15 @@ async function plainUpload(
   }
 }
 
+const loopMedian = (rounds: Round[]): number | undefined =>
+  rounds.every((r) => r.loopCpuSecondsPerGiB !== undefined)
+    ? median(rounds.map((r) => r.loopCpuSecondsPerGiB!))
+    : undefined;
+
 export async function measureThroughput(options: {
   apiBaseUrl: string;
+  /** The Graph emulator's process, for its CPU time per round (optional). */
+  graphPid?: number;
   driveId: string;
   token: string;
   bytes: number;
@@ -95,7 +157,9 @@ export async function measureThroughput(options: {
     data.subarray(offset, offset + count);
   const keys = keysFromBytes(randomBytes(80));
   await sodiumReady();
-  const engine = (encrypted = false): Promise<void> =>
+  const loadAtStart = loadavg()[0];
+  // 'in-thread': the same ciphertext with every block sealed on the event loop (the earlier design).
+  const engine = (encrypted: boolean | 'in-thread' = false): Promise<void> =>
     uploadFile(
       {
         target: {
@@ -105,7 +169,11 @@ export async function measureThroughput(options: {
         },
         size: encrypted ? encryptedSize(data.length) : data.length,
         // What an encrypted job's uploader hands the engine: ciphertext ranges of the same bytes.
-        read: encrypted ? encryptingRangeReader(keys, newFileNonce(), data.length, plainRead) : plainRead,
+        read: encrypted
+          ? encryptingRangeReader(keys, newFileNonce(), data.length, plainRead, {
+              sealer: encrypted === 'in-thread' ? sealHere : undefined,
+            })
+          : plainRead,
         tokens: async () => options.token,
       },
       {
@@ -136,15 +204,24 @@ export async function measureThroughput(options: {
   await plain();
   await engine();
   await engine(true);
+  const compare = process.env.BENCH_CRYPT_COMPARE === '1';
+  if (compare) await engine('in-thread');
   const engineRounds: Round[] = [];
+  const inThreadRounds: Round[] = [];
   const plainRounds: Round[] = [];
   const encryptedRounds: Round[] = [];
   for (let round = 0; round < options.rounds; round += 1) {
     // Alternate which goes first, so a drift in the machine's state falls on all three.
     const order = [
-      async () => plainRounds.push(await timed(plain, data.length)),
-      async () => engineRounds.push(await timed(() => engine(), data.length)),
-      async () => encryptedRounds.push(await timed(() => engine(true), data.length)),
+      async () => plainRounds.push(await timed(plain, data.length, options.graphPid)),
+      async () => engineRounds.push(await timed(() => engine(), data.length, options.graphPid)),
+      async () => encryptedRounds.push(await timed(() => engine(true), data.length, options.graphPid)),
+      ...(compare
+        ? [
+            async () =>
+              inThreadRounds.push(await timed(() => engine('in-thread'), data.length, options.graphPid)),
+          ]
+        : []),
     ];
     for (let i = 0; i < order.length; i += 1) await order[(i + round) % order.length]();
   }
@@ -162,5 +239,25 @@ export async function measureThroughput(options: {
     plainCpuSecondsPerGiB: median(plainRounds.map((r) => r.cpuSecondsPerGiB)),
     encryptedMiBps,
     encryptedRatio: median(encryptedMiBps) / median(engineMiBps),
+    encryptedCpuSecondsPerGiB: median(encryptedRounds.map((r) => r.cpuSecondsPerGiB)),
+    ...(compare
+      ? {
+          inThreadMiBps: inThreadRounds.map((r) => r.miBps),
+          inThreadRatio: median(inThreadRounds.map((r) => r.miBps)) / median(engineMiBps),
+          inThreadCpuSecondsPerGiB: median(inThreadRounds.map((r) => r.cpuSecondsPerGiB)),
+        }
+      : {}),
+    loopCpuSecondsPerGiB: {
+      engine: loopMedian(engineRounds),
+      encrypted: loopMedian(encryptedRounds),
+      inThread: compare ? loopMedian(inThreadRounds) : undefined,
+    },
+    emulatorCpuSecondsPerGiB: (() => {
+      const all = [...plainRounds, ...engineRounds, ...encryptedRounds, ...inThreadRounds];
+      return all.every((r) => r.emulatorCpuSecondsPerGiB !== undefined)
+        ? median(all.map((r) => r.emulatorCpuSecondsPerGiB!))
+        : undefined;
+    })(),
+    loadAverage: [loadAtStart, loadavg()[0]],
   };
 }

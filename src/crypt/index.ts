@@ -16,6 +16,8 @@ export {
   encryptedSize,
   encryptingRangeReader,
   fileHeader,
+  SEAL_IN_WORKER_BYTES,
+  type EncryptingReaderOptions,
   type RangeReader,
 } from './fileFormat';
 export {
@@ -29,3 +31,5 @@ export { emeTransform, EME_MAX_BYTES, type EmeDirection } from './eme';
 export { nameEncoder, type FilenameEncoding, type NameEncoder } from './nameEncoding';
 export { createNameCipher, type FilenameEncryption, type NameCipher, type NameOptions } from './names';
 export { rcloneConfigSection, type RcloneCryptRemote } from './rcloneConfig';
+export { sealHere, type BlockSealer, type SealJob } from './blockSeal';
+export { SealPool, closeSharedSealPool, sharedSealPool } from './sealPool';

@@ -18,7 +18,7 @@ import {
 import { createNameCipher } from '../../crypt';
 import type { RestoreCrypt } from '../deps';
 import type { RestoreEncryption } from '../messages';
-import { open } from '../../crypt/secretbox';
+import { openBoxes } from '../../crypt/openBoxes';
 import type { ContentDecryption } from './types';
 
 function failed(why: string, advice: string): AppError {
@@ -55,28 +55,29 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
       const length = whole * BLOCK_BYTES + (tail > 0 ? tail + (BLOCK_BYTES - BLOCK_DATA_BYTES) : 0);
       return { offset: HEADER_BYTES + first * BLOCK_BYTES, count: blocks === 0 ? 0 : length };
     },
-    decrypt(header, offset, ciphertext) {
+    async decrypt(header, offset, ciphertext) {
       if (header.length < HEADER_BYTES || !header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
         throw failed('The file is not an rclone crypt file (its header is wrong).', WRONG_KEY_ADVICE);
       const nonce = header.subarray(FILE_MAGIC.length, HEADER_BYTES);
       const first = offset / BLOCK_DATA_BYTES;
-      const out: Buffer[] = [];
-      for (let at = 0, block = first; at < ciphertext.length; at += BLOCK_BYTES, block += 1) {
-        const sealed = ciphertext.subarray(at, Math.min(ciphertext.length, at + BLOCK_BYTES));
-        const plain = open(sealed, nonceAdd(nonce, block), keys.dataKey);
-        if (!plain)
-          throw block === 0
-            ? failed(
-                "The file does not open with this job's passwords (its first block fails authentication).",
-                WRONG_KEY_ADVICE,
-              )
-            : failed(
-                `Block ${block} of the file fails authentication: it was changed or cut.`,
-                DAMAGED_ADVICE,
-              );
-        out.push(Buffer.from(plain.buffer, plain.byteOffset, plain.length));
+      let opened: Awaited<ReturnType<typeof openBoxes>>;
+      try {
+        // All boxes into one buffer, in a worker when the range is large (../../crypt/openBoxes.ts).
+        opened = await openBoxes(keys.dataKey, nonceAdd(nonce, first), ciphertext);
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        throw failed(`Block ${first} of the file is cut inside its tag.`, DAMAGED_ADVICE);
       }
-      return out.length === 1 ? out[0] : Buffer.concat(out);
+      if (opened.bad >= 0) {
+        const block = first + opened.bad;
+        throw block === 0
+          ? failed(
+              "The file does not open with this job's passwords (its first block fails authentication).",
+              WRONG_KEY_ADVICE,
+            )
+          : failed(`Block ${block} of the file fails authentication: it was changed or cut.`, DAMAGED_ADVICE);
+      }
+      return opened.plain;
     },
   };
 }

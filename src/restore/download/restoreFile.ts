@@ -192,7 +192,7 @@ async function stageFrom(
   if (startIndex >= total) {
     // An empty plaintext is the header alone: still one that must be ours.
     if (request.decryption && plan.size === 0)
-      request.decryption.decrypt(
+      await request.decryption.decrypt(
         await readRange(ctx, link, 0, request.decryption.headerBytes),
         0,
         Buffer.alloc(0),

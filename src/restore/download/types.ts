@@ -172,8 +172,8 @@ export interface ContentDecryption {
   plainSize(cipherSize: number): number;
   /** The ciphertext bytes holding plaintext [offset, offset + count); offset is a multiple of blockUnit. */
   cipherRange(offset: number, count: number): { offset: number; count: number };
-  /** Plaintext of `ciphertext` (read at cipherRange(offset, ...)); throws DecryptionFailed when a block does not open. */
-  decrypt(header: Buffer, offset: number, ciphertext: Buffer): Buffer;
+  /** Plaintext of `ciphertext` (read at cipherRange(offset, ...)); rejects with DecryptionFailed when a block does not open. */
+  decrypt(header: Buffer, offset: number, ciphertext: Buffer): Promise<Buffer>;
 }
 
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;

@@ -15,11 +15,16 @@ import {
   encryptBuffer,
   encryptedSize,
   encryptingRangeReader,
+  fileHeader,
   keysFromBytes,
+  sealHere,
+  closeSharedSealPool,
+  sodiumReady,
   newFileNonce,
   nonceAdd,
   type CryptKeys,
 } from '../../../src/crypt';
+import sodium from 'libsodium-wrappers';
 
 const zeroKeys = keysFromBytes(Buffer.alloc(80));
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -97,6 +102,7 @@ describe('files written by the rclone binary (password potato, password2 sausage
 });
 
 describe('encryptingRangeReader: random access', () => {
+  afterAll(() => closeSharedSealPool());
   const keys = keysFromBytes(randomBytes(80));
   const nonce = newFileNonce();
 
@@ -150,6 +156,51 @@ describe('encryptingRangeReader: random access', () => {
       parts.push(await read(offset, Math.min(chunk, full.length - offset)));
     }
     expect(Buffer.concat(parts).equals(full)).toBe(true);
+  });
+
+  it('fills the caller’s buffer, and seals the same bytes in a worker as on this thread', async () => {
+    await sodiumReady();
+    const plainSize = 5 * 1024 * 1024 + 7;
+    const plain = randomBytes(plainSize);
+    const total = encryptedSize(plainSize);
+    // The independent reference: the wrappers' own secretbox, block by block under nonce + i.
+    const boxes = [fileHeader(nonce)];
+    for (let at = 0, i = 0; at < plainSize; at += BLOCK_DATA_BYTES, i++) {
+      const block = plain.subarray(at, Math.min(plainSize, at + BLOCK_DATA_BYTES));
+      boxes.push(Buffer.from(sodium.crypto_secretbox_easy(block, nonceAdd(nonce, i), keys.dataKey)));
+    }
+    const reference = Buffer.concat(boxes);
+    expect(reference.length).toBe(total);
+    const source = async (o: number, c: number, into?: Buffer): Promise<Buffer> => {
+      // Half the calls fill the buffer they are given (as the blob source does), half return their own.
+      if (into && (o / BLOCK_DATA_BYTES) % 2 === 0) return into.subarray(0, plain.copy(into, 0, o, o + c));
+      return plain.subarray(o, o + c);
+    };
+    for (const sealer of [undefined, sealHere]) {
+      const read = encryptingRangeReader(keys, nonce, plainSize, source, { sealer });
+      const chunk = 1024 * 1024 + 3; // not block-aligned, so every chunk starts and ends inside a block
+      const into = Buffer.alloc(chunk);
+      const parts: Buffer[] = [];
+      for (let offset = 0; offset < total; offset += chunk) {
+        const got = await read(offset, Math.min(chunk, total - offset), into);
+        expect(got.buffer).toBe(into.buffer);
+        parts.push(Buffer.from(got));
+      }
+      expect(Buffer.concat(parts).equals(reference)).toBe(true);
+    }
+  });
+
+  it('seals a large range off the event loop by default', async () => {
+    const plainSize = 16 * 1024 * 1024;
+    const plain = randomBytes(plainSize);
+    const read = encryptingRangeReader(keys, nonce, plainSize, async (o, c) => plain.subarray(o, o + c));
+    await read(0, 1024 * 1024); // starts the worker
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 1);
+    const got = await read(0, encryptedSize(plainSize));
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(1);
+    expect(got.equals(await encryptBuffer(keys, nonce, plain))).toBe(true);
   });
 
   it('refuses ranges past the end and a source that returns the wrong length', async () => {

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { BLOCK_PLAIN_BYTES, sealBlocksSync, sealedLength } from '../../../src/crypt/blockSeal';
+import { openBoxes } from '../../../src/crypt/openBoxes';
+import { closeSharedSealPool } from '../../../src/crypt/sealPool';
+import { sodiumReady } from '../../../src/crypt/secretbox';
+
+describe('openBoxes', () => {
+  const key = randomBytes(32);
+  const nonce = randomBytes(24);
+  const plain = randomBytes(40 * BLOCK_PLAIN_BYTES + 11);
+  const cipher = Buffer.alloc(sealedLength(plain.length));
+  beforeAll(async () => {
+    await sodiumReady();
+    sealBlocksSync({ key, nonce, plain, cipher });
+  });
+  afterAll(() => closeSharedSealPool());
+
+  it('opens the same bytes on this thread and in a worker, and names the same bad box', async () => {
+    for (const inWorker of [false, true]) {
+      const opened = await openBoxes(key, nonce, cipher, { inWorker });
+      expect(opened.bad).toBe(-1);
+      expect(opened.plain.equals(plain)).toBe(true);
+      const changed = Buffer.from(cipher);
+      changed[17 * (BLOCK_PLAIN_BYTES + 16) + 40] ^= 4;
+      expect((await openBoxes(key, nonce, changed, { inWorker })).bad).toBe(17);
+    }
+  });
+
+  it('opens a large run off the event loop by default', async () => {
+    await openBoxes(key, nonce, cipher); // starts the worker
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 1);
+    const big = Buffer.alloc(sealedLength(16 * 1024 * 1024));
+    sealBlocksSync({ key, nonce, plain: Buffer.alloc(16 * 1024 * 1024, 7), cipher: big });
+    ticks = 0;
+    const opened = await openBoxes(key, nonce, big);
+    clearInterval(timer);
+    expect(opened.bad).toBe(-1);
+    expect(ticks).toBeGreaterThan(1);
+  });
+});
