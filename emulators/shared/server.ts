@@ -136,8 +136,11 @@ export class EmulatorServer {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    // Clients such as MSAL keep sockets alive; an idle timeout keeps stop() prompt.
-    this.server.keepAliveTimeout = 2000;
+    // Keep idle connections as Graph does. Node answers `Keep-Alive: timeout=<this>` and undici drops
+    // a connection whose hint is at or under its 2-second threshold, so the 2 s this had made every
+    // client open a new TLS connection per request: a handshake and a fresh TLS context per upload
+    // chunk, which Graph never charges. stop() destroys open sockets, so it stays prompt.
+    this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       // Loopback only: both host names (localhost for the API, 127.0.0.1 for pre-authenticated URLs)

@@ -35,6 +35,25 @@ describe('emulator server base', () => {
     expect(JSON.parse(b.body).id).toBe('8');
   });
 
+  it('keeps a connection open between requests, as Graph does (fetch reuses it)', async () => {
+    // Node advertises keepAliveTimeout as `Keep-Alive: timeout=N`; undici closes after every
+    // response when N is 2 s or less, which made each upload chunk pay a new TLS connection.
+    let opened = 0;
+    const count = (): void => void (opened += 1);
+    server['server']!.on('secureConnection', count);
+    try {
+      for (let i = 0; i < 6; i += 1) {
+        const response = await fetch(`${server.baseUrl}/items/${i}`);
+        expect(response.headers.get('keep-alive')).toBe('timeout=30');
+        await response.text();
+      }
+      // The second request may start before the first connection is back in undici's pool.
+      expect(opened).toBeLessThanOrEqual(2);
+    } finally {
+      server['server']!.off('secureConnection', count);
+    }
+  });
+
   it('answers injected faults with Retry-After, then recovers', async () => {
     server.faults.failNext(429, { path: '^/items/', retryAfterSeconds: 3, count: 2 });
     const first = await get(`${server.baseUrl}/items/1`);
