@@ -417,8 +417,10 @@ planning container's size (default 100000; seeding stops after 5 minutes and the
 many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
 another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
 \`BENCH_RCLONE_LARGE_MIB\` large blobs (default \`256,1024\`; \`64,256\` for a quicker run) and
-\`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000). Timings are never asserted in tests; this is
-the only place they are recorded.
+\`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000); \`BENCH_HOST_CPU_PROFILE=<file>\` writes a
+CPU profile of the product's worker there. The memory part's engine runs take
+\`BENCH_MEM_ENGINE_MIB\` sizes (default \`256,4096\`) in \`BENCH_MEM_RUNS\` fresh workers each
+(default 3). Timings are never asserted in tests; this is the only place they are recorded.
 `;
   writeFileSync(file, page);
   // Prettier's CLI rather than its API: the API loads its plugins with a dynamic import, which Jest
