@@ -220,7 +220,7 @@ export const GOALS: Goal[] = [
       const mib = (n: number): number => n / 1024 ** 2;
       return {
         measured: mib(large.peak.rss - small.peak.rss),
-        detail: `peak RSS ${fixed(mib(large.peak.rss), 0)} MiB vs ${fixed(mib(small.peak.rss), 0)} MiB (memory part)`,
+        detail: `peak RSS ${fixed(mib(large.peak.rss), 0)} MiB vs ${fixed(mib(small.peak.rss), 0)} MiB (memory part${large.runs && large.runs.length > 1 ? `, median of ${large.runs.length} fresh workers per size` : ''})`,
       };
     },
   },

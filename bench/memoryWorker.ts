@@ -41,6 +41,7 @@ const gc = runInNewContext('gc') as () => void;
 
 interface Figures {
   rss: number;
+  heapTotal: number;
   heapUsed: number;
   external: number;
   arrayBuffers: number;
@@ -48,7 +49,13 @@ interface Figures {
 
 const figures = (): Figures => {
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  return {
+    rss: m.rss,
+    heapTotal: m.heapTotal,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
 };
 
 /** What the run does, prepared before the baseline is taken; resolves to the bytes uploaded. */
@@ -104,16 +111,27 @@ async function main(): Promise<void> {
   const run = await prepare();
   gc();
   const baseline = figures();
-  const peak: Figures = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  const peak: Figures = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
   // RSS every 10 ms (process.memoryUsage.rss() is one cheap read); the full figures, which walk V8's
   // heap statistics and cost the worker measurable CPU at that rate, every 100 ms.
+  // What the process held at the moment of its highest RSS (read whole when a new high arrives, which
+  // after the first chunks is rare), so the peak's make-up shows: V8's heap, array buffers, the rest.
+  let atPeakRss: Figures = { ...baseline };
+  // RSS every 500 ms too (from the full reads), to tell a peak that grows with the file from one
+  // that only swings: what is reached late in a long run against what was reached early.
+  const series: number[] = [];
   let ticks = 0;
   const sample = (): void => {
     if (mode === 'live') gc();
+    let m: Figures | undefined;
     if (mode === 'live' || ticks++ % 10 === 0) {
-      const m = figures();
+      m = figures();
       for (const key of Object.keys(peak) as Array<keyof Figures>) peak[key] = Math.max(peak[key], m[key]);
-    } else peak.rss = Math.max(peak.rss, process.memoryUsage.rss());
+      if (ticks % 50 === 1) series.push(m.rss);
+    }
+    const rss = m?.rss ?? process.memoryUsage.rss();
+    if (rss >= atPeakRss.rss) atPeakRss = m ?? figures();
+    peak.rss = Math.max(peak.rss, rss);
   };
   const timer = setInterval(sample, mode === 'live' ? 50 : 10);
   const profileTo = process.env.BENCH_CPU_PROFILE;
@@ -139,7 +157,7 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 500));
   const after = figures();
   process.stdout.write(
-    `${JSON.stringify({ bytes, seconds, cpuSeconds: (used.user + used.system) / 1e6, baseline, peak, after })}\n`,
+    `${JSON.stringify({ bytes, seconds, cpuSeconds: (used.user + used.system) / 1e6, baseline, peak, atPeakRss, after, rssSeries: series })}\n`,
   );
 }
 

@@ -46,6 +46,15 @@ const MiB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
 const fixed = (n: number, digits = 1): string => n.toFixed(digits);
 const list = (values: number[]): string => values.map((v) => fixed(v, 0)).join(', ');
+const signed = (bytes: number): string => `${bytes >= 0 ? '+' : '−'}${fixed(Math.abs(bytes) / MiB, 1)} MiB`;
+
+/** What RSS held at its peak: V8's heap, the array buffers (chunks, socket pieces), other external memory, the rest. */
+function makeUp(m: MemoryResult): string {
+  const at = m.atPeakRss;
+  if (!at || at.heapTotal === undefined) return '';
+  const rest = at.rss - at.heapTotal - at.external;
+  return `; at the RSS peak: V8 heap ${mib(at.heapTotal)} (${mib(at.heapUsed)} used), array buffers ${mib(at.arrayBuffers)}, other external ${mib(at.external - at.arrayBuffers)}, the rest (code, stacks, allocator) ${mib(rest)}`;
+}
 const kinds = (byKind: Record<string, number>): string =>
   Object.entries(byKind)
     .sort((a, b) => b[1] - a[1])
@@ -110,25 +119,32 @@ function rows(r: Results): string[][] {
       : '';
     out.push([
       `Peak memory, ${mib(m.fileBytes)} blob`,
-      `RSS ${mib(m.peak.rss)} (+${mib(m.peak.rss - m.baseline.rss)} over idle); array buffers ${mib(m.peak.arrayBuffers)} (${chunks(m.peak.arrayBuffers)})${held}`,
+      `RSS ${mib(m.peak.rss)} (+${mib(m.peak.rss - m.baseline.rss)} over idle); array buffers ${mib(m.peak.arrayBuffers)} (${chunks(m.peak.arrayBuffers)})${held}${makeUp(m)}`,
       `idle worker RSS ${mib(m.baseline.rss)}; heap ${mib(m.peak.heapUsed)}, external ${mib(m.peak.external)}; RSS after the run and a forced GC ${mib(m.after.rss)} (+${mib(m.after.rss - m.baseline.rss)}); ${mib(m.chunkBytes)} chunks; ${fixed(m.fileBytes / MiB / m.seconds)} MiB/s Azurite → worker → Graph emulator; worker CPU ${fixed(m.cpuSeconds / (m.fileBytes / (1024 * MiB)), 2)} s per GiB; ${m.graphRequests ?? 0} Graph requests`,
     ]);
   }
   const engine = r.memory.filter((x) => x.target === 'engine');
   for (const m of engine) {
+    const runs =
+      m.runs && m.runs.length > 1
+        ? `; ${m.runs.length} fresh workers, peaks ${m.runs.map((x) => fixed(x.peak.rss / MiB, 0)).join(', ')} MiB (idle RSS ${m.runs.map((x) => fixed(x.baseline.rss / MiB, 0)).join(', ')} MiB), the median run shown`
+        : '';
+    const growth =
+      m.lateRssGrowth === undefined ? '' : `; RSS late in the run vs early: ${signed(m.lateRssGrowth)}`;
     out.push([
       `Peak memory, upload engine, ${mib(m.fileBytes)} blob`,
-      `RSS ${mib(m.peak.rss)} (+${mib(m.peak.rss - m.baseline.rss)} over idle); array buffers ${mib(m.peak.arrayBuffers)}`,
-      `Azurite (repeated blocks) → engine → upload sink; idle RSS ${mib(m.baseline.rss)}; heap ${mib(m.peak.heapUsed)}; RSS after the run and a forced GC ${mib(m.after.rss)}; ${fixed(m.fileBytes / MiB / m.seconds)} MiB/s; worker CPU ${fixed(m.cpuSeconds, 1)} s (${fixed(m.cpuSeconds / (m.fileBytes / (1024 * MiB)), 2)} s per GiB)`,
+      `RSS ${mib(m.peak.rss)} (+${mib(m.peak.rss - m.baseline.rss)} over idle); array buffers ${mib(m.peak.arrayBuffers)}${makeUp(m)}`,
+      `Azurite (repeated blocks) → engine → upload sink; idle RSS ${mib(m.baseline.rss)}; heap ${mib(m.peak.heapUsed)}; RSS after the run and a forced GC ${mib(m.after.rss)}; ${fixed(m.fileBytes / MiB / m.seconds)} MiB/s; worker CPU ${fixed(m.cpuSeconds, 1)} s (${fixed(m.cpuSeconds / (m.fileBytes / (1024 * MiB)), 2)} s per GiB)${growth}${runs}`,
     ]);
   }
   if (engine.length >= 2) {
     const [small, large] = [...engine].sort((a, b) => a.fileBytes - b.fileBytes);
     const delta = large.peak.rss - small.peak.rss;
+    const overIdle = large.peak.rss - large.baseline.rss - (small.peak.rss - small.baseline.rss);
     out.push([
       `Peak RSS, ${mib(large.fileBytes)} vs ${mib(small.fileBytes)} blob`,
-      `${delta >= 0 ? '+' : '−'}${fixed(Math.abs(delta) / MiB, 1)} MiB (goal within 10 MiB)`,
-      `upload engine, ${mib(small.chunkBytes)} chunks; peaks ${mib(large.peak.rss)} and ${mib(small.peak.rss)}`,
+      `${signed(delta)} (goal within 10 MiB)`,
+      `upload engine, ${mib(small.chunkBytes)} chunks; peaks ${mib(large.peak.rss)} and ${mib(small.peak.rss)}; over each worker's idle RSS ${signed(overIdle)}`,
     ]);
   }
   if (r.planning) {
@@ -362,7 +378,13 @@ const LARGE_FILE_NOTES = `- **Upload throughput.** The upload engine (\`src/back
 - **Peak memory, upload engine.** The uploader's engine and blob source alone, from a blob Azurite
   stores as a few repeated blocks into an upload sink that hashes and drops what it receives
   (\`bench/uploadSink.ts\`), at 256 MiB and 4 GiB: sizes the Graph emulator, which keeps every
-  file in memory, cannot hold. Bounded memory means both peaks within a few MiB.
+  file in memory, cannot hold. Bounded memory means both peaks within a few MiB. Each size runs
+  in three fresh workers (\`BENCH_MEM_RUNS\`) and the run with the median peak is shown: the peak
+  is the maximum of a figure that swings by tens of MiB as V8 collects the download's socket
+  pieces, and a fresh worker's idle RSS varies by several MiB, so one run per size could differ by
+  more than the bound it checks. "At the RSS peak" is what the process held at that moment (the
+  other figures are each one's own maximum); "late vs early" is the highest RSS of the run's last
+  quarter minus that of its second, about 0 when nothing grows with the bytes sent.
 `;
 
 function sections(r: Results): string {
@@ -452,7 +474,9 @@ another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
 part (default 1000). \`BENCH_CPU_PROFILE=<dir>\` writes V8 CPU profiles (of each planning pass, and of
 the comparison's worker for each product run), which \`npx tsx bench/profileTop.ts <file>\` sums up;
 \`BENCH_STORAGE_LOG=<file>\` keeps the comparison's Azurite request lines with the time each was
-read. Timings are never asserted in tests; this is the only place they are recorded.
+read. The memory part's engine runs take \`BENCH_MEM_ENGINE_MIB\` sizes (default \`256,4096\`) in
+\`BENCH_MEM_RUNS\` fresh workers each (default 3). Timings are never asserted in tests; this is the
+only place they are recorded.
 `;
   writeFileSync(file, page);
   // Prettier's CLI rather than its API: the API loads its plugins with a dynamic import, which Jest

@@ -2,7 +2,8 @@
 // (with its chart). Starts its own Azurite and Graph emulator (each in its own process) for the
 // parts that share them; the rclone comparison starts its own world (bench/rclone/compare.ts).
 // BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,crypt,rclone picks a subset;
-// BENCH_PLAN_BLOBS sizes planning; the comparison's settings are in docs/benchmarks.md (Reproduce).
+// BENCH_PLAN_BLOBS sizes planning; BENCH_MEM_ENGINE_MIB (256,4096) and BENCH_MEM_RUNS (3) the engine
+// memory runs; the comparison's settings are in docs/benchmarks.md (Reproduce).
 //
 // A part is one entry of PARTS: a name for BENCH_ONLY and a function that measures and stores its
 // result (and any goal figure, see goals.ts) in `results`. Adding a part is adding an entry.
@@ -79,13 +80,15 @@ const PARTS: Part[] = [
           chunkBytes: CHUNK,
         }),
       );
-      for (const size of [256 * MiB, 4096 * MiB]) {
+      const sizes = (process.env.BENCH_MEM_ENGINE_MIB ?? '256,4096').split(',').map((n) => Number(n) * MiB);
+      for (const size of sizes) {
         ctx.step(`peak memory, upload engine: ${size / MiB} MiB blob`);
         results.memory.push(
           await measureEngineMemory({
             connectionString: ctx.azurite.connectionString,
             fileBytes: size,
             chunkBytes: CHUNK,
+            runs: Math.max(1, Number(process.env.BENCH_MEM_RUNS ?? 3)),
           }),
         );
       }
