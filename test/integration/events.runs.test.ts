@@ -45,6 +45,20 @@ function recordSent(w: EventsWorld, queue: string): unknown[] {
   return sent;
 }
 
+/** Runs the due settle checks, keeping the upload tasks they queue out of the queue (returned). */
+async function planButHold(w: EventsWorld): Promise<EventsWorld['queue']> {
+  w.clock.advance(7000);
+  const held: EventsWorld['queue'] = [];
+  for (;;) {
+    const index = w.queue.findIndex((m) => m.visibleAt <= w.clock.now());
+    if (index < 0) return held;
+    const [m] = w.queue.splice(index, 1);
+    if (m.queue === QUEUES.upload) held.push(m);
+    else if (m.queue === QUEUES.blobSettle) await handleSettleCheck(w.events, m.message);
+    else throw new Error(`unexpected ${m.queue}`);
+  }
+}
+
 /** Writes a new version of `name`, announces it and lets it settle and copy. */
 async function change(w: EventsWorld, name: string, size: number): Promise<Buffer> {
   const data = content(size);
@@ -94,16 +108,7 @@ it('does not take a redelivered task of an earlier version, or its poison messag
   await write(w, 'log.txt', newer);
   await deliverEvent(w, blobEvent(w, 'created', 'log.txt'));
   // Let the check plan the new version, but hold its upload task back.
-  w.clock.advance(7000);
-  const held: typeof w.queue = [];
-  for (;;) {
-    const index = w.queue.findIndex((m) => m.visibleAt <= w.clock.now());
-    if (index < 0) break;
-    const [m] = w.queue.splice(index, 1);
-    if (m.queue === QUEUES.upload) held.push(m);
-    else if (m.queue === QUEUES.blobSettle) await handleSettleCheck(w.events, m.message);
-    else throw new Error(`unexpected ${m.queue}`);
-  }
+  const held = await planButHold(w);
   expect(held).toHaveLength(1);
   const [run] = await eventsRuns(w);
   expect((await w.backup.runs.getFile(run.id, 'log.txt'))?.status).toBe('planned');
@@ -130,6 +135,23 @@ it('does not take a redelivered task of an earlier version, or its poison messag
   await handleUploadMessage(w.backup, oldTask);
   expect(uploadsOf(w, 'log.txt')).toBe(2);
   expect((await w.backup.runs.totals(run.id)).totals.uploadedFiles).toBe(2);
+});
+
+it('tells an earlier version’s task apart while the new version is already uploading', async () => {
+  const w = await eventsWorld(fx);
+  const tasks = recordSent(w, QUEUES.upload);
+  await change(w, 'big.log', 10);
+  await write(w, 'big.log', content(20));
+  await deliverEvent(w, blobEvent(w, 'created', 'big.log'));
+  const held = await planButHold(w);
+  const [run] = await eventsRuns(w);
+  // The new version's upload has begun (a session, some bytes acknowledged).
+  await w.backup.runs.recordFileProgress(run.id, 'big.log', 20, 5, 1, 'a'.repeat(64));
+  await handleUploadMessage(w.backup, tasks[0]);
+  await handleUploadPoison(w.backup, tasks[0]);
+  expect(await w.backup.runs.getFile(run.id, 'big.log')).toMatchObject({ status: 'uploading', bytesDone: 5 });
+  expect(uploadsOf(w, 'big.log')).toBe(1);
+  expect(held).toHaveLength(1);
 });
 
 it('waits while the previous version is still being copied in the run, then copies the new one in it', async () => {
