@@ -5,7 +5,7 @@
 import { QUEUES } from '../../src/app/queues';
 import { handleUploadPoison } from '../../src/backup/poison';
 import { handleUploadMessage } from '../../src/backup/uploader';
-import { closeEventsRun } from '../../src/events/eventRun';
+import { closeEventsRun, openEventsRun } from '../../src/events/eventRun';
 import { handleSettleCheck } from '../../src/events/settleCheck';
 import type { Run } from '../../src/store/runs';
 import { content, startGraph, type GraphFixture } from './backupHarness';
@@ -236,4 +236,15 @@ it('a settle check delivered again after its plan was written does not plan that
     status: 'partially-failed',
     totals: { plannedFiles: 2, uploadedFiles: 1, failedFiles: 1 },
   });
+});
+
+it('plans a version only over a final row: one in flight for another version is left as it is', async () => {
+  const w = await eventsWorld(fx);
+  const { run } = await openEventsRun(w.events, w.job);
+  const first = { blobName: 'x.txt', size: 1, etag: '"0x1"' };
+  expect(await w.backup.runs.planEventFile(run.id, 0, first)).toBe('planned');
+  expect(await w.backup.runs.planEventFile(run.id, 0, first)).toBe('already');
+  expect(await w.backup.runs.planEventFile(run.id, 1, { ...first, size: 2, etag: '"0x2"' })).toBe('busy');
+  const row = (await w.backup.runs.getFiles(run.id, ['x.txt'])).get('x.txt');
+  expect(row).toMatchObject({ file: { status: 'planned', size: 1 }, planned: { etag: '"0x1"' } });
 });
