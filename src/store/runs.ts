@@ -9,7 +9,9 @@
 //                     skipped or failed with reason) and 16 counter shards (`~count-K`). A file's
 //                     final row and its shard increment are written in ONE Table transaction (same
 //                     table, same partition), so a crash can neither lose a count nor count twice,
-//                     and a redelivered task finds the file final and counted.
+//                     and a redelivered task finds the file final and counted. An events run
+//                     also holds plan rows (`~plan-N`, planEventFile): the outcome of an earlier
+//                     version of a blob it planned again.
 import { randomBytes, randomInt } from 'node:crypto';
 import { odata, type TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { AppError, isAppError } from '../errors';
