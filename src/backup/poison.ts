@@ -9,6 +9,7 @@ import { checkCompletion, finishRun } from './completion';
 import type { BackupDeps } from './deps';
 import { parsePlanMessage, parseUploadTask } from './messages';
 import { isRunsOwnPage } from './planBinding';
+import { plansVersion } from './uploadFiles';
 
 const REASON =
   'The task failed on every delivery (moved to the poison queue); see the logs for each attempt.';
@@ -42,8 +43,16 @@ export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promis
       ...(refused.length === 1 ? { file: refused[0] } : { files: refused.length }),
       reason: 'the run did not plan this file',
     });
+  // A task for an older version of a blob the run has planned again since fails nothing: the row
+  // is the new version's, whose own task is still to come.
+  const etags = new Map(
+    task.v === 2 ? task.files.map((f) => [f.blobName, f.etag]) : [[task.blobName, task.etag]],
+  );
   const open = [...rows.values()].filter(
-    (row) => row.file.status !== 'uploaded' && row.file.status !== 'failed',
+    (row) =>
+      row.file.status !== 'uploaded' &&
+      row.file.status !== 'failed' &&
+      plansVersion(row, { etag: etags.get(row.file.blobName) ?? '' }),
   );
   if (!rows.size) return;
   await deps.runs.finishFiles(

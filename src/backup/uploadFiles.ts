@@ -72,6 +72,13 @@ export async function uploadFresh(
   const todo: Array<{ file: UploadBatchFile; row: StoredFile }> = [];
   for (const file of task.files) {
     const row = rows.get(file.blobName)!;
+    if (!plansVersion(row, file)) {
+      // The run planned another version of this blob since (an events run plans each change of a
+      // blob in turn): this task is a late or replayed one for an older version. It must neither
+      // upload nor record anything, or the row of the version now planned would take its result.
+      log.info('upload.stale', { file: file.blobName, reason: 'the run now plans another version' });
+      continue;
+    }
     if (row.file.status !== 'uploaded' && row.file.status !== 'failed') {
       todo.push({ file, row });
       continue;
@@ -343,6 +350,14 @@ export function notPlanned(blobName: string, runId: string, why: string): AppErr
     advice:
       'Upload tasks are written by the planner for the files it listed; this one was altered or forged, so nothing was uploaded or counted.',
   });
+}
+
+/**
+ * Whether a task's file is the version its run's row plans (the planned ETag on the row; rows
+ * that carry none, final ones included, are not told apart by version and pass).
+ */
+export function plansVersion(row: StoredFile, file: { etag: string }): boolean {
+  return row.planned.etag === undefined || normalizeEtag(row.planned.etag) === normalizeEtag(file.etag);
 }
 
 /** A source that changed or vanished mid-run is not a failure of the copy: say so. */

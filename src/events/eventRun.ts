@@ -2,8 +2,10 @@
 // what happened in the run history. A job has one open "events" run (trigger `events`) at a time,
 // holding the files its events copied that UTC day. It never takes the job's one-run lock, so the
 // scheduled run (the safety net) still starts on time beside it. It is closed, with its final status
-// and totals, when the day ends or when a blob it already copied changes again (a run holds one
-// result per file, so the new version goes into a fresh run), once none of its files is in flight.
+// and totals, when the day ends, once none of its files is in flight. A blob it already copied that
+// changes again is planned again in the same run (RunStore.planEventFile): one run per job and day,
+// however often a blob changes, so the run history, the alerts and retention, which look at a job's
+// newest runs, are not flooded with one-file runs.
 //
 // It is closed here rather than through the backup's end-of-run path on purpose: that path prunes
 // the mirror of every file the run did not see, which for a run that saw only a few events would
@@ -17,14 +19,10 @@ import type { OpenRunState } from './eventState';
 
 const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
-/**
- * The job's open events run, created (and an outdated one retired) as needed. With `retire`, the
- * run it names is replaced even on the same day (it already holds a result for the blob at hand).
- */
+/** The job's open events run, created (and the previous day's retired) as needed. */
 export async function openEventsRun(
   deps: EventDeps,
   job: Job,
-  retire?: string,
 ): Promise<{ run: Run; state: OpenRunState; etag: string }> {
   const { runs, clock } = deps.backup;
   for (let attempt = 0; attempt < 10; attempt += 1) {
@@ -38,22 +36,8 @@ export async function openEventsRun(
     }
     const current = stored && (await runs.get(job.id, stored.value.runId));
     const usable =
-      stored &&
-      current &&
-      !FINAL_RUN_STATUSES.has(current.value.status) &&
-      stored.value.day === utcDay(now) &&
-      stored.value.runId !== retire;
+      stored && current && !FINAL_RUN_STATUSES.has(current.value.status) && stored.value.day === utcDay(now);
     if (usable) return { run: current.value, state: stored.value, etag: stored.etag };
-    if (
-      stored &&
-      retire &&
-      stored.value.runId !== retire &&
-      current &&
-      !FINAL_RUN_STATUSES.has(current.value.status)
-    ) {
-      // Another check already replaced the run this one meant to retire: use the new one.
-      return { run: current.value, state: stored.value, etag: stored.etag };
-    }
     const run: Run = {
       id: newRunId(new Date(now)),
       jobId: job.id,

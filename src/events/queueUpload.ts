@@ -2,7 +2,9 @@
 // queues (../backup/uploadTasks.ts), for the blob as the source describes it now. Like the planner,
 // it marks the file planned in the run first, with the version it saw (the uploader refuses a task
 // whose run did not plan the file, and takes the ETag and size from that row), and records a plan
-// row with its size, so the run's totals count it.
+// row with its size, so the run's totals count it. The settle check has written the file's planned
+// row already (RunStore.planEventFile, which may replace the row of an earlier version), so the
+// planned mark here finds it and leaves it as it is.
 import { queueUploadTasks } from '../backup/uploadTasks';
 import type { SourceItem } from '../sources/types';
 import type { EventDeps } from './deps';

@@ -8,7 +8,7 @@
 import { QUEUES } from '../app/queues';
 import { AppError, isAppError } from '../errors';
 import { manifestMatches } from '../store/manifest';
-import { FINAL_RUN_STATUSES } from '../store/runs';
+import { FINAL_RUN_STATUSES, type PlannedFile } from '../store/runs';
 import { takesEvents } from '../store/jobs';
 import type { SourceItem } from '../sources/types';
 import { removeDeletedBlob } from './deletion';
@@ -77,16 +77,14 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
   }
 
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    let { run } = await openEventsRun(deps, job);
+    const { run } = await openEventsRun(deps, job);
     const planned = latest.value.plannedRunId === run.id ? latest.value.plannedRow : undefined;
     if (planned === undefined) {
       const file = await backup.runs.getFile(run.id, item.name);
       if (file && file.status !== 'uploaded' && file.status !== 'failed')
         // An earlier version is in flight in this run: copying this one beside it could let the older
-        // copy land last. Wait for it; its result then sends this version to a fresh run.
+        // copy land last. Wait for it; this version is then planned again in the same run.
         return waitAgain(deps, message, deps.settings.settleSeconds, 'an earlier version is being copied');
-      // A run holds one result per file: this version goes into a new run.
-      if (file) run = (await openEventsRun(deps, job, run.id)).run;
     }
     let etag = latest.etag;
     const planRow = planned ?? (await nextPlanRow(deps, job.id, run.id));
@@ -99,6 +97,13 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
         return 'superseded';
       }
     }
+    // Planned in the day's run even when it already holds a result for this blob (an earlier version):
+    // the row is replaced and that result kept beside it (RunStore.planEventFile), so a blob rewritten
+    // all day long stays one run instead of one run per change.
+    const plan = await backup.runs.planEventFile(run.id, planRow, plannedFileOf(item));
+    if (plan === 'busy')
+      // Another version got the row first (after this check looked): wait for it as above.
+      return waitAgain(deps, message, deps.settings.settleSeconds, 'an earlier version is being copied');
     await queueUploadTask(deps, { runId: run.id, jobId: job.id, planRow }, item);
     // A run closed between opening and planning would drop the task: plan it again in the open one.
     const after = await backup.runs.get(job.id, run.id);
@@ -112,6 +117,17 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
     return 'queued';
   }
   throw new AppError('Transient', `Could not queue ${message.blobName}: its events run kept closing.`);
+}
+
+function plannedFileOf(item: SourceItem): PlannedFile {
+  return {
+    blobName: item.name,
+    size: item.size,
+    etag: item.etag,
+    contentMd5: item.contentMd5,
+    lastModified: item.lastModified.toISOString(),
+    facts: item.facts,
+  };
 }
 
 async function waitAgain(

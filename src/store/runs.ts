@@ -9,7 +9,9 @@
 //                     skipped or failed with reason) and 16 counter shards (`~count-K`). A file's
 //                     final row and its shard increment are written in ONE Table transaction (same
 //                     table, same partition), so a crash can neither lose a count nor count twice,
-//                     and a redelivered task finds the file final and counted.
+//                     and a redelivered task finds the file final and counted. An events run
+//                     also holds plan rows (`~plan-N`, planEventFile): the outcome of an earlier
+//                     version of a blob it planned again.
 import { randomBytes, randomInt } from 'node:crypto';
 import { odata, type TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { AppError, isAppError } from '../errors';
@@ -37,6 +39,15 @@ const SHARDS = 16;
  */
 const COUNTER_PREFIX = '~count-';
 const COUNTER_END = '~count.';
+/**
+ * Plan rows of an events run (planEventFile): `~plan-N` for the run's plan row N. Like the shards,
+ * no file row can start with it ('p' is no hex digit of a digest key).
+ */
+const PLAN_PREFIX = '~plan-';
+const planKey = (planRow: number): string => `${PLAN_PREFIX}${String(planRow).padStart(8, '0')}`;
+/** Row keys that are not a file's current row: counter shards and the plan rows of events runs. */
+const isBookkeeping = (rowKey: unknown): boolean =>
+  String(rowKey).startsWith(COUNTER_PREFIX) || String(rowKey).startsWith(PLAN_PREFIX);
 
 // Kept importable from here, where runs are, for the modules that already read them from the run store.
 export { FINAL_RUN_STATUSES, type RunStatus } from './runStatus';
@@ -445,23 +456,7 @@ export class RunStore {
    */
   async planFiles(runId: string, files: ReadonlyArray<PlannedFile>): Promise<void> {
     const at = this.now().toISOString();
-    const rows = files.map((f) => ({
-      partitionKey: runId,
-      rowKey: encodeRowKey(f.blobName),
-      ...definedFields({
-        blobName: f.blobName,
-        status: 'planned',
-        size: f.size,
-        bytesDone: 0,
-        attempts: 0,
-        counted: false,
-        updatedAt: at,
-        [PLANNED_ETAG]: f.etag,
-        plannedLastModified: f.lastModified,
-        plannedMd5: f.contentMd5,
-      }),
-      ...(f.facts ? splitColumns(PLANNED_FACTS, JSON.stringify(f.facts)) : {}),
-    }));
+    const rows = files.map((f) => plannedRow(runId, f, at));
     await this.files.prepare();
     // One transaction per 100 rows (the Table service's limit); a batch that meets an existing row
     // fails whole, so its rows are then created one by one.
@@ -477,6 +472,71 @@ export class RunStore {
           });
       }
     }
+  }
+
+  /**
+   * Plans one version of a blob in an events run, as its plan row `planRow` (nextPlanRow). An events
+   * run holds a blob's changes of a whole day, so its row may already be final for an earlier
+   * version: that row is then replaced by the new planned row (ETag-conditional, so a writer that got
+   * there first wins and this one reads again), and its outcome moves to the plan row `~plan-N`, in
+   * ONE transaction. The outcome stays counted where it was counted (its shard increment is not
+   * undone, and the moved row keeps `counted`), and the new version's outcome is counted once more
+   * when it lands: the run's totals count copies, not distinct files. The exact count from the rows
+   * (countFileOutcomes) reads the moved outcomes too, so it says the same.
+   *
+   * Why replace the row rather than key rows per version: the uploader, the poison handler and the
+   * progress writes all find a file's row by its name, and the planned ETag on the row is what they
+   * check a task against; one current row per name keeps every one of them unchanged.
+   *
+   * The plan row is written even for a blob's first version (then holding nothing but the name), so
+   * a redelivered check knows its plan was written already and does not plan the version twice.
+   * Returns 'planned' (this call wrote it), 'already' (a delivery of the same check did), or 'busy':
+   * the row is in flight for another version, which must land before this one is planned.
+   */
+  async planEventFile(
+    runId: string,
+    planRow: number,
+    file: PlannedFile,
+  ): Promise<'planned' | 'already' | 'busy'> {
+    const key = encodeRowKey(file.blobName);
+    const planned = plannedRow(runId, file, this.now().toISOString());
+    await this.files.prepare();
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      if (await this.files.get(runId, planKey(planRow))) return 'already';
+      const stored = await this.files.get(runId, key);
+      const current = stored && rowToFile(stored.value);
+      if (current && !isFinal(current.status)) return 'busy';
+      if (current && !current.counted) {
+        // A final row from before counting was transactional: count it first, or moving it loses it.
+        await this.finishFile(runId, current);
+        continue;
+      }
+      const marker = {
+        partitionKey: runId,
+        rowKey: planKey(planRow),
+        ...(stored ? outcomeColumns(stored.value) : { blobName: file.blobName }),
+      };
+      const actions: TransactionAction[] = stored
+        ? [
+            ['update', planned, 'Replace', { etag: stored.etag }],
+            ['create', marker],
+          ]
+        : [
+            ['create', planned],
+            ['create', marker],
+          ];
+      try {
+        await this.clients.files.submitTransaction(actions);
+        return 'planned';
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status !== 409 && status !== 412) throw error;
+      }
+    }
+    throw new AppError(
+      'Transient',
+      `Could not plan ${file.blobName} in run ${runId}: the row kept changing.`,
+    );
   }
 
   // ---- files ----
@@ -597,7 +657,9 @@ export class RunStore {
     const hash = sessionUrlHash ?? current?.sessionUrlHash;
     if (hash) row.sessionUrlHash = hash;
     try {
-      if (stored) await this.files.replace(runId, key, row, stored.etag);
+      // Merged, not replaced: the planned ETag stays on the row, so a task for another version of the
+      // blob (an events run plans each of its versions in turn) is still told apart while this uploads.
+      if (stored) await this.files.merge(runId, key, row, stored.etag);
       else await this.files.insert(runId, key, row);
     } catch (error) {
       // Someone else wrote the row meanwhile (a duplicate delivery or the final result): progress is
@@ -739,7 +801,7 @@ export class RunStore {
   async *fileRows(runId: string): AsyncIterable<FileResult> {
     const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
     for await (const entity of entities) {
-      if (String(entity.rowKey).startsWith(COUNTER_PREFIX)) continue;
+      if (isBookkeeping(entity.rowKey)) continue;
       yield rowToFile(entity);
     }
   }
@@ -813,6 +875,9 @@ export class RunStore {
     const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
     for await (const entity of entities) {
       if (String(entity.rowKey).startsWith(COUNTER_PREFIX)) continue;
+      // An events run's plan rows: the outcome of an earlier version moved there counts (it was a
+      // copy of its own); a plan row of a blob's first version holds no outcome.
+      if (String(entity.rowKey).startsWith(PLAN_PREFIX) && entity.status === undefined) continue;
       const file = rowToFile(entity);
       if (file.status === 'uploaded') {
         out.uploadedFiles += 1;
@@ -835,6 +900,33 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
+}
+
+/** A file's planned row (RunStore.planFiles, planEventFile), with what the listing said of the blob. */
+function plannedRow(runId: string, f: PlannedFile, at: string): TableEntity<Row> {
+  return {
+    partitionKey: runId,
+    rowKey: encodeRowKey(f.blobName),
+    ...definedFields({
+      blobName: f.blobName,
+      status: 'planned',
+      size: f.size,
+      bytesDone: 0,
+      attempts: 0,
+      counted: false,
+      updatedAt: at,
+      [PLANNED_ETAG]: f.etag,
+      plannedLastModified: f.lastModified,
+      plannedMd5: f.contentMd5,
+    }),
+    ...(f.facts ? splitColumns(PLANNED_FACTS, JSON.stringify(f.facts)) : {}),
+  };
+}
+
+/** A final file row's own columns (the Table service's keys, ETag and timestamp left out). */
+function outcomeColumns(row: Record<string, unknown>): Row {
+  const { partitionKey: _p, rowKey: _r, etag: _e, timestamp: _t, ...columns } = row;
+  return definedFields(columns);
 }
 
 /** Table entities cannot carry undefined properties. */
