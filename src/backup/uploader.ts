@@ -186,8 +186,9 @@ async function continueUpload(
     blobName: message.blobName,
     etag: message.etag,
     size: message.size,
-    contentMd5: message.contentMd5,
-    lastModified: message.lastModified,
+    // The blob's own (read above, pinned to the planned ETag), never the message's.
+    contentMd5: blob.contentMd5,
+    lastModified: blob.lastModified.toISOString(),
     driveItemId: outcome.item.id,
     drivePath: placed.path.drivePath,
     quickXorHash: outcome.item.quickXorHash,
