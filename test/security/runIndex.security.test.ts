@@ -4,16 +4,19 @@
 // than any blob can carry, enough large lines to pass a Table transaction's 4 MiB) used to make the
 // index's Table writes fail, so loading it threw and the restore's first listing with it. They are now
 // counted as unreadable (or, for a repeated name, the later line stands) and the rest loads, into
-// real Table storage (Azurite).
+// real Table storage (Azurite). Facts of a loaded line that Blob storage refuses (a metadata name or
+// tags it does not take) no longer fail the file at its commit: the verified bytes are committed
+// without them, and the file says its properties were not restored.
 import { graphPath } from '../../src/graph/names';
 import { RUN_INDEX_FOLDER } from '../../src/graph/runIndex';
 import { createLogger } from '../../src/log/logger';
-import { emptyStats } from '../../src/restore/download/types';
+import { emptyStats, type RestoredFacts } from '../../src/restore/download/types';
+import { blockBlobTarget, HASH_METADATA_KEY } from '../../src/restore/target/blockBlobTarget';
 import { tableRestoreIndexStore } from '../../src/restore/index/indexStore';
 import { loadRunIndex } from '../../src/restore/index/loadIndex';
 import { ManualClock } from '../../src/runtime/clock';
 import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
-import { azuriteTable, startGraph, type GraphFixture } from '../integration/backupHarness';
+import { azuriteTable, newContainer, startGraph, type GraphFixture } from '../integration/backupHarness';
 
 let fx: GraphFixture;
 
@@ -107,4 +110,54 @@ describe('a crafted run index cannot stop a restore', () => {
     expect(loaded).toMatchObject({ files: 100, unreadable: 0 });
     expect((await store.get('restore-run', 'many/099'))?.facts?.metadata.M).toHaveLength(25_000);
   }, 60_000);
+});
+
+describe('facts Blob storage refuses do not cost the file', () => {
+  // Azurite checks metadata names (C# identifiers) and tags (at most ten, short, known characters)
+  // as Blob storage does, and answers 400.
+  const refused: Array<[string, RestoredFacts]> = [
+    ['a metadata name with a dash', { properties: {}, metadata: { 'bad-key': 'v' }, tags: {} }],
+    ['a metadata name starting with a digit', { properties: {}, metadata: { '1abc': 'v' }, tags: {} }],
+    [
+      'eleven tags',
+      {
+        properties: {},
+        metadata: {},
+        tags: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`t${i}`, 'v'])),
+      },
+    ],
+    ['a tag value over 256 characters', { properties: {}, metadata: {}, tags: { k: 'x'.repeat(300) } }],
+  ];
+  it.each(refused)(
+    '%s: the bytes are committed with the verified hash, without the facts',
+    async (_label, facts) => {
+      const container = await newContainer();
+      const target = blockBlobTarget(container, 'dir/file.txt');
+      await target.stageBlock('QUFB', Buffer.from('restored bytes'));
+      const committed = await target.commit(['QUFB'], {
+        quickXorHash: 'hash-of-file',
+        mustNotExist: true,
+        facts,
+      });
+      expect(committed).toEqual({ factsApplied: false });
+      const blob = container.getBlobClient('dir/file.txt');
+      expect((await blob.downloadToBuffer()).toString()).toBe('restored bytes');
+      expect((await blob.getProperties()).metadata).toEqual({ [HASH_METADATA_KEY]: 'hash-of-file' });
+    },
+  );
+
+  it('facts it accepts are applied', async () => {
+    const container = await newContainer();
+    const target = blockBlobTarget(container, 'ok.txt');
+    await target.stageBlock('QUFB', Buffer.from('x'));
+    const committed = await target.commit(['QUFB'], {
+      quickXorHash: 'h',
+      mustNotExist: true,
+      facts: { properties: { contentType: 'text/plain' }, metadata: { Owner: 'me' }, tags: { team: 'a' } },
+    });
+    expect(committed).toEqual({ factsApplied: true });
+    const props = await container.getBlobClient('ok.txt').getProperties();
+    expect(props.metadata).toEqual({ owner: 'me', [HASH_METADATA_KEY]: 'h' });
+    expect(props.contentType).toBe('text/plain');
+  });
 });
