@@ -101,19 +101,21 @@ async function uploadAll(
   log: Logger,
 ): Promise<void> {
   const fail = (file: UploadBatchFile, row: StoredFile | undefined, error: AppError): void => {
+    // The planned size, not the message's: a forged size would otherwise be counted in the run's bytes.
+    const size = row?.file.size ?? file.size;
     log.error('upload.file.failed', {
       file: file.blobName,
       code: error.code,
       reason: error.message,
-      bytes: file.size,
+      bytes: size,
     });
     if (error.code === 'QuotaExceeded')
-      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: file.size });
+      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: size });
     out.results.push({
       result: {
         blobName: file.blobName,
         status: 'failed',
-        size: file.size,
+        size,
         bytesDone: 0,
         code: error.code,
         reason: error.message,

@@ -76,13 +76,15 @@ async function continueUpload(
   }
 
   const fail = async (error: AppError): Promise<void> => {
-    log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: message.size });
+    // The planned size, not the message's: a forged size would otherwise be counted in the run's bytes.
+    const size = already.size;
+    log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: size });
     if (error.code === 'QuotaExceeded')
-      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: message.size });
+      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: size });
     await deps.runs.finishFile(run.id, {
       blobName: message.blobName,
       status: 'failed',
-      size: message.size,
+      size,
       bytesDone: 0,
       code: error.code,
       reason: error.message,

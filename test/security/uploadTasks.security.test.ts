@@ -150,4 +150,53 @@ describe('an upload task cannot set what the manifest records of a file', () => 
     await expectTrueFacts(w, [name]);
     expect(mirrored(w)).toHaveLength(1);
   });
+
+  it('a batch with a forged size fails that file with its planned size, so the run’s byte totals stay true', async () => {
+    const w = await world();
+    await putBlob(w.container, 'c/real.txt', content(500));
+    await putBlob(w.container, 'c/other.txt', content(700));
+    const run = await startRun(w.deps, w.job.id, 'manual');
+    await planAll(w);
+    const genuine = w.queue.splice(0)[0].message as UploadBatchMessage;
+    const forged: UploadBatchMessage = {
+      ...genuine,
+      files: genuine.files.map((f) => (f.blobName === 'c/real.txt' ? { ...f, size: 60 * MiB } : f)),
+    };
+
+    await handleUploadMessage(w.deps, forged);
+    await deliverAll(w.deps, w.queue);
+
+    const done = (await w.deps.runs.get(w.job.id, run.id))!.value;
+    expect(done.totals).toMatchObject({
+      plannedBytes: 1200,
+      failedFiles: 1,
+      failedBytes: 500,
+      uploadedBytes: 700,
+    });
+    const failed = await w.deps.runs.getFile(run.id, 'c/real.txt');
+    expect(failed).toMatchObject({ status: 'failed', code: 'MessageInvalid', size: 500 });
+  });
+
+  it('a continuation with a forged size fails the file with its planned size', async () => {
+    const w = await world(0);
+    const name = 'big/sized.bin';
+    const size = 4 * MiB + 1000;
+    await putBlob(w.container, name, content(size));
+    const run = await startRun(w.deps, w.job.id, 'manual');
+    await planAll(w);
+    await handleUploadMessage(w.deps, w.queue.splice(0, 1)[0].message);
+    const continuation = w.queue.splice(0)[0].message as UploadMessage;
+    expect(continuation.continuation).toBeDefined();
+
+    await handleUploadMessage(w.deps, { ...continuation, size: 2 ** 50 });
+    await deliverAll(w.deps, w.queue);
+
+    const done = (await w.deps.runs.get(w.job.id, run.id))!.value;
+    expect(done.totals).toMatchObject({ plannedBytes: size, failedFiles: 1, failedBytes: size });
+    expect(await w.deps.runs.getFile(run.id, name)).toMatchObject({
+      status: 'failed',
+      code: 'MessageInvalid',
+      size,
+    });
+  });
 });
