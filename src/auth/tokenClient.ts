@@ -179,6 +179,10 @@ export class HttpTokenClient implements TokenClient {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: body.toString(),
+        // Never followed: a 307/308 would send this body, the secret or assertion, to whatever host
+        // the Location names. The identity platform does not redirect token requests, so a 3xx is
+        // an answer (an error naming its status), not a path to take.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {

@@ -108,19 +108,21 @@ async function uploadAll(
   log: Logger,
 ): Promise<void> {
   const fail = (file: UploadBatchFile, row: StoredFile | undefined, error: AppError): void => {
+    // The planned size, not the message's: a forged size would otherwise be counted in the run's bytes.
+    const size = row?.file.size ?? file.size;
     log.error('upload.file.failed', {
       file: file.blobName,
       code: error.code,
       reason: error.message,
-      bytes: file.size,
+      bytes: size,
     });
     if (error.code === 'QuotaExceeded')
-      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: file.size });
+      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: size });
     out.results.push({
       result: {
         blobName: file.blobName,
         status: 'failed',
-        size: file.size,
+        size,
         bytesDone: 0,
         code: error.code,
         reason: error.message,
@@ -190,7 +192,7 @@ async function uploadOne(
 ): Promise<void> {
   const { job, run, destination, source } = shared;
   const placed = await placeBlob(deps, job, run, destination, source, file);
-  const facts = await plannedFacts(source, file, row);
+  const { facts, contentMd5, lastModified } = await plannedFacts(source, file, row);
   const started = deps.clock.now();
   const outcome = await sendBlob(deps, {
     job,
@@ -234,8 +236,10 @@ async function uploadOne(
     blobName: file.blobName,
     etag: file.etag,
     size: file.size,
-    contentMd5: file.contentMd5,
-    lastModified: file.lastModified,
+    // The recorded version's, never the message's: a task may only name what the run planned, and
+    // a forged date would make retention remove the copy as past its maximum age.
+    contentMd5,
+    lastModified,
     driveItemId: outcome.item.id,
     drivePath: placed.path.drivePath,
     quickXorHash: outcome.item.quickXorHash,
@@ -266,15 +270,19 @@ async function uploadOne(
  * ETag-pinned read that follows refuses any other version, so metadata (which changes the ETag)
  * cannot differ from what is recorded; tags can change alone, and the next run's listing records them.
  */
-async function plannedFacts(source: BlobSource, file: UploadBatchFile, row: StoredFile): Promise<BlobFacts> {
-  const { etag, facts } = row.planned;
+async function plannedFacts(
+  source: BlobSource,
+  file: UploadBatchFile,
+  row: StoredFile,
+): Promise<{ facts: BlobFacts; contentMd5?: string; lastModified: string }> {
+  const { etag, facts, contentMd5, lastModified } = row.planned;
   if (etag !== undefined && facts) {
     assertTaskMatches(file, { etag, size: row.file.size });
-    return facts;
+    return { facts, contentMd5, lastModified: lastModified ?? facts.lastModified };
   }
   const blob = await source.describe(file.blobName);
   assertTaskMatches(file, blob);
-  return blob.facts;
+  return { facts: blob.facts, contentMd5: blob.contentMd5, lastModified: blob.lastModified.toISOString() };
 }
 
 /**

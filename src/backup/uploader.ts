@@ -76,13 +76,15 @@ async function continueUpload(
   }
 
   const fail = async (error: AppError): Promise<void> => {
-    log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: message.size });
+    // The planned size, not the message's: a forged size would otherwise be counted in the run's bytes.
+    const size = already.size;
+    log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: size });
     if (error.code === 'QuotaExceeded')
-      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: message.size });
+      logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: size });
     await deps.runs.finishFile(run.id, {
       blobName: message.blobName,
       status: 'failed',
-      size: message.size,
+      size,
       bytesDone: 0,
       code: error.code,
       reason: error.message,
@@ -186,8 +188,9 @@ async function continueUpload(
     blobName: message.blobName,
     etag: message.etag,
     size: message.size,
-    contentMd5: message.contentMd5,
-    lastModified: message.lastModified,
+    // The blob's own (read above, pinned to the planned ETag), never the message's.
+    contentMd5: blob.contentMd5,
+    lastModified: blob.lastModified.toISOString(),
     driveItemId: outcome.item.id,
     drivePath: placed.path.drivePath,
     quickXorHash: outcome.item.quickXorHash,

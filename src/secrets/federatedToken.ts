@@ -85,6 +85,8 @@ class AppServiceEndpointTokenSource implements AssertionTokenSource {
     try {
       response = await this.fetchImpl(url.toString(), {
         headers: { 'X-IDENTITY-HEADER': this.header, accept: 'application/json' },
+        // Not followed: fetch would pass the identity header on to the Location's host.
+        redirect: 'manual',
         signal: AbortSignal.timeout(15_000),
       });
     } catch {

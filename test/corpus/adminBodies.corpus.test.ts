@@ -272,6 +272,27 @@ describe('jobs API corpus: 400 naming the field, nothing stored', () => {
     ],
     ['an unknown field', JSON.stringify({ ...validJob, runAs: 'root' }), 'runAs'],
     ['a server-owned field (activeRunId)', JSON.stringify({ ...validJob, activeRunId: 'x' }), 'activeRunId'],
+    [
+      'a server-owned field (manifestSince)',
+      JSON.stringify({ ...validJob, manifestSince: '2001-01-01T00:00:00Z' }),
+      'manifestSince',
+    ],
+    [
+      'a server-owned field (eventsSince)',
+      JSON.stringify({ ...validJob, eventsSince: '2001-01-01T00:00:00Z' }),
+      'eventsSince',
+    ],
+    [
+      'a server-owned field (createdAt)',
+      JSON.stringify({ ...validJob, createdAt: '2001-01-01T00:00:00Z' }),
+      'createdAt',
+    ],
+    [
+      'a server-owned field (updatedAt)',
+      JSON.stringify({ ...validJob, updatedAt: '2001-01-01T00:00:00Z' }),
+      'updatedAt',
+    ],
+    ['a server-owned field (id)', JSON.stringify({ ...validJob, id: 'another-job' }), 'id'],
     ['a prototype-pollution field', `{"name":"${MARK}","__proto__":{"polluted":true}}`, '__proto__'],
   ];
 
@@ -292,6 +313,12 @@ describe('jobs API corpus: 400 naming the field, nothing stored', () => {
       [{ chunkSizeBytes: 12345 }, 'chunkSizeBytes'],
       [{ schedule: '* * *' }, 'schedule'],
       [{ lastScheduledAt: '1970-01-01T00:00:00Z' }, 'lastScheduledAt'],
+      // When the job last moved decides which manifest entries count as copied: the server's alone.
+      [{ manifestSince: '2999-01-01T00:00:00Z' }, 'manifestSince'],
+      [{ destinationFolder: 'Moved', manifestSince: '1970-01-01T00:00:00Z' }, 'manifestSince'],
+      [{ eventsSince: '1970-01-01T00:00:00Z' }, 'eventsSince'],
+      [{ activeRunId: 'forged-run' }, 'activeRunId'],
+      [{ id: 'another-job' }, 'id'],
     ] as const) {
       expectRefused(await jobsApi.update(admin, id, request(JSON.stringify(body), 'PATCH')), field);
     }

@@ -4,7 +4,10 @@
 // (where Key Vault keeps a PKCS#12/PEM with the private key when the key is exportable). And no
 // assertion, federated token or access token reaches a log line, whatever an error or a developer
 // logs: each is registered with the masker before it is sent.
-import { HttpTokenClient } from '../../src/auth/tokenClient';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpTokenClient, TokenEndpointError } from '../../src/auth/tokenClient';
+import { createFederatedTokenSource } from '../../src/secrets/federatedToken';
 import { buildCertificateAssertion } from '../../src/auth/assertion';
 import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
 import { StaticTokenCredential } from '../../src/secrets/credential';
@@ -69,5 +72,94 @@ describe('no assertion in the logs', () => {
     const text = lines.join('\n');
     expect(text).toContain('debug.dump');
     expect(text).not.toContain(assertion);
+  });
+});
+
+/** A listener on loopback that records every request and answers with `answer`. */
+async function listener(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{
+  url: string;
+  seen: Array<{ method?: string; url?: string; headers: IncomingMessage['headers']; body: string }>;
+  close: () => Promise<void>;
+}> {
+  const seen: Array<{ method?: string; url?: string; headers: IncomingMessage['headers']; body: string }> =
+    [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+      answer(req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a redirect never carries a credential to another host', () => {
+  // The token endpoint and the managed-identity endpoint are the operator's; a 307 or 308 from
+  // either (a compromised proxy, a wrong setting) would make fetch send the same POST, client
+  // secret or assertion in its body, to whatever host the Location names.
+  for (const status of [301, 302, 303, 307, 308])
+    it(`a ${status} from the token endpoint is an error, and its Location sees nothing`, async () => {
+      const attacker = await listener((_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"access_token":"stolen-but-valid-looking-token"}'),
+      );
+      const endpoint = await listener((_req, res) =>
+        res.writeHead(status, { location: `${attacker.url}/steal` }).end(),
+      );
+      try {
+        const secret = `client-secret-${'x'.repeat(24)}`;
+        const assertion = `eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ5In0.${'a'.repeat(40)}`;
+        for (const client of [
+          { clientId: 'c', clientSecret: secret },
+          { clientId: 'c', clientAssertion: assertion },
+        ]) {
+          const error = await new HttpTokenClient()
+            .clientCredentials(`${endpoint.url}/tenant/oauth2/v2.0/token`, client, { scope: 's' })
+            .then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+          expect(error).toBeInstanceOf(TokenEndpointError);
+          expect((error as TokenEndpointError).status).toBe(status);
+          expect(String((error as Error).message)).not.toContain(secret);
+        }
+        expect(endpoint.seen).toHaveLength(2);
+        expect(attacker.seen).toHaveLength(0);
+      } finally {
+        await attacker.close();
+        await endpoint.close();
+      }
+    });
+
+  it('a redirect from the managed-identity endpoint is refused, and its Location never sees the identity header', async () => {
+    const attacker = await listener((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"access_token":"forged-federated-token"}'),
+    );
+    const endpoint = await listener((_req, res) =>
+      res.writeHead(307, { location: `${attacker.url}/msi/token` }).end(),
+    );
+    try {
+      const source = createFederatedTokenSource({
+        managedIdentityClientId: 'mi-client',
+        endpointOverride: `${endpoint.url}/msi/token`,
+        endpointHeader: 'identity-header-value-123456',
+      });
+      await expect(source.getToken('api://AzureADTokenExchange')).rejects.toThrow(/gave no token/);
+      expect(endpoint.seen).toHaveLength(1);
+      expect(attacker.seen).toHaveLength(0);
+    } finally {
+      await attacker.close();
+      await endpoint.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
 // part of one, in any column), altering its ciphertext, and moving a sealed value into another
 // file's or run's row. Each altered row is refused and deleted, never decrypted into a URL the
 // worker would contact, and the upload then starts a session of its own.
+import { createServer, type AddressInfo } from 'node:net';
 import type { TableClient } from '@azure/data-tables';
 import { quickXorAlgorithm, uploadFile } from '../../src/backup/upload';
 import type { SessionCheckpoints } from '../../src/backup/upload/sessionStore';
@@ -202,6 +203,68 @@ describe('the engine with an altered row', () => {
     const kept = await store.get(file);
     expect(kept?.nextOffset).toBe(data.length);
     expect(kept?.uploadUrl).not.toBe(uploadUrl);
+  });
+});
+
+describe('an authentic saved session on a host the connection does not upload to', () => {
+  let fx: GraphFixture;
+  beforeAll(async () => {
+    fx = await startGraph('personal');
+  });
+  afterAll(() => fx.graph.stop());
+
+  it('is never contacted: the upload starts a session of its own on the configured host', async () => {
+    // Whoever holds the sealing key (or a bug that saved a wrong URL) could seal any URL: the
+    // engine still checks the opened URL against the connection's upload hosts before a request.
+    const attacker = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    let connections = 0;
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    try {
+      const attackerPort = (attacker.address() as AddressInfo).port;
+      const graphPort = new URL(fx.apiBaseUrl).port;
+      const container = await newContainer();
+      const name = randomName();
+      const data = content(14 * UNIT + 3);
+      const etag = await putBlob(container, name, data);
+      const source = createBlobSource({
+        connectionString: azuriteConnectionString(),
+        container: container.containerName,
+      });
+      const file: SessionFile = { runId: 'run-host', blobName: name, etag, size: data.length };
+      await store.put(file, {
+        uploadUrl: `https://127.0.0.1:${attackerPort}/up/${URL_SECRET}`,
+        nextOffset: 0,
+        hashState: quickXorEmpty(),
+        sessionExpiresAt: new Date(Date.now() + 3600e3).toISOString(),
+      });
+      const outcome = await uploadFile(
+        {
+          target: {
+            apiBaseUrl: fx.apiBaseUrl,
+            driveId: fx.driveId,
+            encodedPath: `Sec/${encodeURIComponent(name)}`,
+          },
+          size: data.length,
+          read: (offset, count) => source.readRange(name, offset, count, etag),
+          tokens: fx.tokens,
+          checkpoints: {
+            load: () => store.get(file),
+            save: (x) => store.put(file, x),
+            clear: () => store.delete(file),
+          },
+        },
+        uploadOptions({ chunkBytes: 4 * UNIT, allowedUploadHosts: [`127.0.0.1:${graphPort}`] }),
+      );
+      expect(outcome.status).toBe('completed');
+      expect(outcome.stats.sessionsCreated).toBe(1);
+      expect(connections).toBe(0);
+      expect(fx.graph.file(fx.driveId, `Sec/${name}`)?.content.equals(data)).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => attacker.close(() => resolve()));
+    }
   });
 });
 

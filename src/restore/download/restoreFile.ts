@@ -139,11 +139,13 @@ export async function restoreFile(
     indexed?.facts && indexed.size === size && indexed.quickXorHash === item.quickXorHash
       ? indexed.facts
       : undefined;
-  await target.commit(ids, {
+  const committed = await target.commit(ids, {
     quickXorHash: item.quickXorHash,
     mustNotExist: options.overwrite !== 'overwrite',
     facts,
   });
+  if (facts && committed?.factsApplied === false)
+    ctx.log.warn('restore.facts.refused', { reason: 'Blob storage refused the indexed properties' });
   ctx.log.info('restore.file.committed', {
     bytes: size,
     blocksStaged: stats.blocksStaged,
@@ -156,7 +158,7 @@ export async function restoreFile(
     quickXorHash: item.quickXorHash,
     name: item.name,
     stats,
-    factsApplied: facts !== undefined,
+    factsApplied: facts !== undefined && committed?.factsApplied !== false,
   };
 
   function handOver(

@@ -67,12 +67,13 @@ export interface RestoreTarget {
   stageBlock(id: string, data: Buffer): Promise<void>;
   /**
    * Commits exactly these blocks, in order, and records the verified hash in the blob's metadata.
+   * `factsApplied: false`: the facts were refused and the blob was committed without them.
    * `mustNotExist`: fail with Conflict if a blob appeared meanwhile (skip-existing, fail-if-exists).
    */
   commit(
     ids: readonly string[],
     options: { quickXorHash: string; mustNotExist: boolean; facts?: RestoredFacts },
-  ): Promise<void>;
+  ): Promise<void | { factsApplied: boolean }>;
 }
 
 /** What a restore puts back on a blob besides its bytes (from the run index). */

@@ -36,6 +36,16 @@ export interface LoadIndexRequest {
   crypt?: RestoreCrypt;
 }
 
+/** A blob name is at most 1,024 characters. */
+const MAX_NAME_CHARS = 1024;
+/**
+ * A blob's facts are small (metadata at most 8 KiB, at most ten tags of 128 + 256 characters, five
+ * headers): this is one Table column's worth, far above any real blob's and far below a row's limit.
+ */
+const MAX_FACTS_CHARS = 30_000;
+/** Characters of one transaction's rows: Table storage takes at most 4 MiB in one batch (UTF-8). */
+const MAX_BATCH_CHARS = 1_000_000;
+
 async function indexFiles(ctx: HttpContext, request: LoadIndexRequest): Promise<Map<string, string>> {
   const byName = new Map<string, string>();
   let folderId: string;
@@ -108,28 +118,42 @@ export async function loadRunIndex(
   // The hash is OneDrive's, of the stored bytes; an encrypted index is decrypted after it.
   const raw = request.crypt ? hashed.pipe(request.crypt.decrypting()) : hashed;
   const text = parseRunIndexFileName(name)!.gzip ? raw.pipe(createGunzip()) : raw;
-  let batch: IndexedFile[] = [];
+  // Keyed by name: a transaction may not write one row twice, and a later line wins, as across batches.
+  let batch = new Map<string, IndexedFile>();
+  let batchChars = 0;
   let files = 0;
   let unreadable = 0;
   for await (const line of createInterface({ input: text, crlfDelay: Infinity })) {
     if (!line.trim()) continue;
     const parsed = parseRunIndexLine(line);
-    if (!parsed) unreadable += 1;
-    if (parsed?.kind !== 'file') continue;
+    // Whoever can write to the drive can write this file: a line that cannot be a blob's (a name
+    // no blob has, facts no blob can carry) is not loaded, so it cannot stop the restore.
+    const factsChars = parsed?.kind === 'file' && parsed.facts ? JSON.stringify(parsed.facts).length : 0;
+    if (
+      !parsed ||
+      (parsed.kind === 'file' &&
+        (parsed.name.length === 0 || parsed.name.length > MAX_NAME_CHARS || factsChars > MAX_FACTS_CHARS))
+    ) {
+      unreadable += 1;
+      continue;
+    }
+    if (parsed.kind !== 'file') continue;
     if (request.prefix && !parsed.name.startsWith(request.prefix)) continue;
-    batch.push({
+    if (!batch.has(parsed.name)) files += 1;
+    batch.set(parsed.name, {
       name: parsed.name,
       size: parsed.size,
       quickXorHash: parsed.quickXorHash,
       facts: parsed.facts,
     });
-    files += 1;
-    if (batch.length >= 100) {
-      await store.putFiles(request.runId, batch);
-      batch = [];
+    batchChars += parsed.name.length + factsChars;
+    if (batch.size >= 100 || batchChars >= MAX_BATCH_CHARS) {
+      await store.putFiles(request.runId, [...batch.values()]);
+      batch = new Map();
+      batchChars = 0;
     }
   }
-  await store.putFiles(request.runId, batch);
+  await store.putFiles(request.runId, [...batch.values()]);
   if (hash.length !== item.size || hash.digest() !== item.quickXorHash)
     // Transient: a download damaged on the way is loaded again by the redelivered listing.
     throw new AppError('Transient', `The run index ${name} does not match OneDrive's quickXorHash.`);

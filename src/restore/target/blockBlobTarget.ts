@@ -7,7 +7,7 @@ import type { BlobHeaders } from '../../sources/blobFacts';
 import { AppError } from '../../errors';
 import { blobNameProblem } from '../../sources/blobNames';
 import { toSourceError } from '../../sources/storageErrors';
-import type { ExistingBlob, RestoreTarget, StagedBlock } from '../download/types';
+import type { ExistingBlob, RestoredFacts, RestoreTarget, StagedBlock } from '../download/types';
 
 /** Blob metadata key for the quickXorHash verified at commit (metadata keys must be C# identifiers). */
 export const HASH_METADATA_KEY = 'onedrivequickxorhash';
@@ -54,16 +54,27 @@ export function blockBlobTarget(container: ContainerClient, blobName: string): R
         throw toTargetError(error, where);
       }
     },
-    async commit(ids, options): Promise<void> {
-      try {
-        const facts = options.facts;
-        await blob.commitBlockList([...ids], {
+    async commit(ids, options): Promise<{ factsApplied: boolean }> {
+      const send = (facts: RestoredFacts | undefined) =>
+        blob.commitBlockList([...ids], {
           // The verified hash joins the blob's own metadata (it is what makes a repeated restore a no-op).
           metadata: { ...facts?.metadata, [HASH_METADATA_KEY]: options.quickXorHash },
           ...(facts ? { blobHTTPHeaders: httpHeaders(facts.properties) } : {}),
           ...(facts && Object.keys(facts.tags).length > 0 ? { tags: facts.tags } : {}),
           conditions: options.mustNotExist ? { ifNoneMatch: '*' } : undefined,
         });
+      try {
+        try {
+          await send(options.facts);
+          return { factsApplied: options.facts !== undefined };
+        } catch (error) {
+          // The facts come from the run index, which whoever can write to the drive can write: metadata
+          // names, tags or headers Blob storage refuses (400) must not cost the file its verified bytes.
+          // It is committed without them, and the file's row says its properties were not restored.
+          if (!options.facts || statusOf(error) !== 400) throw error;
+          await send(undefined);
+          return { factsApplied: false };
+        }
       } catch (error) {
         if (options.mustNotExist && (statusOf(error) === 409 || statusOf(error) === 412))
           throw new AppError(
