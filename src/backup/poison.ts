@@ -43,8 +43,8 @@ export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promis
       ...(refused.length === 1 ? { file: refused[0] } : { files: refused.length }),
       reason: 'the run did not plan this file',
     });
-  // A task for an older version of a blob the run has planned again since fails nothing: the row
-  // is the new version's, whose own task is still to come.
+  // In an events run, a task for an older version of a blob the run has planned again since fails
+  // nothing: the row is the new version's, whose own task is still to come.
   const etags = new Map(
     task.v === 2 ? task.files.map((f) => [f.blobName, f.etag]) : [[task.blobName, task.etag]],
   );
@@ -52,7 +52,7 @@ export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promis
     (row) =>
       row.file.status !== 'uploaded' &&
       row.file.status !== 'failed' &&
-      plansVersion(row, { etag: etags.get(row.file.blobName) ?? '' }),
+      (run.value.trigger !== 'events' || plansVersion(row, { etag: etags.get(row.file.blobName) ?? '' })),
   );
   if (!rows.size) return;
   await deps.runs.finishFiles(

@@ -72,10 +72,12 @@ export async function uploadFresh(
   const todo: Array<{ file: UploadBatchFile; row: StoredFile }> = [];
   for (const file of task.files) {
     const row = rows.get(file.blobName)!;
-    if (!plansVersion(row, file)) {
+    if (run.trigger === 'events' && !plansVersion(row, file)) {
       // The run planned another version of this blob since (an events run plans each change of a
       // blob in turn): this task is a late or replayed one for an older version. It must neither
       // upload nor record anything, or the row of the version now planned would take its result.
+      // Other runs plan a blob once: there a task naming another ETag fails the file below, with
+      // the reason, so the run can end.
       log.info('upload.stale', { file: file.blobName, reason: 'the run now plans another version' });
       continue;
     }
