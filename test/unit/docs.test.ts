@@ -11,6 +11,7 @@ import { EXIT } from '../../src/cli/exitCodes';
 import { COMMANDS, findCommand } from '../../src/cli/main';
 import { SETTINGS } from '../../src/config/settings';
 import { AppError, type ErrorCode } from '../../src/errors';
+import { errorResult } from '../../src/http/errors';
 import { ALERT_EVENTS } from '../../src/log/alertEvents';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -116,6 +117,25 @@ describe('docs/troubleshooting.md', () => {
     expect(documented(code)).toBe(true);
   });
 
+  it('lists only product error codes that exist, each with the HTTP status the API answers with', () => {
+    const table = doc.split('## Product error codes')[1]!.split('\n## ')[0]!;
+    const rows = [...table.matchAll(/^\| `([A-Za-z]+)` +\| (\d{3}) +\|/gm)].map((m) => ({
+      code: m[1]!,
+      status: Number(m[2]),
+    }));
+    expect(rows.length).toBeGreaterThanOrEqual(errorCodes.length);
+    // InternalError is what the API answers for anything that is not an AppError.
+    const internal = errorResult(new Error('x'));
+    const answered = (code: string) =>
+      errorCodes.includes(code)
+        ? new AppError(code as ErrorCode, 'x').httpStatus
+        : code === 'InternalError' && JSON.stringify(internal.body).includes('"InternalError"')
+          ? internal.status
+          : undefined;
+    for (const row of rows)
+      expect({ ...row, answered: answered(row.code) }).toEqual({ ...row, answered: row.status });
+  });
+
   it('explains a 403 on the source storage, secret expiry and each alert', () => {
     expect(doc).toMatch(/403.*AuthorizationPermissionMismatch.*source/);
     for (const event of Object.values(ALERT_EVENTS)) expect(documented(event)).toBe(true);
@@ -136,6 +156,83 @@ describe('README.md and docs/', () => {
     // And every command is shown somewhere, so none is a secret.
     const all = DOC_FILES.map(read).join('\n');
     for (const command of COMMANDS) expect(all).toContain(`npm run cli -- ${command.path.join(' ')}`);
+  });
+
+  it('give CLI commands only options those commands take', () => {
+    let checked = 0;
+    for (const file of DOC_FILES)
+      for (const line of read(file).split('\n'))
+        for (const match of line.matchAll(
+          /(?:npm run (?:-s )?cli --|npx azure-onedrive-backup) ([^`|#]*)/g,
+        )) {
+          const words = match[1]!.trim().split(/\s+/);
+          const found = findCommand(words.slice(0, words.findIndex((w) => !/^[a-z]+$/.test(w)) >>> 0));
+          if (!found) continue;
+          for (const option of match[1]!.matchAll(/(?:^|\s)--([a-z][a-z-]*)/g)) {
+            const known = option[1] === 'help' || option[1]! in found.command.options;
+            checked++;
+            expect({ file, command: found.command.path.join(' '), option: option[1], known }).toEqual({
+              file,
+              command: found.command.path.join(' '),
+              option: option[1],
+              known: true,
+            });
+          }
+        }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('name only settings that exist (or deployment variables the templates and scripts use)', () => {
+    const settings = new Set(SETTINGS.map((s) => s.name));
+    // Names that are not app settings (azd variables, template outputs, the local host's own
+    // variables) must at least occur in the code, templates or scripts that read them.
+    const code = ['src', 'functions', 'infra', 'scripts']
+      .flatMap((dir) =>
+        readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`),
+      )
+      .filter((f) => /\.(ts|bicep|bicepparam|sh|ps1)$/.test(f))
+      .concat('azure.yaml')
+      .map(read)
+      .join('\n');
+    let checked = 0;
+    for (const file of DOC_FILES.filter((f) => f !== 'docs/benchmarks.md'))
+      for (const match of read(file).matchAll(/`%?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:__[A-Za-z]+)?)%?`/g)) {
+        const name = match[1]!;
+        checked++;
+        const exists = settings.has(name) || new RegExp(`\\b${name}\\b`).test(code);
+        expect({ file, name, exists }).toEqual({ file, name, exists: true });
+      }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('name only log events the code writes', () => {
+    // Every event name the code logs with, e.g. 'graph.throttle.shared'; their first words are the
+    // areas, so a doc's `quota.remaining` (a field) is not mistaken for an event.
+    const code = ['src', 'functions']
+      .flatMap((dir) =>
+        readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`),
+      )
+      .filter((f) => f.endsWith('.ts'))
+      .map(read)
+      .join('\n');
+    const events = new Set(
+      [...code.matchAll(/\.(?:info|warn|error|debug)\(\s*'([a-z][a-zA-Z_]*(?:\.[a-zA-Z_]+)+)'/g)].map(
+        (m) => m[1]!,
+      ),
+    );
+    const areas = new Set([...events].map((e) => e.split('.')[0]));
+    expect(areas.size).toBeGreaterThan(10);
+    let checked = 0;
+    for (const file of DOC_FILES.filter((f) => f !== 'docs/benchmarks.md'))
+      for (const match of read(file).matchAll(/`([a-z][a-zA-Z_]*(?:\.[a-zA-Z_]+)+)`/g)) {
+        const name = match[1]!;
+        // File names (`http.ts`) are not events.
+        if (!areas.has(name.split('.')[0]!) || /\.(ts|js|json|jsonl|md|gz|pem|cer)$/.test(name)) continue;
+        checked++;
+        const exists = events.has(name) || code.includes(`'${name}'`);
+        expect({ file, name, exists }).toEqual({ file, name, exists: true });
+      }
+    expect(checked).toBeGreaterThan(10);
   });
 
   it('link only to files that exist', () => {
