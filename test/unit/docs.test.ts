@@ -163,7 +163,8 @@ describe('README.md and docs/', () => {
     for (const file of DOC_FILES)
       for (const line of read(file).split('\n'))
         for (const match of line.matchAll(
-          /(?:npm run (?:-s )?cli --|npx azure-onedrive-backup) ([^`|#]*)/g,
+          // After `npm run cli --`, or a code span that starts with a command (`restore <job id> --container x`).
+          /(?:(?:npm run (?:-s )?cli --|npx azure-onedrive-backup) |(?<![`\w])`(?=[a-z]+ ))([^`|#]*)/g,
         )) {
           const words = match[1]!.trim().split(/\s+/);
           const found = findCommand(words.slice(0, words.findIndex((w) => !/^[a-z]+$/.test(w)) >>> 0));
