@@ -4,11 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import ts from 'typescript';
 import { adviseIdentityError, adviseStateProblem, type StateProblemName } from '../../src/auth/advice';
 import { FUNCTION_KEY_ENV, URL_ENV } from '../../src/cli/client';
 import { EXIT } from '../../src/cli/exitCodes';
-import { COMMANDS, findCommand } from '../../src/cli/main';
+import { COMMANDS, findCommand, runCli } from '../../src/cli/main';
 import { SETTINGS } from '../../src/config/settings';
 import { AppError, type ErrorCode } from '../../src/errors';
 import { errorResult } from '../../src/http/errors';
@@ -55,6 +56,34 @@ function unionMembers(file: string, name: string): string[] {
   return alias.type.types.flatMap((t) =>
     ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? [t.literal.text] : [],
   );
+}
+
+/** The words of a shell command line: quotes and `#` comments as sh reads them, up to a `|`; no expansion. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote = '';
+  for (const ch of line) {
+    if (quote) {
+      if (ch === quote) quote = '';
+      else word += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if ((ch === '#' || ch === '|') && !inWord) {
+      break;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
 }
 
 describe('docs/configuration.md', () => {
@@ -181,6 +210,56 @@ describe('README.md and docs/', () => {
           }
         }
     expect(checked).toBeGreaterThan(10);
+  });
+
+  it('give CLI command lines that the CLI accepts as written (no missing or malformed option)', async () => {
+    // Each documented command line runs through the real CLI with placeholders filled in and a
+    // fetch that fails as an unreachable app does: a line the CLI accepts gets as far as the request
+    // (exit 4, temporary); a line missing a required option or argument stops before it (exit 2).
+    const lines: Array<{ file: string; line: string }> = [];
+    for (const file of DOC_FILES.filter((f) => f !== 'docs/benchmarks.md')) {
+      const text = read(file);
+      for (const block of text.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g))
+        for (const line of block[1]!.replace(/\\\n\s*/g, ' ').split('\n')) {
+          const at = line.indexOf('npm run cli -- ');
+          if (at >= 0) lines.push({ file, line: line.slice(at) });
+        }
+      for (const match of text.matchAll(/`(npm run (?:-s )?cli -- [^`]+)`/g))
+        lines.push({ file, line: match[1]! });
+    }
+    const filled = (line: string) =>
+      line
+        .replace(/"?\$\([^)]*\)"?/g, 'https://app.invalid')
+        .replace(/<FUNCTION_BASE_URL>/g, 'https://app.invalid')
+        .replace(/YYYY-MM-DD/g, '2027-01-31')
+        .replace(/<[^>]+>/g, 'id1');
+    let ran = 0;
+    for (const { file, line } of lines) {
+      // `...` elides options, `<command>` stands for any command: neither is a line to run.
+      if (line.includes('...') || line.includes('<command>')) continue;
+      const words = shellWords(filled(line));
+      const argv = words.slice(words.indexOf('--') + 1);
+      let stderr = '';
+      const io = {
+        stdin: Readable.from(['secret-value\n']),
+        stdout: new Writable({ write: (_c, _e, done) => done() }),
+        stderr: new Writable({
+          write: (chunk, _e, done) => {
+            stderr += String(chunk);
+            done();
+          },
+        }),
+        env: { AOB_FUNCTION_KEY: 'key' },
+        fetch: () =>
+          Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })),
+        pollIntervalMs: 1,
+      };
+      const code = await runCli(argv, io);
+      ran++;
+      if (code === EXIT.usage)
+        expect({ file, line, stderr: stderr.trim() }).toEqual({ file, line, stderr: '' });
+    }
+    expect(ran).toBeGreaterThan(30);
   });
 
   it('name only settings that exist (or deployment variables the templates and scripts use)', () => {
