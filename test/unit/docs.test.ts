@@ -11,6 +11,7 @@ import { FUNCTION_KEY_ENV, URL_ENV } from '../../src/cli/client';
 import { EXIT } from '../../src/cli/exitCodes';
 import { COMMANDS, findCommand, runCli } from '../../src/cli/main';
 import { SETTINGS } from '../../src/config/settings';
+import { REAL_SETTINGS } from '../../src/local/mode';
 import { AppError, type ErrorCode } from '../../src/errors';
 import { errorResult } from '../../src/http/errors';
 import { ALERT_EVENTS } from '../../src/log/alertEvents';
@@ -332,6 +333,18 @@ describe('README.md and docs/', () => {
     expect(rows.map((row) => Number(/^\| (\d+)/.exec(row)![1]))).toEqual(Object.values(EXIT));
     for (const name of [URL_ENV, FUNCTION_KEY_ENV]) expect(readme).toContain(`\`${name}\``);
     expect(readme).toContain('npm run -s cli -- ');
+  });
+
+  it('name every setting that turns off the embedded backends of npm start', () => {
+    const paragraph = read('README.md')
+      .split('\n- ')
+      .find((item) => item.startsWith('**Embedded defaults.**'));
+    expect(paragraph).toBeDefined();
+    const named = paragraph!
+      .split(' is set,')[0]!
+      .match(/`[A-Za-z_]+`/g)!
+      .map((n) => n.slice(1, -1));
+    expect(named.sort()).toEqual([...REAL_SETTINGS].sort());
   });
 
   it('give the two set-up commands that package.json really has', () => {
