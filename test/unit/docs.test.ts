@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import ts from 'typescript';
+import { createFunctionTable, type FunctionTableDeps } from '../../src/app/functionTable';
 import { adviseIdentityError, adviseStateProblem, type StateProblemName } from '../../src/auth/advice';
 import { FUNCTION_KEY_ENV, URL_ENV } from '../../src/cli/client';
 import { EXIT } from '../../src/cli/exitCodes';
@@ -169,6 +170,61 @@ describe('docs/troubleshooting.md', () => {
   it('explains a 403 on the source storage, secret expiry and each alert', () => {
     expect(doc).toMatch(/403.*AuthorizationPermissionMismatch.*source/);
     for (const event of Object.values(ALERT_EVENTS)) expect(documented(event)).toBe(true);
+  });
+});
+
+describe('docs/architecture.md', () => {
+  it('lists every function of the function table, and no other, with its trigger', () => {
+    // The table is built with providers that are never called: building it reads no setting.
+    const never = (() => {
+      throw new Error('not called');
+    }) as never;
+    const deps = new Proxy({}, { get: () => never }) as FunctionTableDeps;
+    const functions = createFunctionTable(deps);
+    const section = read('docs/architecture.md').split('## The functions')[1]!.split('\n## ')[0]!;
+    const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const patterns = rows.flatMap((row) =>
+      [...row.split('|')[1]!.matchAll(/`([A-Za-z*]+)`/g)].map((m) => ({
+        name: m[1]!,
+        trigger: row.split('|')[2]!,
+        matches: new RegExp(`^${m[1]!.replace(/\*/g, '[A-Za-z]*')}$`),
+      })),
+    );
+    expect(functions.length).toBeGreaterThan(30);
+    for (const fn of functions) {
+      const listed = patterns.find((p) => p.matches.test(fn.name));
+      expect({ fn: fn.name, listed: Boolean(listed) }).toEqual({ fn: fn.name, listed: true });
+      const trigger = fn.trigger as {
+        type: string;
+        route?: string;
+        queueName?: string;
+        scheduleSetting?: string;
+      };
+      // The queue, route or schedule setting of an entry named on its own is on its row.
+      if (listed!.name === fn.name) {
+        const where =
+          trigger.queueName ?? trigger.scheduleSetting ?? (trigger.route && `api/${trigger.route}`);
+        // A row may abbreviate routes that share a prefix: `api/alerts/...`.
+        const abbreviated = [...listed!.trigger.matchAll(/`(api\/[^`]*)\.\.\.`/g)].some((m) =>
+          where?.startsWith(m[1]!),
+        );
+        if (where)
+          expect({
+            fn: fn.name,
+            where,
+            row: listed!.trigger.includes(`\`${where}\``) || abbreviated,
+          }).toEqual({
+            fn: fn.name,
+            where,
+            row: true,
+          });
+      }
+    }
+    for (const p of patterns)
+      expect({ pattern: p.name, used: functions.some((fn) => p.matches.test(fn.name)) }).toEqual({
+        pattern: p.name,
+        used: true,
+      });
   });
 });
 
