@@ -342,6 +342,23 @@ describe('README.md and docs/', () => {
     expect(checked).toBeGreaterThan(50);
   });
 
+  it('give the defaults the settings table has, where they write `SETTING` (default N)', () => {
+    let checked = 0;
+    for (const file of DOC_FILES.filter((f) => f !== 'docs/benchmarks.md'))
+      for (const match of read(file).matchAll(/`([A-Z][A-Z0-9_]+)`,? \(?default ([\d, ]*\d)/g)) {
+        const spec = SETTINGS.find((s) => s.name === match[1]);
+        if (!spec) continue;
+        checked++;
+        const written = match[2]!.replace(/\s/g, '');
+        expect({ file, name: spec.name, default: written }).toEqual({
+          file,
+          name: spec.name,
+          default: spec.default,
+        });
+      }
+    expect(checked).toBeGreaterThanOrEqual(4);
+  });
+
   it('name only log events the code writes', () => {
     // Every event name the code logs with, e.g. 'graph.throttle.shared'; their first words are the
     // areas, so a doc's `quota.remaining` (a field) is not mistaken for an event.
