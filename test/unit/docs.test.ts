@@ -400,6 +400,39 @@ describe('README.md and docs/', () => {
     }
   });
 
+  it('link only to headings that exist (GitHub anchors)', () => {
+    // GitHub's anchor of a heading: lower case, punctuation dropped, each space a hyphen.
+    const slug = (heading: string) =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-');
+    const anchors = (file: string) =>
+      new Set(
+        read(file)
+          .replace(/```[\s\S]*?```/g, '')
+          .split('\n')
+          .filter((line) => /^#{1,6} /.test(line))
+          .map((line) => slug(line.replace(/^#+ /, ''))),
+      );
+    let checked = 0;
+    for (const file of DOC_FILES)
+      for (const match of read(file).matchAll(/\]\(([^)#\s]*)#([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(match[1]!)) continue;
+        const target = match[1] ? path.normalize(path.join(path.dirname(file), match[1])) : file;
+        checked++;
+        const exists = anchors(target).has(match[2]!);
+        expect({ file, target, anchor: match[2], exists }).toEqual({
+          file,
+          target,
+          anchor: match[2],
+          exists: true,
+        });
+      }
+    expect(checked).toBeGreaterThan(10);
+  });
+
   it("list the CLI's exit codes and environment variables, and how to get clean --json", () => {
     const readme = read('README.md');
     const rows = readme.split('\n').filter((line) => /^\| \d+ +\|/.test(line));
