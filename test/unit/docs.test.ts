@@ -359,6 +359,28 @@ describe('README.md and docs/', () => {
     expect(checked).toBeGreaterThanOrEqual(4);
   });
 
+  it("quote host.json's queue settings as host.json has them", () => {
+    const queues = (
+      JSON.parse(read('host.json')) as { extensions: { queues: Record<string, number | string> } }
+    ).extensions.queues;
+    // A duration such as 00:00:30 is quoted in seconds.
+    const seconds = (v: number | string) =>
+      typeof v === 'number' ? v : v.split(':').reduce((total, part) => total * 60 + Number(part), 0);
+    let checked = 0;
+    for (const file of DOC_FILES.filter((f) => f !== 'docs/benchmarks.md'))
+      for (const match of read(file).matchAll(/`([a-zA-Z]+)` \(?(\d+)/g)) {
+        const value = queues[match[1]!];
+        if (value === undefined) continue;
+        checked++;
+        expect({ file, setting: match[1], quoted: Number(match[2]) }).toEqual({
+          file,
+          setting: match[1],
+          quoted: seconds(value),
+        });
+      }
+    expect(checked).toBeGreaterThanOrEqual(4);
+  });
+
   it('name only log events the code writes', () => {
     // Every event name the code logs with, e.g. 'graph.throttle.shared'; their first words are the
     // areas, so a doc's `quota.remaining` (a field) is not mistaken for an event.
