@@ -112,7 +112,13 @@ const addCommand: Command = {
     const client = clientFrom(values, io);
     const connection = await client.post<ConnectionView>('connections', { body, fields: CONNECTION_FIELDS });
     if (values.json) {
-      printJson(io, connection);
+      // As `connection authorize --json`: the sign-in address without the key (a script adds ?code=).
+      printJson(
+        io,
+        connection.authorizePath
+          ? { ...connection, authorizeUrl: `${client.base}${authorizePathOf(connection)}` }
+          : connection,
+      );
       return 0;
     }
     writeLine(

@@ -62,7 +62,7 @@ export const JOB_OPTIONS: Record<string, OptionSpec> = {
   'chunk-size': {
     type: 'string',
     description:
-      'Upload chunk size, e.g. 10MiB, 320KiB, 10M or bytes: a multiple of 320KiB, at most 60MiB (default 10MiB)',
+      'Upload chunk size, e.g. 10MiB, 320KiB, 10M or bytes: a multiple of 320KiB, under 60MiB (default 10MiB)',
   },
   'blob-endpoint': {
     type: 'string',

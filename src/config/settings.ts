@@ -110,7 +110,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     required: true,
     source: 'template',
     description:
-      'Key Vault that holds the client secret, refresh tokens and webhook URLs (https://<name>.vault.azure.net/).',
+      "Key Vault that holds the client secret (or certificate), refresh tokens, webhook URLs, encrypted jobs' passwords and the app's own keys (https://<name>.vault.azure.net/).",
   },
   {
     name: 'GRAPH_CLIENT_ID',
@@ -175,7 +175,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: '0 0 8 * * *',
     required: false,
     source: 'template',
-    description: 'When the daily client-secret expiry check runs (6-field NCRONTAB, UTC).',
+    description:
+      'When the daily client-secret expiry check and the refresh of connections idle for 30 days run (6-field NCRONTAB, UTC).',
   },
   {
     name: 'SECRET_EXPIRY_THRESHOLDS_DAYS',
@@ -216,7 +217,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     required: false,
     source: 'platform',
     description:
-      "How long finished runs are kept, with their per-file rows, page rows and a restore's index rows; 0 keeps every run. Each job's newest 20 runs and its newest run that backed files up are kept at any age.",
+      "How long finished runs are kept, with their per-file rows, page rows, a restore's index and listing rows and any saved upload session; 0 keeps every run; runs not yet ended are never deleted. Each job's newest 20 runs and its newest run that backed files up are kept at any age.",
   },
   {
     name: 'RUN_HISTORY_CRON',
@@ -246,7 +247,8 @@ export const SETTINGS: readonly SettingSpec[] = [
     max: 4 * 1024 * 1024,
     required: false,
     source: 'template',
-    description: 'Files up to this size go in one simple PUT; larger ones through an upload session.',
+    description:
+      'Files up to this size go in one simple PUT, up to 100 of them per upload task; larger ones through an upload session, one task each.',
   },
   {
     name: 'INVOCATION_BUDGET_SECONDS',

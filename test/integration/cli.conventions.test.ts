@@ -107,6 +107,11 @@ describe('--json and --version', () => {
     expect(body.id).toBe(connectionId);
     expect(body.authorizeUrl).toBe(`${host.url}/api/connections/${connectionId}/authorize`);
     expect(authorize.out).not.toContain(host.functionKey);
+    // And so does add's, so a script can authorize what it just added.
+    const added = await cli(['connection', 'add', '--name', 'Scripted', '--json']);
+    const addedBody = JSON.parse(added.out) as { id: string; authorizeUrl: string };
+    expect(addedBody.authorizeUrl).toBe(`${host.url}/api/connections/${addedBody.id}/authorize`);
+    expect(added.out).not.toContain(host.functionKey);
   });
 
   it('--version prints the package version, as text or JSON', async () => {
