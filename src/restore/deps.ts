@@ -6,6 +6,7 @@ import type { SharedBackoff } from '../graph/backoff';
 import type { RetryPolicy } from '../runtime/retry';
 import type { Logger } from '../log/logger';
 import type { RunStatus } from '../store/runs';
+import type { ManifestEntry } from '../store/manifest';
 import type { AccessTokenProvider, ContentDecryption, RestoreTarget } from './download/types';
 import type { RestoreIndexStore } from './index/indexStore';
 import type { ListingLedger } from './listing/ledger';
@@ -31,6 +32,11 @@ export interface ManifestPage {
 
 export interface ManifestPager {
   page(jobId: string, continuationToken: string | undefined, pageSize: number): Promise<ManifestPage>;
+  /** One blob's entry: what the backup recorded writing (its item id and quickXorHash). */
+  get(
+    jobId: string,
+    blobName: string,
+  ): Promise<Pick<ManifestEntry, 'driveItemId' | 'quickXorHash'> | undefined>;
 }
 
 export type FileOutcome =

@@ -307,6 +307,7 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
     const drive = await deps.drive(spec.connectionId);
     const indexed = await deps.index?.get(runId, blobName);
     const crypt = spec.encryption ? await cryptOf(deps, spec) : undefined;
+    const recorded = spec.manifestJobId ? await deps.manifest.get(spec.manifestJobId, blobName) : undefined;
     const started = deps.clock.now();
     const result = await restoreFile(
       {
@@ -317,6 +318,11 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
         continuation: message.continuation,
         indexed,
         decryption: crypt?.content,
+        // Entries written before hashes were recorded, or for another item, are not evidence.
+        recorded:
+          recorded?.quickXorHash && recorded.driveItemId === itemId
+            ? { quickXorHash: recorded.quickXorHash }
+            : undefined,
       },
       {
         blockSize: deps.settings.blockSize,

@@ -317,6 +317,43 @@ describe('an encrypted job restored with the wrong password or a changed byte', 
   }, 120_000);
 });
 
+describe('an encrypted file cut short in OneDrive', () => {
+  it("is refused by a restore from the job: the drive's copy is not the one the backup wrote", async () => {
+    // rclone's format authenticates each 64 KiB block, not how many there are: the first two
+    // blocks of a three-block file decrypt cleanly on their own. Someone who can write to the drive
+    // (no passwords needed) uploads them in place of the file, as any Graph client would.
+    const w = await world();
+    const job = await createJob(w, { mode: 'rclone-crypt' });
+    expect((await backUp(w, job)).status).toBe('succeeded');
+    const victim = fx.graph
+      .listFiles(fx.driveId)
+      .find(
+        ({ path, content }) =>
+          path.includes(job.destinationFolder) && content.length === 32 + 3 * 65_552 + 21,
+      )!;
+    const cut = Buffer.from(victim.content.subarray(0, 32 + 2 * 65_552));
+    const put = await fetch(`${fx.apiBaseUrl}/drives/${fx.driveId}/items/${victim.item.id}/content`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${fx.token}` },
+      body: cut,
+    });
+    expect(put.status).toBe(200);
+    expect(fx.graph.listFiles(fx.driveId).find((f) => f.item.id === victim.item.id)!.content.length).toBe(
+      cut.length,
+    );
+
+    const restored = await restoreInto(w, job);
+    const failures = await w.backup.runs.failures(restored.run.id);
+    expect(failures.map((f) => [f.blobName, f.code])).toEqual([
+      ['deep/er/multi block ünïcode.dat', 'HashMismatch'],
+    ]);
+    expect(failures[0].reason).toMatch(/not the one the backup wrote/);
+    const written = await blobs(restored.target);
+    expect(written.has('deep/er/multi block ünïcode.dat')).toBe(false);
+    expect(digests(written)['big/session.bin']).toBe(digests(w.source)['big/session.bin']);
+  }, 120_000);
+});
+
 describe('job keys', () => {
   it('answers the passwords and an rclone config that names the folder, never cached', async () => {
     const w = await world();

@@ -5,6 +5,8 @@
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { SharedBackoff } from '../../src/graph/backoff';
+import { QuickXorHash } from '../../src/graph/quickXorHash';
+import { encodeRowKey } from '../../src/store/manifest';
 import { encodeBlobPath } from '../../src/graph/names';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { RestoreDeps } from '../../src/restore/deps';
@@ -201,6 +203,46 @@ it('restores from the job manifest when it has entries', async () => {
   await expectContainerHolds(targetContainer, new Map(chosen.map((n) => [n, files.get(n)!])));
   const run = await h.runs.require('job-1', started.runId);
   expect(run.value.totals).toMatchObject({ plannedFiles: 3, uploadedFiles: 3 });
+});
+
+it('refuses a file whose drive copy is not the one the manifest says the backup wrote', async () => {
+  const manifest = await table('manifest');
+  const kept = 'odd/CON.txt';
+  const changed = 'odd/desktop.ini';
+  for (const [name, quickXorHash] of [
+    [kept, QuickXorHash.of(files.get(kept)!)],
+    // As if the file had been changed in OneDrive after the backup wrote it.
+    [changed, QuickXorHash.of(Buffer.from('what the backup wrote'))],
+  ])
+    await manifest.createEntity({
+      partitionKey: 'job-2',
+      rowKey: encodeRowKey(name),
+      blobName: name,
+      driveItemId: itemIds.get(name)!,
+      size: files.get(name)!.length,
+      quickXorHash,
+    });
+  const h = await harness(manifest);
+  const targetContainer = uniqueName('recorded');
+  const job = {
+    id: 'job-2',
+    connectionId: 'conn-1',
+    destinationFolder: 'job1',
+    mode: 'mirror',
+    source: { container: 'src' },
+  } as Job;
+  const started = await startRestore(h.deps, {
+    request: validateRestoreRequest({ targetContainer }, { disasterRecovery: false }),
+    connectionId: 'conn-1',
+    rootFolder: 'Backups',
+    job,
+    manifestHasEntries: true,
+  });
+  await h.drain();
+  await expectContainerHolds(targetContainer, new Map([[kept, files.get(kept)!]]));
+  const failures = await h.runs.failures(started.runId);
+  expect(failures.map((f) => [f.blobName, f.code])).toEqual([[changed, 'HashMismatch']]);
+  expect(failures[0].reason).toMatch(/not the one the backup wrote/);
 });
 
 it('records a file that fails verification as failed, with the reason, and ends the run partially failed', async () => {

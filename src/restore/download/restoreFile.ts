@@ -62,6 +62,20 @@ export async function restoreFile(
     throw error;
   }
   assertInsideFolder(item, location.folderPath);
+  // The drive's own hash only proves the download matches the drive. Anyone who can write to the
+  // drive can change a file there, and an encrypted file cut at a block boundary still decrypts
+  // (rclone's format authenticates each block, not how many there are), so a restore from the
+  // job's manifest also holds the copy to the hash the backup recorded when it wrote it.
+  if (request.recorded && request.recorded.quickXorHash !== item.quickXorHash)
+    throw new AppError(
+      'HashMismatch',
+      `The OneDrive copy of "${target.blobName}" is not the one the backup wrote (its quickXorHash differs from the job's manifest); nothing was written.`,
+      {
+        detail: `manifest ${request.recorded.quickXorHash}, drive ${item.quickXorHash} (${item.size} bytes)`,
+        advice:
+          "It was changed or cut short in OneDrive after the backup. Earlier versions may be in the file's OneDrive version history; a restore from the connection (disaster recovery) takes the drive's copy as it is.",
+      },
+    );
   // The size the restored blob has: the item's, or for an encrypted file its plaintext's.
   const size = decryption ? decryption.plainSize(item.size) : item.size;
 

@@ -156,6 +156,11 @@ export interface RestoreFileRequest {
   indexed?: IndexedFacts;
   /** Set for files of an encrypted job: what the drive holds is ciphertext. */
   decryption?: ContentDecryption;
+  /**
+   * What the job's manifest says the backup wrote (a restore from the job's manifest): a drive
+   * copy with another quickXorHash was changed or cut short in OneDrive since, and is refused.
+   */
+  recorded?: { quickXorHash: string };
 }
 
 /**
