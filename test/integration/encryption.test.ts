@@ -271,6 +271,31 @@ describe.each<[Record<string, unknown>]>([
   }, 120_000);
 });
 
+const MULTI_BLOCK = 'deep/er/multi block ünïcode.dat';
+
+/** The drive's copy of MULTI_BLOCK after `job`'s backup: three 64 KiB cipher blocks and a tail. */
+function multiBlockCopy(job: Job): ReturnType<GraphFixture['graph']['listFiles']>[number] {
+  return fx.graph
+    .listFiles(fx.driveId)
+    .find(
+      ({ path, content }) => path.includes(job.destinationFolder) && content.length === 32 + 3 * 65_552 + 21,
+    )!;
+}
+
+/**
+ * Restores `job` and checks that MULTI_BLOCK alone failed, with `code`, nothing of it written, and
+ * the multi-chunk file restored byte for byte; answers the failure's reason.
+ */
+async function restoreFailingMultiBlock(w: World, job: Job, code: string): Promise<string> {
+  const restored = await restoreInto(w, job);
+  const failures = await w.backup.runs.failures(restored.run.id);
+  expect(failures.map((f) => [f.blobName, f.code])).toEqual([[MULTI_BLOCK, code]]);
+  const written = await blobs(restored.target);
+  expect(written.has(MULTI_BLOCK)).toBe(false);
+  expect(digests(written)['big/session.bin']).toBe(digests(w.source)['big/session.bin']);
+  return failures[0].reason ?? '';
+}
+
 describe('an encrypted job restored with the wrong password or a changed byte', () => {
   it('fails those files with DecryptionFailed and writes nothing of them', async () => {
     const w = await world();
@@ -279,22 +304,11 @@ describe('an encrypted job restored with the wrong password or a changed byte', 
 
     // One byte changed inside the second cipher block of the multi-block file.
     // The emulator hands out its own buffer: changing it changes what the drive holds.
-    const victim = fx.graph
-      .listFiles(fx.driveId)
-      .find(
-        ({ path, content }) =>
-          path.includes(job.destinationFolder) && content.length === 32 + 3 * 65_552 + 21,
-      )!;
+    const victim = multiBlockCopy(job);
     victim.content[32 + 65_552 + 100] ^= 0x01;
-    const tampered = await restoreInto(w, job);
-    const failures = await w.backup.runs.failures(tampered.run.id);
-    expect(failures.map((f) => [f.blobName, f.code])).toEqual([
-      ['deep/er/multi block ünïcode.dat', 'DecryptionFailed'],
-    ]);
-    expect(failures[0].reason).toMatch(/Block 1 .*fails authentication/);
-    const written = await blobs(tampered.target);
-    expect(written.has('deep/er/multi block ünïcode.dat')).toBe(false);
-    expect(digests(written)['big/session.bin']).toBe(digests(w.source)['big/session.bin']);
+    expect(await restoreFailingMultiBlock(w, job, 'DecryptionFailed')).toMatch(
+      /Block 1 .*fails authentication/,
+    );
 
     // Another password (as after a vault restored from the wrong copy): nothing opens.
     const names = cryptPasswordSecretNames(job.id);
@@ -325,12 +339,7 @@ describe('an encrypted file cut short in OneDrive', () => {
     const w = await world();
     const job = await createJob(w, { mode: 'rclone-crypt' });
     expect((await backUp(w, job)).status).toBe('succeeded');
-    const victim = fx.graph
-      .listFiles(fx.driveId)
-      .find(
-        ({ path, content }) =>
-          path.includes(job.destinationFolder) && content.length === 32 + 3 * 65_552 + 21,
-      )!;
+    const victim = multiBlockCopy(job);
     const cut = Buffer.from(victim.content.subarray(0, 32 + 2 * 65_552));
     const put = await fetch(`${fx.apiBaseUrl}/drives/${fx.driveId}/items/${victim.item.id}/content`, {
       method: 'PUT',
@@ -342,15 +351,7 @@ describe('an encrypted file cut short in OneDrive', () => {
       cut.length,
     );
 
-    const restored = await restoreInto(w, job);
-    const failures = await w.backup.runs.failures(restored.run.id);
-    expect(failures.map((f) => [f.blobName, f.code])).toEqual([
-      ['deep/er/multi block ünïcode.dat', 'HashMismatch'],
-    ]);
-    expect(failures[0].reason).toMatch(/not the one the backup wrote/);
-    const written = await blobs(restored.target);
-    expect(written.has('deep/er/multi block ünïcode.dat')).toBe(false);
-    expect(digests(written)['big/session.bin']).toBe(digests(w.source)['big/session.bin']);
+    expect(await restoreFailingMultiBlock(w, job, 'HashMismatch')).toMatch(/not the one the backup wrote/);
   }, 120_000);
 });
 

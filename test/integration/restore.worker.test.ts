@@ -171,61 +171,28 @@ it('restores only names under a prefix', async () => {
   expect((await h.runs.require(started.runPartition, started.runId)).value.status).toBe('succeeded');
 });
 
-it('restores from the job manifest when it has entries', async () => {
+/**
+ * A restore from job `jobId`'s manifest, which holds `entries` (each file's drive item, and the
+ * quickXorHash the backup recorded when given), delivered to the end.
+ */
+async function restoreFromManifest(
+  jobId: string,
+  entries: Array<{ name: string; quickXorHash?: string }>,
+): Promise<{ h: Harness; runId: string; source: string; targetContainer: string }> {
   const manifest = await table('manifest');
-  const chosen = ['odd/a:b*c?d"e<f>g|h.txt', 'unicode/名前/😀 émoji.bin', 'big/eight-mib-plus-one.bin'];
-  for (const name of chosen)
+  for (const { name, quickXorHash } of entries)
     await manifest.createEntity({
-      partitionKey: 'job-1',
-      rowKey: encodeURIComponent(name).replace(/%/g, '~'),
-      blobName: name,
-      driveItemId: itemIds.get(name)!,
-      size: files.get(name)!.length,
-    });
-  const h = await harness(manifest);
-  const targetContainer = uniqueName('manifest');
-  const job = {
-    id: 'job-1',
-    connectionId: 'conn-1',
-    destinationFolder: 'job1',
-    mode: 'mirror',
-    source: { container: 'src' },
-  } as Job;
-  const started = await startRestore(h.deps, {
-    request: validateRestoreRequest({ targetContainer }, { disasterRecovery: false }),
-    connectionId: 'conn-1',
-    rootFolder: 'Backups',
-    job,
-    manifestHasEntries: (await h.deps.manifest.page('job-1', undefined, 1)).entries.length > 0,
-  });
-  expect(started.source).toBe('manifest');
-  await h.drain();
-  await expectContainerHolds(targetContainer, new Map(chosen.map((n) => [n, files.get(n)!])));
-  const run = await h.runs.require('job-1', started.runId);
-  expect(run.value.totals).toMatchObject({ plannedFiles: 3, uploadedFiles: 3 });
-});
-
-it('refuses a file whose drive copy is not the one the manifest says the backup wrote', async () => {
-  const manifest = await table('manifest');
-  const kept = 'odd/CON.txt';
-  const changed = 'odd/desktop.ini';
-  for (const [name, quickXorHash] of [
-    [kept, QuickXorHash.of(files.get(kept)!)],
-    // As if the file had been changed in OneDrive after the backup wrote it.
-    [changed, QuickXorHash.of(Buffer.from('what the backup wrote'))],
-  ])
-    await manifest.createEntity({
-      partitionKey: 'job-2',
+      partitionKey: jobId,
       rowKey: encodeRowKey(name),
       blobName: name,
       driveItemId: itemIds.get(name)!,
       size: files.get(name)!.length,
-      quickXorHash,
+      ...(quickXorHash ? { quickXorHash } : {}),
     });
   const h = await harness(manifest);
-  const targetContainer = uniqueName('recorded');
+  const targetContainer = uniqueName('manifest');
   const job = {
-    id: 'job-2',
+    id: jobId,
     connectionId: 'conn-1',
     destinationFolder: 'job1',
     mode: 'mirror',
@@ -236,11 +203,34 @@ it('refuses a file whose drive copy is not the one the manifest says the backup 
     connectionId: 'conn-1',
     rootFolder: 'Backups',
     job,
-    manifestHasEntries: true,
+    manifestHasEntries: (await h.deps.manifest.page(jobId, undefined, 1)).entries.length > 0,
   });
   await h.drain();
+  return { h, runId: started.runId, source: started.source, targetContainer };
+}
+
+it('restores from the job manifest when it has entries', async () => {
+  const chosen = ['odd/a:b*c?d"e<f>g|h.txt', 'unicode/名前/😀 émoji.bin', 'big/eight-mib-plus-one.bin'];
+  const { h, runId, source, targetContainer } = await restoreFromManifest(
+    'job-1',
+    chosen.map((name) => ({ name })),
+  );
+  expect(source).toBe('manifest');
+  await expectContainerHolds(targetContainer, new Map(chosen.map((n) => [n, files.get(n)!])));
+  const run = await h.runs.require('job-1', runId);
+  expect(run.value.totals).toMatchObject({ plannedFiles: 3, uploadedFiles: 3 });
+});
+
+it('refuses a file whose drive copy is not the one the manifest says the backup wrote', async () => {
+  const kept = 'odd/CON.txt';
+  const changed = 'odd/desktop.ini';
+  const { h, runId, targetContainer } = await restoreFromManifest('job-2', [
+    { name: kept, quickXorHash: QuickXorHash.of(files.get(kept)!) },
+    // As if the file had been changed in OneDrive after the backup wrote it.
+    { name: changed, quickXorHash: QuickXorHash.of(Buffer.from('what the backup wrote')) },
+  ]);
   await expectContainerHolds(targetContainer, new Map([[kept, files.get(kept)!]]));
-  const failures = await h.runs.failures(started.runId);
+  const failures = await h.runs.failures(runId);
   expect(failures.map((f) => [f.blobName, f.code])).toEqual([[changed, 'HashMismatch']]);
   expect(failures[0].reason).toMatch(/not the one the backup wrote/);
 });
