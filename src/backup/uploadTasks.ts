@@ -6,6 +6,7 @@
 // adds files to a running backup.
 import { QUEUES } from '../app/queues';
 import type { SourceItem } from '../sources/types';
+import type { PlannedFile } from '../store/runs';
 import type { BackupDeps } from './deps';
 import { BATCH_LIMITS, type UploadBatchFile, type UploadMessage, type UploadTask } from './messages';
 
@@ -18,17 +19,20 @@ export async function queueUploadTasks(
 ): Promise<number> {
   if (!items.length) return 0;
   // Planned before queued: the uploader refuses a task whose file its run did not plan.
-  await deps.runs.planFiles(
-    runId,
-    items.map((i) => ({
-      blobName: i.name,
-      size: i.size,
-      etag: i.etag,
-      contentMd5: i.contentMd5,
-      lastModified: i.lastModified.toISOString(),
-      facts: i.facts,
-    })),
-  );
+  await deps.runs.planFiles(runId, items.map(plannedFileOf));
+  return sendUploadTasks(deps, runId, jobId, items);
+}
+
+/**
+ * Queues the tasks of `items` whose planned rows are written already (the events path plans its
+ * file itself, RunStore.planEventFile); answers how many tasks were sent.
+ */
+export async function sendUploadTasks(
+  deps: Pick<BackupDeps, 'send' | 'settings'>,
+  runId: string,
+  jobId: string,
+  items: readonly SourceItem[],
+): Promise<number> {
   const tasks = uploadTasks(runId, jobId, items, deps.settings.simpleUploadMaxBytes);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -36,6 +40,18 @@ export async function queueUploadTasks(
   };
   await Promise.all(Array.from({ length: Math.min(deps.settings.sendConcurrency, tasks.length) }, worker));
   return tasks.length;
+}
+
+/** A listed blob's planned row: what the listing said of it, which the uploader trusts. */
+export function plannedFileOf(item: SourceItem): PlannedFile {
+  return {
+    blobName: item.name,
+    size: item.size,
+    etag: item.etag,
+    contentMd5: item.contentMd5,
+    lastModified: item.lastModified.toISOString(),
+    facts: item.facts,
+  };
 }
 
 const fileOf = (item: SourceItem): UploadBatchFile => ({

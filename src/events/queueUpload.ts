@@ -3,9 +3,9 @@
 // it marks the file planned in the run first, with the version it saw (the uploader refuses a task
 // whose run did not plan the file, and takes the ETag and size from that row), and records a plan
 // row with its size, so the run's totals count it. The settle check has written the file's planned
-// row already (RunStore.planEventFile, which may replace the row of an earlier version), so the
-// planned mark here finds it and leaves it as it is.
-import { queueUploadTasks } from '../backup/uploadTasks';
+// row already (RunStore.planEventFile, which may replace the row of an earlier version), so only
+// the task is sent here.
+import { sendUploadTasks } from '../backup/uploadTasks';
 import type { SourceItem } from '../sources/types';
 import type { EventDeps } from './deps';
 
@@ -24,5 +24,5 @@ export async function queueUploadTask(
     last: false,
     tokenHash: '',
   });
-  await queueUploadTasks(deps.backup, target.runId, target.jobId, [item]);
+  await sendUploadTasks(deps.backup, target.runId, target.jobId, [item]);
 }

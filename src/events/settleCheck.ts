@@ -8,7 +8,8 @@
 import { QUEUES } from '../app/queues';
 import { AppError, isAppError } from '../errors';
 import { manifestMatches } from '../store/manifest';
-import { FINAL_RUN_STATUSES, type PlannedFile } from '../store/runs';
+import { FINAL_RUN_STATUSES } from '../store/runs';
+import { plannedFileOf } from '../backup/uploadTasks';
 import { takesEvents } from '../store/jobs';
 import type { SourceItem } from '../sources/types';
 import { removeDeletedBlob } from './deletion';
@@ -117,17 +118,6 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
     return 'queued';
   }
   throw new AppError('Transient', `Could not queue ${message.blobName}: its events run kept closing.`);
-}
-
-function plannedFileOf(item: SourceItem): PlannedFile {
-  return {
-    blobName: item.name,
-    size: item.size,
-    etag: item.etag,
-    contentMd5: item.contentMd5,
-    lastModified: item.lastModified.toISOString(),
-    facts: item.facts,
-  };
 }
 
 async function waitAgain(
