@@ -2,13 +2,17 @@
 // (./uploadFiles.ts) and a large file's continuation (./uploader.ts). Where it lands (encrypted
 // name or plain, Office handling), what is sent (ciphertext or the blob), the engine's settings,
 // the saved session, and progress rows that bind a new session to the file at once.
+import { QUEUES } from '../app/queues';
 import type { Logger } from '../log/logger';
+import type { BlobFacts } from '../sources/blobFacts';
 import type { BlobSource } from '../sources/types';
 import type { Job } from '../store/jobs';
+import type { ManifestEntry } from '../store/manifest';
 import type { Run } from '../store/runs';
 import type { BackupDeps, DriveDestination } from './deps';
 import { blobDestination, officeHandling, runFolder } from './destination';
 import { uploadForm, type UploadForm } from './encryption';
+import type { UploadMessage } from './messages';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
 import type { UploadContinuation, UploadOutcome } from './upload/types';
 import { sessionUrlHash } from './upload/uploadUrl';
@@ -55,6 +59,14 @@ export async function placeBlob(
   return { form, path, acceptRewrite: office.acceptRewrite };
 }
 
+/** What a file's saved session is bound to: its run and the version it uploads. */
+const sessionFile = (run: Pick<Run, 'id'>, file: BlobRef) => ({
+  runId: run.id,
+  blobName: file.blobName,
+  etag: file.etag,
+  size: file.size,
+});
+
 /**
  * Deletes a file's saved session once its task has recorded the file: the engine keeps the finished
  * state until then, so a task killed in between does not send the file again. Only files sent
@@ -66,12 +78,7 @@ export async function forgetSession(
   file: BlobRef,
   log: Logger,
 ): Promise<void> {
-  const checkpoints = deps.uploadSessions?.({
-    runId: run.id,
-    blobName: file.blobName,
-    etag: file.etag,
-    size: file.size,
-  });
+  const checkpoints = deps.uploadSessions?.(sessionFile(run, file));
   await checkpoints?.clear().catch((error: unknown) =>
     log.warn('upload.checkpoint.clear.failed', {
       reason: (error as { code?: unknown })?.code ?? (error instanceof Error ? error.name : 'error'),
@@ -111,12 +118,7 @@ export async function sendBlob(
       tokens: destination.tokens,
       continuation: upload.continuation,
       // A large file's session is saved as it goes, so a crash resends at most the chunk on the wire.
-      checkpoints: deps.uploadSessions?.({
-        runId: run.id,
-        blobName: file.blobName,
-        etag: file.etag,
-        size: file.size,
-      }),
+      checkpoints: deps.uploadSessions?.(sessionFile(run, file)),
       lastModified: upload.lastModified,
       redelivered: upload.attempts > 1,
     },
@@ -150,4 +152,75 @@ export async function sendBlob(
       },
     },
   );
+}
+
+/**
+ * A large file out of time: its progress row bound to the session it created (the total is what
+ * is sent, ciphertext for an encrypted job, as the engine's own progress writes record it), the
+ * run's heartbeat, and the task that goes on with it, a task of its own.
+ */
+export async function handOver(
+  deps: Pick<BackupDeps, 'runs' | 'send' | 'clock'>,
+  task: Omit<UploadMessage, 'continuation'>,
+  placed: PlacedBlob,
+  continuation: UploadContinuation,
+  attempts: number,
+  started: number,
+  log: Logger,
+): Promise<void> {
+  log.info('upload.file.continues', {
+    committed: continuation.nextOffset,
+    bytes: task.size,
+    ms: deps.clock.now() - started,
+  });
+  await deps.runs.recordFileProgress(
+    task.runId,
+    task.blobName,
+    placed.form.size,
+    continuation.nextOffset,
+    attempts,
+    sessionUrlHash(continuation.uploadUrl),
+  );
+  await deps.runs.heartbeat(task.runId);
+  await deps.send(QUEUES.upload, { ...task, continuation } satisfies UploadMessage);
+}
+
+/**
+ * The manifest entry of a file the drive now holds, and its `upload.file.done` line. `recorded` is
+ * the version's MD5, time and facts as the run recorded them, never a message's: a forged date
+ * would make retention remove the copy as past its maximum age.
+ */
+export function uploadedEntry(
+  deps: Pick<BackupDeps, 'clock'>,
+  run: Pick<Run, 'id'>,
+  file: BlobRef,
+  placed: PlacedBlob,
+  outcome: Extract<UploadOutcome, { status: 'completed' }>,
+  recorded: { contentMd5?: string; lastModified?: string; facts?: BlobFacts },
+  started: number,
+  log: Logger,
+): ManifestEntry {
+  const rewrite = outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {};
+  log.info('upload.file.done', {
+    bytes: file.size,
+    ms: deps.clock.now() - started,
+    requests: outcome.stats.requests,
+    retries: outcome.stats.retries,
+    throttledMs: outcome.stats.throttledMs,
+    ...rewrite,
+  });
+  return {
+    blobName: file.blobName,
+    etag: file.etag,
+    size: file.size,
+    contentMd5: recorded.contentMd5,
+    lastModified: recorded.lastModified,
+    driveItemId: outcome.item.id,
+    drivePath: placed.path.drivePath,
+    quickXorHash: outcome.item.quickXorHash,
+    uploadedAt: new Date(deps.clock.now()).toISOString(),
+    seenRunId: run.id,
+    ...rewrite,
+    facts: recorded.facts,
+  };
 }

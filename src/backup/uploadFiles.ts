@@ -7,7 +7,6 @@
 // comes from the row its run's planner wrote, not from the message, so a task can neither alter a
 // file's size nor name a file its run did not plan, and no read of the blob's properties is needed:
 // the ETag-pinned read of its bytes proves they are still that version.
-import { QUEUES } from '../app/queues';
 import { AppError, isAppError, isPermanent } from '../errors';
 import { ALERT_EVENTS, logAlert } from '../log/alertEvents';
 import type { Logger } from '../log/logger';
@@ -19,12 +18,11 @@ import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES, type FileResult, type Run, type StoredFile } from '../store/runs';
 import { checkCompletion } from './completion';
 import type { BackupDeps, DriveDestination } from './deps';
-import { forgetSession, placeBlob, sendBlob } from './blobUpload';
-import type { UploadBatchFile, UploadMessage } from './messages';
+import { forgetSession, handOver, placeBlob, sendBlob, uploadedEntry } from './blobUpload';
+import type { UploadBatchFile } from './messages';
 import { outstandingBytes, quotaExceeded, readQuota } from './quota';
 import { stopRun, stopsTheRun } from './stopRun';
 import type { UploadedItem, UploadStats } from './upload/types';
-import { sessionUrlHash } from './upload/uploadUrl';
 
 /** Files of one task uploading at once (each a simple upload of a few KiB to 4 MiB). */
 const FILE_CONCURRENCY = 8;
@@ -208,57 +206,31 @@ async function uploadOne(
     log: log.child({ file: file.blobName }),
   });
   if (outcome.status === 'continue') {
-    // A large file out of time: it goes on in a task of its own, bound to the session it created.
-    log.info('upload.file.continues', {
-      file: file.blobName,
-      committed: outcome.continuation.nextOffset,
-      bytes: file.size,
-      ms: deps.clock.now() - started,
-    });
-    await deps.runs.recordFileProgress(
-      run.id,
-      file.blobName,
-      file.size,
-      outcome.continuation.nextOffset,
+    const task = { v: 1 as const, runId: run.id, jobId: job.id, ...file };
+    await handOver(
+      deps,
+      task,
+      placed,
+      outcome.continuation,
       attempts,
-      sessionUrlHash(outcome.continuation.uploadUrl),
+      started,
+      log.child({ file: file.blobName }),
     );
-    await deps.runs.heartbeat(run.id);
-    await deps.send(QUEUES.upload, {
-      v: 1,
-      runId: run.id,
-      jobId: job.id,
-      ...file,
-      continuation: outcome.continuation,
-    } satisfies UploadMessage);
     return;
   }
   if (placed.form.size > deps.settings.simpleUploadMaxBytes) out.sessions.push(file);
-  out.entries.push({
-    blobName: file.blobName,
-    etag: file.etag,
-    size: file.size,
-    // The recorded version's, never the message's: a task may only name what the run planned, and
-    // a forged date would make retention remove the copy as past its maximum age.
-    contentMd5,
-    lastModified,
-    driveItemId: outcome.item.id,
-    drivePath: placed.path.drivePath,
-    quickXorHash: outcome.item.quickXorHash,
-    uploadedAt: new Date(deps.clock.now()).toISOString(),
-    seenRunId: run.id,
-    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
-    facts,
-  });
-  log.info('upload.file.done', {
-    file: file.blobName,
-    bytes: file.size,
-    ms: deps.clock.now() - started,
-    requests: outcome.stats.requests,
-    retries: outcome.stats.retries,
-    throttledMs: outcome.stats.throttledMs,
-    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
-  });
+  out.entries.push(
+    uploadedEntry(
+      deps,
+      run,
+      file,
+      placed,
+      outcome,
+      { contentMd5, lastModified, facts },
+      started,
+      log.child({ file: file.blobName }),
+    ),
+  );
   out.results.push({
     result: uploaded(file, outcome.item.id, attempts, outcome.stats, outcome.item),
     etag: row.etag,

@@ -24,7 +24,7 @@ import {
   uploadFresh,
 } from './uploadFiles';
 import { sessionUrlHash } from './upload/uploadUrl';
-import { forgetSession, placeBlob, sendBlob, type PlacedBlob } from './blobUpload';
+import { forgetSession, handOver, placeBlob, sendBlob, uploadedEntry, type PlacedBlob } from './blobUpload';
 
 /** One upload task: a batch of small files, one file's first delivery, or a large file's continuation. */
 export async function handleUploadMessage(
@@ -164,49 +164,24 @@ async function continueUpload(
   }
 
   if (outcome.status === 'continue') {
-    log.info('upload.file.continues', {
-      committed: outcome.continuation.nextOffset,
-      bytes: message.size,
-      ms: deps.clock.now() - started,
-    });
-    await deps.runs.recordFileProgress(
-      run.id,
-      message.blobName,
-      placed.form.size,
-      outcome.continuation.nextOffset,
-      meta.dequeueCount,
-      sessionUrlHash(outcome.continuation.uploadUrl),
-    );
-    await deps.runs.heartbeat(run.id);
-    await deps.send(QUEUES.upload, {
-      ...message,
-      continuation: outcome.continuation,
-    } satisfies UploadMessage);
+    const { continuation: _previous, ...task } = message;
+    await handOver(deps, task, placed, outcome.continuation, meta.dequeueCount, started, log);
     return;
   }
-  await deps.manifest.put(job.id, {
-    blobName: message.blobName,
-    etag: message.etag,
-    size: message.size,
-    // The blob's own (read above, pinned to the planned ETag), never the message's.
-    contentMd5: blob.contentMd5,
-    lastModified: blob.lastModified.toISOString(),
-    driveItemId: outcome.item.id,
-    drivePath: placed.path.drivePath,
-    quickXorHash: outcome.item.quickXorHash,
-    uploadedAt: new Date(deps.clock.now()).toISOString(),
-    seenRunId: run.id,
-    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
-    facts: blob.facts,
-  });
-  log.info('upload.file.done', {
-    bytes: message.size,
-    ms: deps.clock.now() - started,
-    requests: outcome.stats.requests,
-    retries: outcome.stats.retries,
-    throttledMs: outcome.stats.throttledMs,
-    ...(outcome.item.rewritten ? { rewritten: true, driveSize: outcome.item.size } : {}),
-  });
+  // The blob's own MD5, time and facts (read above, pinned to the planned ETag), never the message's.
+  await deps.manifest.put(
+    job.id,
+    uploadedEntry(
+      deps,
+      run,
+      message,
+      placed,
+      outcome,
+      { contentMd5: blob.contentMd5, lastModified: blob.lastModified.toISOString(), facts: blob.facts },
+      started,
+      log,
+    ),
+  );
   await recordUploaded(deps, message, outcome.item.id, meta.dequeueCount, outcome.stats, outcome.item);
   await forgetSession(deps, run, message, log);
 }
