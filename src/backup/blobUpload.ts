@@ -14,6 +14,7 @@ import { blobDestination, officeHandling, runFolder } from './destination';
 import { uploadForm, type UploadForm } from './encryption';
 import type { UploadMessage } from './messages';
 import { DEFAULT_RETRY_POLICY, quickXorAlgorithm, uploadFile } from './upload';
+import { Checkpointer } from './upload/sessionStore';
 import type { UploadContinuation, UploadOutcome } from './upload/types';
 import { sessionUrlHash } from './upload/uploadUrl';
 
@@ -79,11 +80,7 @@ export async function forgetSession(
   log: Logger,
 ): Promise<void> {
   const checkpoints = deps.uploadSessions?.(sessionFile(run, file));
-  await checkpoints?.clear().catch((error: unknown) =>
-    log.warn('upload.checkpoint.clear.failed', {
-      reason: (error as { code?: unknown })?.code ?? (error instanceof Error ? error.name : 'error'),
-    }),
-  );
+  if (checkpoints) await new Checkpointer(checkpoints, log).clear();
 }
 
 export async function sendBlob(
