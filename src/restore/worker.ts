@@ -304,10 +304,13 @@ async function handleFile(deps: RestoreDeps, message: FileMessage, spec: Restore
   const log = deps.log.child({ runId, blob: blobName, itemId });
   let outcome: FileOutcome;
   try {
-    const drive = await deps.drive(spec.connectionId);
-    const indexed = await deps.index?.get(runId, blobName);
-    const crypt = spec.encryption ? await cryptOf(deps, spec) : undefined;
-    const recorded = spec.manifestJobId ? await deps.manifest.get(spec.manifestJobId, blobName) : undefined;
+    // Four independent reads, at once: each file task (and each continuation of it) pays them.
+    const [drive, indexed, crypt, recorded] = await Promise.all([
+      deps.drive(spec.connectionId),
+      deps.index?.get(runId, blobName),
+      spec.encryption ? cryptOf(deps, spec) : undefined,
+      spec.manifestJobId ? deps.manifest.get(spec.manifestJobId, blobName) : undefined,
+    ]);
     const started = deps.clock.now();
     const result = await restoreFile(
       {
