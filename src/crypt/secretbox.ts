@@ -18,10 +18,6 @@ export function sodiumReady(): Promise<void> {
   return ready;
 }
 
-export function seal(plain: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
-  return sodium.crypto_secretbox_easy(plain, nonce, key);
-}
-
 /** The plaintext, or undefined when the box does not authenticate under this key and nonce. */
 export function open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | undefined {
   if (box.length < SECRETBOX_OVERHEAD) return undefined;

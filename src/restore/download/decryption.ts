@@ -7,15 +7,16 @@ import {
   BLOCK_BYTES,
   BLOCK_DATA_BYTES,
   CryptError,
+  createNameCipher,
   decryptedSize,
   decryptingTransform,
+  encryptedSize,
   FILE_MAGIC,
   HEADER_BYTES,
   nonceAdd,
   sodiumReady,
   type CryptKeys,
 } from '../../crypt';
-import { createNameCipher } from '../../crypt';
 import type { RestoreCrypt } from '../deps';
 import type { RestoreEncryption } from '../messages';
 import { openBoxes } from '../../crypt/openBoxes';
@@ -47,13 +48,11 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
     },
     cipherRange(offset, count) {
       if (offset % BLOCK_DATA_BYTES !== 0) throw new RangeError(`offset ${offset} is not on a block`);
-      const first = offset / BLOCK_DATA_BYTES;
-      const blocks = Math.ceil(count / BLOCK_DATA_BYTES);
-      const whole = Math.floor(count / BLOCK_DATA_BYTES);
-      const tail = count - whole * BLOCK_DATA_BYTES;
-      // Whole blocks are 65,552 bytes; a short last block is its data plus the 16-byte tag.
-      const length = whole * BLOCK_BYTES + (tail > 0 ? tail + (BLOCK_BYTES - BLOCK_DATA_BYTES) : 0);
-      return { offset: HEADER_BYTES + first * BLOCK_BYTES, count: blocks === 0 ? 0 : length };
+      // The boxes of `count` plaintext bytes are those of a file that size, without its header.
+      return {
+        offset: HEADER_BYTES + (offset / BLOCK_DATA_BYTES) * BLOCK_BYTES,
+        count: encryptedSize(count) - HEADER_BYTES,
+      };
     },
     async decrypt(header, offset, ciphertext) {
       if (header.length < HEADER_BYTES || !header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
