@@ -1,6 +1,7 @@
 // The one HTTP layer for Graph and for the URLs Graph hands out (upload sessions, download links).
-// `send` puts a request on the wire (timeout, copy-free bodies, counting); `exchange` sorts a JSON
-// answer by what to do about it; `graphCall` is an authorized Graph API call with the retry rules:
+// `exchange` sends a request whose answer is read whole (JSON calls, upload chunks) over ./wire.ts
+// and sorts the answer by what to do about it; `send` is fetch, for answers read as a stream
+// (downloads), with the same timeout and counting; `graphCall` is an authorized Graph API call with the retry rules:
 // 401 refreshes the token once; 429/503 wait for Retry-After; other 5xx and network failures back
 // off; 4xx and 507 fail at once, mapped by ./errors.ts. No wait ever ends after the context's
 // deadline (the invocation's), and token failures are not retried on top of the token source's own
@@ -21,6 +22,7 @@ import type { SharedBackoff } from './backoff';
 import { graphFailureToError, type GraphFailureOptions } from './errors';
 import { readGraphError } from './model';
 import { graphUserAgent } from './userAgent';
+import { sendOverWire, type Answer, type AnswerHeaders } from './wire';
 
 /** Counts what goes on the wire, for the caller's statistics. */
 export interface ExchangeMeter {
@@ -68,7 +70,7 @@ export interface ExchangeRequest {
 
 /** An answer sorted by what to do about it. */
 export type Exchange =
-  | { kind: 'ok'; status: number; body: unknown; headers: Headers }
+  | { kind: 'ok'; status: number; body: unknown; headers: AnswerHeaders }
   | { kind: 'throttled'; status: number; retryAfterMs: number; hinted: boolean }
   | { kind: 'transient'; status: number; detail: string }
   | { kind: 'network'; detail: string }
@@ -103,12 +105,49 @@ export async function send(
 
 /** The detail of a failed fetch (reset, refused, timeout), never the URL (some URLs are credentials). */
 export function networkDetail(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error)?.message ?? 'error';
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const own = error as { code?: unknown; message?: unknown };
+  // fetch wraps the socket's error as its cause; Node's client throws it with its own code. A
+  // DOMException's code is a number that says nothing; its message does.
+  const said = [cause?.code, own?.code, cause?.message, own?.message].find((v) => typeof v === 'string' && v);
+  return (said as string | undefined) ?? 'error';
 }
 
-/** One exchange whose answer is JSON (or nothing), sorted by what to do about it. */
+/**
+ * One exchange whose answer is JSON (or nothing), sorted by what to do about it. It goes over the
+ * wire of ./wire.ts (a context with `fetch`, a test's scripted answers, goes through that instead).
+ * A redirect that is to be followed (a Graph call may be redirected; no upload or body-carrying
+ * call is, see requestBody) is sent again through fetch, which follows it as browsers do, without
+ * our Authorization header on another host.
+ */
 export async function exchange(ctx: GraphHttpContext, request: ExchangeRequest): Promise<Exchange> {
+  if (ctx.fetch) return exchangeThroughFetch(ctx, request);
+  ctx.meter?.request(request.body && typeof request.body !== 'string' ? request.body.length : 0);
+  const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
+  let answer: Answer;
+  try {
+    answer = await sendOverWire({
+      method: request.method,
+      url: request.url,
+      headers: { 'user-agent': graphUserAgent(), ...request.headers },
+      body: request.body,
+      signal: timeout,
+    });
+  } catch (error) {
+    // As with fetch: a reset, a refusal, a TLS failure and our timeout all leave the request's fate
+    // unknown, which the caller resolves by asking the server.
+    const detail = timeout.aborted ? `timeout after ${ctx.requestTimeoutMs} ms` : networkDetail(error);
+    return { kind: 'network', detail };
+  }
+  const redirected = answer.status >= 300 && answer.status < 400 && answer.headers.get('location') !== null;
+  if (redirected && request.redirect !== 'manual') {
+    await answer.text().catch(() => undefined);
+    return exchangeThroughFetch(ctx, request);
+  }
+  return sortAnswer(ctx, answer, request.redirect);
+}
+
+async function exchangeThroughFetch(ctx: GraphHttpContext, request: ExchangeRequest): Promise<Exchange> {
   const sent = await send(ctx, request);
   if ('network' in sent) return { kind: 'network', detail: sent.network };
   return sortAnswer(ctx, sent.response, request.redirect);
@@ -117,7 +156,7 @@ export async function exchange(ctx: GraphHttpContext, request: ExchangeRequest):
 /** Reads a (JSON) answer and sorts it; a 3xx is an answer only when redirects are read ('manual'). */
 export async function sortAnswer(
   ctx: GraphHttpContext,
-  response: Response,
+  response: Answer,
   redirect?: ExchangeRequest['redirect'],
 ): Promise<Exchange> {
   let text: string;

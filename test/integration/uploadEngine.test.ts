@@ -6,6 +6,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { uploadFile } from '../../src/backup/upload';
 import type { UploadContinuation, UploadOptions, UploadRequest } from '../../src/backup/upload/types';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
+import * as wire from '../../src/graph/wire';
 import { createBlobSource } from '../../src/sources/blobSource';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { AppError } from '../../src/errors';
@@ -129,12 +130,10 @@ describe('upload sizes', () => {
   it('never sends the Authorization header to the upload URL', async () => {
     const { request } = await prepare(5 * MiB);
     const seen: Array<string | undefined> = [];
-    const realFetch = globalThis.fetch;
-    const spy = jest.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
-      const url = new URL(String(input));
-      if (url.hostname === '127.0.0.1')
-        seen.push((init?.headers as Record<string, string> | undefined)?.authorization);
-      return realFetch(input, init);
+    const realSend = wire.sendOverWire;
+    const spy = jest.spyOn(wire, 'sendOverWire').mockImplementation((sent) => {
+      if (new URL(sent.url).hostname === '127.0.0.1') seen.push(sent.headers.authorization);
+      return realSend(sent);
     });
     try {
       await uploadFile(request, uploadOptions({ chunkBytes: 4 * UNIT }));
@@ -209,16 +208,16 @@ describe('faults', () => {
     // cut the response of every PUT carrying the final byte: the 9th chunk (index 8).
     const chunks = Math.ceil(size / chunk);
     let puts = 0;
-    const realFetch = globalThis.fetch;
-    const spy = jest.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
-      if (init?.method === 'PUT' && new URL(String(input)).hostname === '127.0.0.1' && ++puts === chunks)
+    const realSend = wire.sendOverWire;
+    const spy = jest.spyOn(wire, 'sendOverWire').mockImplementation((sent) => {
+      if (sent.method === 'PUT' && new URL(sent.url).hostname === '127.0.0.1' && ++puts === chunks)
         fx.graph.server.faults.add({
           kind: 'reset-response',
           afterBytes: 5,
           host: '127.0.0.1',
           method: 'PUT',
         });
-      return realFetch(input, init);
+      return realSend(sent);
     });
     let outcome;
     try {

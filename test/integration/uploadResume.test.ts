@@ -12,6 +12,7 @@ import { uploadFile } from '../../src/backup/upload';
 import type { SessionCheckpoints } from '../../src/backup/upload/sessionStore';
 import type { UploadContinuation, UploadRequest } from '../../src/backup/upload/types';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
+import * as wire from '../../src/graph/wire';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { DataKeyProvider } from '../../src/secrets/dataKey';
 import { UPLOAD_SESSION_KEY_SECRET } from '../../src/secrets/names';
@@ -149,16 +150,19 @@ async function attemptKilledAt(
   onKill: () => void = () => undefined,
 ): Promise<void> {
   const options = uploadOptions({ chunkBytes: CHUNK });
-  const realFetch = globalThis.fetch;
+  const realSend = wire.sendOverWire;
   let puts = 0;
-  const spy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const isChunk = init?.method === 'PUT' && new URL(String(input)).hostname === '127.0.0.1';
+  const spy = jest.spyOn(wire, 'sendOverWire').mockImplementation(async (request) => {
+    const isChunk = request.method === 'PUT' && new URL(request.url).hostname === '127.0.0.1';
     const killed = isChunk && ++puts === put;
     if (killed && mode === 'mid-body')
       fx.graph.server.faults.add({ kind: 'reset-request', afterBytes: CHUNK / 2, host: '127.0.0.1' });
-    const response = await realFetch(input, init);
-    if (killed) throw new TypeError('fetch failed');
-    return response;
+    const answer = await realSend(request);
+    if (killed) {
+      await answer.text().catch(() => undefined);
+      throw new TypeError('socket hang up');
+    }
+    return answer;
   });
   options.clock.sleep = async () => {
     onKill();
