@@ -352,8 +352,8 @@ is per page, so the rate does not depend on the container's size.
 const LARGE_FILE_NOTES = `- **Upload throughput.** The upload engine (\`src/backup/upload\`: read-ahead, quickXorHash while
   streaming, verification of the returned item) uploads a file held in memory into the Graph
   emulator. The baseline is a plain client sending the same bytes to the same emulator in the same
-  chunks: one \`createUploadSession\`, then each chunk PUT in order, nothing else, with the same
-  copy-free streamed body as the engine (\`streamedBody\` in src/graph/http.ts). Both run alternately
+  chunks: one \`createUploadSession\`, then each chunk PUT in order, nothing else, over the same
+  wire with the same whole body as the engine (\`sendOverWire\` in src/graph/wire.ts). Both run alternately
   in the same process after a warm-up pass; the ratio is of the medians.
 - **Peak memory.** A fresh worker process runs the real pipeline (scheduler, planner, uploader)
   to back up one blob from Azurite with 10 MiB chunks, sampling \`process.memoryUsage()\` every

@@ -3,7 +3,7 @@
 // the same chunks one after another. Same bytes, same chunk size, same emulator, same run,
 // alternating so neither side gets a warmer emulator. The source is a buffer in memory for both, so
 // the figure is the engine's own cost; Azurite's read speed shows in the memory benchmark instead.
-import { streamedBody } from '../src/graph/http';
+import { sendOverWire } from '../src/graph/wire';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -122,17 +122,16 @@ async function plainUpload(
   const { uploadUrl } = (await session.json()) as { uploadUrl: string };
   for (let offset = 0; offset < data.length; offset += chunkBytes) {
     const chunk = data.subarray(offset, Math.min(data.length, offset + chunkBytes));
-    const response = await fetch(uploadUrl, {
+    // The same wire and whole body the engine sends, so the ratio measures the engine, not the body.
+    const response = await sendOverWire({
       method: 'PUT',
-      headers: {
-        'content-range': `bytes ${offset}-${offset + chunk.length - 1}/${data.length}`,
-        'content-length': String(chunk.length),
-      },
-      // The same copy-free body the engine sends, so the ratio measures the engine, not the body.
-      ...streamedBody(chunk),
-    } as RequestInit);
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`plain PUT answered ${response.status}`);
+      url: uploadUrl,
+      headers: { 'content-range': `bytes ${offset}-${offset + chunk.length - 1}/${data.length}` },
+      body: chunk,
+      signal: AbortSignal.timeout(120_000),
+    });
+    await response.text();
+    if (response.status >= 300) throw new Error(`plain PUT answered ${response.status}`);
   }
 }
 

@@ -188,16 +188,13 @@ export async function sortAnswer(
 const BODY_PIECE_BYTES = 1024 * 1024;
 
 /**
- * The fetch options for a request's body. A string goes as it is. Bytes (a chunk of up to 60 MiB)
- * go as a stream of views onto the caller's buffer, because handing fetch the buffer itself costs
- * memory the engine must stay clear of: undici copies a Uint8Array body (fetch's "extract a body"),
- * copies it again when it clones the request to be able to follow a redirect (a tee of a byte
- * stream clones each chunk), and TLS then encrypts the whole 10 MiB write into a buffer of its
- * own: three extra chunk-sized allocations per PUT, which V8 frees only at its next full
- * collection. Streamed in 1 MiB views with the length announced, nothing is copied and TLS holds
- * one piece at a time. `redirect: 'error'` is what lets undici skip the clone; no upload or Graph
- * call with a byte body is ever redirected, and a redirect must not carry our data to another host.
- * The caller must not change the buffer until the exchange settles (it never does).
+ * The fetch options for a request's body, on the fetch path (`send`: a test's scripted fetch, a
+ * redirect re-sent). A string goes as it is. Bytes go as a stream of views onto the caller's
+ * buffer, because undici's fetch copies a Uint8Array body (fetch's "extract a body") and copies it
+ * again when it clones the request to be able to follow a redirect. Streamed in 1 MiB views with
+ * the length announced, nothing is copied; `redirect: 'error'` is what lets undici skip the clone
+ * (no call with a byte body is ever redirected, and a redirect must not carry our data to another
+ * host). The caller must not change the buffer until the exchange settles (it never does).
  */
 function requestBody(
   request: ExchangeRequest,
@@ -213,8 +210,8 @@ function requestBody(
   return { ...streamedBody(body), headers: { ...request.headers, 'content-length': String(body.length) } };
 }
 
-/** The copy-free body described above, for any fetch of bytes (the benchmark's baseline too); the caller sets content-length. */
-export function streamedBody(body: Uint8Array): Pick<RequestInit, 'body' | 'redirect'> & { duplex: 'half' } {
+/** The copy-free body described above; the caller sets content-length. */
+function streamedBody(body: Uint8Array): Pick<RequestInit, 'body' | 'redirect'> & { duplex: 'half' } {
   let offset = 0;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
