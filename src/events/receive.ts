@@ -4,7 +4,7 @@
 // Nothing is uploaded here: a burst of writes to one blob leaves one latest event, and only its
 // check copies the blob, once it stopped changing (./settleCheck.ts).
 import { QUEUES } from '../app/queues';
-import { takesEvents, type Job } from '../store/jobs';
+import { eventDriven, type Job } from '../store/jobs';
 import { eventsOf, readBlobEvent, type BlobEvent } from './blobEvent';
 import type { EventDeps } from './deps';
 import type { SettleMessage } from './messages';
@@ -24,9 +24,7 @@ export function jobAccount(job: Pick<Job, 'source'>, defaultAccount: string | un
 export function jobsFor(event: BlobEvent, jobs: readonly Job[], defaultAccount: string | undefined): Job[] {
   return jobs.filter(
     (job) =>
-      job.enabled &&
-      takesEvents(job) &&
-      job.mode === 'mirror' &&
+      eventDriven(job) &&
       job.source.container === event.container &&
       event.blobName.startsWith(job.source.prefix ?? '') &&
       jobAccount(job, defaultAccount) === event.account &&
