@@ -10,6 +10,8 @@
 //   subject  /blobServices/default/containers/{container}/blobs/{blob name, unencoded}
 //   data.url https://{account}.blob.core.windows.net/{container}/{blob name, URL-encoded}
 
+import { parseStorageUrl } from './storageUrl';
+
 export const BLOB_CREATED = 'Microsoft.Storage.BlobCreated';
 export const BLOB_DELETED = 'Microsoft.Storage.BlobDeleted';
 
@@ -32,8 +34,6 @@ const TOPIC =
   /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/([a-z0-9]{3,24})$/i;
 const SUBJECT_PREFIX = '/blobServices/default/containers/';
 const CONTAINER = /^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/;
-/** Azurite's and the change detector's path-style endpoints put the account in the path. */
-const PATH_STYLE_HOSTS = new Set(['127.0.0.1', 'localhost']);
 
 const refuse = (reason: string): BlobEventDecision => ({ action: 'refuse', reason });
 
@@ -97,23 +97,13 @@ export function readBlobEvent(raw: unknown): BlobEventDecision {
 }
 
 function urlMismatch(raw: string, account: string, container: string, blobName: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return 'data.url is not a URL';
-  }
-  let path = url.pathname;
-  if (PATH_STYLE_HOSTS.has(url.hostname)) {
-    const prefix = `/${account}/`;
-    if (!path.toLowerCase().startsWith(prefix)) return 'data.url names another account than the topic';
-    path = path.slice(prefix.length - 1);
-  } else if (url.hostname.split('.')[0].toLowerCase() !== account)
-    return 'data.url names another account than the topic';
+  const url = parseStorageUrl(raw);
+  if (!url.ok) return `data.url is not a blob URL: ${url.reason}`;
+  if (url.account !== account) return 'data.url names another account than the topic';
   const expected = `/${container}/${blobName}`;
   let decoded: string;
   try {
-    decoded = decodeURIComponent(path);
+    decoded = decodeURIComponent(url.path);
   } catch {
     return 'data.url is not properly encoded';
   }

@@ -19,7 +19,14 @@ import type { OpenRunState } from './eventState';
 
 const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
-/** The job's open events run, created (and the previous day's retired) as needed. */
+/**
+ * Earlier days' runs the state row keeps waiting to close. Reached only when a run's files stay in
+ * flight for days (a lost task): the day's run is then kept past its day instead of opening one more,
+ * so no run is ever dropped from the list and the row stays small.
+ */
+export const MAX_OUTGOING_RUNS = 8;
+
+/** The job's open events run, created (and the previous days' retired) as needed. */
 export async function openEventsRun(
   deps: EventDeps,
   job: Job,
@@ -28,15 +35,20 @@ export async function openEventsRun(
   for (let attempt = 0; attempt < 10; attempt += 1) {
     const stored = await deps.state.openRun(job.id);
     const now = clock.now();
-    if (stored?.value.previousRunId && (await closeEventsRun(deps, job.id, stored.value.previousRunId))) {
+    const outgoing = stored?.value.outgoingRunIds ?? [];
+    const waiting = await stillOpen(deps, job.id, outgoing);
+    if (stored && waiting.length < outgoing.length) {
+      // Every write of the row is ETag-checked: a conflict means another check changed it, and the
+      // next pass reads it again (a run closed meanwhile is final, so it is dropped then).
       await deps.state
-        .saveRun(job.id, { ...stored.value, previousRunId: undefined }, stored.etag)
+        .saveRun(job.id, { ...stored.value, outgoingRunIds: waiting }, stored.etag)
         .catch(conflictIsFine);
       continue;
     }
     const current = stored && (await runs.get(job.id, stored.value.runId));
+    const currentOpen = current !== undefined && !FINAL_RUN_STATUSES.has(current.value.status);
     const usable =
-      stored && current && !FINAL_RUN_STATUSES.has(current.value.status) && stored.value.day === utcDay(now);
+      stored && currentOpen && (stored.value.day === utcDay(now) || waiting.length >= MAX_OUTGOING_RUNS);
     if (usable) return { run: current.value, state: stored.value, etag: stored.etag };
     const run: Run = {
       id: newRunId(new Date(now)),
@@ -51,16 +63,20 @@ export async function openEventsRun(
       pagesPlanned: 0,
     };
     await runs.create(run);
-    const outgoing =
-      stored && current && !FINAL_RUN_STATUSES.has(current.value.status) ? stored.value.runId : undefined;
-    const state: OpenRunState = { runId: run.id, day: utcDay(now), seq: 0, previousRunId: outgoing };
+    const retired = stored && currentOpen ? stored.value.runId : undefined;
+    const state: OpenRunState = {
+      runId: run.id,
+      day: utcDay(now),
+      seq: 0,
+      outgoingRunIds: retired ? [...waiting, retired] : waiting,
+    };
     try {
       const etag = await deps.state.saveRun(job.id, state, stored?.etag);
-      deps.backup.log.info('events.run.opened', { jobId: job.id, runId: run.id, replaces: outgoing });
-      if (outgoing && (await closeEventsRun(deps, job.id, outgoing))) {
-        const cleared = { ...state, previousRunId: undefined };
+      deps.backup.log.info('events.run.opened', { jobId: job.id, runId: run.id, replaces: retired });
+      if (retired && (await closeEventsRun(deps, job.id, retired))) {
+        const cleared = { ...state, outgoingRunIds: waiting };
         const next = await deps.state.saveRun(job.id, cleared, etag).catch(conflictIsFine);
-        return { run, state: cleared, etag: next ?? etag };
+        return next ? { run, state: cleared, etag: next } : { run, state, etag };
       }
       return { run, state, etag };
     } catch (error) {
@@ -75,6 +91,13 @@ export async function openEventsRun(
     }
   }
   throw new AppError('Transient', `Could not open the events run of job ${job.id}: it kept changing.`);
+}
+
+/** The outgoing runs that could not be closed yet (each is closed here when its files are done). */
+async function stillOpen(deps: EventDeps, jobId: string, runIds: readonly string[]): Promise<string[]> {
+  const open: string[] = [];
+  for (const runId of runIds) if (!(await closeEventsRun(deps, jobId, runId))) open.push(runId);
+  return open;
 }
 
 /** The next plan row number of the open run (ETag-checked, so two checks never share one). */

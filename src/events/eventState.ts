@@ -31,9 +31,16 @@ export interface OpenRunState {
   day: string;
   /** Plan rows written into the run so far (its page numbers). */
   seq: number;
-  /** A run replaced while files were still in flight, closed once they are done. */
-  previousRunId?: string;
+  /**
+   * Runs of earlier days replaced while files were still in flight, oldest first, each closed once
+   * its files are done. A list, not one id: a run can still be in flight when the day rolls again.
+   */
+  outgoingRunIds: string[];
 }
+
+/** Run ids are digits, a dash and hex (newRunId), so a comma never occurs in one. */
+const joinIds = (ids: readonly string[]): string => ids.join(',');
+const splitIds = (value: string | undefined): string[] => (value ? value.split(',').filter(Boolean) : []);
 
 const blobKey = (blobName: string): string => `b-${encodeRowKey(blobName)}`;
 
@@ -98,14 +105,21 @@ export class EventStateStore {
         runId: field.requiredString(v, 'runId'),
         day: field.requiredString(v, 'day'),
         seq: field.number(v, 'seq') ?? 0,
-        previousRunId: field.string(v, 'previousRunId') || undefined,
+        // Rows written before the list kept one outgoing run as `previousRunId`.
+        outgoingRunIds: [
+          ...new Set([
+            ...splitIds(field.string(v, 'previousRunId')),
+            ...splitIds(field.string(v, 'outgoingRunIds')),
+          ]),
+        ],
       },
     };
   }
 
   /** Writes the open-run row: created when `etag` is undefined, else only if unchanged (Conflict). */
   async saveRun(jobId: string, state: OpenRunState, etag: string | undefined): Promise<string> {
-    const row: Row = { ...state, previousRunId: state.previousRunId ?? '' };
+    // A replace, so a legacy `previousRunId` is dropped once its id is carried in the list.
+    const row: Row = { ...state, outgoingRunIds: joinIds(state.outgoingRunIds) };
     return etag === undefined
       ? this.repo.insert(jobId, RUN_ROW, row)
       : this.repo.replace(jobId, RUN_ROW, row, etag);

@@ -4,29 +4,24 @@
 // Nothing is uploaded here: a burst of writes to one blob leaves one latest event, and only its
 // check copies the blob, once it stopped changing (./settleCheck.ts).
 import { QUEUES } from '../app/queues';
-import { takesEvents, type Job } from '../store/jobs';
+import { eventDriven, type Job } from '../store/jobs';
 import { eventsOf, readBlobEvent, type BlobEvent } from './blobEvent';
 import type { EventDeps } from './deps';
 import type { SettleMessage } from './messages';
-
-/** Path-style endpoints (Azurite) name the account in the path instead of the host. */
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+import { parseStorageUrl } from './storageUrl';
 
 /** The storage account a job reads, lowercase; undefined when it cannot be told. */
 export function jobAccount(job: Pick<Job, 'source'>, defaultAccount: string | undefined): string | undefined {
   if (!job.source.blobEndpoint) return defaultAccount?.toLowerCase();
-  const url = new URL(job.source.blobEndpoint);
-  if (LOOPBACK.has(url.hostname)) return url.pathname.split('/')[1]?.toLowerCase() || undefined;
-  return url.hostname.split('.')[0].toLowerCase();
+  const url = parseStorageUrl(job.source.blobEndpoint);
+  return url.ok ? url.account : undefined;
 }
 
 /** The jobs whose backups the event should start. */
 export function jobsFor(event: BlobEvent, jobs: readonly Job[], defaultAccount: string | undefined): Job[] {
   return jobs.filter(
     (job) =>
-      job.enabled &&
-      takesEvents(job) &&
-      job.mode === 'mirror' &&
+      eventDriven(job) &&
       job.source.container === event.container &&
       event.blobName.startsWith(job.source.prefix ?? '') &&
       jobAccount(job, defaultAccount) === event.account &&

@@ -10,7 +10,7 @@ import { AppError, isAppError } from '../errors';
 import { manifestMatches } from '../store/manifest';
 import { FINAL_RUN_STATUSES } from '../store/runs';
 import { plannedFileOf } from '../backup/uploadTasks';
-import { takesEvents } from '../store/jobs';
+import { eventDriven } from '../store/jobs';
 import type { SourceItem } from '../sources/types';
 import { removeDeletedBlob } from './deletion';
 import type { EventDeps } from './deps';
@@ -38,13 +38,7 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
   }
   const job = await backup.jobs.get(message.jobId);
   // The row is keyed by job and blob, but the message is still checked against what the job says.
-  if (
-    !job ||
-    !job.enabled ||
-    !takesEvents(job) ||
-    job.mode !== 'mirror' ||
-    !message.blobName.startsWith(job.source.prefix ?? '')
-  ) {
+  if (!job || !eventDriven(job) || !message.blobName.startsWith(job.source.prefix ?? '')) {
     log.info('events.check.skipped', { reason: 'the job no longer takes events for this blob' });
     await state.settled(message.jobId, message.blobName, latest.etag);
     return 'not-for-events';
@@ -71,7 +65,7 @@ export async function handleSettleCheck(deps: EventDeps, raw: unknown): Promise<
   if (quietFor < settleMs)
     return waitAgain(deps, message, Math.ceil((settleMs - quietFor) / 1000), 'still changing');
 
-  if (job.mode === 'mirror' && manifestMatches(await backup.manifest.get(job.id, item.name), item, job)) {
+  if (manifestMatches(await backup.manifest.get(job.id, item.name), item, job)) {
     log.info('events.check.unchanged');
     await state.settled(message.jobId, message.blobName, latest.etag);
     return 'unchanged';

@@ -11,7 +11,7 @@ import type { BackupDeps } from '../backup/deps';
 import { BLOB_CREATED, BLOB_DELETED } from '../events/blobEvent';
 import { jobAccount } from '../events/receive';
 import type { Logger } from '../log/logger';
-import { takesEvents, type Job } from '../store/jobs';
+import { eventDriven, type Job } from '../store/jobs';
 
 export interface ChangeDetectorOptions {
   backup: () => Promise<BackupDeps>;
@@ -59,7 +59,7 @@ export class LocalChangeDetector {
   /** One pass: list each event-driven job's source, publish what changed since the last pass. */
   async scan(): Promise<number> {
     const backup = await this.options.backup();
-    const jobs = (await backup.jobs.list()).filter((j) => j.enabled && takesEvents(j) && j.mode === 'mirror');
+    const jobs = (await backup.jobs.list()).filter(eventDriven);
     const next: Seen = new Map();
     let published = 0;
     for (const job of jobs) {

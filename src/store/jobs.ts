@@ -53,6 +53,15 @@ export function takesEvents(job: Pick<Job, 'trigger'>): boolean {
   return job.trigger === 'events' || job.trigger === 'both';
 }
 
+/**
+ * True when the job acts on blob events now: enabled, its trigger takes events, and a mirror (the
+ * validation allows events on mirrors only; a stored row is still not trusted to). The receiver,
+ * the settle check and the local change detector all ask this one question.
+ */
+export function eventDriven(job: Pick<Job, 'enabled' | 'trigger' | 'mode'>): boolean {
+  return job.enabled && takesEvents(job) && job.mode === 'mirror';
+}
+
 export interface Job {
   id: string;
   name: string;

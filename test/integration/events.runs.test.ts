@@ -5,10 +5,11 @@
 import { QUEUES } from '../../src/app/queues';
 import { handleUploadPoison } from '../../src/backup/poison';
 import { handleUploadMessage } from '../../src/backup/uploader';
-import { closeEventsRun, openEventsRun } from '../../src/events/eventRun';
+import { closeEventsRun, MAX_OUTGOING_RUNS, openEventsRun } from '../../src/events/eventRun';
+import { EventStateStore } from '../../src/events/eventState';
 import { handleSettleCheck } from '../../src/events/settleCheck';
-import type { Run } from '../../src/store/runs';
-import { content, startGraph, type GraphFixture } from './backupHarness';
+import { newRunId, type Run } from '../../src/store/runs';
+import { azuriteTable, content, startGraph, type GraphFixture } from './backupHarness';
 import {
   blobEvent,
   deliverEvent,
@@ -247,4 +248,128 @@ it('plans a version only over a final row: one in flight for another version is 
   expect(await w.backup.runs.planEventFile(run.id, 1, { ...first, size: 2, etag: '"0x2"' })).toBe('busy');
   const row = (await w.backup.runs.getFiles(run.id, ['x.txt'])).get('x.txt');
   expect(row).toMatchObject({ file: { status: 'planned', size: 1 }, planned: { etag: '"0x1"' } });
+});
+
+/** Moves the test clock into the next UTC day (an hour past its midnight). */
+function nextUtcDay(w: EventsWorld): void {
+  const day = 24 * 60 * 60 * 1000;
+  w.clock.advance(Math.floor(w.clock.now() / day) * day + day + 60 * 60 * 1000 - w.clock.now());
+}
+
+it('closes every outgoing events run when the day rolls twice while the oldest still has a file in flight', async () => {
+  const w = await eventsWorld(fx);
+  // Day 1: a file is planned, its upload task held back (in flight when the day ends).
+  await write(w, 'slow.bin', content(11));
+  await deliverEvent(w, blobEvent(w, 'created', 'slow.bin'));
+  const held = await planButHold(w);
+  expect(held).toHaveLength(1);
+  const [first] = await eventsRuns(w);
+
+  // Day 2: its run gets a file in flight too. Day 3: a file copied at once.
+  nextUtcDay(w);
+  await write(w, 'day2.bin', content(12));
+  await deliverEvent(w, blobEvent(w, 'created', 'day2.bin'));
+  held.push(...(await planButHold(w)));
+  expect(held).toHaveLength(2);
+  nextUtcDay(w);
+  await change(w, 'day3.txt', 13);
+  const open = await eventsRuns(w);
+  expect(open).toHaveLength(3);
+  expect(open.filter((r) => r.status === 'running')).toHaveLength(3);
+
+  // The held files land; the next event (day 4) closes what is done and opens its own run.
+  w.queue.push(...held);
+  await drain(w);
+  expect(driveFiles(w).has('slow.bin') && driveFiles(w).has('day2.bin')).toBe(true);
+  nextUtcDay(w);
+  const { run: fourth } = await openEventsRun(w.events, w.job);
+  expect(await closeEventsRun(w.events, w.job.id, fourth.id)).toBe(true);
+
+  const runs = await eventsRuns(w);
+  expect(runs).toHaveLength(4);
+  expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  expect((await w.backup.runs.get(w.job.id, first.id))!.value.totals).toMatchObject({
+    plannedFiles: 1,
+    uploadedFiles: 1,
+    uploadedBytes: 11,
+  });
+  expect((await w.events.state.openRun(w.job.id))?.value.runId).toBe(fourth.id);
+});
+
+/** An open events run of the world's job, created directly, with `inFlight` of its files planned. */
+async function openRunOf(w: EventsWorld, inFlight: number): Promise<string> {
+  const at = new Date(w.clock.now());
+  const id = newRunId(at);
+  await w.backup.runs.create({
+    id,
+    jobId: w.job.id,
+    kind: 'backup',
+    trigger: 'events',
+    status: 'running',
+    createdAt: at.toISOString(),
+    startedAt: at.toISOString(),
+    planningComplete: false,
+    pagesPlanned: 0,
+  });
+  for (let i = 0; i < inFlight; i += 1)
+    await w.backup.runs.planEventFile(id, i, { blobName: `f${i}.txt`, size: 1, etag: `"0x${i}"` });
+  return id;
+}
+
+it('reads a state row written with one previousRunId, and closes that run', async () => {
+  const w = await eventsWorld(fx);
+  const table = azuriteTable('blobevents');
+  w.events.state = new EventStateStore(table);
+  const older = await openRunOf(w, 0);
+  const current = await openRunOf(w, 0);
+  const day = new Date(w.clock.now()).toISOString().slice(0, 10);
+  await table.createTable();
+  await table.createEntity({
+    partitionKey: w.job.id,
+    rowKey: '~run',
+    runId: current,
+    day,
+    seq: 0,
+    previousRunId: older,
+  });
+
+  expect((await w.events.state.openRun(w.job.id))?.value.outgoingRunIds).toEqual([older]);
+  const { run } = await openEventsRun(w.events, w.job);
+  expect(run.id).toBe(current);
+  expect((await w.backup.runs.get(w.job.id, older))!.value.status).toBe('succeeded');
+  const row = await table.getEntity<Record<string, unknown>>(w.job.id, '~run');
+  expect(row.previousRunId).toBeUndefined();
+  expect(row.outgoingRunIds).toBe('');
+});
+
+it('keeps the day’s run past its day rather than drop an outgoing run when the list is full', async () => {
+  const w = await eventsWorld(fx);
+  const stuck: string[] = [];
+  for (let i = 0; i < MAX_OUTGOING_RUNS; i += 1) stuck.push(await openRunOf(w, 1));
+  const current = await openRunOf(w, 0);
+  const day = new Date(w.clock.now()).toISOString().slice(0, 10);
+  await w.events.state.saveRun(w.job.id, { runId: current, day, seq: 0, outgoingRunIds: stuck }, undefined);
+
+  nextUtcDay(w);
+  const { run, state } = await openEventsRun(w.events, w.job);
+  expect(run.id).toBe(current);
+  expect(state.outgoingRunIds).toEqual(stuck);
+  expect(await eventsRuns(w)).toHaveLength(MAX_OUTGOING_RUNS + 1);
+
+  // Once one of them ends, the day's run is retired and the next one opens.
+  await w.backup.runs.finishFile(stuck[0], {
+    blobName: 'f0.txt',
+    status: 'failed',
+    size: 1,
+    bytesDone: 0,
+    code: 'Test',
+    reason: 'given up',
+    attempts: 1,
+  });
+  const next = await openEventsRun(w.events, w.job);
+  expect(next.run.id).not.toBe(current);
+  // The retired run had nothing in flight, so it closed at once.
+  expect(next.state.outgoingRunIds).toEqual(stuck.slice(1));
+  expect((await w.backup.runs.get(w.job.id, current))!.value.status).toBe('succeeded');
+  expect((await w.backup.runs.get(w.job.id, stuck[0]))!.value.status).toBe('failed');
 });

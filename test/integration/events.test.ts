@@ -274,6 +274,17 @@ describe('events that are not the job’s', () => {
     expect(w.queue).toHaveLength(0);
   });
 
+  it('drops a settle check once its job was disabled after the event', async () => {
+    const w = await eventsWorld(fx);
+    await write(w, 'late.txt', content(3));
+    await deliverEvent(w, blobEvent(w, 'created', 'late.txt'));
+    expect(w.queue).toHaveLength(1);
+    await w.backup.jobs.save({ ...w.job, enabled: false });
+    await settle(w);
+    expect(w.outcomes).toEqual(['not-for-events']);
+    expect(uploadsOf(w, 'late.txt')).toBe(0);
+  });
+
   it('refuses forged events with the reason and does nothing for them', async () => {
     const w = await eventsWorld(fx);
     await write(w, 'target.txt', content(3));

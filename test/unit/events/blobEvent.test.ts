@@ -121,6 +121,16 @@ describe('readBlobEvent', () => {
       'data.url names another account than the topic',
     ],
     [
+      'a URL on a host that is no storage account',
+      event({}, { url: 'https://mysource.example.com/backups/db/2026-12-01%20dump.sql' }),
+      "data.url is not a blob URL: mysource.example.com is neither a storage account's blob host nor an emulator's (path-style) host",
+    ],
+    [
+      'a path-style URL of another account',
+      event({}, { url: 'http://[::1]:10000/evil/backups/db/2026-12-01%20dump.sql' }),
+      'data.url names another account than the topic',
+    ],
+    [
       'a URL of another blob',
       event({}, { url: 'https://mysource.blob.core.windows.net/backups/other.sql' }),
       'data.url names another blob than the subject',

@@ -1,7 +1,7 @@
 // The job's trigger: what starts its backups, its default (events when the deployment delivers
 // them), its field-named refusals, and when events began (the safety net's reference).
 import { AppError } from '../../../src/errors';
-import { validateJob, type Job } from '../../../src/store/jobs';
+import { eventDriven, validateJob, type Job } from '../../../src/store/jobs';
 
 const NOW = new Date('2026-12-01T10:00:00Z');
 const input = {
@@ -66,5 +66,15 @@ describe('job trigger', () => {
   it('reads jobs stored before the option as schedule-only', () => {
     const old = { ...validateJob(input, undefined, 'j', NOW), trigger: undefined } as unknown as Job;
     expect(validateJob({ name: 'x' }, old, 'j', NOW).trigger).toBe('schedule');
+  });
+
+  it('takes events only for an enabled mirror whose trigger is events or both', () => {
+    const job = { enabled: true, trigger: 'both', mode: 'mirror' } as const;
+    expect(eventDriven(job)).toBe(true);
+    expect(eventDriven({ ...job, trigger: 'events' })).toBe(true);
+    expect(eventDriven({ ...job, trigger: 'schedule' })).toBe(false);
+    expect(eventDriven({ ...job, enabled: false })).toBe(false);
+    // Validation never writes this; a stored row saying it still takes no events.
+    expect(eventDriven({ ...job, mode: 'snapshot' })).toBe(false);
   });
 });
