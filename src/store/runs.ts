@@ -166,6 +166,11 @@ export interface FileResult {
 /** What the planner recorded of a file's blob when it planned it (absent on rows written before). */
 export interface PlannedBlob {
   etag?: string;
+  /**
+   * The blob's size as listed. The row's own `size` is what is sent once the file is in flight
+   * (ciphertext for an encrypted job), so it cannot stand for the blob's.
+   */
+  size?: number;
   lastModified?: string;
   contentMd5?: string;
   facts?: BlobFacts;
@@ -185,6 +190,7 @@ export interface StoredFile {
 
 /** Columns of a planned row (a blob's `etag` would clash with the row's own). */
 const PLANNED_ETAG = 'plannedEtag';
+const PLANNED_SIZE = 'plannedSize';
 const PLANNED_FACTS = 'plannedFacts';
 
 function plannedOf(r: Record<string, unknown>): PlannedBlob {
@@ -197,6 +203,7 @@ function plannedOf(r: Record<string, unknown>): PlannedBlob {
   }
   return {
     etag: field.string(r, PLANNED_ETAG),
+    size: field.number(r, PLANNED_SIZE),
     lastModified: field.string(r, 'plannedLastModified'),
     contentMd5: field.string(r, 'plannedMd5'),
     facts: parsed,
@@ -542,8 +549,13 @@ export class RunStore {
   // ---- files ----
 
   async getFile(runId: string, blobName: string): Promise<FileResult | undefined> {
+    return (await this.getStoredFile(runId, blobName))?.file;
+  }
+
+  /** One file's row with its ETag and what the planner recorded of the blob (a continuation's). */
+  async getStoredFile(runId: string, blobName: string): Promise<StoredFile | undefined> {
     const stored = await this.files.get(runId, encodeRowKey(blobName));
-    return stored && rowToFile(stored.value);
+    return stored && { file: rowToFile(stored.value), etag: stored.etag, planned: plannedOf(stored.value) };
   }
 
   /**
@@ -916,6 +928,7 @@ function plannedRow(runId: string, f: PlannedFile, at: string): TableEntity<Row>
       counted: false,
       updatedAt: at,
       [PLANNED_ETAG]: f.etag,
+      [PLANNED_SIZE]: f.size,
       plannedLastModified: f.lastModified,
       plannedMd5: f.contentMd5,
     }),
