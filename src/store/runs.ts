@@ -20,6 +20,7 @@ import type { RunStatus } from './runStatus';
 import { readFacts, type BlobFacts } from '../sources/blobFacts';
 import { joinColumns, splitColumns } from './longText';
 import {
+  definedFields,
   deletePartition,
   field,
   rowsByKey,
@@ -912,10 +913,5 @@ function plannedRow(runId: string, f: PlannedFile, at: string): TableEntity<Row>
 /** A final file row's own columns (the Table service's keys, ETag and timestamp left out). */
 function outcomeColumns(row: Record<string, unknown>): Row {
   const { partitionKey: _p, rowKey: _r, etag: _e, timestamp: _t, ...columns } = row;
-  return definedFields(columns);
-}
-
-/** Table entities cannot carry undefined properties. */
-function definedFields(value: object): Row {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Row;
+  return definedFields(columns) as Row;
 }
