@@ -239,19 +239,20 @@ async function uploadOne(
 
 /**
  * The blob's properties, metadata and tags as its run's planner listed them, after checking the
- * task against that record. Rows written without them (by an older version, or for a file not
- * planned from a listing) cost one listing of the blob, checked against the task the same way. The
+ * task against that record (a batch's files and a large file's continuations alike). Rows written
+ * without them (by an older version, or for a file not planned from a listing) cost one listing
+ * of the blob, checked against the task the same way. The
  * ETag-pinned read that follows refuses any other version, so metadata (which changes the ETag)
  * cannot differ from what is recorded; tags can change alone, and the next run's listing records them.
  */
-async function plannedFacts(
+export async function plannedFacts(
   source: BlobSource,
   file: UploadBatchFile,
   row: StoredFile,
 ): Promise<{ facts: BlobFacts; contentMd5?: string; lastModified: string }> {
-  const { etag, facts, contentMd5, lastModified } = row.planned;
-  if (etag !== undefined && facts) {
-    assertTaskMatches(file, { etag, size: row.file.size });
+  const { etag, size, facts, contentMd5, lastModified } = row.planned;
+  if (etag !== undefined && size !== undefined && facts) {
+    assertTaskMatches(file, { etag, size });
     return { facts, contentMd5, lastModified: lastModified ?? facts.lastModified };
   }
   const blob = await source.describe(file.blobName);

@@ -15,14 +15,7 @@ import type { BackupDeps } from './deps';
 import type { UploadedItem, UploadStats } from './upload/types';
 import { stopsTheRun } from './stopRun';
 import { parseUploadTask, type UploadMessage } from './messages';
-import {
-  assertTaskMatches,
-  notPlanned,
-  sourceAware,
-  stopWholeRun,
-  uploaded,
-  uploadFresh,
-} from './uploadFiles';
+import { notPlanned, plannedFacts, sourceAware, stopWholeRun, uploaded, uploadFresh } from './uploadFiles';
 import { sessionUrlHash } from './upload/uploadUrl';
 import { forgetSession, handOver, placeBlob, sendBlob, uploadedEntry, type PlacedBlob } from './blobUpload';
 
@@ -61,11 +54,12 @@ async function continueUpload(
   const run = stored.value;
   if (FINAL_RUN_STATUSES.has(run.status)) return log.info('upload.run.finished', { status: run.status });
   if (run.kind !== 'backup') throw notPlanned(message.blobName, run.id, 'it names a restore run');
-  const already = await deps.runs.getFile(run.id, message.blobName);
+  const row = await deps.runs.getStoredFile(run.id, message.blobName);
   // The planner marks every file it queues before queueing it: a task for any other file was not
   // written by this run's planner, and uploading or counting it would add a file to the run (and
   // could end it before its real files were done).
-  if (!already) throw notPlanned(message.blobName, run.id, 'its run did not plan this file');
+  if (!row) throw notPlanned(message.blobName, run.id, 'its run did not plan this file');
+  const already = row.file;
   if (already.status === 'uploaded' || already.status === 'failed') {
     log.info('upload.duplicate', { status: already.status });
     // The earlier delivery may have died after recording the file and before the completion check
@@ -109,11 +103,11 @@ async function continueUpload(
     throw error;
   }
 
-  if (message.continuation && already?.sessionUrlHash !== sessionUrlHash(message.continuation.uploadUrl)) {
+  if (message.continuation && already.sessionUrlHash !== sessionUrlHash(message.continuation.uploadUrl)) {
     // Not the session this worker created for this file in this run (the host allow-list alone would
     // accept any tenant's *.sharepoint.com session): never contact it. The reason names no URL.
     log.warn('upload.continuation.rejected', {
-      reason: already?.sessionUrlHash
+      reason: already.sessionUrlHash
         ? 'the upload URL is not the session created for this file'
         : 'no upload session was recorded for this file',
     });
@@ -121,12 +115,11 @@ async function continueUpload(
     return;
   }
 
-  // The blob as a listing describes it: the same one request a property read costs, and the only
-  // read that gives metadata keys in their own case and the tags, which the manifest keeps.
-  let blob: Awaited<ReturnType<typeof source.describe>>;
+  // The blob as the planner listed it, from its row, not read again on every delivery: each read of
+  // the blob below is pinned to the planned ETag, so a blob changed since fails there.
+  let recorded: Awaited<ReturnType<typeof plannedFacts>>;
   try {
-    blob = await source.describe(message.blobName);
-    assertTaskMatches(message, blob);
+    recorded = await plannedFacts(source, message, row);
   } catch (error) {
     if (isPermanent(error)) return fail(sourceAware(error));
     throw error;
@@ -140,7 +133,7 @@ async function continueUpload(
       destination,
       file: message,
       placed,
-      lastModified: blob.facts.lastModified,
+      lastModified: recorded.facts.lastModified,
       continuation: message.continuation,
       attempts: meta.dequeueCount,
       started,
@@ -168,20 +161,8 @@ async function continueUpload(
     await handOver(deps, task, placed, outcome.continuation, meta.dequeueCount, started, log);
     return;
   }
-  // The blob's own MD5, time and facts (read above, pinned to the planned ETag), never the message's.
-  await deps.manifest.put(
-    job.id,
-    uploadedEntry(
-      deps,
-      run,
-      message,
-      placed,
-      outcome,
-      { contentMd5: blob.contentMd5, lastModified: blob.lastModified.toISOString(), facts: blob.facts },
-      started,
-      log,
-    ),
-  );
+  // The blob's MD5, time and facts as its run recorded them, never the message's.
+  await deps.manifest.put(job.id, uploadedEntry(deps, run, message, placed, outcome, recorded, started, log));
   await recordUploaded(deps, message, outcome.item.id, meta.dequeueCount, outcome.stats, outcome.item);
   await forgetSession(deps, run, message, log);
 }

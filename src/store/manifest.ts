@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { readFacts, type BlobFacts } from '../sources/blobFacts';
 import { joinColumns, splitColumns } from './longText';
-import { field, rowsByKey, TableRepository, tableBatches } from './table';
+import { definedFields, field, rowsByKey, TableRepository, tableBatches } from './table';
 
 export const MANIFEST_TABLE = 'manifest';
 
@@ -98,13 +98,6 @@ function factsOf(raw: Record<string, unknown>): BlobFacts | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Table entities cannot carry undefined properties. */
-function defined(row: Row): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(row)) if (value !== undefined) out[key] = value;
-  return out;
 }
 
 function decode(raw: Record<string, unknown>): Row {
@@ -236,7 +229,7 @@ export class ManifestStore {
       await this.client.submitTransaction(
         batch.map((entry): TransactionAction => [
           'upsert',
-          { partitionKey: jobId, rowKey: encodeRowKey(entry.blobName), ...defined(toRow(entry)) },
+          { partitionKey: jobId, rowKey: encodeRowKey(entry.blobName), ...definedFields(toRow(entry)) },
           'Replace',
         ]),
       );

@@ -20,6 +20,7 @@ import type { RunStatus } from './runStatus';
 import { readFacts, type BlobFacts } from '../sources/blobFacts';
 import { joinColumns, splitColumns } from './longText';
 import {
+  definedFields,
   deletePartition,
   field,
   rowsByKey,
@@ -166,6 +167,11 @@ export interface FileResult {
 /** What the planner recorded of a file's blob when it planned it (absent on rows written before). */
 export interface PlannedBlob {
   etag?: string;
+  /**
+   * The blob's size as listed. The row's own `size` is what is sent once the file is in flight
+   * (ciphertext for an encrypted job), so it cannot stand for the blob's.
+   */
+  size?: number;
   lastModified?: string;
   contentMd5?: string;
   facts?: BlobFacts;
@@ -185,6 +191,7 @@ export interface StoredFile {
 
 /** Columns of a planned row (a blob's `etag` would clash with the row's own). */
 const PLANNED_ETAG = 'plannedEtag';
+const PLANNED_SIZE = 'plannedSize';
 const PLANNED_FACTS = 'plannedFacts';
 
 function plannedOf(r: Record<string, unknown>): PlannedBlob {
@@ -197,6 +204,7 @@ function plannedOf(r: Record<string, unknown>): PlannedBlob {
   }
   return {
     etag: field.string(r, PLANNED_ETAG),
+    size: field.number(r, PLANNED_SIZE),
     lastModified: field.string(r, 'plannedLastModified'),
     contentMd5: field.string(r, 'plannedMd5'),
     facts: parsed,
@@ -542,8 +550,13 @@ export class RunStore {
   // ---- files ----
 
   async getFile(runId: string, blobName: string): Promise<FileResult | undefined> {
+    return (await this.getStoredFile(runId, blobName))?.file;
+  }
+
+  /** One file's row with its ETag and what the planner recorded of the blob (a continuation's). */
+  async getStoredFile(runId: string, blobName: string): Promise<StoredFile | undefined> {
     const stored = await this.files.get(runId, encodeRowKey(blobName));
-    return stored && rowToFile(stored.value);
+    return stored && { file: rowToFile(stored.value), etag: stored.etag, planned: plannedOf(stored.value) };
   }
 
   /**
@@ -582,50 +595,11 @@ export class RunStore {
       // tries, each on a freshly read random shard, before the files go one by one.
       let written = false;
       for (let attempt = 0; attempt < 4 && !written; attempt += 1)
-        written = await this.writeCountedMany(runId, slice);
+        written = await this.writeCounted(runId, slice);
       if (written) finished += slice.length;
       else for (const { result } of slice) if (await this.finishFile(runId, result)) finished += 1;
     }
     return finished;
-  }
-
-  private async writeCountedMany(
-    runId: string,
-    slice: ReadonlyArray<{ result: Omit<FileResult, 'counted' | 'updatedAt'>; etag?: string }>,
-  ): Promise<boolean> {
-    const shardKey = `${COUNTER_PREFIX}${String(randomInt(SHARDS)).padStart(2, '0')}`;
-    const shard = await this.files.get(runId, shardKey);
-    const at = this.now().toISOString();
-    const shardRow: TableEntity<Row> = { partitionKey: runId, rowKey: shardKey, at };
-    const add = (key: string, n: number | undefined): void => {
-      if (!n) return;
-      shardRow[key] =
-        ((shardRow[key] as number | undefined) ?? (shard?.value[key] as number | undefined) ?? 0) + n;
-    };
-    const actions: TransactionAction[] = [];
-    for (const { result, etag } of slice) {
-      const counter =
-        result.status === 'uploaded' ? 'uploaded' : result.status === 'skipped' ? 'skipped' : 'failed';
-      add(`${counter}Files`, 1);
-      add(`${counter}Bytes`, result.size);
-      add('throttledMs', result.throttledMs);
-      add('throttles', result.throttles);
-      const fileRow = {
-        partitionKey: runId,
-        rowKey: encodeRowKey(result.blobName),
-        ...definedFields({ ...result, counted: true, updatedAt: at }),
-      };
-      actions.push(etag ? ['update', fileRow, 'Replace', { etag }] : ['create', fileRow]);
-    }
-    actions.push(shard ? ['update', shardRow, 'Merge', { etag: shard.etag }] : ['create', shardRow]);
-    try {
-      await this.clients.files.submitTransaction(actions);
-      return true;
-    } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status === 409 || status === 412 || status === 404) return false;
-      throw error;
-    }
   }
 
   /**
@@ -680,11 +654,11 @@ export class RunStore {
       const current = stored && rowToFile(stored.value);
       if (current && isFinal(current.status)) {
         // Rows written before counting became transactional can be final yet uncounted: count now.
-        if (!current.counted && !(await this.writeCounted(runId, key, current, stored.etag))) continue;
+        if (!current.counted && !(await this.writeCounted(runId, [{ result: current, etag: stored.etag }])))
+          continue;
         return false;
       }
-      const row = { ...result, updatedAt: this.now().toISOString() } as FileResult;
-      if (await this.writeCounted(runId, key, row, stored?.etag)) return true;
+      if (await this.writeCounted(runId, [{ result, etag: stored?.etag }])) return true;
     }
     throw new AppError(
       'Transient',
@@ -693,40 +667,52 @@ export class RunStore {
   }
 
   /**
-   * Writes the file's final row (marked counted) and adds it to a random counter shard in one
-   * transaction. False when another writer changed the file row or the shard first: read and retry.
+   * Writes final file rows (marked counted, each replaced only if unchanged since `etag` was read,
+   * created when it has none) and adds their sum to ONE random counter shard, in one transaction of
+   * at most TABLE_BATCH_LIMIT - 1 rows. A row that keeps its `updatedAt` (a final row counted late)
+   * keeps it; the others are stamped now. False when another writer changed a file row or the shard
+   * first (the transaction then applies nothing): read and retry.
    */
   private async writeCounted(
     runId: string,
-    key: string,
-    file: FileResult,
-    fileEtag: string | undefined,
+    files: ReadonlyArray<{
+      result: Omit<FileResult, 'counted' | 'updatedAt'> & { updatedAt?: string };
+      etag?: string;
+    }>,
   ): Promise<boolean> {
     const shardKey = `${COUNTER_PREFIX}${String(randomInt(SHARDS)).padStart(2, '0')}`;
     const shard = await this.files.get(runId, shardKey);
-    const counter =
-      file.status === 'uploaded' ? 'uploaded' : file.status === 'skipped' ? 'skipped' : 'failed';
-    const shardRow: TableEntity<Row> = {
-      partitionKey: runId,
-      rowKey: shardKey,
-      at: this.now().toISOString(),
-      [`${counter}Files`]: ((shard?.value[`${counter}Files`] as number | undefined) ?? 0) + 1,
-      [`${counter}Bytes`]: ((shard?.value[`${counter}Bytes`] as number | undefined) ?? 0) + file.size,
+    const at = this.now().toISOString();
+    const shardRow: TableEntity<Row> = { partitionKey: runId, rowKey: shardKey, at };
+    const add = (key: string, n: number | undefined): void => {
+      if (!n) return;
+      shardRow[key] =
+        ((shardRow[key] as number | undefined) ?? (shard?.value[key] as number | undefined) ?? 0) + n;
     };
-    // Throttling figures ride on the same shard write, so they cost no extra row or request.
-    for (const figure of ['throttledMs', 'throttles'] as const)
-      if (file[figure]) shardRow[figure] = ((shard?.value[figure] as number | undefined) ?? 0) + file[figure];
-    const fileRow = { partitionKey: runId, rowKey: key, ...definedFields({ ...file, counted: true }) };
-    const actions: TransactionAction[] = [
-      fileEtag ? ['update', fileRow, 'Replace', { etag: fileEtag }] : ['create', fileRow],
-      shard ? ['update', shardRow, 'Merge', { etag: shard.etag }] : ['create', shardRow],
-    ];
+    const actions: TransactionAction[] = [];
+    for (const { result, etag } of files) {
+      const counter =
+        result.status === 'uploaded' ? 'uploaded' : result.status === 'skipped' ? 'skipped' : 'failed';
+      add(`${counter}Files`, 1);
+      add(`${counter}Bytes`, result.size);
+      // Throttling figures ride on the same shard write, so they cost no extra row or request.
+      add('throttledMs', result.throttledMs);
+      add('throttles', result.throttles);
+      const fileRow = {
+        partitionKey: runId,
+        rowKey: encodeRowKey(result.blobName),
+        ...definedFields({ ...result, counted: true, updatedAt: result.updatedAt ?? at }),
+      };
+      actions.push(etag ? ['update', fileRow, 'Replace', { etag }] : ['create', fileRow]);
+    }
+    actions.push(shard ? ['update', shardRow, 'Merge', { etag: shard.etag }] : ['create', shardRow]);
     try {
       await this.clients.files.submitTransaction(actions);
       return true;
     } catch (error) {
+      // 404: a row read for an update is gone (the next read sees it so and creates it).
       const status = (error as { statusCode?: number }).statusCode;
-      if (status === 409 || status === 412) return false;
+      if (status === 409 || status === 412 || status === 404) return false;
       throw error;
     }
   }
@@ -916,6 +902,7 @@ function plannedRow(runId: string, f: PlannedFile, at: string): TableEntity<Row>
       counted: false,
       updatedAt: at,
       [PLANNED_ETAG]: f.etag,
+      [PLANNED_SIZE]: f.size,
       plannedLastModified: f.lastModified,
       plannedMd5: f.contentMd5,
     }),
@@ -926,10 +913,5 @@ function plannedRow(runId: string, f: PlannedFile, at: string): TableEntity<Row>
 /** A final file row's own columns (the Table service's keys, ETag and timestamp left out). */
 function outcomeColumns(row: Record<string, unknown>): Row {
   const { partitionKey: _p, rowKey: _r, etag: _e, timestamp: _t, ...columns } = row;
-  return definedFields(columns);
-}
-
-/** Table entities cannot carry undefined properties. */
-function definedFields(value: object): Row {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Row;
+  return definedFields(columns) as Row;
 }

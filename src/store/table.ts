@@ -50,11 +50,14 @@ function badKeyError(table: string): AppError {
   });
 }
 
-/** Removes undefined fields: the Table SDK would otherwise refuse them. */
-function clean(fields: EntityFields): Record<string, string | number | boolean | Date> {
-  const out: Record<string, string | number | boolean | Date> = {};
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value;
-  return out;
+/**
+ * `value` without its undefined fields: Table entities cannot carry undefined properties (the SDK
+ * refuses them). Every store writes through it. A plain loop: it runs on every row written.
+ */
+export function definedFields<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== undefined) out[key] = field;
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 export class TableRepository<T extends EntityFields> {
@@ -106,7 +109,7 @@ export class TableRepository<T extends EntityFields> {
     if (badKey(partitionKey, rowKey)) throw badKeyError(this.tableName);
     await this.ensure();
     try {
-      const result = await this.client.createEntity({ partitionKey, rowKey, ...clean(value) });
+      const result = await this.client.createEntity({ partitionKey, rowKey, ...definedFields(value) });
       return result.etag ?? '';
     } catch (error) {
       mapError(this.tableName, 'insert', error);
@@ -117,7 +120,10 @@ export class TableRepository<T extends EntityFields> {
     if (badKey(partitionKey, rowKey)) throw badKeyError(this.tableName);
     await this.ensure();
     try {
-      const result = await this.client.upsertEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace');
+      const result = await this.client.upsertEntity(
+        { partitionKey, rowKey, ...definedFields(value) },
+        'Replace',
+      );
       return result.etag ?? '';
     } catch (error) {
       mapError(this.tableName, 'upsert', error);
@@ -133,7 +139,7 @@ export class TableRepository<T extends EntityFields> {
     await this.ensure();
     try {
       const result = await this.client.updateEntity(
-        { partitionKey, rowKey, ...clean(fields as EntityFields) },
+        { partitionKey, rowKey, ...definedFields(fields as EntityFields) },
         'Merge',
         { etag: etag ?? '*' },
       );
@@ -148,9 +154,13 @@ export class TableRepository<T extends EntityFields> {
     if (badKey(partitionKey, rowKey)) throw noSuchEntity(this.tableName);
     await this.ensure();
     try {
-      const result = await this.client.updateEntity({ partitionKey, rowKey, ...clean(value) }, 'Replace', {
-        etag: etag ?? '*',
-      });
+      const result = await this.client.updateEntity(
+        { partitionKey, rowKey, ...definedFields(value) },
+        'Replace',
+        {
+          etag: etag ?? '*',
+        },
+      );
       return result.etag ?? '';
     } catch (error) {
       mapError(this.tableName, 'replace', error);

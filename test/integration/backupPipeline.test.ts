@@ -15,6 +15,10 @@ import { decodeDrivePath } from '../../src/graph/names';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Job } from '../../src/store/jobs';
 import type { UploadContinuation } from '../../src/backup/upload/types';
+import type { UploadMessage } from '../../src/backup/messages';
+import { QUEUES } from '../../src/app/queues';
+import { createBlobSource } from '../../src/sources/blobSource';
+import { startCountingBlobProxy, type StorageRequest } from '../helpers/storageProxy';
 import {
   backupDeps,
   content,
@@ -204,6 +208,42 @@ describe('a backup run', () => {
     expect(driveFile(w, 'big.bin')!.content.equals(data)).toBe(true);
     // The continuation messages carry no token.
     expect(JSON.stringify(w.queue)).not.toMatch(/Bearer|work/);
+  });
+
+  it("a continuation takes the blob's facts from its planned row: its storage requests are the chunk reads, pinned to the planned ETag", async () => {
+    const proxy = await startCountingBlobProxy();
+    try {
+      const w = await world({}, 0);
+      w.deps.source = (job) =>
+        createBlobSource({ connectionString: proxy.connectionString, container: job.source.container });
+      const data = content(6 * MiB + 3);
+      const etag = await putBlob(w.container, 'big.bin', data);
+      await startRun(w.deps, w.job.id, 'manual');
+      const perContinuation: StorageRequest[][] = [];
+      while (w.queue.length) {
+        const { queue, message } = w.queue.shift()!;
+        if (queue === QUEUES.plan) {
+          await handlePlanMessage(w.deps, message);
+          continue;
+        }
+        const since = proxy.requests.length;
+        await handleUploadMessage(w.deps, message);
+        if ((message as UploadMessage).continuation) perContinuation.push(proxy.requests.slice(since));
+      }
+      expect(driveFile(w, 'big.bin')!.content.equals(data)).toBe(true);
+      // One chunk per delivery (a budget of 0): the first delivery and four continuations.
+      expect(perContinuation).toHaveLength(Math.ceil(data.length / (4 * UNIT)) - 1);
+      for (const requests of perContinuation) {
+        // No listing or property read of the blob: only ranged reads of it, each pinned to the
+        // planned ETag, which Azurite refuses with 412 once the blob has changed.
+        expect(requests.filter((r) => r.url.includes('comp=list') || r.method === 'HEAD')).toEqual([]);
+        expect(requests.length).toBeGreaterThan(0);
+        for (const r of requests)
+          expect(r).toMatchObject({ method: 'GET', url: expect.stringContaining('/big.bin'), ifMatch: etag });
+      }
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("keeps a large file's saved session until its task has recorded the file, then deletes it", async () => {

@@ -271,6 +271,34 @@ describe.each<[Record<string, unknown>]>([
   }, 120_000);
 });
 
+describe('an encrypted file too large for one invocation', () => {
+  it("finishes through continuations, each checked against the blob's planned size, not the ciphertext size its row shows in flight", async () => {
+    const w = await world();
+    // One chunk per delivery: big/session.bin goes through a continuation per chunk.
+    (w.backup.settings as { invocationBudgetSeconds: number }).invocationBudgetSeconds = 0;
+    const job = await createJob(w, { mode: 'rclone-crypt' });
+    const started = await startRun(w.backup, job.id, 'manual');
+    let continuations = 0;
+    while (w.queue.length) {
+      const { queue, message } = w.queue.shift()!;
+      if (queue === QUEUES.plan) await handlePlanMessage(w.backup, message);
+      else {
+        if ((message as { continuation?: unknown }).continuation) continuations += 1;
+        await handleUploadMessage(w.backup, message);
+      }
+    }
+    expect(continuations).toBe(Math.ceil(SIZES['big/session.bin'] / (4 * UNIT)) - 1);
+    const run = (await w.backup.runs.get(job.id, started.id))!.value;
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      totals: { uploadedFiles: w.source.size, failedFiles: 0 },
+    });
+    const restored = await restoreInto(w, job);
+    expect(restored.run).toMatchObject({ status: 'succeeded' });
+    expect(digests(await blobs(restored.target))).toEqual(digests(w.source));
+  }, 120_000);
+});
+
 const MULTI_BLOCK = 'deep/er/multi block ünïcode.dat';
 
 /** The drive's copy of MULTI_BLOCK after `job`'s backup: three 64 KiB cipher blocks and a tail. */

@@ -16,9 +16,11 @@ function uploaded(blobName: string, size: number) {
 
 describe('run counting', () => {
   let runs: RunStore;
+  let files: TableClient;
 
   beforeEach(() => {
-    runs = new RunStore({ runs: table('runs'), progress: table('progress'), files: table('files') });
+    files = table('files');
+    runs = new RunStore({ runs: table('runs'), progress: table('progress'), files });
   });
 
   it('adds up exactly when 60 files finish at once (no count lost to shard races)', async () => {
@@ -56,6 +58,47 @@ describe('run counting', () => {
     const counted = await runs.countFileOutcomes('run-c');
     expect(counted).toMatchObject({ uploadedFiles: 1, failedFiles: 1, inFlight: 0 });
     expect((await runs.failures('run-c')).map((f) => f.blobName)).toEqual(['b.txt']);
+  });
+
+  it('a batch finished in one transaction per 99 files, raced by single finishes of some of them: each counted once', async () => {
+    const batch = Array.from({ length: 150 }, (_, i) => ({
+      result: { ...uploaded(`b/${i}.bin`, i + 1), throttles: 1, throttledMs: 10 },
+    }));
+    const [finished, ...singles] = await Promise.all([
+      runs.finishFiles('run-e', batch),
+      ...batch.slice(0, 30).map(({ result }) => runs.finishFile('run-e', result)),
+    ]);
+    expect(finished + singles.filter(Boolean).length).toBe(150);
+    const { totals } = await runs.totals('run-e');
+    expect(totals).toMatchObject({
+      uploadedFiles: 150,
+      uploadedBytes: (150 * 151) / 2,
+      throttles: 150,
+      throttledMs: 1500,
+    });
+    expect(await runs.countFiles('run-e')).toMatchObject({
+      uploadedFiles: 150,
+      uploadedBytes: (150 * 151) / 2,
+    });
+    expect((await runs.getFile('run-e', 'b/149.bin'))?.counted).toBe(true);
+  });
+
+  it('a final row written before counting was transactional is counted once and keeps when it became final', async () => {
+    await files.createTable();
+    await files.createEntity({
+      partitionKey: 'run-g',
+      rowKey: 'old.bin',
+      ...uploaded('old.bin', 40),
+      counted: false,
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    });
+    expect(await runs.finishFile('run-g', uploaded('old.bin', 40))).toBe(false);
+    expect(await runs.finishFile('run-g', uploaded('old.bin', 40))).toBe(false);
+    expect((await runs.totals('run-g')).totals).toMatchObject({ uploadedFiles: 1, uploadedBytes: 40 });
+    expect(await runs.getFile('run-g', 'old.bin')).toMatchObject({
+      counted: true,
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    });
   });
 
   it('a final row is always counted: the file row and its count land together', async () => {

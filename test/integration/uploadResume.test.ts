@@ -175,6 +175,13 @@ async function attemptKilledAt(
   }
 }
 
+/** Graph reads of the item at the file's path since request number `since`, counted at the server. */
+function itemReads(p: Prepared, since: number): number {
+  return fx.graph.server.requests
+    .slice(since)
+    .filter((r) => r.method === 'GET' && r.path.endsWith(`/Resume/${p.name}:`)).length;
+}
+
 function expectInDrive(p: Prepared): void {
   const file = fx.graph.file(fx.driveId, `Resume/${p.name}`);
   expect(file?.content.equals(p.data)).toBe(true);
@@ -298,6 +305,7 @@ describe('crash resume', () => {
     const p = await prepare();
     await attemptKilledAt(p, 10, 'after-answer');
     const before = offered;
+    const requestsBefore = fx.graph.server.requests.length;
     const outcome = await uploadFile(
       { ...p.request, checkpoints: checkpointsFor(p.file) },
       uploadOptions({ chunkBytes: CHUNK }),
@@ -306,6 +314,8 @@ describe('crash resume', () => {
     expectInDrive(p);
     expect(bytesOffered(before)).toBe(0);
     expect(outcome.stats.sessionsCreated).toBe(0);
+    // The item that shows the file finished is the one verified: read once, not again to verify it.
+    expect(itemReads(p, requestsBefore)).toBe(1);
   });
 
   it('a kill after the file completed but before its task recorded it: the redelivery sends nothing', async () => {
@@ -329,6 +339,7 @@ describe('crash resume', () => {
     expect(
       fx.graph.server.requests.slice(requestsBefore).filter((r) => r.path.endsWith(':/createUploadSession')),
     ).toHaveLength(0);
+    expect(itemReads(p, requestsBefore)).toBe(1);
     expect(logLines.some((l) => l.includes('upload.session.finished'))).toBe(true);
     expectInDrive(p);
   });
@@ -346,6 +357,7 @@ describe('crash resume', () => {
     const again = await uploadFile({ ...p.request, redelivered: true }, options);
     expect(again.status === 'completed' && again.item.id).toBe(first.status === 'completed' && first.item.id);
     expect(puts(since)).toBe(0);
+    expect(itemReads(p, since)).toBe(1);
     expectInDrive(p);
     // A redelivery whose bytes the drive does not hold (here: another version at the path) sends them.
     const other = await prepare(300_000);

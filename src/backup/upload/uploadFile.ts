@@ -54,6 +54,8 @@ import { readItem, verifyItem } from './verify';
 /** The one HTTP layer's context, with the statistics its meter fills. */
 type UploadContext = GraphHttpContext & { stats: UploadStats };
 
+type DriveItem = ReturnType<typeof readItem>;
+
 /** New sessions one invocation may start (after 404s) before the file fails. */
 const MAX_SESSIONS = 3;
 
@@ -140,20 +142,29 @@ async function simpleUpload(
   return verified;
 }
 
-/** The drive's item at the target when it has exactly this size and quickXorHash, else undefined. */
+/** The drive's item at the target path. */
+async function itemAt(ctx: UploadContext, request: UploadRequest): Promise<DriveItem> {
+  const found = await graphCall(
+    ctx,
+    request.tokens,
+    { method: 'GET', url: itemUrl(request.target) },
+    'Read the item at the target',
+  );
+  return readItem(found.body);
+}
+
+/**
+ * The drive's item at the target when it has exactly the request's size and this quickXorHash,
+ * else undefined: the one "does the drive already hold these bytes" check, for a redelivered small
+ * file, a session gone after a crash and a last chunk whose answer was lost.
+ */
 async function heldAlready(
   ctx: UploadContext,
   request: UploadRequest,
   digest: string,
-): Promise<ReturnType<typeof readItem> | undefined> {
+): Promise<DriveItem | undefined> {
   try {
-    const found = await graphCall(
-      ctx,
-      request.tokens,
-      { method: 'GET', url: itemUrl(request.target) },
-      'Read the item before uploading',
-    );
-    const item = readItem(found.body);
+    const item = await itemAt(ctx, request);
     return item.size === request.size && item.quickXorHash === digest ? item : undefined;
   } catch (error) {
     if (error instanceof AppError && error.code === 'NotFound') return undefined;
@@ -164,7 +175,7 @@ async function heldAlready(
 async function verify(
   ctx: UploadContext,
   request: UploadRequest,
-  item: ReturnType<typeof readItem>,
+  item: DriveItem,
   digest: string,
   options: UploadOptions,
 ): Promise<UploadedItem> {
@@ -214,8 +225,8 @@ class SessionUpload {
 
   async run(): Promise<UploadOutcome> {
     try {
-      await this.start();
-      const outcome = await this.loop();
+      const finished = await this.start();
+      const outcome = finished ? await this.completed(finished) : await this.loop();
       // Finished: kept (not cleared) until the task has recorded the file; see Checkpointer.finish.
       if (outcome.status === 'completed') await this.checkpoint?.finish(this.continuation());
       else this.checkpoint?.save(outcome.continuation);
@@ -230,14 +241,16 @@ class SessionUpload {
     }
   }
 
-  /** The saved session if there is one (the latest state), else the message's, else a new one. */
-  private async start(): Promise<void> {
+  /**
+   * The saved session if there is one (the latest state), else the message's, else a new one.
+   * Returns the drive's item when a resumed session turns out to have finished already.
+   */
+  private async start(): Promise<DriveItem | undefined> {
     const saved = await this.checkpoint?.load();
     if (saved) {
       this.options.log.info('upload.session.resumed', { committed: saved.nextOffset, size: this.total });
       try {
-        await this.resume(saved);
-        return;
+        return await this.resume(saved);
       } catch (error) {
         // A saved session this cloud would not accept (its settings changed): start a new one.
         if (!(error instanceof AppError && error.code === 'MessageInvalid')) throw error;
@@ -245,13 +258,15 @@ class SessionUpload {
         await this.checkpoint?.clear();
       }
     }
-    if (this.request.continuation) await this.resume(this.request.continuation);
-    else await this.newSession();
+    if (this.request.continuation) return this.resume(this.request.continuation);
+    await this.newSession();
+    return undefined;
   }
 
   private async loop(): Promise<UploadOutcome> {
     for (;;) {
-      if (this.committed >= this.total) return this.completed(await this.lookupFinishedItem());
+      // The server holds every byte but we never saw the final answer: read the item by path.
+      if (this.committed >= this.total) return this.completed(await itemAt(this.ctx, this.request));
       // Always send at least one chunk per invocation, so a budget shorter than one chunk still progresses.
       if (this.chunksSent > 0 && this.ctx.clock.now() + this.lastChunkMs >= this.ctx.deadline)
         return this.handOver();
@@ -351,8 +366,11 @@ class SessionUpload {
     }
   }
 
-  /** Picks up a session an earlier invocation started; the server's status decides where. */
-  private async resume(continuation: UploadContinuation): Promise<void> {
+  /**
+   * Picks up a session an earlier invocation started; the server's status decides where. Returns
+   * the drive's item when the session had already finished the file.
+   */
+  private async resume(continuation: UploadContinuation): Promise<DriveItem | undefined> {
     assertUploadUrl(continuation.uploadUrl, this.options.allowedUploadHosts);
     if (
       !Number.isSafeInteger(continuation.nextOffset) ||
@@ -370,36 +388,35 @@ class SessionUpload {
     }
     this.committed = continuation.nextOffset;
     const next = await this.status();
-    if (next === 'gone' && (await this.finishedBeforeCrash())) return;
+    if (next === 'gone') {
+      const finished = await this.finishedBeforeCrash();
+      if (finished) return finished;
+    }
     await this.realignFromStatus(undefined, undefined, next);
+    return undefined;
   }
 
   /**
    * A session that is gone while at most one chunk was left may have been finished by the attempt
    * that crashed (the last chunk landed, the answer or the record of it did not). If the drive holds
-   * exactly our bytes (the rest hashed from the source), the file is done without being sent again.
+   * exactly our bytes (the rest hashed from the source), the file is done without being sent again:
+   * its item is returned, to be verified without reading it a second time.
    */
-  private async finishedBeforeCrash(): Promise<boolean> {
-    if (this.total - this.committed > this.options.chunkBytes) return false;
+  private async finishedBeforeCrash(): Promise<DriveItem | undefined> {
+    if (this.total - this.committed > this.options.chunkBytes) return undefined;
     const candidate = this.options.hash.restore(this.hasher.save());
     // Nothing left when the saved state is the finished one: the task died before recording the file.
     if (this.committed < this.total) {
       const rest = await this.request.read(this.committed, this.total - this.committed);
-      if (rest.length !== this.total - this.committed) return false;
+      if (rest.length !== this.total - this.committed) return undefined;
       candidate.update(rest);
     }
-    let item: ReturnType<typeof readItem>;
-    try {
-      item = await this.lookupFinishedItem();
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'NotFound') return false;
-      throw error;
-    }
-    if (item.size !== this.total || item.quickXorHash !== candidate.digest()) return false;
+    const item = await heldAlready(this.ctx, this.request, candidate.digest());
+    if (!item) return undefined;
     this.options.log.info('upload.session.finished', { size: this.total });
     this.hasher = candidate;
     this.committed = this.total;
-    return true;
+    return item;
   }
 
   /** GET uploadUrl, then move `committed` and the hash to where the server is. 404: start over. */
@@ -552,31 +569,15 @@ class SessionUpload {
     });
   }
 
-  /** The server holds every byte but we never saw the final answer: read the item by path. */
-  private async lookupFinishedItem(): Promise<ReturnType<typeof readItem>> {
-    const result = await graphCall(
-      this.ctx,
-      this.request.tokens,
-      { method: 'GET', url: itemUrl(this.request.target) },
-      'Read uploaded item',
-    );
-    return readItem(result.body);
-  }
-
   private async finishedElsewhere(candidate: ContentHasher): Promise<UploadOutcome | undefined> {
-    try {
-      const item = await this.lookupFinishedItem();
-      if (item.size !== this.total || item.quickXorHash !== candidate.digest()) return undefined;
-      this.hasher = candidate;
-      this.committed = this.total;
-      return await this.completed(item);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'NotFound') return undefined;
-      throw error;
-    }
+    const item = await heldAlready(this.ctx, this.request, candidate.digest());
+    if (!item) return undefined;
+    this.hasher = candidate;
+    this.committed = this.total;
+    return this.completed(item);
   }
 
-  private async completed(item: ReturnType<typeof readItem>): Promise<UploadOutcome> {
+  private async completed(item: DriveItem): Promise<UploadOutcome> {
     const verified = await verify(this.ctx, this.request, item, this.hasher.digest(), this.options);
     // Normally already set by the session's item; a session created without it is fixed here.
     await ensureFileDate(this.ctx, this.request.tokens, this.request.target, item, this.request.lastModified);
