@@ -91,8 +91,8 @@ export function incrementNonce(nonce: Uint8Array, at = 0): void {
   }
 }
 
-/** Throws RangeError for a job no sealer could fill correctly. */
-export function checkJob(job: SealJob): void {
+/** Throws RangeError for a seal job no sealer could fill correctly. */
+export function checkSealJob(job: SealJob): void {
   if (job.key.length !== KEY_BYTES) throw new RangeError('the data key is 32 bytes');
   if (job.nonce.length !== NONCE_BYTES) throw new RangeError(`the nonce is ${NONCE_BYTES} bytes`);
   if (job.cipher.length !== sealedLength(job.plain.length))
@@ -101,7 +101,7 @@ export function checkJob(job: SealJob): void {
 
 /** Seals on this thread (synchronously once libsodium is loaded). */
 export function sealBlocksSync(job: SealJob): void {
-  checkJob(job);
+  checkSealJob(job);
   const s = heapSlots();
   // The heap view is replaced when the module's memory grows; nothing below allocates, so one read holds.
   const heap = s.raw.HEAPU8;
@@ -146,18 +146,23 @@ export function openedLength(cipherBytes: number): number {
   return plain;
 }
 
-/**
- * Opens boxes on this thread into `plain`, the same way round as sealBlocksSync. Returns the index
- * (within the job) of the first box that does not authenticate, or -1 when all do; `plain` is only
- * meaningful up to that box.
- */
-export function openBlocksSync(job: OpenJob): number {
+/** Throws RangeError for an open job whose boxes cannot open into its `plain` (or are cut). */
+export function checkOpenJob(job: OpenJob): void {
   if (job.key.length !== KEY_BYTES) throw new RangeError('the data key is 32 bytes');
   if (job.nonce.length !== NONCE_BYTES) throw new RangeError(`the nonce is ${NONCE_BYTES} bytes`);
   if (job.plain.length !== openedLength(job.cipher.length))
     throw new RangeError(
       `${job.plain.length} bytes cannot hold what ${job.cipher.length} bytes of boxes open to`,
     );
+}
+
+/**
+ * Opens boxes on this thread into `plain`, the same way round as sealBlocksSync. Returns the index
+ * (within the job) of the first box that does not authenticate, or -1 when all do; `plain` is only
+ * meaningful up to that box.
+ */
+export function openBlocksSync(job: OpenJob): number {
+  checkOpenJob(job);
   const s = heapSlots();
   const heap = s.raw.HEAPU8;
   heap.set(job.key, s.key);

@@ -64,6 +64,21 @@ export function fileHeader(nonce: Uint8Array): Buffer {
   return Buffer.concat([FILE_MAGIC, nonce]);
 }
 
+/**
+ * The file nonce in a crypt file's first HEADER_BYTES (a view of `header`, copy it to keep it);
+ * throws CryptError when they are too few or do not start with the magic.
+ */
+export function headerNonce(header: Buffer): Buffer {
+  if (header.length < HEADER_BYTES)
+    throw new CryptError(
+      'too-short',
+      `file is too short to be an rclone crypt file (${header.length} bytes)`,
+    );
+  if (!header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
+    throw new CryptError('bad-magic', 'not an rclone crypt file (bad magic)');
+  return header.subarray(FILE_MAGIC.length, HEADER_BYTES);
+}
+
 export interface EncryptingReaderOptions {
   /** Where blocks are sealed; by default a worker for ranges of SEAL_IN_WORKER_BYTES or more. */
   sealer?: BlockSealer;

@@ -16,6 +16,7 @@ export {
   encryptedSize,
   encryptingRangeReader,
   fileHeader,
+  headerNonce,
   SEAL_IN_WORKER_BYTES,
   type EncryptingReaderOptions,
   type RangeReader,

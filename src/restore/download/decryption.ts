@@ -11,8 +11,8 @@ import {
   decryptedSize,
   decryptingTransform,
   encryptedSize,
-  FILE_MAGIC,
   HEADER_BYTES,
+  headerNonce,
   nonceAdd,
   sodiumReady,
   type CryptKeys,
@@ -55,9 +55,13 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
       };
     },
     async decrypt(header, offset, ciphertext) {
-      if (header.length < HEADER_BYTES || !header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
+      let nonce: Buffer;
+      try {
+        nonce = headerNonce(header);
+      } catch (error) {
+        if (!(error instanceof CryptError)) throw error;
         throw failed('The file is not an rclone crypt file (its header is wrong).', WRONG_KEY_ADVICE);
-      const nonce = header.subarray(FILE_MAGIC.length, HEADER_BYTES);
+      }
       const first = offset / BLOCK_DATA_BYTES;
       let opened: Awaited<ReturnType<typeof openBoxes>>;
       try {

@@ -130,6 +130,17 @@ describe('openBlocksSync', () => {
     expect(openBlocksSync({ key: randomBytes(32), nonce, cipher, plain: out })).toBe(0);
   });
 
+  it('refuses a job with a short key or nonce, or a plain buffer of the wrong size', () => {
+    const plain = randomBytes(100);
+    const nonce = randomBytes(24);
+    const cipher = reference(key, nonce, plain);
+    const out = Buffer.alloc(plain.length);
+    expect(() => openBlocksSync({ key: key.subarray(1), nonce, cipher, plain: out })).toThrow(RangeError);
+    expect(() => openBlocksSync({ key, nonce: nonce.subarray(1), cipher, plain: out })).toThrow(RangeError);
+    expect(() => openBlocksSync({ key, nonce, cipher, plain: Buffer.alloc(101) })).toThrow(RangeError);
+    expect(openBlocksSync({ key, nonce, cipher, plain: out })).toBe(-1);
+  });
+
   it('sizes: a tail of 16 bytes or less cannot be a box', () => {
     expect(openedLength(0)).toBe(0);
     expect(openedLength(17)).toBe(1);

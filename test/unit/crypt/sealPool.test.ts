@@ -84,6 +84,12 @@ describe('SealPool', () => {
     await expect(
       pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain: shared(j.plain.length + 1) }),
     ).rejects.toThrow(RangeError);
+    await expect(
+      pool.open({ key: j.key.subarray(1), nonce: j.nonce, cipher: j.cipher, plain }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      pool.open({ key: j.key, nonce: j.nonce.subarray(1), cipher: j.cipher, plain }),
+    ).rejects.toThrow(RangeError);
   });
 
   it('keeps the process alive while it seals, and lets it exit once idle', () => {
