@@ -7,13 +7,13 @@ import {
   BLOCK_BYTES,
   BLOCK_DATA_BYTES,
   CryptError,
-  createNameCipher,
   decryptedSize,
   decryptingTransform,
   encryptedSize,
   HEADER_BYTES,
   headerNonce,
   nonceAdd,
+  remoteNameCipher,
   sodiumReady,
   type CryptKeys,
 } from '../../crypt';
@@ -88,11 +88,7 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
 /** An encrypted job's keys as a restore uses them: contents and names (../deps.ts RestoreCrypt). */
 export async function restoreCrypt(keys: CryptKeys, encryption: RestoreEncryption): Promise<RestoreCrypt> {
   await sodiumReady();
-  const names = createNameCipher(keys, {
-    filenameEncryption: encryption.filenameEncryption,
-    directoryNameEncryption: encryption.directoryNameEncryption,
-    filenameEncoding: encryption.filenameEncoding,
-  });
+  const names = remoteNameCipher(keys, encryption);
   return {
     content: cryptDecryption(keys),
     decryptPath: (path) => names.decryptPath(path),
