@@ -18,8 +18,3 @@ export function deriveVerifier(key: Buffer, state: string): string {
 export function challengeS256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
-
-/** A fresh random key for deriving verifiers. */
-export function newStateKey(): string {
-  return randomBytes(32).toString('base64');
-}

@@ -23,7 +23,7 @@ import { KeyVaultSecretStore, type SecretStore } from '../secrets/secretStore';
 import { CONNECTIONS_TABLE, ConnectionStore } from '../store/connections';
 import { OAUTH_STATES_TABLE, OAuthStateStore } from '../store/oauthStates';
 import type { AuthDeps } from './deps';
-import { StateKeyProvider } from './stateKey';
+import { stateKeyProvider } from './stateKey';
 import { HttpTokenClient, type TokenClient } from './tokenClient';
 import { TokenService, type TokenAlert } from './tokenService';
 
@@ -121,7 +121,7 @@ export async function buildAuthDeps(
     connections,
     states,
     secrets,
-    stateKeys: new StateKeyProvider(secrets),
+    stateKeys: stateKeyProvider(secrets),
     tokenClient,
     tokens,
     graph: (connection) => createGraphClient(connection, tokens),

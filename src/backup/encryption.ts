@@ -4,18 +4,17 @@
 // is the plain path's, over the ciphertext.
 import { createHmac } from 'node:crypto';
 import {
-  createNameCipher,
   encryptedSize,
   encryptingRangeReader,
   NONCE_BYTES,
+  remoteNameCipher,
   sodiumReady,
   type CryptKeys,
-  type NameCipher,
 } from '../crypt';
 import { AppError } from '../errors';
 import { escapeAppFolderSegments } from '../graph/names';
 import type { Job } from '../store/jobs';
-import { isEncrypted, type JobEncryption } from '../store/jobEncryption';
+import { isEncrypted } from '../store/jobEncryption';
 import type { BackupDeps } from './deps';
 import type { RangeReader } from './upload/types';
 
@@ -58,17 +57,6 @@ export async function encryptedUpload(
   };
 }
 
-export type CryptNames = Extract<JobEncryption, { mode: 'rclone-crypt' }>;
-
-/** The job's names as rclone's crypt remote with the same settings writes them. */
-export function jobNameCipher(keys: CryptKeys, encryption: CryptNames): NameCipher {
-  return createNameCipher(keys, {
-    filenameEncryption: encryption.filenameEncryption,
-    directoryNameEncryption: encryption.directoryNameEncryption,
-    filenameEncoding: encryption.filenameEncoding,
-  });
-}
-
 /**
  * What an upload of one blob sends for its job: the blob itself, or for an encrypted job its
  * ciphertext under its encrypted name. The uploader calls this once per file and uses the result
@@ -99,6 +87,6 @@ export async function uploadForm(
   const keys = await deps.crypt.keys(job.id);
   const upload = await encryptedUpload(keys, job, blob, readPlain);
   // The app's own folder keeps its name to itself, as the drive encoding does for plain jobs.
-  const name = jobNameCipher(keys, job.encryption).encryptPath(escapeAppFolderSegments(blob.name));
+  const name = remoteNameCipher(keys, job.encryption).encryptPath(escapeAppFolderSegments(blob.name));
   return { name, ...upload, encrypted: true };
 }

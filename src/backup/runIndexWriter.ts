@@ -16,12 +16,12 @@ import {
   encryptedSize,
   encryptingRangeReader,
   newFileNonce,
+  remoteNameCipher,
   sodiumReady,
   type CryptKeys,
   type NameCipher,
 } from '../crypt';
 import { isEncrypted } from '../store/jobEncryption';
-import { jobNameCipher } from './encryption';
 import { graphCall, type GraphHttpContext } from '../graph/http';
 import { readDriveItem, readPage } from '../graph/model';
 import { graphPath, joinDrivePath } from '../graph/names';
@@ -140,7 +140,7 @@ async function indexCrypt(
   if (!deps.crypt || !isEncrypted(job.encryption))
     throw new AppError('EncryptionKeysMissing', `The encryption keys of job ${job.name} are not available.`);
   const keys = await deps.crypt.keys(job.id);
-  return { keys, names: jobNameCipher(keys, job.encryption) };
+  return { keys, names: remoteNameCipher(keys, job.encryption) };
 }
 
 async function upload(

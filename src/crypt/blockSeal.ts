@@ -9,7 +9,10 @@ import sodium from 'libsodium-wrappers';
 import { NONCE_BYTES } from './nonce';
 import { SECRETBOX_OVERHEAD, sodiumReady } from './secretbox';
 
-export const BLOCK_PLAIN_BYTES = 64 * 1024;
+/** Plaintext bytes in one block (only a file's last block may be shorter). */
+export const BLOCK_DATA_BYTES = 64 * 1024;
+/** Bytes of one whole block's box: tag then data (65,552). */
+export const BLOCK_BYTES = SECRETBOX_OVERHEAD + BLOCK_DATA_BYTES;
 const KEY_BYTES = 32;
 
 /** One run of blocks: `plain` holds whole blocks (only the last may be short), `cipher` their boxes. */
@@ -25,9 +28,12 @@ export interface SealJob {
 /** Seals a job's blocks somewhere (this thread or a worker) and resolves once `cipher` is filled. */
 export type BlockSealer = (job: SealJob) => Promise<void>;
 
-/** Bytes the boxes of `plainBytes` of consecutive blocks take. */
+/**
+ * Bytes the boxes of `plainBytes` of consecutive blocks take: a crypt file's body, without its
+ * header (../fileFormat.ts encryptedSize adds that).
+ */
 export function sealedLength(plainBytes: number): number {
-  return plainBytes + Math.ceil(plainBytes / BLOCK_PLAIN_BYTES) * SECRETBOX_OVERHEAD;
+  return plainBytes + Math.ceil(plainBytes / BLOCK_DATA_BYTES) * SECRETBOX_OVERHEAD;
 }
 
 /** The compiled module under the wrappers (not in their typings). */
@@ -68,8 +74,8 @@ function heapSlots(): Slots {
     // Allocated once for the process and reused by every call (calls never interleave: no await inside).
     slots = {
       raw,
-      plain: raw._malloc(BLOCK_PLAIN_BYTES),
-      cipher: raw._malloc(BLOCK_PLAIN_BYTES + SECRETBOX_OVERHEAD),
+      plain: raw._malloc(BLOCK_DATA_BYTES),
+      cipher: raw._malloc(BLOCK_BYTES),
       nonce: raw._malloc(NONCE_BYTES),
       key: raw._malloc(KEY_BYTES),
     };
@@ -85,8 +91,8 @@ export function incrementNonce(nonce: Uint8Array, at = 0): void {
   }
 }
 
-/** Throws RangeError for a job no sealer could fill correctly. */
-export function checkJob(job: SealJob): void {
+/** Throws RangeError for a seal job no sealer could fill correctly. */
+export function checkSealJob(job: SealJob): void {
   if (job.key.length !== KEY_BYTES) throw new RangeError('the data key is 32 bytes');
   if (job.nonce.length !== NONCE_BYTES) throw new RangeError(`the nonce is ${NONCE_BYTES} bytes`);
   if (job.cipher.length !== sealedLength(job.plain.length))
@@ -95,15 +101,15 @@ export function checkJob(job: SealJob): void {
 
 /** Seals on this thread (synchronously once libsodium is loaded). */
 export function sealBlocksSync(job: SealJob): void {
-  checkJob(job);
+  checkSealJob(job);
   const s = heapSlots();
   // The heap view is replaced when the module's memory grows; nothing below allocates, so one read holds.
   const heap = s.raw.HEAPU8;
   heap.set(job.key, s.key);
   heap.set(job.nonce, s.nonce);
   try {
-    for (let at = 0, out = 0; at < job.plain.length; at += BLOCK_PLAIN_BYTES) {
-      const length = Math.min(BLOCK_PLAIN_BYTES, job.plain.length - at);
+    for (let at = 0, out = 0; at < job.plain.length; at += BLOCK_DATA_BYTES) {
+      const length = Math.min(BLOCK_DATA_BYTES, job.plain.length - at);
       heap.set(job.plain.subarray(at, at + length), s.plain);
       if (s.raw._crypto_secretbox_easy(s.cipher, s.plain, length, 0, s.nonce, s.key) !== 0)
         throw new Error('secretbox refused to seal a block');
@@ -113,7 +119,7 @@ export function sealBlocksSync(job: SealJob): void {
     }
   } finally {
     heap.fill(0, s.key, s.key + KEY_BYTES);
-    heap.fill(0, s.plain, s.plain + BLOCK_PLAIN_BYTES);
+    heap.fill(0, s.plain, s.plain + BLOCK_DATA_BYTES);
   }
 }
 
@@ -127,13 +133,27 @@ export interface OpenJob {
   plain: Uint8Array;
 }
 
-/** Plaintext bytes in `cipherBytes` of consecutive boxes; throws when the last box is too short to be one. */
+/**
+ * Plaintext bytes in `cipherBytes` of consecutive boxes, the inverse of sealedLength (no header:
+ * ../fileFormat.ts decryptedSize takes it off); throws RangeError when the last box is too short
+ * to be one.
+ */
 export function openedLength(cipherBytes: number): number {
-  const boxes = Math.ceil(cipherBytes / (BLOCK_PLAIN_BYTES + SECRETBOX_OVERHEAD));
+  const boxes = Math.ceil(cipherBytes / BLOCK_BYTES);
   const plain = cipherBytes - boxes * SECRETBOX_OVERHEAD;
-  const tail = cipherBytes % (BLOCK_PLAIN_BYTES + SECRETBOX_OVERHEAD);
+  const tail = cipherBytes % BLOCK_BYTES;
   if (tail !== 0 && tail <= SECRETBOX_OVERHEAD) throw new RangeError(`${cipherBytes} bytes end in a cut box`);
   return plain;
+}
+
+/** Throws RangeError for an open job whose boxes cannot open into its `plain` (or are cut). */
+export function checkOpenJob(job: OpenJob): void {
+  if (job.key.length !== KEY_BYTES) throw new RangeError('the data key is 32 bytes');
+  if (job.nonce.length !== NONCE_BYTES) throw new RangeError(`the nonce is ${NONCE_BYTES} bytes`);
+  if (job.plain.length !== openedLength(job.cipher.length))
+    throw new RangeError(
+      `${job.plain.length} bytes cannot hold what ${job.cipher.length} bytes of boxes open to`,
+    );
 }
 
 /**
@@ -142,12 +162,7 @@ export function openedLength(cipherBytes: number): number {
  * meaningful up to that box.
  */
 export function openBlocksSync(job: OpenJob): number {
-  if (job.key.length !== KEY_BYTES) throw new RangeError('the data key is 32 bytes');
-  if (job.nonce.length !== NONCE_BYTES) throw new RangeError(`the nonce is ${NONCE_BYTES} bytes`);
-  if (job.plain.length !== openedLength(job.cipher.length))
-    throw new RangeError(
-      `${job.plain.length} bytes cannot hold what ${job.cipher.length} bytes of boxes open to`,
-    );
+  checkOpenJob(job);
   const s = heapSlots();
   const heap = s.raw.HEAPU8;
   heap.set(job.key, s.key);
@@ -155,7 +170,7 @@ export function openBlocksSync(job: OpenJob): number {
   try {
     // The cipher slot takes a whole box; the plain slot its data.
     for (let at = 0, out = 0, box = 0; at < job.cipher.length; box++) {
-      const length = Math.min(BLOCK_PLAIN_BYTES + SECRETBOX_OVERHEAD, job.cipher.length - at);
+      const length = Math.min(BLOCK_BYTES, job.cipher.length - at);
       heap.set(job.cipher.subarray(at, at + length), s.cipher);
       if (s.raw._crypto_secretbox_open_easy(s.plain, s.cipher, length, 0, s.nonce, s.key) !== 0) return box;
       job.plain.set(heap.subarray(s.plain, s.plain + length - SECRETBOX_OVERHEAD), out);
@@ -166,7 +181,7 @@ export function openBlocksSync(job: OpenJob): number {
     return -1;
   } finally {
     heap.fill(0, s.key, s.key + KEY_BYTES);
-    heap.fill(0, s.plain, s.plain + BLOCK_PLAIN_BYTES);
+    heap.fill(0, s.plain, s.plain + BLOCK_DATA_BYTES);
   }
 }
 

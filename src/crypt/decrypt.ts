@@ -4,7 +4,7 @@
 // (from the manifest) to catch that too.
 import { Transform, type TransformCallback } from 'node:stream';
 import { CryptError } from './errors';
-import { BLOCK_BYTES, FILE_MAGIC, HEADER_BYTES } from './fileFormat';
+import { BLOCK_BYTES, HEADER_BYTES, headerNonce } from './fileFormat';
 import type { CryptKeys } from './keys';
 import { nonceAdd } from './nonce';
 import { SECRETBOX_OVERHEAD, open, sodiumReady } from './secretbox';
@@ -40,7 +40,8 @@ export class BlockDecryptor {
     }
     if (!this.nonce) {
       if (this.pendingBytes < HEADER_BYTES) return;
-      this.readHeader(this.take(HEADER_BYTES));
+      // A copy: the header may be a view of the caller's chunk.
+      this.nonce = Buffer.from(headerNonce(this.take(HEADER_BYTES)));
     }
     // A whole block opens as soon as it is complete; a short one can only be the last (end()).
     while (this.pendingBytes >= BLOCK_BYTES) yield this.openBlock(this.take(BLOCK_BYTES));
@@ -70,13 +71,6 @@ export class BlockDecryptor {
       );
     }
     return out;
-  }
-
-  private readHeader(header: Buffer): void {
-    if (!header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC)) {
-      throw new CryptError('bad-magic', 'not an rclone crypt file (bad magic)');
-    }
-    this.nonce = Buffer.from(header.subarray(FILE_MAGIC.length));
   }
 
   private openBlock(box: Buffer): Buffer {

@@ -9,15 +9,20 @@
 import { CryptError } from './errors';
 import type { CryptKeys } from './keys';
 import { NONCE_BYTES, nonceAdd } from './nonce';
-import { sealedLength, sealHere, type BlockSealer } from './blockSeal';
+import {
+  BLOCK_BYTES,
+  BLOCK_DATA_BYTES,
+  openedLength,
+  sealedLength,
+  sealHere,
+  type BlockSealer,
+} from './blockSeal';
 import { acquireScratch, releaseScratch } from './scratch';
 import { sharedSealPool } from './sealPool';
-import { SECRETBOX_OVERHEAD } from './secretbox';
 
 export const FILE_MAGIC = Buffer.from('RCLONE\x00\x00', 'latin1');
 export const HEADER_BYTES = FILE_MAGIC.length + NONCE_BYTES; // 32
-export const BLOCK_DATA_BYTES = 64 * 1024;
-export const BLOCK_BYTES = SECRETBOX_OVERHEAD + BLOCK_DATA_BYTES; // 65,552
+export { BLOCK_BYTES, BLOCK_DATA_BYTES };
 
 /**
  * Same shape as the upload engine's reader: bytes [offset, offset + count) of one source version,
@@ -29,29 +34,27 @@ function checkSize(size: number, what: string): void {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`${what} must be a non-negative integer`);
 }
 
-/** Bytes on the drive for a plaintext of `plainSize` bytes (rclone's EncryptedSize). */
+/** Bytes of the whole crypt file, header included, for a plaintext of `plainSize` bytes (rclone's EncryptedSize). */
 export function encryptedSize(plainSize: number): number {
   checkSize(plainSize, 'plainSize');
-  const blocks = Math.floor(plainSize / BLOCK_DATA_BYTES);
-  const residue = plainSize % BLOCK_DATA_BYTES;
-  return HEADER_BYTES + blocks * BLOCK_BYTES + (residue === 0 ? 0 : SECRETBOX_OVERHEAD + residue);
+  return HEADER_BYTES + sealedLength(plainSize);
 }
 
-/** Plaintext bytes in a crypt file of `cipherSize` bytes; throws for sizes no plaintext produces. */
+/** Plaintext bytes in a whole crypt file of `cipherSize` bytes, header included; throws for sizes no plaintext produces. */
 export function decryptedSize(cipherSize: number): number {
   checkSize(cipherSize, 'cipherSize');
   const body = cipherSize - HEADER_BYTES;
   if (body < 0)
     throw new CryptError('impossible-size', `${cipherSize} bytes is too short for an rclone crypt file`);
-  const blocks = Math.floor(body / BLOCK_BYTES);
-  const residue = body % BLOCK_BYTES;
-  if (residue !== 0 && residue <= SECRETBOX_OVERHEAD) {
+  try {
+    return openedLength(body);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
     throw new CryptError(
       'impossible-size',
       `${cipherSize} bytes cannot be an rclone crypt file (truncated block)`,
     );
   }
-  return blocks * BLOCK_DATA_BYTES + (residue === 0 ? 0 : residue - SECRETBOX_OVERHEAD);
 }
 
 /** The 32-byte header: magic then nonce. */
@@ -59,6 +62,21 @@ export function fileHeader(nonce: Uint8Array): Buffer {
   if (nonce.length !== NONCE_BYTES)
     throw new CryptError('invalid-options', `the file nonce is ${NONCE_BYTES} bytes`);
   return Buffer.concat([FILE_MAGIC, nonce]);
+}
+
+/**
+ * The file nonce in a crypt file's first HEADER_BYTES (a view of `header`, copy it to keep it);
+ * throws CryptError when they are too few or do not start with the magic.
+ */
+export function headerNonce(header: Buffer): Buffer {
+  if (header.length < HEADER_BYTES)
+    throw new CryptError(
+      'too-short',
+      `file is too short to be an rclone crypt file (${header.length} bytes)`,
+    );
+  if (!header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
+    throw new CryptError('bad-magic', 'not an rclone crypt file (bad magic)');
+  return header.subarray(FILE_MAGIC.length, HEADER_BYTES);
 }
 
 export interface EncryptingReaderOptions {

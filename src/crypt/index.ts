@@ -16,6 +16,7 @@ export {
   encryptedSize,
   encryptingRangeReader,
   fileHeader,
+  headerNonce,
   SEAL_IN_WORKER_BYTES,
   type EncryptingReaderOptions,
   type RangeReader,
@@ -29,7 +30,14 @@ export {
 } from './decrypt';
 export { emeTransform, EME_MAX_BYTES, type EmeDirection } from './eme';
 export { nameEncoder, type FilenameEncoding, type NameEncoder } from './nameEncoding';
-export { createNameCipher, type FilenameEncryption, type NameCipher, type NameOptions } from './names';
+export {
+  createNameCipher,
+  remoteNameCipher,
+  type FilenameEncryption,
+  type NameCipher,
+  type NameOptions,
+  type RemoteNameSettings,
+} from './names';
 export { rcloneConfigSection, type RcloneCryptRemote } from './rcloneConfig';
 export { sealHere, type BlockSealer, type SealJob } from './blockSeal';
 export { SealPool, closeSharedSealPool, sharedSealPool } from './sealPool';

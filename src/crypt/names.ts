@@ -301,3 +301,20 @@ export function createNameCipher(keys: CryptKeys, options: NameOptions = {}): Na
     },
   };
 }
+
+/** The name settings a crypt remote is configured with and a job records (suffix stays rclone's default). */
+export type RemoteNameSettings = Required<
+  Pick<NameOptions, 'filenameEncryption' | 'directoryNameEncryption' | 'filenameEncoding'>
+>;
+
+/**
+ * The names rclone's crypt remote with these settings writes. Only the three settings are read:
+ * what they arrive in (a job's encryption, a restore message) carries other fields too.
+ */
+export function remoteNameCipher(keys: CryptKeys, settings: RemoteNameSettings): NameCipher {
+  return createNameCipher(keys, {
+    filenameEncryption: settings.filenameEncryption,
+    directoryNameEncryption: settings.directoryNameEncryption,
+    filenameEncoding: settings.filenameEncoding,
+  });
+}

@@ -6,7 +6,7 @@
 // one file in flight keeps one chunk sealing at a time, and more would only contend for the cores.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { checkJob, openedLength, type BlockSealer, type OpenJob, type SealJob } from './blockSeal';
+import { checkOpenJob, checkSealJob, type BlockSealer, type OpenJob, type SealJob } from './blockSeal';
 import { SEAL_WORKER_SOURCE } from './sealWorkerSource';
 
 interface Task {
@@ -36,7 +36,7 @@ export class SealPool {
 
   /** Seals in a worker; `plain` and `cipher` must be views of SharedArrayBuffers. */
   readonly seal: BlockSealer = async (job) => {
-    await this.run('seal', job, () => checkJob(job));
+    await this.run('seal', job, () => checkSealJob(job));
   };
 
   /**
@@ -44,14 +44,7 @@ export class SealPool {
    * authenticate, or -1. `plain` and `cipher` must be views of SharedArrayBuffers.
    */
   open(job: OpenJob): Promise<number> {
-    return this.run('open', job, () => {
-      if (
-        job.key.length !== 32 ||
-        job.nonce.length !== 24 ||
-        job.plain.length !== openedLength(job.cipher.length)
-      )
-        throw new RangeError('a malformed open job');
-    });
+    return this.run('open', job, () => checkOpenJob(job));
   }
 
   private run(op: Task['op'], job: SealJob | OpenJob, check: () => void): Promise<number> {

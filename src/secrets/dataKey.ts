@@ -1,6 +1,8 @@
 // A symmetric key kept as a Key Vault secret: read once per process and cached in memory, created on
-// first use. Whatever is encrypted with it records the key version, so a key written concurrently by
-// another instance, or rotated later, still opens what the older version sealed.
+// first use. Whatever is sealed or derived with it records the key version, so a key written
+// concurrently by another instance, or rotated later, still opens what the older version made. A
+// stored value that is not a key of the expected length is never used: latest() writes a fresh key
+// over it and version() answers undefined.
 import { randomBytes } from 'node:crypto';
 import type { SecretStore } from './secretStore';
 

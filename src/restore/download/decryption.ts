@@ -7,13 +7,13 @@ import {
   BLOCK_BYTES,
   BLOCK_DATA_BYTES,
   CryptError,
-  createNameCipher,
   decryptedSize,
   decryptingTransform,
   encryptedSize,
-  FILE_MAGIC,
   HEADER_BYTES,
+  headerNonce,
   nonceAdd,
+  remoteNameCipher,
   sodiumReady,
   type CryptKeys,
 } from '../../crypt';
@@ -55,9 +55,13 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
       };
     },
     async decrypt(header, offset, ciphertext) {
-      if (header.length < HEADER_BYTES || !header.subarray(0, FILE_MAGIC.length).equals(FILE_MAGIC))
+      let nonce: Buffer;
+      try {
+        nonce = headerNonce(header);
+      } catch (error) {
+        if (!(error instanceof CryptError)) throw error;
         throw failed('The file is not an rclone crypt file (its header is wrong).', WRONG_KEY_ADVICE);
-      const nonce = header.subarray(FILE_MAGIC.length, HEADER_BYTES);
+      }
       const first = offset / BLOCK_DATA_BYTES;
       let opened: Awaited<ReturnType<typeof openBoxes>>;
       try {
@@ -84,11 +88,7 @@ export function cryptDecryption(keys: CryptKeys): ContentDecryption {
 /** An encrypted job's keys as a restore uses them: contents and names (../deps.ts RestoreCrypt). */
 export async function restoreCrypt(keys: CryptKeys, encryption: RestoreEncryption): Promise<RestoreCrypt> {
   await sodiumReady();
-  const names = createNameCipher(keys, {
-    filenameEncryption: encryption.filenameEncryption,
-    directoryNameEncryption: encryption.directoryNameEncryption,
-    filenameEncoding: encryption.filenameEncoding,
-  });
+  const names = remoteNameCipher(keys, encryption);
   return {
     content: cryptDecryption(keys),
     decryptPath: (path) => names.decryptPath(path),

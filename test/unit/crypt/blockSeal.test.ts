@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import {
-  BLOCK_PLAIN_BYTES,
+  BLOCK_DATA_BYTES,
   incrementNonce,
   openBlocksSync,
   openedLength,
@@ -15,8 +15,8 @@ import { sodiumReady } from '../../../src/crypt/secretbox';
 /** The boxes the wrappers' own crypto_secretbox_easy makes, block by block: the independent reference. */
 function reference(key: Uint8Array, nonce: Uint8Array, plain: Buffer): Buffer {
   const boxes: Buffer[] = [];
-  for (let at = 0, i = 0; at < plain.length; at += BLOCK_PLAIN_BYTES, i++) {
-    const block = plain.subarray(at, Math.min(plain.length, at + BLOCK_PLAIN_BYTES));
+  for (let at = 0, i = 0; at < plain.length; at += BLOCK_DATA_BYTES, i++) {
+    const block = plain.subarray(at, Math.min(plain.length, at + BLOCK_DATA_BYTES));
     boxes.push(Buffer.from(sodium.crypto_secretbox_easy(block, nonceAdd(nonce, i), key)));
   }
   return Buffer.concat(boxes);
@@ -54,9 +54,9 @@ describe('sealBlocksSync', () => {
 
   it.each([
     ['one short block', 1],
-    ['one whole block', BLOCK_PLAIN_BYTES],
-    ['a whole block and one byte', BLOCK_PLAIN_BYTES + 1],
-    ['five blocks and a tail', 5 * BLOCK_PLAIN_BYTES + 12_345],
+    ['one whole block', BLOCK_DATA_BYTES],
+    ['a whole block and one byte', BLOCK_DATA_BYTES + 1],
+    ['five blocks and a tail', 5 * BLOCK_DATA_BYTES + 12_345],
   ])('%s: the same boxes as crypto_secretbox_easy under nonce + i', (_name, size) => {
     const plain = randomBytes(size);
     const nonce = randomBytes(24);
@@ -68,14 +68,14 @@ describe('sealBlocksSync', () => {
   it('carries the nonce across its low bytes from block to block', () => {
     // Block 1 of this nonce is 00 00 01 ..., reached only by a carry through two bytes.
     const nonce = Buffer.concat([Buffer.from([0xff, 0xff]), Buffer.alloc(22)]);
-    const plain = randomBytes(3 * BLOCK_PLAIN_BYTES);
+    const plain = randomBytes(3 * BLOCK_DATA_BYTES);
     const cipher = Buffer.alloc(sealedLength(plain.length));
     sealBlocksSync({ key, nonce, plain, cipher });
     expect(cipher.equals(reference(key, nonce, plain))).toBe(true);
   });
 
   it('leaves its inputs unchanged and refuses an output of the wrong size or a bad key or nonce', async () => {
-    const plain = randomBytes(BLOCK_PLAIN_BYTES + 5);
+    const plain = randomBytes(BLOCK_DATA_BYTES + 5);
     const copy = Buffer.from(plain);
     const nonce = randomBytes(24);
     const nonceCopy = Buffer.from(nonce);
@@ -93,8 +93,8 @@ describe('sealBlocksSync', () => {
   it('sizes: 16 bytes of tag per block, a short last block counted once', () => {
     expect(sealedLength(0)).toBe(0);
     expect(sealedLength(1)).toBe(17);
-    expect(sealedLength(BLOCK_PLAIN_BYTES)).toBe(BLOCK_PLAIN_BYTES + 16);
-    expect(sealedLength(BLOCK_PLAIN_BYTES + 1)).toBe(BLOCK_PLAIN_BYTES + 1 + 32);
+    expect(sealedLength(BLOCK_DATA_BYTES)).toBe(BLOCK_DATA_BYTES + 16);
+    expect(sealedLength(BLOCK_DATA_BYTES + 1)).toBe(BLOCK_DATA_BYTES + 1 + 32);
   });
 });
 
@@ -102,7 +102,7 @@ describe('openBlocksSync', () => {
   const key = randomBytes(32);
 
   it('opens what the wrappers sealed, block by block, into one buffer', () => {
-    for (const size of [1, BLOCK_PLAIN_BYTES, 4 * BLOCK_PLAIN_BYTES + 99]) {
+    for (const size of [1, BLOCK_DATA_BYTES, 4 * BLOCK_DATA_BYTES + 99]) {
       const plain = randomBytes(size);
       const nonce = Buffer.concat([Buffer.from([0xff]), randomBytes(23)]);
       const cipher = reference(key, nonce, plain);
@@ -113,14 +113,14 @@ describe('openBlocksSync', () => {
   });
 
   it('names the first box that fails: a changed byte, boxes swapped, a wrong key', () => {
-    const plain = randomBytes(3 * BLOCK_PLAIN_BYTES);
+    const plain = randomBytes(3 * BLOCK_DATA_BYTES);
     const nonce = randomBytes(24);
     const cipher = reference(key, nonce, plain);
     const out = Buffer.alloc(plain.length);
     const changed = Buffer.from(cipher);
-    changed[2 * (BLOCK_PLAIN_BYTES + 16) + 100] ^= 1;
+    changed[2 * (BLOCK_DATA_BYTES + 16) + 100] ^= 1;
     expect(openBlocksSync({ key, nonce, cipher: changed, plain: out })).toBe(2);
-    const box = BLOCK_PLAIN_BYTES + 16;
+    const box = BLOCK_DATA_BYTES + 16;
     const swapped = Buffer.concat([
       cipher.subarray(box, 2 * box),
       cipher.subarray(0, box),
@@ -130,11 +130,22 @@ describe('openBlocksSync', () => {
     expect(openBlocksSync({ key: randomBytes(32), nonce, cipher, plain: out })).toBe(0);
   });
 
+  it('refuses a job with a short key or nonce, or a plain buffer of the wrong size', () => {
+    const plain = randomBytes(100);
+    const nonce = randomBytes(24);
+    const cipher = reference(key, nonce, plain);
+    const out = Buffer.alloc(plain.length);
+    expect(() => openBlocksSync({ key: key.subarray(1), nonce, cipher, plain: out })).toThrow(RangeError);
+    expect(() => openBlocksSync({ key, nonce: nonce.subarray(1), cipher, plain: out })).toThrow(RangeError);
+    expect(() => openBlocksSync({ key, nonce, cipher, plain: Buffer.alloc(101) })).toThrow(RangeError);
+    expect(openBlocksSync({ key, nonce, cipher, plain: out })).toBe(-1);
+  });
+
   it('sizes: a tail of 16 bytes or less cannot be a box', () => {
     expect(openedLength(0)).toBe(0);
     expect(openedLength(17)).toBe(1);
-    expect(openedLength(BLOCK_PLAIN_BYTES + 16 + 17)).toBe(BLOCK_PLAIN_BYTES + 1);
+    expect(openedLength(BLOCK_DATA_BYTES + 16 + 17)).toBe(BLOCK_DATA_BYTES + 1);
     expect(() => openedLength(16)).toThrow(RangeError);
-    expect(() => openedLength(BLOCK_PLAIN_BYTES + 16 + 16)).toThrow(RangeError);
+    expect(() => openedLength(BLOCK_DATA_BYTES + 16 + 16)).toThrow(RangeError);
   });
 });

@@ -8,6 +8,7 @@ import {
   emeTransform,
   keysFromBytes,
   nameEncoder,
+  remoteNameCipher,
   type FilenameEncoding,
 } from '../../../src/crypt';
 
@@ -225,6 +226,35 @@ describe('round trips with real keys (rclone TestEncDecMatches and more)', () =>
     expect(() => createNameCipher(zeroKeys, { filenameEncoding: 'hex' as never })).toThrow(CryptError);
     expect(() => createNameCipher(zeroKeys, { filenameEncryption: 'off', suffix: 'bin' })).toThrow(
       CryptError,
+    );
+  });
+});
+
+describe('remoteNameCipher', () => {
+  it("names as createNameCipher with a remote's three settings, whatever else their object holds", () => {
+    const settings = {
+      mode: 'rclone-crypt',
+      jobId: 'job-1',
+      suffix: '.other',
+      filenameEncryption: 'off',
+      directoryNameEncryption: false,
+      filenameEncoding: 'base64',
+    } as const;
+    const names = remoteNameCipher(zeroKeys, settings);
+    expect(names.options).toEqual({
+      filenameEncryption: 'off',
+      directoryNameEncryption: false,
+      filenameEncoding: 'base64',
+      suffix: '.bin',
+    });
+    expect(names.encryptPath('a/b.txt')).toBe('a/b.txt.bin');
+    const standard = {
+      filenameEncryption: 'standard',
+      directoryNameEncryption: true,
+      filenameEncoding: 'base32768',
+    } as const;
+    expect(remoteNameCipher(zeroKeys, standard).encryptPath('dir/file.txt')).toBe(
+      createNameCipher(zeroKeys, standard).encryptPath('dir/file.txt'),
     );
   });
 });

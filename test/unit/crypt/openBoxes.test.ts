@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BLOCK_PLAIN_BYTES, sealBlocksSync, sealedLength } from '../../../src/crypt/blockSeal';
+import { BLOCK_DATA_BYTES, sealBlocksSync, sealedLength } from '../../../src/crypt/blockSeal';
 import { openBoxes } from '../../../src/crypt/openBoxes';
 import { closeSharedSealPool } from '../../../src/crypt/sealPool';
 import { sodiumReady } from '../../../src/crypt/secretbox';
@@ -7,7 +7,7 @@ import { sodiumReady } from '../../../src/crypt/secretbox';
 describe('openBoxes', () => {
   const key = randomBytes(32);
   const nonce = randomBytes(24);
-  const plain = randomBytes(40 * BLOCK_PLAIN_BYTES + 11);
+  const plain = randomBytes(40 * BLOCK_DATA_BYTES + 11);
   const cipher = Buffer.alloc(sealedLength(plain.length));
   beforeAll(async () => {
     await sodiumReady();
@@ -21,7 +21,7 @@ describe('openBoxes', () => {
       expect(opened.bad).toBe(-1);
       expect(opened.plain.equals(plain)).toBe(true);
       const changed = Buffer.from(cipher);
-      changed[17 * (BLOCK_PLAIN_BYTES + 16) + 40] ^= 4;
+      changed[17 * (BLOCK_DATA_BYTES + 16) + 40] ^= 4;
       expect((await openBoxes(key, nonce, changed, { inWorker })).bad).toBe(17);
     }
   });

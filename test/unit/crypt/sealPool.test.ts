@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { sealBlocksSync, sealedLength, BLOCK_PLAIN_BYTES, type SealJob } from '../../../src/crypt/blockSeal';
+import { sealBlocksSync, sealedLength, BLOCK_DATA_BYTES, type SealJob } from '../../../src/crypt/blockSeal';
 import { SealPool } from '../../../src/crypt/sealPool';
 import { sodiumReady } from '../../../src/crypt/secretbox';
 
@@ -31,8 +31,8 @@ describe('SealPool', () => {
   it('fills the boxes exactly as sealing on this thread does, short last block and nonce carry included', async () => {
     for (const [size, nonce] of [
       [1, randomBytes(24)],
-      [5 * BLOCK_PLAIN_BYTES + 7, randomBytes(24)],
-      [3 * BLOCK_PLAIN_BYTES, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.alloc(22)])],
+      [5 * BLOCK_DATA_BYTES + 7, randomBytes(24)],
+      [3 * BLOCK_DATA_BYTES, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.alloc(22)])],
     ] as const) {
       const j = job(size, Buffer.from(nonce));
       await pool.seal(j);
@@ -41,7 +41,7 @@ describe('SealPool', () => {
   });
 
   it('many jobs at once, more than workers: each gets its own boxes, in its own block order', async () => {
-    const jobs = Array.from({ length: 7 }, (_, i) => job((i + 1) * BLOCK_PLAIN_BYTES + i));
+    const jobs = Array.from({ length: 7 }, (_, i) => job((i + 1) * BLOCK_DATA_BYTES + i));
     await Promise.all(jobs.map((j) => pool.seal(j)));
     for (const j of jobs) expect(j.cipher.equals(expected(j))).toBe(true);
     expect(pool.workerCount).toBeLessThanOrEqual(2);
@@ -74,15 +74,21 @@ describe('SealPool', () => {
   });
 
   it('opens in a worker what it sealed, and names the first box that fails', async () => {
-    const j = job(4 * BLOCK_PLAIN_BYTES + 3);
+    const j = job(4 * BLOCK_DATA_BYTES + 3);
     await pool.seal(j);
     const plain = shared(j.plain.length);
     expect(await pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain })).toBe(-1);
     expect(plain.equals(j.plain)).toBe(true);
-    j.cipher[3 * (BLOCK_PLAIN_BYTES + 16) + 7] ^= 1;
+    j.cipher[3 * (BLOCK_DATA_BYTES + 16) + 7] ^= 1;
     expect(await pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain })).toBe(3);
     await expect(
       pool.open({ key: j.key, nonce: j.nonce, cipher: j.cipher, plain: shared(j.plain.length + 1) }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      pool.open({ key: j.key.subarray(1), nonce: j.nonce, cipher: j.cipher, plain }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      pool.open({ key: j.key, nonce: j.nonce.subarray(1), cipher: j.cipher, plain }),
     ).rejects.toThrow(RangeError);
   });
 
@@ -106,8 +112,8 @@ describe('SealPool', () => {
 
   it('a closed pool fails what was queued and what comes after', async () => {
     const own = new SealPool(1);
-    const running = own.seal(job(8 * BLOCK_PLAIN_BYTES));
-    const queued = own.seal(job(8 * BLOCK_PLAIN_BYTES));
+    const running = own.seal(job(8 * BLOCK_DATA_BYTES));
+    const queued = own.seal(job(8 * BLOCK_DATA_BYTES));
     const outcomes = Promise.allSettled([running, queued]);
     await own.close();
     const [, second] = await outcomes;

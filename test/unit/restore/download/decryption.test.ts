@@ -71,4 +71,15 @@ describe('cryptDecryption', () => {
     expect((error as AppError).code).toBe('DecryptionFailed');
     expect((error as AppError).message).toMatch(/first block/);
   });
+
+  it('refuses a header without the magic, or too short to hold the nonce, before opening anything', async () => {
+    const content = cryptDecryption(keys);
+    const header = Buffer.from(cipher.subarray(0, content.headerBytes));
+    const range = content.cipherRange(0, BLOCK_DATA_BYTES);
+    const boxes = cipher.subarray(range.offset, range.offset + range.count);
+    header[3] ^= 1;
+    await expect(content.decrypt(header, 0, boxes)).rejects.toThrow(/not an rclone crypt file/);
+    const short = cipher.subarray(0, content.headerBytes - 1);
+    await expect(content.decrypt(short, 0, boxes)).rejects.toThrow(/not an rclone crypt file/);
+  });
 });
