@@ -87,7 +87,10 @@ describe('forged blob events are refused before anything is recorded', () => {
         'the subject names no blob',
       ],
       // The URL must spell the same blob of the same account; it is only compared.
-      [blobEvent(w, 'created', 'target.txt', { data: { url: 'not a url' } }), 'data.url is not a URL'],
+      [
+        blobEvent(w, 'created', 'target.txt', { data: { url: 'not a url' } }),
+        'data.url is not a blob URL: it is not a URL',
+      ],
       [
         blobEvent(w, 'created', 'target.txt', { data: { url: `${url('')}%E0%A4%A` } }),
         'data.url is not properly encoded',
@@ -100,6 +103,12 @@ describe('forged blob events are refused before anything is recorded', () => {
       ],
       [
         blobEvent(w, 'created', 'target.txt', { data: { url: 'https://evil.example/c/target.txt' } }),
+        "data.url is not a blob URL: evil.example is neither a storage account's blob host nor an emulator's (path-style) host",
+      ],
+      [
+        blobEvent(w, 'created', 'target.txt', {
+          data: { url: `https://otheraccount.blob.core.windows.net/${c}/target.txt` },
+        }),
         'data.url names another account than the topic',
       ],
       [blobEvent(w, 'created', 'target.txt', { data: 'x' }), 'data is missing'],
