@@ -5,8 +5,6 @@
 // is what a backup of many small files pays; node:https costs what undici's lower-level request
 // API costs, without a dependency that would also replace fetch's global dispatcher on import.
 //
-// A body is written whole: TLS encrypts it into a buffer of its own before the socket drains it,
-// one more chunk-sized buffer per chunk in flight, so memory stays bounded by the chunk size.
 // Redirects are not followed here: a 3xx answer goes back to the caller, which decides (see
 // exchange in ./http.ts).
 import http, { type IncomingMessage } from 'node:http';
@@ -58,8 +56,38 @@ export function sendOverWire(request: WireRequest): Promise<Answer> {
       (response) => readWhole(response).then(resolve, reject),
     );
     sent.on('error', reject);
-    sent.end(request.body);
+    writeBody(sent, request.body);
   });
+}
+
+/** Bytes handed to the socket per write: bounds what TLS buffers at once (it encrypts a whole write). */
+const BODY_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * A body of up to a piece goes in one write. A larger one (an upload chunk, up to 60 MiB) goes in
+ * pieces, each after the socket took the one before, so TLS holds one piece at a time instead of
+ * an encrypted copy of the whole chunk, which V8 would free only at a later collection. The length
+ * is announced (the request is not chunked), and the last piece goes with the end of the request.
+ * A failure while writing surfaces as the request's error.
+ */
+function writeBody(sent: http.ClientRequest, body: Uint8Array | string | undefined): void {
+  if (body === undefined || typeof body === 'string' || body.length <= BODY_PIECE_BYTES) {
+    sent.end(body);
+    return;
+  }
+  sent.setHeader('content-length', String(body.length));
+  const next = (offset: number): void => {
+    for (; offset + BODY_PIECE_BYTES < body.length; offset += BODY_PIECE_BYTES) {
+      const taken = sent.write(body.subarray(offset, offset + BODY_PIECE_BYTES));
+      if (!taken) {
+        const resume = offset + BODY_PIECE_BYTES;
+        sent.once('drain', () => next(resume));
+        return;
+      }
+    }
+    sent.end(body.subarray(offset));
+  };
+  next(0);
 }
 
 function readWhole(response: IncomingMessage): Promise<Answer> {
