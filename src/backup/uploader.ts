@@ -70,8 +70,10 @@ async function continueUpload(
   }
 
   const fail = async (error: AppError): Promise<void> => {
-    // The planned size, not the message's: a forged size would otherwise be counted in the run's bytes.
-    const size = already.size;
+    // The planned size, not the message's: a forged size would otherwise be counted in the run's
+    // bytes. Not the row's either once the file is in flight: for an encrypted job that is the
+    // ciphertext's size, and the run counts the blob's bytes.
+    const size = row.planned.size ?? already.size;
     log.error('upload.file.failed', { code: error.code, reason: error.message, bytes: size });
     if (error.code === 'QuotaExceeded')
       logAlert(log, ALERT_EVENTS.quotaExceeded, { reason: error.message, bytes: size });

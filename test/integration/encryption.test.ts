@@ -299,6 +299,28 @@ describe('an encrypted file too large for one invocation', () => {
   }, 120_000);
 });
 
+describe('an encrypted file that fails between continuations', () => {
+  it("counts the blob's size in the run's failed bytes, not the ciphertext size its row shows in flight", async () => {
+    const w = await world();
+    (w.backup.settings as { invocationBudgetSeconds: number }).invocationBudgetSeconds = 0;
+    const job = await createJob(w, { mode: 'rclone-crypt' });
+    const started = await startRun(w.backup, job.id, 'manual');
+    let continuations = 0;
+    while (w.queue.length) {
+      const { queue, message } = w.queue.shift()!;
+      if (queue === QUEUES.plan) await handlePlanMessage(w.backup, message);
+      else {
+        // The blob is deleted after its first chunk: the next continuation cannot read it.
+        if ((message as { continuation?: unknown }).continuation && ++continuations === 1)
+          await w.container.getBlobClient('big/session.bin').delete();
+        await handleUploadMessage(w.backup, message);
+      }
+    }
+    const run = (await w.backup.runs.get(job.id, started.id))!.value;
+    expect(run.totals).toMatchObject({ failedFiles: 1, failedBytes: SIZES['big/session.bin'] });
+  }, 120_000);
+});
+
 const MULTI_BLOCK = 'deep/er/multi block ünïcode.dat';
 
 /** The drive's copy of MULTI_BLOCK after `job`'s backup: three 64 KiB cipher blocks and a tail. */
