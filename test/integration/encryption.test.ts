@@ -271,24 +271,35 @@ describe.each<[Record<string, unknown>]>([
   }, 120_000);
 });
 
+/**
+ * Backs up an encrypted job one chunk per delivery, so big/session.bin goes through a continuation
+ * per chunk; `beforeContinuation` runs before the n-th continuation is handled. Answers the run.
+ */
+async function backUpInContinuations(
+  w: World,
+  job: Job,
+  beforeContinuation: (n: number) => Promise<void> = async () => undefined,
+): Promise<{ run: Run; continuations: number }> {
+  (w.backup.settings as { invocationBudgetSeconds: number }).invocationBudgetSeconds = 0;
+  const started = await startRun(w.backup, job.id, 'manual');
+  let continuations = 0;
+  while (w.queue.length) {
+    const { queue, message } = w.queue.shift()!;
+    if (queue === QUEUES.plan) await handlePlanMessage(w.backup, message);
+    else {
+      if ((message as { continuation?: unknown }).continuation) await beforeContinuation(++continuations);
+      await handleUploadMessage(w.backup, message);
+    }
+  }
+  return { run: (await w.backup.runs.get(job.id, started.id))!.value, continuations };
+}
+
 describe('an encrypted file too large for one invocation', () => {
   it("finishes through continuations, each checked against the blob's planned size, not the ciphertext size its row shows in flight", async () => {
     const w = await world();
-    // One chunk per delivery: big/session.bin goes through a continuation per chunk.
-    (w.backup.settings as { invocationBudgetSeconds: number }).invocationBudgetSeconds = 0;
     const job = await createJob(w, { mode: 'rclone-crypt' });
-    const started = await startRun(w.backup, job.id, 'manual');
-    let continuations = 0;
-    while (w.queue.length) {
-      const { queue, message } = w.queue.shift()!;
-      if (queue === QUEUES.plan) await handlePlanMessage(w.backup, message);
-      else {
-        if ((message as { continuation?: unknown }).continuation) continuations += 1;
-        await handleUploadMessage(w.backup, message);
-      }
-    }
+    const { run, continuations } = await backUpInContinuations(w, job);
     expect(continuations).toBe(Math.ceil(SIZES['big/session.bin'] / (4 * UNIT)) - 1);
-    const run = (await w.backup.runs.get(job.id, started.id))!.value;
     expect(run).toMatchObject({
       status: 'succeeded',
       totals: { uploadedFiles: w.source.size, failedFiles: 0 },
@@ -297,26 +308,14 @@ describe('an encrypted file too large for one invocation', () => {
     expect(restored.run).toMatchObject({ status: 'succeeded' });
     expect(digests(await blobs(restored.target))).toEqual(digests(w.source));
   }, 120_000);
-});
 
-describe('an encrypted file that fails between continuations', () => {
-  it("counts the blob's size in the run's failed bytes, not the ciphertext size its row shows in flight", async () => {
+  it("counts the blob's size in the run's failed bytes when it fails between continuations, not the ciphertext size", async () => {
     const w = await world();
-    (w.backup.settings as { invocationBudgetSeconds: number }).invocationBudgetSeconds = 0;
     const job = await createJob(w, { mode: 'rclone-crypt' });
-    const started = await startRun(w.backup, job.id, 'manual');
-    let continuations = 0;
-    while (w.queue.length) {
-      const { queue, message } = w.queue.shift()!;
-      if (queue === QUEUES.plan) await handlePlanMessage(w.backup, message);
-      else {
-        // The blob is deleted after its first chunk: the next continuation cannot read it.
-        if ((message as { continuation?: unknown }).continuation && ++continuations === 1)
-          await w.container.getBlobClient('big/session.bin').delete();
-        await handleUploadMessage(w.backup, message);
-      }
-    }
-    const run = (await w.backup.runs.get(job.id, started.id))!.value;
+    // The blob is deleted after its first chunk: the next continuation cannot read it.
+    const { run } = await backUpInContinuations(w, job, async (n) => {
+      if (n === 1) await w.container.getBlobClient('big/session.bin').delete();
+    });
     expect(run.totals).toMatchObject({ failedFiles: 1, failedBytes: SIZES['big/session.bin'] });
   }, 120_000);
 });
