@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { TableClient } from '@azure/data-tables';
 import { quickXorAlgorithm, uploadFile } from '../../src/backup/upload';
 import type { SessionCheckpoints } from '../../src/backup/upload/sessionStore';
-import type { UploadContinuation } from '../../src/backup/upload/types';
+import type { UploadContinuation, UploadOptions } from '../../src/backup/upload/types';
 import { DataKeyProvider } from '../../src/secrets/dataKey';
 import { AesGcmSealer } from '../../src/secrets/sealing';
 import { MemorySecretStore } from '../../src/secrets/secretStore';
@@ -146,15 +146,8 @@ describe('the engine with an altered row', () => {
   afterAll(() => fx.graph.stop());
 
   it('never contacts a URL from a row that does not authenticate, and uploads in a session of its own', async () => {
-    const container = await newContainer();
-    const name = randomName();
-    const data = content(14 * UNIT + 3); // over the 4 MiB simple-upload limit: a session
-    const etag = await putBlob(container, name, data);
-    const source = createBlobSource({
-      connectionString: azuriteConnectionString(),
-      container: container.containerName,
-    });
-    const file: SessionFile = { runId: 'run-eng', blobName: name, etag, size: data.length };
+    const blob = await sessionBlob('run-eng');
+    const { name, data, file } = blob;
     // A real live session of this file, saved, then its row altered.
     const created = await fetch(
       `${fx.apiBaseUrl}/drives/${fx.driveId}/root:/Sec/${name}:/createUploadSession`,
@@ -173,26 +166,8 @@ describe('the engine with an altered row', () => {
       'Merge',
     );
 
-    const checkpoints: SessionCheckpoints = {
-      load: () => store.get(file),
-      save: (s) => store.put(file, s),
-      clear: () => store.delete(file),
-    };
     const before = fx.graph.server.requests.length;
-    const outcome = await uploadFile(
-      {
-        target: {
-          apiBaseUrl: fx.apiBaseUrl,
-          driveId: fx.driveId,
-          encodedPath: `Sec/${encodeURIComponent(name)}`,
-        },
-        size: data.length,
-        read: (offset, count) => source.readRange(name, offset, count, etag),
-        tokens: fx.tokens,
-        checkpoints,
-      },
-      uploadOptions({ chunkBytes: 4 * UNIT }),
-    );
+    const outcome = await uploadWithSavedSession(fx, blob, uploadOptions({ chunkBytes: 4 * UNIT }));
     expect(outcome.status).toBe('completed');
     expect(outcome.stats.sessionsCreated).toBe(1);
     const oldPath = new URL(uploadUrl).pathname;
@@ -225,37 +200,17 @@ describe('an authentic saved session on a host the connection does not upload to
     try {
       const attackerPort = (attacker.address() as AddressInfo).port;
       const graphPort = new URL(fx.apiBaseUrl).port;
-      const container = await newContainer();
-      const name = randomName();
-      const data = content(14 * UNIT + 3);
-      const etag = await putBlob(container, name, data);
-      const source = createBlobSource({
-        connectionString: azuriteConnectionString(),
-        container: container.containerName,
-      });
-      const file: SessionFile = { runId: 'run-host', blobName: name, etag, size: data.length };
+      const blob = await sessionBlob('run-host');
+      const { name, data, file } = blob;
       await store.put(file, {
         uploadUrl: `https://127.0.0.1:${attackerPort}/up/${URL_SECRET}`,
         nextOffset: 0,
         hashState: quickXorEmpty(),
         sessionExpiresAt: new Date(Date.now() + 3600e3).toISOString(),
       });
-      const outcome = await uploadFile(
-        {
-          target: {
-            apiBaseUrl: fx.apiBaseUrl,
-            driveId: fx.driveId,
-            encodedPath: `Sec/${encodeURIComponent(name)}`,
-          },
-          size: data.length,
-          read: (offset, count) => source.readRange(name, offset, count, etag),
-          tokens: fx.tokens,
-          checkpoints: {
-            load: () => store.get(file),
-            save: (x) => store.put(file, x),
-            clear: () => store.delete(file),
-          },
-        },
+      const outcome = await uploadWithSavedSession(
+        fx,
+        blob,
         uploadOptions({ chunkBytes: 4 * UNIT, allowedUploadHosts: [`127.0.0.1:${graphPort}`] }),
       );
       expect(outcome.status).toBe('completed');
@@ -267,6 +222,55 @@ describe('an authentic saved session on a host the connection does not upload to
     }
   });
 });
+
+interface SessionBlob {
+  name: string;
+  data: Buffer;
+  etag: string;
+  file: SessionFile;
+  source: ReturnType<typeof createBlobSource>;
+}
+
+/** A blob over the 4 MiB simple-upload limit (so it goes in a session), in a container of its own. */
+async function sessionBlob(runId: string): Promise<SessionBlob> {
+  const container = await newContainer();
+  const name = randomName();
+  const data = content(14 * UNIT + 3);
+  const etag = await putBlob(container, name, data);
+  const source = createBlobSource({
+    connectionString: azuriteConnectionString(),
+    container: container.containerName,
+  });
+  return { name, data, etag, source, file: { runId, blobName: name, etag, size: data.length } };
+}
+
+/** Uploads `blob` with the session store's row for it as the engine's saved session. */
+function uploadWithSavedSession(
+  fx: GraphFixture,
+  blob: SessionBlob,
+  options: UploadOptions,
+): ReturnType<typeof uploadFile> {
+  const { name, data, etag, source, file } = blob;
+  const checkpoints: SessionCheckpoints = {
+    load: () => store.get(file),
+    save: (saved) => store.put(file, saved),
+    clear: () => store.delete(file),
+  };
+  return uploadFile(
+    {
+      target: {
+        apiBaseUrl: fx.apiBaseUrl,
+        driveId: fx.driveId,
+        encodedPath: `Sec/${encodeURIComponent(name)}`,
+      },
+      size: data.length,
+      read: (offset, count) => source.readRange(name, offset, count, etag),
+      tokens: fx.tokens,
+      checkpoints,
+    },
+    options,
+  );
+}
 
 /** One bit of the ciphertext body flipped (past the format and key version, inside the bytes). */
 function tamper(sealed: string): string {
