@@ -27,26 +27,24 @@ export interface MemoryFigures {
   arrayBuffers: number;
 }
 
-interface WorkerAnswer {
-  bytes: number;
+/** What one worker measured of its run. */
+interface RunMemory {
   seconds: number;
   cpuSeconds: number;
   baseline: MemoryFigures;
   peak: MemoryFigures;
   atPeakRss?: MemoryFigures;
   after: MemoryFigures;
+}
+
+interface WorkerAnswer extends RunMemory {
+  bytes: number;
   /** RSS every 500 ms of the run. */
   rssSeries?: number[];
 }
 
 /** One fresh worker's figures (the engine runs keep each, the median one is the result's). */
-export interface MemoryRun {
-  seconds: number;
-  cpuSeconds: number;
-  baseline: MemoryFigures;
-  peak: MemoryFigures;
-  atPeakRss?: MemoryFigures;
-  after: MemoryFigures;
+export interface MemoryRun extends RunMemory {
   /** Highest RSS in the last quarter of the run minus the highest in its second quarter (≥ 8 samples). */
   lateRssGrowth?: number;
 }
