@@ -85,9 +85,8 @@ export async function send(
   request: ExchangeRequest,
   signal?: AbortSignal,
 ): Promise<Sent> {
-  ctx.meter?.request(request.body && typeof request.body !== 'string' ? request.body.length : 0);
   const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
-  const decorated = { ...request, headers: { 'user-agent': graphUserAgent(), ...request.headers } };
+  const decorated = { ...request, headers: meteredHeaders(ctx, request) };
   try {
     const response = await (ctx.fetch ?? fetch)(request.url, {
       method: request.method,
@@ -101,6 +100,12 @@ export async function send(
     // leave the request's fate unknown, which the caller resolves by asking the server.
     return { network: networkDetail(error) };
   }
+}
+
+/** A request going on the wire: counted, and its headers with the decorated User-Agent. */
+function meteredHeaders(ctx: GraphHttpContext, request: ExchangeRequest): Record<string, string> {
+  ctx.meter?.request(request.body && typeof request.body !== 'string' ? request.body.length : 0);
+  return { 'user-agent': graphUserAgent(), ...request.headers };
 }
 
 /** The detail of a failed fetch (reset, refused, timeout), never the URL (some URLs are credentials). */
@@ -122,14 +127,13 @@ export function networkDetail(error: unknown): string {
  */
 export async function exchange(ctx: GraphHttpContext, request: ExchangeRequest): Promise<Exchange> {
   if (ctx.fetch) return exchangeThroughFetch(ctx, request);
-  ctx.meter?.request(request.body && typeof request.body !== 'string' ? request.body.length : 0);
   const timeout = AbortSignal.timeout(ctx.requestTimeoutMs);
   let answer: Answer;
   try {
     answer = await sendOverWire({
       method: request.method,
       url: request.url,
-      headers: { 'user-agent': graphUserAgent(), ...request.headers },
+      headers: meteredHeaders(ctx, request),
       body: request.body,
       signal: timeout,
     });
@@ -140,10 +144,7 @@ export async function exchange(ctx: GraphHttpContext, request: ExchangeRequest):
     return { kind: 'network', detail };
   }
   const redirected = answer.status >= 300 && answer.status < 400 && answer.headers.get('location') !== null;
-  if (redirected && request.redirect !== 'manual') {
-    await answer.text().catch(() => undefined);
-    return exchangeThroughFetch(ctx, request);
-  }
+  if (redirected && request.redirect !== 'manual') return exchangeThroughFetch(ctx, request);
   return sortAnswer(ctx, answer, request.redirect);
 }
 
