@@ -23,6 +23,9 @@ export interface AdminDeps {
   sourceContainers?(): Promise<string[]>;
 }
 
+/** How often an edit is applied again after the app's own write to the job row won the race. */
+const EDIT_ATTEMPTS = 5;
+
 /** A typed error becomes its HTTP answer here (so tests calling jobsApi see it); anything else goes to invokeHttp. */
 async function guard(run: () => Promise<HttpResult>): Promise<HttpResult> {
   try {
@@ -131,22 +134,26 @@ export const jobsApi = {
 
   update: (deps: AdminDeps, id: string, request: HttpRequestLike) =>
     guard(async () => {
-      const stored = await deps.backup.jobs.getWithEtag(id);
-      if (!stored) throw new AppError('NotFound', `No job with id ${id}.`);
-      const job = checkSource(
-        deps,
-        validateJob(
-          refusePasswords(parseJsonObject(request.body)),
-          stored.value,
-          id,
-          new Date(deps.backup.clock.now()),
-          jobDefaults(deps),
-        ),
-      );
-      if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
-      if (sourceChanged(job, stored.value)) await checkSourceReadable(deps, job);
-      await deps.backup.jobs.save(job, stored.etag);
-      return jsonResult(200, job);
+      const patch = refusePasswords(parseJsonObject(request.body));
+      // The app itself writes the job row too (a run claims and releases it, the scheduler records
+      // its occurrence), so an edit that lost the ETag race is applied again to the row as it is now
+      // rather than refused: those writes touch fields no edit carries.
+      for (let attempt = 1; ; attempt += 1) {
+        const stored = await deps.backup.jobs.getWithEtag(id);
+        if (!stored) throw new AppError('NotFound', `No job with id ${id}.`);
+        const job = checkSource(
+          deps,
+          validateJob(patch, stored.value, id, new Date(deps.backup.clock.now()), jobDefaults(deps)),
+        );
+        if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
+        if (sourceChanged(job, stored.value)) await checkSourceReadable(deps, job);
+        try {
+          await deps.backup.jobs.save(job, stored.etag);
+          return jsonResult(200, job);
+        } catch (error) {
+          if (!isAppError(error, 'Conflict') || attempt === EDIT_ATTEMPTS) throw error;
+        }
+      }
     }),
 
   remove: (deps: AdminDeps, id: string) =>
