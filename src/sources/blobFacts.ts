@@ -2,7 +2,7 @@
 // user metadata, index tags and the last-modified time. A backup keeps them in its run index (the
 // drive copy alone would lose them) and a restore puts back all of them but the last-modified time,
 // which Blob storage sets itself on every write.
-import type { BlobItem } from '@azure/storage-blob';
+import type { ListedBlob } from './blobListing';
 
 /** The blob's HTTP properties; an absent one is not set on the blob. */
 export interface BlobHeaders {
@@ -46,12 +46,12 @@ export function blobHeaders(source: Partial<Record<keyof BlobHeaders, unknown>>)
 }
 
 /** The facts of a listed blob (listed with metadata and, when readable, tags). */
-export function factsOfListed(blob: BlobItem, tagsRead: boolean): BlobFacts {
+export function factsOfListed(blob: ListedBlob, tagsRead: boolean): BlobFacts {
   const facts: BlobFacts = {
-    properties: blobHeaders(blob.properties),
-    metadata: { ...(blob.metadata ?? {}) },
-    tags: { ...(blob.tags ?? {}) },
-    lastModified: blob.properties.lastModified.toISOString(),
+    properties: blob.headers,
+    metadata: blob.metadata,
+    tags: blob.tags,
+    lastModified: blob.lastModified.toISOString(),
   };
   if (!tagsRead) facts.tagsUnread = true;
   return facts;

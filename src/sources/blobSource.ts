@@ -3,10 +3,11 @@
 // to the ETag the planner saw, so a blob overwritten mid-upload is detected instead of producing
 // a file that mixes two versions.
 
-import type { BlobItem, ContainerClient, ContainerListBlobFlatSegmentResponse } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import { AppError } from '../errors';
 import { factsOfListed, type BlobFacts } from './blobFacts';
-import { createContainerClient, type SourceConnection } from './containerClient';
+import { createBlobLister, type ListedBlob, type ListedPage } from './blobListing';
+import { createContainerClient, SOURCE_RETRY, type SourceConnection } from './containerClient';
 import { readAhead } from './readAhead';
 import { isInvalidRange, toSourceError } from './storageErrors';
 import type { BlobSource, OpenReaderOptions, SourceChunk, SourceItem, SourcePage } from './types';
@@ -54,19 +55,18 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
   // read: the backup still runs, and nothing later claims the blob had no tags.
   let tagsReadable = true;
 
+  const list = createBlobLister(client, SOURCE_RETRY);
+
   async function firstPage(
     listPrefix: string | undefined,
-    continuationToken: string | undefined,
+    marker: string | undefined,
     pageSize: number,
-  ): Promise<{ page: ContainerListBlobFlatSegmentResponse | undefined; tagsRead: boolean }> {
+  ): Promise<{ page: ListedPage; tagsRead: boolean }> {
     for (;;) {
       const tagsRead = tagsReadable;
       try {
-        const pages = client
-          .listBlobsFlat({ prefix: listPrefix || undefined, includeMetadata: true, includeTags: tagsRead })
-          .byPage({ continuationToken: continuationToken || undefined, maxPageSize: pageSize });
-        const result = await pages.next();
-        return { page: result.done ? undefined : result.value, tagsRead };
+        const page = await list({ prefix: listPrefix, marker, maxResults: pageSize, includeTags: tagsRead });
+        return { page, tagsRead };
       } catch (error) {
         if (!tagsRead || (error as { statusCode?: number }).statusCode !== 403) throw error;
         tagsReadable = false;
@@ -74,12 +74,12 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
     }
   }
 
-  const toItem = (blob: BlobItem, tagsRead: boolean): SourceItem & { facts: BlobFacts } => ({
+  const toItem = (blob: ListedBlob, tagsRead: boolean): SourceItem & { facts: BlobFacts } => ({
     name: blob.name,
-    size: blob.properties.contentLength ?? 0,
-    etag: normalizeEtag(blob.properties.etag),
-    contentMd5: md5Base64(blob.properties.contentMD5),
-    lastModified: blob.properties.lastModified,
+    size: blob.contentLength ?? 0,
+    etag: normalizeEtag(blob.etag),
+    contentMd5: blob.contentMd5,
+    lastModified: blob.lastModified,
     facts: factsOfListed(blob, tagsRead),
   });
 
@@ -88,9 +88,8 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
       throw new RangeError(`pageSize must be 1-${MAX_LIST_PAGE_SIZE}, got ${pageSize}`);
     try {
       const { page, tagsRead } = await firstPage(prefix, continuationToken, pageSize);
-      if (!page) return { items: [] };
-      const items: SourceItem[] = page.segment.blobItems.map((blob) => toItem(blob, tagsRead));
-      return page.continuationToken ? { items, continuationToken: page.continuationToken } : { items };
+      const items: SourceItem[] = page.blobs.map((blob) => toItem(blob, tagsRead));
+      return page.nextMarker ? { items, continuationToken: page.nextMarker } : { items };
     } catch (error) {
       throw toSourceError(error, { container });
     }
@@ -100,7 +99,7 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
     try {
       // A listing sorts names, so the blob itself (the shortest name with this prefix) comes first.
       const { page, tagsRead } = await firstPage(name, undefined, 1);
-      const blob = page?.segment.blobItems[0];
+      const blob = page.blobs[0];
       if (blob?.name === name) return toItem(blob, tagsRead);
     } catch (error) {
       throw toSourceError(error, { container, name });

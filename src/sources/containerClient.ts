@@ -19,9 +19,13 @@ export interface SourceConnection {
 
 // The SDK retries transient failures itself; these bounds keep one invocation's time budget
 // predictable (a stuck read fails within minutes, and the queue redelivers the task).
-const PIPELINE: StoragePipelineOptions = {
-  retryOptions: { maxTries: 4, tryTimeoutInMs: 120_000, retryDelayInMs: 500, maxRetryDelayInMs: 10_000 },
+export const SOURCE_RETRY = {
+  maxTries: 4,
+  tryTimeoutInMs: 120_000,
+  retryDelayInMs: 500,
+  maxRetryDelayInMs: 10_000,
 };
+const PIPELINE: StoragePipelineOptions = { retryOptions: SOURCE_RETRY };
 
 export function createContainerClient(connection: SourceConnection): ContainerClient {
   if (!connection.container)

@@ -13,6 +13,8 @@ export interface StorageRequest {
   url: string;
   /** The If-Match condition a read was pinned to, if any. */
   ifMatch?: string;
+  /** The x-ms-version the request named. */
+  version?: string;
 }
 
 export interface CountingBlobProxy {
@@ -29,7 +31,13 @@ export async function startCountingBlobProxy(): Promise<CountingBlobProxy> {
   const requests: StorageRequest[] = [];
   const server = createServer((req, res) => {
     const ifMatch = req.headers['if-match'];
-    requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', ...(ifMatch ? { ifMatch } : {}) });
+    const version = req.headers['x-ms-version'] as string | undefined;
+    requests.push({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      ...(ifMatch ? { ifMatch } : {}),
+      ...(version ? { version } : {}),
+    });
     const upstream = request(
       { host: blob.hostname, port: blob.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
