@@ -12,16 +12,18 @@ import { isTokenCredential } from '@azure/core-auth';
 import { createRequestPolicyFactoryPolicy } from '@azure/core-http-compat';
 import {
   bearerTokenAuthenticationPolicy,
-  createDefaultHttpClient,
   createHttpHeaders,
   createPipelineFromOptions,
   createPipelineRequest,
   RestError,
-  type HttpClient,
   type Pipeline,
 } from '@azure/core-rest-pipeline';
 import { StorageOAuthScopes, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import { storageRetryPolicy, type StorageRetryOptions } from '@azure/storage-common';
+import {
+  getCachedDefaultHttpClient,
+  storageRetryPolicy,
+  type StorageRetryOptions,
+} from '@azure/storage-common';
 import { SaxesParser } from 'saxes';
 import { blobHeaders, type BlobHeaders } from './blobFacts';
 
@@ -101,11 +103,10 @@ function listingError(status: number, errorCode: string | undefined, body: strin
 
 export function createBlobLister(client: ContainerClient, retry: StorageRetryOptions): BlobLister {
   const pipeline = listingPipeline(client, retry);
-  let httpClient: HttpClient | undefined;
   return async (query) => {
-    httpClient ??= createDefaultHttpClient();
+    // The HTTP client (and its keep-alive connections) the storage SDK's own clients share.
     const response = await pipeline.sendRequest(
-      httpClient,
+      getCachedDefaultHttpClient(),
       createPipelineRequest({
         url: listUrl(client.url, query),
         method: 'GET',
