@@ -15,6 +15,7 @@ import {
   createHttpHeaders,
   createPipelineFromOptions,
   createPipelineRequest,
+  decompressResponsePolicyName,
   RestError,
   type Pipeline,
 } from '@azure/core-rest-pipeline';
@@ -63,7 +64,9 @@ export type BlobLister = (query: ListQuery) => Promise<ListedPage>;
 
 function listingPipeline(client: ContainerClient, retry: StorageRetryOptions): Pipeline {
   const pipeline = createPipelineFromOptions({});
-  // The storage retry policy (as the SDK's own clients use) instead of the generic one.
+  // As the storage SDK builds its own: no Accept-Encoding (the service answers uncompressed), and
+  // the storage retry policy instead of the generic one.
+  pipeline.removePolicy({ name: decompressResponsePolicyName });
   pipeline.removePolicy({ phase: 'Retry' });
   pipeline.addPolicy(storageRetryPolicy(retry), { phase: 'Retry' });
   const credential = client.credential;
