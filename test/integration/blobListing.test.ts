@@ -200,6 +200,7 @@ describe('against a service that refuses tags, with a token', () => {
   let server: Server;
   let url: string;
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+  let busyAnswers = 0;
   const answer = `<?xml version="1.0" encoding="utf-8"?>
 <EnumerationResults ServiceEndpoint="http://x/" ContainerName="box"><MaxResults>10</MaxResults><Blobs>
 <Blob><Name>one</Name><Properties><Last-Modified>Tue, 01 Dec 2026 10:00:00 GMT</Last-Modified><Etag>0x8D1</Etag><Content-Length>3</Content-Length><Content-Type /></Properties><Metadata /></Blob>
@@ -209,6 +210,12 @@ describe('against a service that refuses tags, with a token', () => {
     const { certPem, keyPem } = ensureTls();
     server = createServer({ cert: certPem, key: keyPem }, (req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
+      if (req.url?.includes('marker=busy') && busyAnswers > 0) {
+        busyAnswers -= 1;
+        res.writeHead(503, { 'x-ms-error-code': 'ServerBusy' });
+        res.end('<?xml version="1.0"?><Error><Code>ServerBusy</Code></Error>');
+        return;
+      }
       if (req.url?.includes('tags')) {
         res.writeHead(403, { 'x-ms-error-code': 'AuthorizationPermissionMismatch' });
         res.end('<?xml version="1.0"?><Error><Code>AuthorizationPermissionMismatch</Code></Error>');
@@ -276,5 +283,32 @@ describe('against a service that refuses tags, with a token', () => {
       'metadata',
       'metadata',
     ]);
+  });
+
+  it('retries a busy service under the storage retry policy, and says Transient when it stays busy', async () => {
+    const credential: TokenCredential = {
+      getToken: async (): Promise<AccessToken> => ({ token: 't', expiresOnTimestamp: Date.now() + 3600_000 }),
+    };
+    const client = new ContainerClient(url, credential);
+    const quick = { maxTries: 3, retryDelayInMs: 5, maxRetryDelayInMs: 10 };
+    busyAnswers = 2;
+    const before = seen.length;
+    const page = await createBlobLister(
+      client,
+      quick,
+    )({ marker: 'busy', maxResults: 10, includeTags: false });
+    expect(page.blobs.map((b) => b.name)).toEqual(['one']);
+    expect(seen.length - before).toBe(3);
+
+    busyAnswers = 5;
+    const source = createBlobSource({
+      blobEndpoint: url.replace(/\/box$/, ''),
+      credential,
+      endpointPolicy: LOCAL_BLOB_ENDPOINTS,
+      container: 'box',
+    });
+    const error = await source.listPage('busy', 10).catch((e: unknown) => e);
+    expect(isAppError(error, 'Transient')).toBe(true);
+    expect((error as { detail?: string }).detail).toBe('503 ServerBusy');
   });
 });
