@@ -49,6 +49,11 @@ describe('parseListing', () => {
     expect(page.nextMarker).toBeUndefined();
   });
 
+  it('decodes numeric character references in a name (the SDK\'s parse left "&#xD;" as it was)', () => {
+    const page = parseListing(listing(blob(`<Name>line&#xD;end&#13;&#10;tab&#9;</Name>${props}`)));
+    expect(page.blobs.map((b) => b.name)).toEqual(['line\rend\r\ntab\t']);
+  });
+
   it('keeps a name of spaces and a % that is not encoded as it is', () => {
     const page = parseListing(listing(blob(`<Name>  50% off  </Name>${props}`)));
     expect(page.blobs.map((b) => b.name)).toEqual(['  50% off  ']);
