@@ -70,6 +70,9 @@ function listingPipeline(client: ContainerClient, retry: StorageRetryOptions): P
   pipeline.removePolicy({ phase: 'Retry' });
   pipeline.addPolicy(storageRetryPolicy(retry), { phase: 'Retry' });
   const credential = client.credential;
+  // No tenant-challenge callback (the SDK's clients answer a 401 naming another tenant with a token
+  // for it): the source's identity is a managed identity, which gets tokens from its own tenant
+  // only, and a challenge's resource_id would choose what the token is for.
   if (isTokenCredential(credential))
     pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: StorageOAuthScopes }), {
       phase: 'Sign',
