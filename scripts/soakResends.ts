@@ -250,6 +250,7 @@ export class ResendTracker {
     track.highWater = Math.max(track.highWater, placed.end);
     track.sessionHigh = Math.max(track.sessionHigh, placed.end);
     track.inFlight += 1;
+    const startedAt = Date.now();
     res.once('close', () => {
       track.inFlight -= 1;
       if (res.statusCode === 200 || res.statusCode === 201) track.done = true;
@@ -257,8 +258,9 @@ export class ResendTracker {
         this.gone.add(placed.session);
         return;
       }
-      // A kill closes every socket: that is the kill's doing, not a fault's.
-      if (Date.now() - this.killing < 3000) return;
+      // A kill closes every socket: that is the kill's doing, not a fault's. A PUT sent after the
+      // kill (the restarted host's resume) that fails met an injected fault like any other.
+      if (startedAt <= this.killing && Date.now() - this.killing < 3000) return;
       const failed =
         !res.writableFinished || res.statusCode === 416 || res.statusCode >= 500 || res.statusCode === 429;
       if (failed) track.cause = 'fault';

@@ -2,7 +2,7 @@
 // (https://learn.microsoft.com/rest/api/storageservices/list-blobs), including what Azurite never
 // sends: a name the XML cannot carry, percent-encoded with Encoded="true"; a metadata key "_";
 // character references; elements of later service versions; a hierarchical listing's BlobPrefix.
-import { parseListing } from '../../src/sources/blobListing';
+import { parseListing } from '../../../src/sources/blobListing';
 
 const blob = (inner: string) => `<Blob>${inner}</Blob>`;
 const listing = (blobs: string, next = '<NextMarker />') =>

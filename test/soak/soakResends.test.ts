@@ -1,0 +1,79 @@
+// The soak's resend bookkeeping (scripts/soakResends.ts), driven by real PUTs to a local server: a
+// resend is charged to what last interrupted the file. A chunk cut by a kill, sent again after the
+// restart, is the kill's; if that resend then meets an injected fault (here a 416), sending it once
+// more is the fault's, even within seconds of the kill.
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ResendTracker } from '../../scripts/soakResends';
+
+const TOTAL = 300;
+
+describe('ResendTracker', () => {
+  let answer: (req: IncomingMessage, res: ServerResponse) => void;
+  const server = createServer((req, res) => answer(req, res));
+  let port = 0;
+  const tracker = new ResendTracker(
+    () => [{ id: 'S1', path: '/Backup/file.bin' }],
+    () => false,
+  );
+  tracker.attach(server);
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const put = (start: number, end: number): Promise<number> =>
+    new Promise((resolve) => {
+      const body = Buffer.alloc(end - start);
+      const req = request(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'PUT',
+          path: '/up/S1/x',
+          headers: { 'content-range': `bytes ${start}-${end - 1}/${TOTAL}`, 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', () => resolve(0));
+      req.end(body);
+    });
+
+  it('charges a resend after the restart to the kill, and one after a fault on it to the fault', async () => {
+    answer = (_req, res) => {
+      res.writeHead(202);
+      res.end();
+    };
+    expect(await put(0, 100)).toBe(202);
+    // The second chunk is on the wire when the host is killed: the kill cuts it.
+    const cut = new Promise<void>((resolve) => {
+      answer = (req) => {
+        tracker.killStarted(1);
+        req.socket.destroy();
+        resolve();
+      };
+    });
+    const lost = put(100, 200);
+    await cut;
+    await lost;
+    // The restarted host sends it again; the answer is an injected 416.
+    answer = (_req, res) => {
+      res.writeHead(416);
+      res.end();
+    };
+    expect(await put(100, 200)).toBe(416);
+    answer = (_req, res) => {
+      res.writeHead(202);
+      res.end();
+    };
+    expect(await put(100, 200)).toBe(202);
+    const report = tracker.report(100);
+    expect(report.byCause).toEqual({ 'kill 1': 100, fault: 100 });
+    expect(report.kills[0]).toMatchObject({ kill: 1, sessionBytes: 100, maxSessionBytesPerFile: 100 });
+  });
+});
