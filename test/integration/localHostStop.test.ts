@@ -2,7 +2,7 @@
 // the process alive. In a file of its own: a host running alongside (as localHost.test.ts keeps one
 // for its whole file) makes the process's timer count move up and down under load, and the check
 // compares that count with what it was before these hosts started.
-import { startLocalHost } from '../../src/local/host';
+import { startLocalHost, type LocalHostOptions } from '../../src/local/host';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
 
 async function until(probe: () => boolean, timeoutMs: number): Promise<void> {
@@ -13,46 +13,43 @@ async function until(probe: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
+const count = (list: string[], type: string): number => list.filter((r) => r === type).length;
+
+/** A host on Azurite with no Key Vault or Graph behind it, polling fast. */
+function startHost(functions: LocalHostOptions['functions'], env: Record<string, string> = {}) {
+  return startLocalHost({
+    functions,
+    port: 0,
+    embedded: false,
+    env: {
+      AzureWebJobsStorage: azuriteConnectionString(),
+      KEY_VAULT_URL: 'https://localhost:1/',
+      GRAPH_CLIENT_ID: 'c',
+      ...env,
+    },
+    queue: { minPollingIntervalMs: 20, maxPollingIntervalMs: 200 },
+  });
+}
+
 describe('local host stop', () => {
   it('closes the server, pollers and timers, leaving no handle keeping the process alive', async () => {
     const before = process.getActiveResourcesInfo();
-    const extra = await startLocalHost({
-      functions: (app) => app.filter((f) => f.trigger.type !== 'queue'),
-      port: 0,
-      embedded: false,
-      env: {
-        AzureWebJobsStorage: azuriteConnectionString(),
-        KEY_VAULT_URL: 'https://localhost:1/',
-        GRAPH_CLIENT_ID: 'c',
-        SCHEDULER_CRON: '0 0 0 * * *',
-      },
-      queue: { minPollingIntervalMs: 20, maxPollingIntervalMs: 200 },
+    const extra = await startHost((app) => app.filter((f) => f.trigger.type !== 'queue'), {
+      SCHEDULER_CRON: '0 0 0 * * *',
     });
-    const poller = await startLocalHost({
-      functions: [
-        {
-          name: 'idleWorker',
-          trigger: { type: 'queue', queueName: uniqueName('lhidle'), handler: async () => undefined },
-        },
-      ],
-      port: 0,
-      embedded: false,
-      env: {
-        AzureWebJobsStorage: azuriteConnectionString(),
-        KEY_VAULT_URL: 'https://localhost:1/',
-        GRAPH_CLIENT_ID: 'c',
+    const poller = await startHost([
+      {
+        name: 'idleWorker',
+        trigger: { type: 'queue', queueName: uniqueName('lhidle'), handler: async () => undefined },
       },
-      queue: { minPollingIntervalMs: 20, maxPollingIntervalMs: 200 },
-    });
+    ]);
     expect((await fetch(`${extra.url}/api/health`)).status).toBe(200);
-    const during = process.getActiveResourcesInfo();
-    expect(during.filter((r) => r === 'TCPServerWrap').length).toBeGreaterThan(
-      before.filter((r) => r === 'TCPServerWrap').length,
+    expect(count(process.getActiveResourcesInfo(), 'TCPServerWrap')).toBeGreaterThan(
+      count(before, 'TCPServerWrap'),
     );
     await Promise.all([extra.stop(), poller.stop()]);
     // A closed server's handle leaves libuv's list a loop turn or two after close() resolved, so the
     // check waits (bounded) for the counts to return to where they were; a leaked server never does.
-    const count = (list: string[], type: string) => list.filter((r) => r === type).length;
     let after: string[] = [];
     await until(() => {
       after = process.getActiveResourcesInfo();
