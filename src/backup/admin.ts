@@ -7,6 +7,7 @@ import { isAppError, isPermanent, AppError } from '../errors';
 import { jsonResult, type HttpRequestLike, type HttpResult } from '../http/types';
 import { checkBlobEndpoint, type BlobEndpointPolicy } from '../sources/endpointPolicy';
 import { validateJob, type Job, type JobDefaults } from '../store/jobs';
+import { againOnConflict } from '../store/table';
 import { isEncrypted, passwordsOf } from '../store/jobEncryption';
 import { encryptionKeysResult } from './encryptionKeys';
 import { FINAL_RUN_STATUSES } from '../store/runs';
@@ -22,9 +23,6 @@ export interface AdminDeps {
   /** The names of the default source account's containers (GET source/containers). */
   sourceContainers?(): Promise<string[]>;
 }
-
-/** How often an edit is applied again after the app's own write to the job row won the race. */
-const EDIT_ATTEMPTS = 5;
 
 /** A typed error becomes its HTTP answer here (so tests calling jobsApi see it); anything else goes to invokeHttp. */
 async function guard(run: () => Promise<HttpResult>): Promise<HttpResult> {
@@ -138,22 +136,20 @@ export const jobsApi = {
       // The app itself writes the job row too (a run claims and releases it, the scheduler records
       // its occurrence), so an edit that lost the ETag race is applied again to the row as it is now
       // rather than refused: those writes touch fields no edit carries.
-      for (let attempt = 1; ; attempt += 1) {
+      const job = await againOnConflict(async () => {
         const stored = await deps.backup.jobs.getWithEtag(id);
         if (!stored) throw new AppError('NotFound', `No job with id ${id}.`);
-        const job = checkSource(
+        const edited = checkSource(
           deps,
           validateJob(patch, stored.value, id, new Date(deps.backup.clock.now()), jobDefaults(deps)),
         );
-        if (job.connectionId !== stored.value.connectionId) await checkConnection(deps, job.connectionId);
-        if (sourceChanged(job, stored.value)) await checkSourceReadable(deps, job);
-        try {
-          await deps.backup.jobs.save(job, stored.etag);
-          return jsonResult(200, job);
-        } catch (error) {
-          if (!isAppError(error, 'Conflict') || attempt === EDIT_ATTEMPTS) throw error;
-        }
-      }
+        if (edited.connectionId !== stored.value.connectionId)
+          await checkConnection(deps, edited.connectionId);
+        if (sourceChanged(edited, stored.value)) await checkSourceReadable(deps, edited);
+        await deps.backup.jobs.save(edited, stored.etag);
+        return edited;
+      });
+      return jsonResult(200, job);
     }),
 
   remove: (deps: AdminDeps, id: string) =>

@@ -2,8 +2,8 @@
 // No secret lives here: a connection's refresh token and its own app's client secret are in Key Vault
 // under names derived from the id (src/secrets/names.ts).
 import type { CloudName } from '../config/clouds';
-import { AppError, isAppError } from '../errors';
-import { field, TableRepository, type Stored } from './table';
+import { AppError } from '../errors';
+import { againOnConflict, field, TableRepository, type Stored } from './table';
 import type { TableClient } from '@azure/data-tables';
 
 export type DriveType = 'personal' | 'business' | 'sharepoint';
@@ -104,17 +104,13 @@ export class ConnectionStore {
    * remove a property, so this reads, patches and replaces, guarded by the ETag and retried on a race).
    */
   async update(id: string, patch: Partial<Connection>): Promise<Connection> {
-    for (let attempt = 1; ; attempt++) {
+    return againOnConflict(async () => {
       const current = await this.repo.get(PARTITION, id);
       if (!current) throw new AppError('NotFound', `No connection with id '${id}'`, { field: 'id' });
       const next = { ...current.value, ...patch, id, updatedAt: new Date().toISOString() };
-      try {
-        await this.repo.replace(PARTITION, id, next as ConnectionFields, current.etag);
-        return next;
-      } catch (error) {
-        if (!isAppError(error, 'Conflict') || attempt >= 5) throw error;
-      }
-    }
+      await this.repo.replace(PARTITION, id, next as ConnectionFields, current.etag);
+      return next;
+    });
   }
 
   async list(): Promise<Connection[]> {

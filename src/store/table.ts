@@ -2,7 +2,7 @@
 // merge, list by partition, delete. Entities are plain objects; the repository adds nothing but the
 // partition and row keys and maps SDK errors to typed errors (404 NotFound, 409/412 Conflict).
 import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 
 export type Scalar = string | number | boolean | Date | undefined;
 export type EntityFields = Record<string, Scalar>;
@@ -48,6 +48,23 @@ function badKeyError(table: string): AppError {
   return new AppError('ValidationFailed', `id: must not contain / \\ # ? or control characters (${table})`, {
     field: 'id',
   });
+}
+
+/** How often a read-change-write whose ETag-checked write lost a race is tried in all. */
+export const RACE_ATTEMPTS = 5;
+
+/**
+ * Runs `attempt` (a read, a change and an ETag-checked write of one row) again while its write
+ * loses the race (Conflict), at most `attempts` times in all; the last Conflict is thrown.
+ */
+export async function againOnConflict<T>(attempt: () => Promise<T>, attempts = RACE_ATTEMPTS): Promise<T> {
+  for (let tried = 1; ; tried += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isAppError(error, 'Conflict') || tried >= attempts) throw error;
+    }
+  }
 }
 
 /**
