@@ -230,14 +230,20 @@ describe('against a service that refuses tags, with a token', () => {
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+  const tokenCredential = (token: string): TokenCredential => ({
+    getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }),
+  });
+  /** The source over this server's container, with a token (the Azure mode's managed identity). */
+  const tokenSource = () =>
+    createBlobSource({
+      blobEndpoint: url.replace(/\/box$/, ''),
+      credential: tokenCredential('t'),
+      endpointPolicy: LOCAL_BLOB_ENDPOINTS,
+      container: 'box',
+    });
+
   it('sends the bearer token; a refusal of tags keeps its status and code; without tags it asks for metadata only', async () => {
-    const credential: TokenCredential = {
-      getToken: async (): Promise<AccessToken> => ({
-        token: 'storage-token',
-        expiresOnTimestamp: Date.now() + 3600_000,
-      }),
-    };
-    const lister = createBlobLister(new ContainerClient(url, credential), SOURCE_RETRY);
+    const lister = createBlobLister(new ContainerClient(url, tokenCredential('storage-token')), SOURCE_RETRY);
     // The lister alone reports the refusal as the service gave it; the source then lists without tags.
     const refused = await lister({ maxResults: 10, includeTags: true }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ statusCode: 403, code: 'AuthorizationPermissionMismatch' });
@@ -264,15 +270,7 @@ describe('against a service that refuses tags, with a token', () => {
   });
 
   it('the source goes on without tags and says each blob’s tags were not read', async () => {
-    const credential: TokenCredential = {
-      getToken: async (): Promise<AccessToken> => ({ token: 't', expiresOnTimestamp: Date.now() + 3600_000 }),
-    };
-    const source = createBlobSource({
-      blobEndpoint: url.replace(/\/box$/, ''),
-      credential,
-      endpointPolicy: LOCAL_BLOB_ENDPOINTS,
-      container: 'box',
-    });
+    const source = tokenSource();
     const before = seen.length;
     const page = await source.listPage(undefined, 10);
     expect(page.items.map((i) => [i.name, i.facts?.tagsUnread])).toEqual([['one', true]]);
@@ -286,10 +284,7 @@ describe('against a service that refuses tags, with a token', () => {
   });
 
   it('retries a busy service under the storage retry policy, and says Transient when it stays busy', async () => {
-    const credential: TokenCredential = {
-      getToken: async (): Promise<AccessToken> => ({ token: 't', expiresOnTimestamp: Date.now() + 3600_000 }),
-    };
-    const client = new ContainerClient(url, credential);
+    const client = new ContainerClient(url, tokenCredential('t'));
     const quick = { maxTries: 3, retryDelayInMs: 5, maxRetryDelayInMs: 10 };
     busyAnswers = 2;
     const before = seen.length;
@@ -301,13 +296,9 @@ describe('against a service that refuses tags, with a token', () => {
     expect(seen.length - before).toBe(3);
 
     busyAnswers = 5;
-    const source = createBlobSource({
-      blobEndpoint: url.replace(/\/box$/, ''),
-      credential,
-      endpointPolicy: LOCAL_BLOB_ENDPOINTS,
-      container: 'box',
-    });
-    const error = await source.listPage('busy', 10).catch((e: unknown) => e);
+    const error = await tokenSource()
+      .listPage('busy', 10)
+      .catch((e: unknown) => e);
     expect(isAppError(error, 'Transient')).toBe(true);
     expect((error as { detail?: string }).detail).toBe('503 ServerBusy');
   });
