@@ -267,9 +267,12 @@ describe('certificate credentials: refused', () => {
   });
 
   it('expired and not-yet-valid assertions beyond the 5-minute skew: AADSTS700024 with the times', async () => {
-    const now = nowSeconds();
+    // A minute past the skew on each side, each against its own clock reading: a loaded CI machine can
+    // spend a second between two reads, and a margin of one second then lands inside the skew.
+    const beyondSkew = 300 + 60;
+    let now = nowSeconds();
     const expired = await clientCredentials(
-      assertion(registered, { claims: { nbf: now - 1200, exp: now - 301 - 300 } }),
+      assertion(registered, { claims: { nbf: now - 1200, exp: now - beyondSkew } }),
     );
     expect(expired.status).toBe(401);
     expectError(
@@ -277,8 +280,9 @@ describe('certificate credentials: refused', () => {
       700024,
       /Client assertion is not within its valid time range\. Current time: \d{4}-.*Z, assertion valid from/,
     );
+    now = nowSeconds();
     const early = await clientCredentials(
-      assertion(registered, { claims: { nbf: now + 301, exp: now + 1200 } }),
+      assertion(registered, { claims: { nbf: now + beyondSkew, exp: now + 1200 } }),
     );
     expectError(early, 700024);
   });
