@@ -24,6 +24,8 @@ export interface UploadMessage {
   lastModified?: string;
   contentMd5?: string;
   continuation?: UploadContinuation;
+  /** The plan set the file was planned in, when it was one of a batch (see UploadBatchMessage.set). */
+  set?: string;
 }
 
 /** One file of a batch task: what the planner listed of it. */
@@ -46,6 +48,11 @@ export interface UploadBatchMessage {
   runId: string;
   jobId: string;
   files: UploadBatchFile[];
+  /**
+   * The id of the plan set its run's planner wrote the batch's files into (RunStore.planSets).
+   * Absent on batches queued by earlier versions, whose files have planned rows of their own.
+   */
+  set?: string;
 }
 
 /** Any task of the upload queue. */
@@ -99,8 +106,16 @@ export function parsePlanMessage(message: unknown): PlanMessage {
   };
 }
 
+/** The plan set id a task names (RunStore.planSetId), checked for form only. */
+function planSet(m: Record<string, unknown>): string | undefined {
+  if (m.set !== undefined && (typeof m.set !== 'string' || !/^[0-9a-f]{64}$/.test(m.set)))
+    throw invalid('set must be the 64 hex digits of a plan set id');
+  return m.set as string | undefined;
+}
+
 export function parseUploadMessage(message: unknown): UploadMessage {
   const m = object(message);
+  const set = planSet(m);
   if (typeof m.blobName !== 'string' || m.blobName.length === 0 || m.blobName.length > 1024)
     throw invalid('blobName missing');
   if (typeof m.etag !== 'string' || !m.etag) throw invalid('etag missing');
@@ -133,11 +148,12 @@ export function parseUploadMessage(message: unknown): UploadMessage {
     size: m.size,
     lastModified: typeof m.lastModified === 'string' ? m.lastModified : undefined,
     contentMd5: typeof m.contentMd5 === 'string' ? m.contentMd5 : undefined,
+    ...(set ? { set } : {}),
     continuation,
   };
 }
 
-const BATCH_KEYS = new Set(['v', 'kind', 'runId', 'jobId', 'files']);
+const BATCH_KEYS = new Set(['v', 'kind', 'runId', 'jobId', 'files', 'set']);
 const BATCH_FILE_KEYS = new Set(['blobName', 'etag', 'size', 'lastModified', 'contentMd5']);
 
 function onlyKeys(m: Record<string, unknown>, allowed: ReadonlySet<string>, where: string): void {
@@ -187,7 +203,15 @@ export function parseUploadBatchMessage(message: unknown): UploadBatchMessage {
   if (new Set(files.map((f) => f.blobName)).size !== files.length) throw invalid('a file is named twice');
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
   if (bytes > BATCH_LIMITS.bytes) throw invalid(`a batch holds at most ${BATCH_LIMITS.bytes} bytes`);
-  return { v: 2, kind: 'upload-batch', runId: id(m, 'runId'), jobId: id(m, 'jobId'), files };
+  const set = planSet(m);
+  return {
+    v: 2,
+    kind: 'upload-batch',
+    runId: id(m, 'runId'),
+    jobId: id(m, 'jobId'),
+    files,
+    ...(set ? { set } : {}),
+  };
 }
 
 /** Either kind of upload task, by its version. */

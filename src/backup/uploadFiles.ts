@@ -43,7 +43,7 @@ interface Outcomes {
 
 export async function uploadFresh(
   deps: BackupDeps,
-  task: { runId: string; jobId: string; files: readonly UploadBatchFile[] },
+  task: { runId: string; jobId: string; files: readonly UploadBatchFile[]; set?: string },
   meta: { dequeueCount: number },
 ): Promise<void> {
   const log = deps.log.child({
@@ -60,6 +60,7 @@ export async function uploadFresh(
   const rows = await deps.runs.getFiles(
     run.id,
     task.files.map((f) => f.blobName),
+    task.set,
   );
   // The planner marks every file it queues before queueing it: a task naming any other file was not
   // written by this run's planner, and uploading or counting it would add a file to the run (and

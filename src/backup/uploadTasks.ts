@@ -6,11 +6,14 @@
 // adds files to a running backup.
 import { QUEUES } from '../app/queues';
 import type { SourceItem } from '../sources/types';
-import type { PlannedFile } from '../store/runs';
+import { PLAN_SET_CHARS, planSetEntry, planSetId, type PlannedFile } from '../store/runs';
 import type { BackupDeps } from './deps';
 import { BATCH_LIMITS, type UploadBatchFile, type UploadMessage, type UploadTask } from './messages';
 
-/** Marks `items` planned in the run, then queues their tasks (sends `sendConcurrency` at a time). */
+/**
+ * Marks `items` planned in the run, then queues their tasks (sends `sendConcurrency` at a time): a
+ * file of a task of its own gets its planned row, the files of a batch task one plan set row.
+ */
 export async function queueUploadTasks(
   deps: Pick<BackupDeps, 'runs' | 'send' | 'settings'>,
   runId: string,
@@ -18,9 +21,23 @@ export async function queueUploadTasks(
   items: readonly SourceItem[],
 ): Promise<number> {
   if (!items.length) return 0;
+  const tasks = uploadTasks(runId, jobId, items, deps.settings.simpleUploadMaxBytes);
+  const planned = new Map(items.map((item) => [item.name, plannedFileOf(item)]));
+  const of = (file: { blobName: string }): PlannedFile => planned.get(file.blobName)!;
   // Planned before queued: the uploader refuses a task whose file its run did not plan.
-  await deps.runs.planFiles(runId, items.map(plannedFileOf));
-  return sendUploadTasks(deps, runId, jobId, items);
+  await Promise.all([
+    deps.runs.planFiles(
+      runId,
+      tasks.flatMap((task) => (task.v === 1 ? [of(task)] : [])),
+    ),
+    deps.runs.planSets(
+      runId,
+      tasks.flatMap((task) =>
+        task.v === 2 && task.set ? [{ id: task.set, files: task.files.map(of) }] : [],
+      ),
+    ),
+  ]);
+  return sendTasks(deps, tasks);
 }
 
 /**
@@ -33,7 +50,10 @@ export async function sendUploadTasks(
   jobId: string,
   items: readonly SourceItem[],
 ): Promise<number> {
-  const tasks = uploadTasks(runId, jobId, items, deps.settings.simpleUploadMaxBytes);
+  return sendTasks(deps, uploadTasks(runId, jobId, items, deps.settings.simpleUploadMaxBytes));
+}
+
+async function sendTasks(deps: Pick<BackupDeps, 'send' | 'settings'>, tasks: UploadTask[]): Promise<number> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < tasks.length) await deps.send(QUEUES.upload, tasks[next++]);
@@ -70,16 +90,27 @@ export function uploadTasks(
   simpleUploadMaxBytes: number,
 ): UploadTask[] {
   const out: UploadTask[] = [];
-  const envelope = JSON.stringify({ v: 2, kind: 'upload-batch', runId, jobId, files: [] }).length;
+  // The set id is a hash: its length is known before the batch is.
+  const envelope = JSON.stringify({
+    v: 2,
+    kind: 'upload-batch',
+    runId,
+    jobId,
+    files: [],
+    set: '0'.repeat(64),
+  }).length;
   let batch: UploadBatchFile[] = [];
   let bytes = 0;
   let chars = envelope;
+  let planChars = 2;
   const close = (): void => {
     if (batch.length === 1) out.push(single(runId, jobId, batch[0]));
-    else if (batch.length > 1) out.push({ v: 2, kind: 'upload-batch', runId, jobId, files: batch });
+    else if (batch.length > 1)
+      out.push({ v: 2, kind: 'upload-batch', runId, jobId, files: batch, set: planSetId(batch) });
     batch = [];
     bytes = 0;
     chars = envelope;
+    planChars = 2;
   };
   for (const item of items) {
     const file = fileOf(item);
@@ -88,15 +119,19 @@ export function uploadTasks(
       continue;
     }
     const fileChars = JSON.stringify(file).length + 1;
+    // The batch's plan set row holds each file's facts (metadata, tags) too, and is bounded as well.
+    const setChars = JSON.stringify(planSetEntry(plannedFileOf(item))).length + 1;
     if (
       batch.length >= BATCH_LIMITS.files ||
       bytes + file.size > BATCH_LIMITS.bytes ||
-      chars + fileChars > BATCH_LIMITS.jsonChars
+      chars + fileChars > BATCH_LIMITS.jsonChars ||
+      planChars + setChars > PLAN_SET_CHARS
     )
       close();
     batch.push(file);
     bytes += file.size;
     chars += fileChars;
+    planChars += setChars;
   }
   close();
   return out;

@@ -28,8 +28,8 @@ export async function handleUploadMessage(
   const task = parseUploadTask(raw);
   if (task.v === 2) return uploadFresh(deps, task, meta);
   if (!task.continuation) {
-    const { v: _v, runId, jobId, continuation: _c, ...file } = task;
-    return uploadFresh(deps, { runId, jobId, files: [file] }, meta);
+    const { v: _v, runId, jobId, continuation: _c, set, ...file } = task;
+    return uploadFresh(deps, { runId, jobId, files: [file], set }, meta);
   }
   return continueUpload(deps, task, meta);
 }

@@ -11,8 +11,10 @@
 //                     table, same partition), so a crash can neither lose a count nor count twice,
 //                     and a redelivered task finds the file final and counted. An events run
 //                     also holds plan rows (`~plan-N`, planEventFile): the outcome of an earlier
-//                     version of a blob it planned again.
-import { randomBytes, randomInt } from 'node:crypto';
+//                     version of a blob it planned again. The small files of one batch task are
+//                     planned in ONE plan set row (`~set-<id>`, planSets; the task names the id)
+//                     and get rows of their own only when their outcome is written.
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { odata, type TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { AppError, isAppError } from '../errors';
 import { encodeRowKey, query } from './manifest';
@@ -46,9 +48,24 @@ const COUNTER_END = '~count.';
  */
 const PLAN_PREFIX = '~plan-';
 const planKey = (planRow: number): string => `${PLAN_PREFIX}${String(planRow).padStart(8, '0')}`;
-/** Row keys that are not a file's current row: counter shards and the plan rows of events runs. */
+/**
+ * Plan set rows (planSets): `~set-` and the set's id (planSetId). Like the shards, no file row can
+ * start with it ('s' is no hex digit of a digest key).
+ */
+const SET_PREFIX = '~set-';
+const setKey = (id: string): string => `${SET_PREFIX}${id}`;
+/**
+ * Characters of one plan set's JSON at most (the planner closes a batch before it would pass this):
+ * inside what splitColumns stores in one row, with room for the row's other columns.
+ */
+export const PLAN_SET_CHARS = 200_000;
+/** Plan set rows per transaction are bounded by characters too: 4 MiB of UTF-8 is at least this many. */
+const SET_TRANSACTION_CHARS = 1_000_000;
+/** Row keys that are not a file's current row: counter shards, plan sets, events runs' plan rows. */
 const isBookkeeping = (rowKey: unknown): boolean =>
-  String(rowKey).startsWith(COUNTER_PREFIX) || String(rowKey).startsWith(PLAN_PREFIX);
+  String(rowKey).startsWith(COUNTER_PREFIX) ||
+  String(rowKey).startsWith(PLAN_PREFIX) ||
+  String(rowKey).startsWith(SET_PREFIX);
 
 // Kept importable from here, where runs are, for the modules that already read them from the run store.
 export { FINAL_RUN_STATUSES, type RunStatus } from './runStatus';
@@ -185,8 +202,31 @@ export interface PlannedFile extends PlannedBlob {
 /** A file row as read for a conditional write. */
 export interface StoredFile {
   file: FileResult;
-  etag: string;
+  /** The row's ETag; none for a file planned in a plan set that has no row of its own yet. */
+  etag?: string;
   planned: PlannedBlob;
+}
+
+/**
+ * A plan set's id: the SHA-256 (hex) of its files' names and versions, in order. A page planned
+ * again from the same listing writes the same sets (and finds them there); one listed differently
+ * writes sets of its own, so no set ever holds other files than the tasks that name it.
+ */
+export function planSetId(files: ReadonlyArray<{ blobName: string; etag?: string; size: number }>): string {
+  const canonical = JSON.stringify(files.map((f) => [f.blobName, f.etag ?? null, f.size]));
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** One file as a plan set row stores it: what planFiles keeps in a planned row's columns. */
+export function planSetEntry(file: PlannedFile): Record<string, unknown> {
+  return definedFields({
+    blobName: file.blobName,
+    size: file.size,
+    etag: file.etag,
+    lastModified: file.lastModified,
+    contentMd5: file.contentMd5,
+    facts: file.facts,
+  });
 }
 
 /** Columns of a planned row (a blob's `etag` would clash with the row's own). */
@@ -463,12 +503,22 @@ export class RunStore {
    * already there (a redelivered page, a file in flight or final) is left as it is.
    */
   async planFiles(runId: string, files: ReadonlyArray<PlannedFile>): Promise<void> {
+    if (!files.length) return;
     const at = this.now().toISOString();
-    const rows = files.map((f) => plannedRow(runId, f, at));
+    await this.createAll(files.map((f) => plannedRow(runId, f, at)));
+  }
+
+  /**
+   * Creates rows of the files table, leaving any already there as they are: one transaction per
+   * slice (tableBatches); a slice that meets an existing row fails whole, so its rows are then
+   * created one by one.
+   */
+  private async createAll(
+    rows: ReadonlyArray<TableEntity<Row>>,
+    limit?: Parameters<typeof tableBatches<TableEntity<Row>>>[1],
+  ): Promise<void> {
     await this.files.prepare();
-    // One transaction per 100 rows (the Table service's limit); a batch that meets an existing row
-    // fails whole, so its rows are then created one by one.
-    for (const batch of tableBatches(rows)) {
+    for (const batch of tableBatches(rows, limit)) {
       try {
         await this.clients.files.submitTransaction(batch.map((row) => ['create', row] as TransactionAction));
       } catch (error) {
@@ -480,6 +530,38 @@ export class RunStore {
           });
       }
     }
+  }
+
+  /**
+   * Marks the files of batch tasks planned, one plan set row per batch (named by the id the batch
+   * task carries) instead of one row per file: the Table service serves one partition at up to
+   * 2,000 entities a second, and a run's planned files all go into its partition, so a row per file
+   * would cap planning there (and Azurite's cost per insert grows with the partition). A file gets
+   * its own row when its outcome (or progress) is written; until then getFiles answers from the set.
+   * A set already there (a redelivered page listing the same batch) is left as it is.
+   */
+  async planSets(
+    runId: string,
+    sets: ReadonlyArray<{ id: string; files: ReadonlyArray<PlannedFile> }>,
+  ): Promise<void> {
+    if (!sets.length) return;
+    const at = this.now().toISOString();
+    const rows = sets.map(({ id, files }) => {
+      const json = JSON.stringify(files.map(planSetEntry));
+      if (json.length > PLAN_SET_CHARS)
+        throw new AppError(
+          'ValidationFailed',
+          `A plan set of ${files.length} files is too large for one row.`,
+        );
+      return {
+        partitionKey: runId,
+        rowKey: setKey(id),
+        at,
+        count: files.length,
+        ...splitColumns('files', json),
+      } as TableEntity<Row>;
+    });
+    await this.createAll(rows, { weight: joinedLength, budget: SET_TRANSACTION_CHARS });
   }
 
   /**
@@ -560,19 +642,53 @@ export class RunStore {
   }
 
   /**
-   * The rows of many files (a batch task's) with one range query, each with its ETag for a
-   * conditional write and what the planner recorded of the blob.
+   * The rows of a task's files with one range query, each with its ETag for a conditional write and
+   * what the planner recorded of the blob. With the plan set a batch task names, that is read at the
+   * same time: a file planned there with no row of its own yet is answered from the set (no ETag:
+   * its outcome creates its row). A file in neither was not planned by the run.
    */
-  async getFiles(runId: string, blobNames: readonly string[]): Promise<Map<string, StoredFile>> {
+  async getFiles(
+    runId: string,
+    blobNames: readonly string[],
+    set?: string,
+  ): Promise<Map<string, StoredFile>> {
     const byKey = new Map(blobNames.map((name) => [encodeRowKey(name), name]));
-    const rows = await rowsByKey(this.clients.files, runId, [...byKey.keys()]);
+    const [rows, planned] = await Promise.all([
+      rowsByKey(this.clients.files, runId, [...byKey.keys()]),
+      set === undefined ? undefined : this.planSet(runId, set),
+    ]);
+    const asked = new Set(blobNames);
     const out = new Map<string, StoredFile>();
     for (const [key, row] of rows) {
       const file = rowToFile(row);
       if (file.blobName !== byKey.get(key)) continue;
       out.set(file.blobName, { file, etag: String(row.etag), planned: plannedOf(row) });
     }
+    for (const entry of planned?.files ?? [])
+      if (asked.has(entry.blobName) && !out.has(entry.blobName))
+        out.set(entry.blobName, {
+          file: {
+            blobName: entry.blobName,
+            status: 'planned',
+            size: entry.size,
+            bytesDone: 0,
+            attempts: 0,
+            counted: false,
+            updatedAt: planned!.at,
+          },
+          planned: entry,
+        });
     return out;
+  }
+
+  /** A plan set of the run, or undefined when the run planned no such set. */
+  private async planSet(
+    runId: string,
+    id: string,
+  ): Promise<{ at: string; files: PlannedFile[] } | undefined> {
+    const stored = await this.files.get(runId, setKey(id));
+    if (!stored) return undefined;
+    return { at: field.string(stored.value, 'at') ?? '', files: planSetFiles(stored.value) };
   }
 
   /**
@@ -858,9 +974,22 @@ export class RunStore {
       failedBytes: 0,
       inFlight: 0,
     };
+    // Plan sets are looked up a few at a time as the scan meets them (their files' rows may lie
+    // anywhere in the partition): a file planned in one with no row of its own is still in flight.
+    let sets: Array<Record<string, unknown>> = [];
+    const lookUp = async (): Promise<void> => {
+      const counts = await Promise.all(sets.map((set) => this.unstartedFiles(runId, set)));
+      out.inFlight += counts.reduce((sum, n) => sum + n, 0);
+      sets = [];
+    };
     const entities = query(this.clients.files, odata`PartitionKey eq ${runId}`);
     for await (const entity of entities) {
       if (String(entity.rowKey).startsWith(COUNTER_PREFIX)) continue;
+      if (String(entity.rowKey).startsWith(SET_PREFIX)) {
+        sets.push(entity);
+        if (sets.length >= SET_LOOKUPS) await lookUp();
+        continue;
+      }
       // An events run's plan rows: the outcome of an earlier version moved there counts (it was a
       // copy of its own); a plan row of a blob's first version holds no outcome.
       if (String(entity.rowKey).startsWith(PLAN_PREFIX) && entity.status === undefined) continue;
@@ -876,8 +1005,56 @@ export class RunStore {
         out.failedBytes += file.size;
       } else out.inFlight += 1;
     }
+    await lookUp();
     return out;
   }
+
+  /** How many files of a plan set row have no row of their own (planned, not started). */
+  private async unstartedFiles(runId: string, set: Record<string, unknown>): Promise<number> {
+    const keys = planSetFiles(set).map((f) => encodeRowKey(f.blobName));
+    const rows = await rowsByKey(this.clients.files, runId, keys);
+    return keys.filter((key) => !rows.has(key)).length;
+  }
+}
+
+/** Plan sets looked up at once while a run's rows are counted. */
+const SET_LOOKUPS = 8;
+
+/** The files of a plan set row (planSets); a row that does not read as one holds none. */
+function planSetFiles(row: Record<string, unknown>): PlannedFile[] {
+  const json = joinColumns(row, 'files');
+  if (json === undefined) return [];
+  let entries: unknown;
+  try {
+    entries = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(entries)) return [];
+  const out: PlannedFile[] = [];
+  for (const entry of entries as Array<Record<string, unknown>>) {
+    if (typeof entry?.blobName !== 'string' || typeof entry.size !== 'number') continue;
+    let facts: BlobFacts | undefined;
+    try {
+      facts = entry.facts === undefined ? undefined : readFacts(entry.facts);
+    } catch {
+      facts = undefined;
+    }
+    out.push({
+      blobName: entry.blobName,
+      size: entry.size,
+      etag: typeof entry.etag === 'string' ? entry.etag : undefined,
+      lastModified: typeof entry.lastModified === 'string' ? entry.lastModified : undefined,
+      contentMd5: typeof entry.contentMd5 === 'string' ? entry.contentMd5 : undefined,
+      facts,
+    });
+  }
+  return out;
+}
+
+/** Characters a row's long `files` column holds (the weight of a plan set row in a transaction). */
+function joinedLength(row: Record<string, unknown>): number {
+  return joinColumns(row, 'files')?.length ?? 0;
 }
 
 const pageKey = (index: number): string => `page-${String(index).padStart(8, '0')}`;

@@ -245,9 +245,32 @@ export function tableCreator(client: TableClient): () => Promise<unknown> {
 /** Rows per entity-group transaction: the Table service refuses a batch of more. */
 export const TABLE_BATCH_LIMIT = 100;
 
-/** `items` in consecutive slices a transaction may carry. */
-export function* tableBatches<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += TABLE_BATCH_LIMIT) yield items.slice(i, i + TABLE_BATCH_LIMIT);
+/**
+ * `items` in consecutive slices a transaction may carry: at most TABLE_BATCH_LIMIT each and, with
+ * `weight`, at most `budget` of it (the service also refuses a transaction over 4 MiB of payload,
+ * which a hundred large rows can pass). An item heavier than the budget goes alone.
+ */
+export function* tableBatches<T>(
+  items: readonly T[],
+  limit?: { weight: (item: T) => number; budget: number },
+): Generator<T[]> {
+  if (!limit) {
+    for (let i = 0; i < items.length; i += TABLE_BATCH_LIMIT) yield items.slice(i, i + TABLE_BATCH_LIMIT);
+    return;
+  }
+  let batch: T[] = [];
+  let used = 0;
+  for (const item of items) {
+    const weight = limit.weight(item);
+    if (batch.length && (batch.length >= TABLE_BATCH_LIMIT || used + weight > limit.budget)) {
+      yield batch;
+      batch = [];
+      used = 0;
+    }
+    batch.push(item);
+    used += weight;
+  }
+  if (batch.length) yield batch;
 }
 
 /**

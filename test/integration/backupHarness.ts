@@ -274,7 +274,7 @@ export function singleFileTasks(queue: QueuedMessage[]): QueuedMessage[] {
     if (task.v === 1) return [entry];
     return task.files.map((file) => ({
       queue: entry.queue,
-      message: { v: 1, runId: task.runId, jobId: task.jobId, ...file } satisfies UploadMessage,
+      message: { v: 1, runId: task.runId, jobId: task.jobId, ...file, set: task.set } satisfies UploadMessage,
     }));
   });
 }

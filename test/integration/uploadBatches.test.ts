@@ -2,6 +2,7 @@
 // what they share once, uploads them in parallel and records their results together. These tests
 // hold the batch to what single tasks guarantee: only planned files, counted once however often
 // delivered, every file of a poisoned batch failed, a tampered file failed alone.
+import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { BackupDeps } from '../../src/backup/deps';
 import { parseUploadBatchMessage, type UploadBatchMessage } from '../../src/backup/messages';
@@ -13,8 +14,11 @@ import { isAppError } from '../../src/errors';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { ManualClock } from '../../src/runtime/clock';
 import type { Job } from '../../src/store/jobs';
+import { RunStore } from '../../src/store/runs';
 import {
+  azuriteTable,
   backupDeps,
+  backupStores,
   content,
   createBackupJob,
   deliverAll,
@@ -47,16 +51,26 @@ interface World {
   job: Job;
   /** Calls the uploader made that a batch should make once per invocation, or never. */
   calls: { describe: number; destination: number; jobGets: number };
+  /** The run store's files table, to see which rows planning and uploading wrote. */
+  filesTable: TableClient;
 }
 
 async function world(): Promise<World> {
   const container = await newContainer();
   const clock = new ManualClock(Date.UTC(2026, 2, 1, 9));
   const { queue, send } = memoryQueue();
+  const filesTable = azuriteTable('files');
   const base = backupDeps({
     fx,
     clock,
     send,
+    stores: {
+      ...backupStores(() => new Date(clock.now())),
+      runs: new RunStore(
+        { runs: azuriteTable('runs'), progress: azuriteTable('prog'), files: filesTable },
+        () => new Date(clock.now()),
+      ),
+    },
     rootFolder: 'Batches',
     plannerPageSize: 500,
     logName: 'batches',
@@ -90,7 +104,7 @@ async function world(): Promise<World> {
     container: container.containerName,
     now: new Date(clock.now()),
   });
-  return { deps, queue, container, job, calls };
+  return { deps, queue, container, job, calls, filesTable };
 }
 
 const names = (n: number): string[] =>
@@ -212,4 +226,82 @@ it('large files keep a task of their own, small ones share one', async () => {
   ]);
   expect(await deliverAll(w.deps, w.queue)).toBe(4);
   expect((await w.deps.runs.get(w.job.id, run.id))!.value.totals).toMatchObject({ uploadedFiles: 4 });
+});
+
+/** Row keys of a run's partition in the files table, its counter shards left out. */
+async function runRows(w: World, runId: string): Promise<string[]> {
+  const keys: string[] = [];
+  const filter = odata`PartitionKey eq ${runId}`;
+  for await (const row of w.filesTable.listEntities({ queryOptions: { filter } }))
+    if (!row.rowKey!.startsWith('~count-')) keys.push(row.rowKey!);
+  return keys;
+}
+
+it('plans a batch in one plan set row, not a row per file; each file gets its row with its outcome', async () => {
+  // The Table service serves one partition at up to 2,000 entities a second, and all of a run's
+  // planned files share its partition: a row per planned file would cap planning there
+  // (https://learn.microsoft.com/azure/storage/tables/scalability-targets).
+  const w = await world();
+  const { runId, batch } = await plannedBatch(w, 40);
+  expect(batch.set).toMatch(/^[0-9a-f]{64}$/);
+  expect(await runRows(w, runId)).toEqual([`~set-${batch.set}`]);
+  await handleUploadMessage(w.deps, batch);
+  const rows = await runRows(w, runId);
+  expect(rows).toHaveLength(41);
+  expect(rows).toContain(`~set-${batch.set}`);
+  expect((await w.deps.runs.get(w.job.id, runId))!.value.status).toBe('succeeded');
+  // The set is bookkeeping: the run's file list holds the files alone.
+  const listed: string[] = [];
+  for await (const file of w.deps.runs.fileRows(runId)) listed.push(file.blobName);
+  expect(listed.sort()).toEqual(names(40));
+});
+
+it('a batch naming a plan set its run did not write, or none, is refused whole and nothing is uploaded', async () => {
+  const w = await world();
+  const { runId, batch } = await plannedBatch(w, 3);
+  const requests = fileRequests(fx);
+  const { set: _set, ...withoutSet } = batch;
+  for (const forged of [{ ...batch, set: 'a'.repeat(64) }, withoutSet]) {
+    const error = await handleUploadMessage(w.deps, forged).catch((e: unknown) => e);
+    expect(isAppError(error, 'MessageInvalid')).toBe(true);
+    expect((error as Error).message).toMatch(/did not plan/);
+  }
+  await expect(handleUploadMessage(w.deps, { ...batch, set: 'not-an-id' })).rejects.toThrow(/plan set id/);
+  expect(fileRequests(fx)).toBe(requests);
+  expect(await runRows(w, runId)).toEqual([`~set-${batch.set}`]);
+});
+
+it('the run stays open while a file of a plan set has no row yet: a page planned again from a longer listing', async () => {
+  const w = await world();
+  for (const name of names(3)) await putBlob(w.container, name, content(1000));
+  const run = await startRun(w.deps, w.job.id, 'manual');
+  const page = w.queue.shift()!.message;
+  await handlePlanMessage(w.deps, page);
+  const first = parseUploadBatchMessage(w.queue.shift()!.message);
+  // The page is delivered again after a fourth blob arrived: its listing plans a set of four, while
+  // the page's recorded plan (its first delivery's) still says three.
+  await putBlob(w.container, 'd/late.txt', content(1000));
+  await handlePlanMessage(w.deps, page);
+  const second = parseUploadBatchMessage(w.queue.shift()!.message);
+  expect(second.files).toHaveLength(4);
+  expect(second.set).not.toBe(first.set);
+
+  await handleUploadMessage(w.deps, first);
+  // Three uploaded of three planned, yet d/late.txt (in the second set, no row of its own) is queued.
+  expect((await w.deps.runs.countFiles(run.id)).inFlight).toBe(1);
+  expect((await w.deps.runs.get(w.job.id, run.id))!.value.status).toBe('running');
+  await handleUploadMessage(w.deps, second);
+  expect((await w.deps.runs.countFiles(run.id)).inFlight).toBe(0);
+  const ended = (await w.deps.runs.get(w.job.id, run.id))!.value;
+  expect(ended.status).toBe('succeeded');
+  expect(ended.totals).toMatchObject({ uploadedFiles: 4, failedFiles: 0 });
+});
+
+it('a poison message naming a plan set fails only the files it names', async () => {
+  const w = await world();
+  const { runId, batch } = await plannedBatch(w, 3);
+  const one = { ...batch, files: batch.files.slice(0, 1) };
+  await handleUploadPoison(w.deps, one);
+  expect((await w.deps.runs.failures(runId)).map((f) => f.blobName)).toEqual([batch.files[0].blobName]);
+  expect((await w.deps.runs.get(w.job.id, runId))!.value.status).toBe('running');
 });

@@ -1,5 +1,7 @@
 import { BATCH_LIMITS, parseUploadTask, type UploadTask } from '../../../src/backup/messages';
-import { uploadTasks } from '../../../src/backup/uploadTasks';
+import { plannedFileOf, uploadTasks } from '../../../src/backup/uploadTasks';
+import { PLAN_SET_CHARS, planSetEntry, planSetId } from '../../../src/store/runs';
+import { tableBatches } from '../../../src/store/table';
 import type { SourceItem } from '../../../src/sources/types';
 
 const MiB = 1024 * 1024;
@@ -50,7 +52,60 @@ describe('uploadTasks', () => {
     }
   });
 
+  it('names each batch by the id of its plan set: the hash of its files, so another listing names another set', () => {
+    const items = Array.from({ length: 3 }, (_, i) => item(`f${i}`, 10));
+    const [batch] = uploadTasks('run-1', 'job-1', items, 4 * MiB);
+    if (batch.v !== 2) throw new Error('expected a batch');
+    expect(batch.set).toMatch(/^[0-9a-f]{64}$/);
+    expect(batch.set).toBe(planSetId(batch.files));
+    const [changed] = uploadTasks(
+      'run-1',
+      'job-1',
+      [...items.slice(0, 2), { ...items[2], size: 11 }],
+      4 * MiB,
+    );
+    expect((changed as typeof batch).set).not.toBe(batch.set);
+  });
+
+  it('closes a batch before its plan set (facts included) passes what one Table row holds', () => {
+    // Blob metadata is up to 8 KiB a blob: a hundred such files would not fit one plan set row.
+    const heavy = (i: number): SourceItem => ({
+      ...item(`h${i}`, 1),
+      facts: {
+        properties: {},
+        metadata: { note: 'm'.repeat(7_000) },
+        tags: {},
+        lastModified: '2026-01-01T00:00:00.000Z',
+      },
+    });
+    const items = Array.from({ length: 100 }, (_, i) => heavy(i));
+    const tasks = uploadTasks('run-1', 'job-1', items, 4 * MiB);
+    expect(tasks.length).toBeGreaterThan(1);
+    for (const task of tasks) {
+      if (task.v !== 2) continue;
+      const byName = new Map(items.map((i) => [i.name, i]));
+      const json = JSON.stringify(
+        task.files.map((f) => planSetEntry(plannedFileOf(byName.get(f.blobName)!))),
+      );
+      expect(json.length).toBeLessThanOrEqual(PLAN_SET_CHARS);
+    }
+    expect(tasks.flatMap((t) => (t.v === 2 ? t.files : [t])).length).toBe(100);
+  });
+
   it('sends a lone small file as a single-file task', () => {
     expect(uploadTasks('run-1', 'job-1', [item('only', 5)], 4 * MiB).map(describeTask)).toEqual(['one:only']);
+  });
+});
+
+describe('tableBatches', () => {
+  it('slices by count alone, or by count and a weight budget (a heavier item goes alone)', () => {
+    const items = Array.from({ length: 250 }, (_, i) => i);
+    expect([...tableBatches(items)].map((b) => b.length)).toEqual([100, 100, 50]);
+    const weights = [5, 5, 5, 20, 1, 1];
+    const sliced = [...tableBatches(weights, { weight: (w) => w, budget: 10 })];
+    expect(sliced).toEqual([[5, 5], [5], [20], [1, 1]]);
+    expect([...tableBatches(items, { weight: () => 1, budget: 1_000 })].map((b) => b.length)).toEqual([
+      100, 100, 50,
+    ]);
   });
 });
