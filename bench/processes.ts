@@ -14,6 +14,12 @@ import type { EmulatorsChildAnswer } from './emulatorsChild';
 const ROOT = path.join(__dirname, '..');
 
 /**
+ * The environment infra/main.bicep gives the worker beyond the product's own settings (test/infra
+ * checks the template against it): the bench's product processes run with it, as deployed.
+ */
+export const DEPLOYED_WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+
+/**
  * `node --import tsx <script>`: the child's pid is the script's own process (the tsx CLI would put
  * a wrapper process in between, whose CPU figures are not the script's).
  */
@@ -106,7 +112,7 @@ export async function startGraphProcess(): Promise<GraphProcess> {
 
 /** Runs a worker script to completion and returns the JSON line it printed. */
 export async function runWorker<T>(script: string, env: Record<string, string>): Promise<T> {
-  const child = tsx(script, env);
+  const child = tsx(script, { ...DEPLOYED_WORKER_ENV, ...env });
   const result = firstJsonLine<T>(child, script);
   const [value] = await Promise.all([
     result,
@@ -157,7 +163,7 @@ export interface HostProcess {
 
 /** The local host (src/local/host.ts) in a child process: the worker whose CPU the bench reads. */
 export async function startHostProcess(env: Record<string, string>): Promise<HostProcess> {
-  const child = tsx('hostChild.ts', env);
+  const child = tsx('hostChild.ts', { ...DEPLOYED_WORKER_ENV, ...env });
   const { url } = await firstJsonLine<{ url: string }>(child, 'The local host');
   const host: HostProcess = { url, pid: child.pid!, stop: () => stopChild(child) };
   if (process.env.BENCH_CPU_PROFILE) {

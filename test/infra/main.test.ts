@@ -11,6 +11,7 @@ import {
   type ArmTemplate,
   type Diagnostic,
 } from '../../scripts/bicep';
+import { DEPLOYED_WORKER_ENV } from '../../bench/processes';
 import { SETTINGS } from '../../src/config/settings';
 import { ALERT_EVENTS } from '../../src/log/alertEvents';
 import {
@@ -63,6 +64,8 @@ const PLATFORM_EXTRAS = [
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
   'AZURE_CLIENT_ID',
+  // glibc's, for the worker's memory (infra/main.bicep says why; bench/processes.ts runs the same).
+  'MALLOC_ARENA_MAX',
 ];
 
 describeWithBicep('infra/main.bicep', (compiler) => {
@@ -330,6 +333,7 @@ describeWithBicep('infra/main.bicep', (compiler) => {
 
     it('connects to storage with the managed identity', () => {
       expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
+      expect(settings.MALLOC_ARENA_MAX).toBe(DEPLOYED_WORKER_ENV.MALLOC_ARENA_MAX);
       expect(String(settings.AzureWebJobsStorage__clientId)).toMatch(IDENTITY_CLIENT_ID);
       expect(String(settings.MANAGED_IDENTITY_CLIENT_ID)).toMatch(IDENTITY_CLIENT_ID);
       expect(String(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)).toContain('Authorization=AAD');
