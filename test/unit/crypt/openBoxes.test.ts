@@ -36,6 +36,8 @@ describe('openBoxes', () => {
     const opened = await openBoxes(key, nonce, big);
     clearInterval(timer);
     expect(opened.bad).toBe(-1);
-    expect(ticks).toBeGreaterThan(1);
+    // Opened on this thread, the open runs to its end before any timer can fire: not one tick. On a
+    // loaded machine the worker may finish within a tick or two, so one is all that is asked.
+    expect(ticks).toBeGreaterThan(0);
   });
 });
