@@ -12,6 +12,7 @@ import { jsonResult } from '../../src/http/types';
 import { setLogSink, type LogSink } from '../../src/log/logger';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { offlineHostEnv } from '../helpers/localHostEnv';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -114,13 +115,11 @@ beforeAll(async () => {
     functions: (app) => [...app, ...testFunctions],
     port: 0,
     embedded: false,
-    env: {
-      AzureWebJobsStorage: azuriteConnectionString(),
-      KEY_VAULT_URL: 'https://localhost:1/',
+    env: offlineHostEnv({
       GRAPH_CLIENT_ID: 'local-test-client',
       LOCAL_FUNCTION_KEY: FUNCTION_KEY,
       SCHEDULER_CRON: '* * * * * *',
-    },
+    }),
     // host.json's 30 s retry delay and 10 s polling would make this test minutes long.
     queue: { retryDelayMs: 0, minPollingIntervalMs: 20, maxPollingIntervalMs: 200 },
   });

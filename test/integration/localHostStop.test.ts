@@ -3,7 +3,8 @@
 // for its whole file) makes the process's timer count move up and down under load, and the check
 // compares that count with what it was before these hosts started.
 import { startLocalHost, type LocalHostOptions } from '../../src/local/host';
-import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { uniqueName } from '../helpers/azurite';
+import { offlineHostEnv } from '../helpers/localHostEnv';
 
 async function until(probe: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -21,12 +22,7 @@ function startHost(functions: LocalHostOptions['functions'], env: Record<string,
     functions,
     port: 0,
     embedded: false,
-    env: {
-      AzureWebJobsStorage: azuriteConnectionString(),
-      KEY_VAULT_URL: 'https://localhost:1/',
-      GRAPH_CLIENT_ID: 'c',
-      ...env,
-    },
+    env: offlineHostEnv(env),
     queue: { minPollingIntervalMs: 20, maxPollingIntervalMs: 200 },
   });
 }

@@ -7,6 +7,7 @@ import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
 import { startLocalHost } from '../../src/local/host';
 import { QueuePoller } from '../../src/local/queuePoller';
 import { azuriteConnectionString, uniqueName } from '../helpers/azurite';
+import { offlineHostEnv } from '../helpers/localHostEnv';
 
 const ONE_MINUTE = 60_000;
 let previousSink: LogSink;
@@ -75,12 +76,7 @@ it("the local host's sendMessage tells the pollers of that queue, and only after
     functions: [queueFunction(name, () => undefined)],
     port: 0,
     embedded: false,
-    env: {
-      AzureWebJobsStorage: azuriteConnectionString(),
-      KEY_VAULT_URL: 'https://localhost:1/',
-      GRAPH_CLIENT_ID: 'c',
-      SCHEDULER_CRON: '0 0 0 * * *',
-    },
+    env: offlineHostEnv({ SCHEDULER_CRON: '0 0 0 * * *' }),
   });
   try {
     await host.services.sendMessage(name, { v: 1 }, { visibilityTimeoutSeconds: 30 });
