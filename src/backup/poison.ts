@@ -35,8 +35,8 @@ export async function handleUploadPoison(deps: BackupDeps, raw: unknown): Promis
   if (!run || FINAL_RUN_STATUSES.has(run.value.status)) return;
   // Only files its run planned are failed: a forged task must not add a file to a run. Of a batch,
   // each planned file not final yet is failed (one transaction for all of them).
-  const set = task.set;
-  const rows = run.value.kind === 'backup' ? await deps.runs.getFiles(task.runId, names, set) : new Map();
+  const rows =
+    run.value.kind === 'backup' ? await deps.runs.getFiles(task.runId, names, task.set) : new Map();
   const refused = names.filter((name) => !rows.has(name));
   if (refused.length)
     deps.log.error('poison.upload.refused', {

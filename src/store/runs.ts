@@ -546,6 +546,8 @@ export class RunStore {
   ): Promise<void> {
     if (!sets.length) return;
     const at = this.now().toISOString();
+    // Each row's characters, kept as it is built: the weight of the row in a transaction.
+    const chars = new Map<TableEntity<Row>, number>();
     const rows = sets.map(({ id, files }) => {
       const json = JSON.stringify(files.map(planSetEntry));
       if (json.length > PLAN_SET_CHARS)
@@ -553,15 +555,16 @@ export class RunStore {
           'ValidationFailed',
           `A plan set of ${files.length} files is too large for one row.`,
         );
-      return {
+      const row = {
         partitionKey: runId,
         rowKey: setKey(id),
         at,
-        count: files.length,
         ...splitColumns('files', json),
       } as TableEntity<Row>;
+      chars.set(row, json.length);
+      return row;
     });
-    await this.createAll(rows, { weight: joinedLength, budget: SET_TRANSACTION_CHARS });
+    await this.createAll(rows, { weight: (row) => chars.get(row)!, budget: SET_TRANSACTION_CHARS });
   }
 
   /**
@@ -1033,28 +1036,20 @@ function planSetFiles(row: Record<string, unknown>): PlannedFile[] {
   if (!Array.isArray(entries)) return [];
   const out: PlannedFile[] = [];
   for (const entry of entries as Array<Record<string, unknown>>) {
-    if (typeof entry?.blobName !== 'string' || typeof entry.size !== 'number') continue;
-    let facts: BlobFacts | undefined;
-    try {
-      facts = entry.facts === undefined ? undefined : readFacts(entry.facts);
-    } catch {
-      facts = undefined;
-    }
+    if (!entry || typeof entry !== 'object') continue;
+    const blobName = field.string(entry, 'blobName');
+    const size = field.number(entry, 'size');
+    if (blobName === undefined || size === undefined) continue;
     out.push({
-      blobName: entry.blobName,
-      size: entry.size,
-      etag: typeof entry.etag === 'string' ? entry.etag : undefined,
-      lastModified: typeof entry.lastModified === 'string' ? entry.lastModified : undefined,
-      contentMd5: typeof entry.contentMd5 === 'string' ? entry.contentMd5 : undefined,
-      facts,
+      blobName,
+      size,
+      etag: field.string(entry, 'etag'),
+      lastModified: field.string(entry, 'lastModified'),
+      contentMd5: field.string(entry, 'contentMd5'),
+      facts: readFacts(entry.facts),
     });
   }
   return out;
-}
-
-/** Characters a row's long `files` column holds (the weight of a plan set row in a transaction). */
-function joinedLength(row: Record<string, unknown>): number {
-  return joinColumns(row, 'files')?.length ?? 0;
 }
 
 const pageKey = (index: number): string => `page-${String(index).padStart(8, '0')}`;

@@ -252,12 +252,8 @@ export const TABLE_BATCH_LIMIT = 100;
  */
 export function* tableBatches<T>(
   items: readonly T[],
-  limit?: { weight: (item: T) => number; budget: number },
+  limit: { weight: (item: T) => number; budget: number } = { weight: () => 0, budget: 0 },
 ): Generator<T[]> {
-  if (!limit) {
-    for (let i = 0; i < items.length; i += TABLE_BATCH_LIMIT) yield items.slice(i, i + TABLE_BATCH_LIMIT);
-    return;
-  }
   let batch: T[] = [];
   let used = 0;
   for (const item of items) {
