@@ -9,6 +9,7 @@ import { handlePlanMessage } from '../src/backup/planner';
 import { startRun } from '../src/backup/scheduler';
 import { handleUploadMessage } from '../src/backup/uploader';
 import { systemClock } from '../src/runtime/clock';
+import { PagePrefetch } from '../src/backup/pagePrefetch';
 import { createLogger } from '../src/log/logger';
 import { createBlobSource } from '../src/sources/blobSource';
 import { JobStore, validateJob, type Job } from '../src/store/jobs';
@@ -60,6 +61,8 @@ export async function benchPipeline(options: {
     },
     clock: systemClock,
     log: createLogger({ bench: true }),
+    // As the composition root gives it (src/backup/wiring.ts); BENCH_NO_PREFETCH=1 measures without.
+    ...(process.env.BENCH_NO_PREFETCH ? {} : { pagePrefetch: new PagePrefetch(systemClock) }),
   };
   const job = validateJob(
     {

@@ -152,7 +152,7 @@ function rows(r: Results): string[][] {
     out.push([
       `Planning rate, ${p.blobs.toLocaleString('en-US')}-blob container`,
       `${fixed(p.blobsPerSecond, 0)} blobs/s (${fixed(p.seconds)} s)`,
-      `${p.pages} planner messages of ≤ 5,000 blobs; ${p.uploadTasks.toLocaleString('en-US')} upload tasks queued; seeding took ${fixed(p.seedSeconds, 0)} s${p.seedCapped ? ` and was capped below the ${p.target.toLocaleString('en-US')} target` : ''}`,
+      `${p.pages} planner messages of ≤ 5,000 blobs; ${p.uploadTasks.toLocaleString('en-US')} upload tasks queued; Azurite ${p.azuriteLayout ?? 'one process'}${byProcess(p.first.azuriteCpuByProcess)}; seeding took ${fixed(p.seedSeconds, 0)} s${p.seedCapped ? ` and was capped below the ${p.target.toLocaleString('en-US')} target` : ''}`,
     ]);
   }
   for (const c of r.requests) {
@@ -173,6 +173,13 @@ function rows(r: Results): string[][] {
     ]);
   }
   return out;
+}
+
+/** ", its CPU-s Blob 1.2, Queue 0.3, Table 0.2" for a first run measured with a process per service. */
+function byProcess(cpu: number[] | undefined): string {
+  if (!cpu || cpu.length !== 3) return '';
+  const [blob, queue, table] = cpu.map((s) => fixed(s, 2));
+  return `, its CPU-s in the first run: Blob ${blob}, Queue ${queue}, Table ${table}`;
 }
 
 /** What the figures reveal beyond their values (kept in the report, not just in a chat). */
@@ -346,7 +353,10 @@ ${split}`;
 const PLANNING_NOTES = `The planner lists a container of tiny blobs in pages of 5,000 and checks each blob against the
 manifest (a first run: every blob becomes an upload task, counted and not run). Seeding is not timed
 into the rate. The container is capped by the 5-minute seeding budget when seeding is slow; planning
-is per page, so the rate does not depend on the container's size.
+is per page, so the rate does not depend on the container's size. The part runs on an Azurite of its
+own with Blob, Queue and Table each in a process (as the real services never share a CPU; one Azurite
+process would queue the listing behind the queue sends and Table writes on one core), after one
+untimed listing of the container (Azurite's first listing in a process costs about a third more).
 `;
 
 const LARGE_FILE_NOTES = `- **Upload throughput.** The upload engine (\`src/backup/upload\`: read-ahead, quickXorHash while

@@ -13,7 +13,10 @@ export interface AzuriteInstance {
   queueUrl: string;
   tableUrl: string;
   connectionString: string;
+  /** The (first) Azurite process. */
   pid: number;
+  /** Every Azurite process: one, or one per service. */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -67,7 +70,23 @@ export function azuriteConnectionString(blobUrl: string, queueUrl: string, table
  * free when it is probed, and another process (a parallel test worker starting its own Azurite or
  * emulator) can take it before Azurite binds it, which makes Azurite exit with code 1.
  */
-export async function startAzurite(options: { silent?: boolean } = {}): Promise<AzuriteInstance> {
+export interface AzuriteOptions {
+  silent?: boolean;
+  /**
+   * Blob, Queue and Table each in a process of its own (Azurite's per-service entry points) rather
+   * than all three in one. The real services never share a CPU, and one Azurite process does: a
+   * benchmark that lists blobs while it sends queue messages and writes Table rows would otherwise
+   * measure the three services queued behind one another on one core.
+   */
+  processPerService?: boolean;
+}
+
+/**
+ * Starts Azurite, on fresh ports again when it exits before listening: a free port is only known
+ * free when it is probed, and another process (a parallel test worker starting its own Azurite or
+ * emulator) can take it before Azurite binds it, which makes Azurite exit with code 1.
+ */
+export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await startAzuriteOnce(options);
@@ -79,35 +98,45 @@ export async function startAzurite(options: { silent?: boolean } = {}): Promise<
 
 class AzuriteExited extends Error {}
 
-async function startAzuriteOnce(options: { silent?: boolean }): Promise<AzuriteInstance> {
+const SERVICES = ['blob', 'queue', 'table'] as const;
+
+async function startAzuriteOnce(options: AzuriteOptions): Promise<AzuriteInstance> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
-  const entry = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
-  const child = spawn(
-    process.execPath,
-    [
-      entry,
-      '--inMemoryPersistence',
-      '--silent',
-      '--disableTelemetry',
-      '--skipApiVersionCheck',
-      '--loose',
-      '--blobPort',
-      String(blobPort),
-      '--queuePort',
-      String(queuePort),
-      '--tablePort',
-      String(tablePort),
-    ],
-    { stdio: options.silent === false ? 'inherit' : 'ignore' },
+  const dist = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src');
+  const ports = [
+    '--blobPort',
+    String(blobPort),
+    '--queuePort',
+    String(queuePort),
+    '--tablePort',
+    String(tablePort),
+  ];
+  const common = [
+    '--inMemoryPersistence',
+    '--silent',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
+  ];
+  const launches = options.processPerService
+    ? SERVICES.map((service, i) => [
+        path.join(dist, service, 'main.js'),
+        ...common,
+        ...ports.slice(2 * i, 2 * i + 2),
+      ])
+    : [[path.join(dist, 'azurite.js'), ...common, ...ports]];
+  const children = launches.map((args) =>
+    spawn(process.execPath, args, { stdio: options.silent === false ? 'inherit' : 'ignore' }),
   );
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
+  const killAll = (): void => {
+    for (const child of children) child.kill('SIGKILL');
   };
-  process.once('exit', killOnExit);
+  process.once('exit', killAll);
+  const servedBy = (i: number): ChildProcess => children[options.processPerService ? i : 0];
   try {
-    await Promise.all([blobPort, queuePort, tablePort].map((p) => waitForPort(p, child, 30_000)));
+    await Promise.all([blobPort, queuePort, tablePort].map((p, i) => waitForPort(p, servedBy(i), 30_000)));
   } catch (error) {
-    child.kill('SIGKILL');
+    killAll();
     throw error;
   }
   const blobUrl = `http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT}`;
@@ -118,15 +147,20 @@ async function startAzuriteOnce(options: { silent?: boolean }): Promise<AzuriteI
     queueUrl,
     tableUrl,
     connectionString: azuriteConnectionString(blobUrl, queueUrl, tableUrl),
-    pid: child.pid ?? -1,
+    pid: children[0].pid ?? -1,
+    pids: children.map((child) => child.pid ?? -1),
     stop: async () => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      });
+      process.removeListener('exit', killAll);
+      await Promise.all(children.map(stopChild));
     },
   };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
 }

@@ -12,6 +12,7 @@ import type { AccessTokenProvider } from './upload/types';
 import type { SessionCheckpoints } from './upload/sessionStore';
 import type { SessionFile } from '../store/uploadSessions';
 import type { CryptKeyring } from '../secrets/cryptPasswords';
+import type { PagePrefetch } from './pagePrefetch';
 
 /** Where a connection's files go. */
 export interface DriveDestination {
@@ -61,6 +62,8 @@ export interface BackupDeps {
   uploadSessions?: (file: SessionFile) => SessionCheckpoints;
   /** Encrypted jobs' passwords (Key Vault) and the keys derived from them, cached per process. */
   crypt?: CryptKeyring;
+  /** Lists a run's next page while the planner writes the current one; none: listed when taken. */
+  pagePrefetch?: PagePrefetch;
   /** Raises the quota alert (the composition root hands it to the alert area's notifier). */
   onQuotaAlert?: (alert: QuotaAlert) => Promise<void>;
 }

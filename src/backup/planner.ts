@@ -11,12 +11,12 @@ import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES, type Run } from '../store/runs';
 import type { Stored } from '../store/table';
-import type { SourceItem } from '../sources/types';
+import type { SourceItem, SourcePage } from '../sources/types';
 import { countMissedByEvents } from '../events/missed';
 import { refreshedFacts } from './factsRefresh';
 import { checkCompletion } from './completion';
 import type { BackupDeps } from './deps';
-import { parsePlanMessage } from './messages';
+import { parsePlanMessage, type PlanMessage } from './messages';
 import { bindPlanPage, planTokenHash } from './planBinding';
 import { pageDigest } from './pageDigest';
 import { outstandingBytes, quotaExceeded, readQuota } from './quota';
@@ -47,7 +47,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   let digest: string | undefined;
   let unchanged = false;
   try {
-    page = await deps.source(job).listPage(message.continuationToken, deps.settings.plannerPageSize);
+    page = await listPage(deps, job, message);
     // A snapshot copies every file whatever the manifest says, so only a mirror has pages to skip.
     if (job.mode === 'mirror' && page.items.length) {
       digest = pageDigest(job, page.items);
@@ -126,6 +126,31 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     return;
   }
   await checkCompletion(deps, job.id, message.runId, advanced);
+}
+
+/**
+ * The message's page: listed ahead by the previous page's delivery in this process when it was
+ * (./pagePrefetch.ts), or now. The page after it starts listing as soon as its token is known.
+ */
+async function listPage(deps: BackupDeps, job: Job, message: PlanMessage): Promise<SourcePage> {
+  const pageSize = deps.settings.plannerPageSize;
+  const list = (token: string | undefined) => () => deps.source(job).listPage(token, pageSize);
+  const ref = {
+    job,
+    runId: message.runId,
+    page: message.page,
+    continuationToken: message.continuationToken,
+    pageSize,
+  };
+  const prefetch = deps.pagePrefetch;
+  if (!prefetch) return list(message.continuationToken)();
+  const page = await prefetch.take(ref, list(message.continuationToken));
+  if (page.continuationToken !== undefined)
+    prefetch.start(
+      { ...ref, page: message.page + 1, continuationToken: page.continuationToken },
+      list(page.continuationToken),
+    );
+  return page;
 }
 
 /**

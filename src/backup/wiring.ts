@@ -19,6 +19,7 @@ import type { AdminDeps } from './admin';
 import type { BackupDeps, DriveDestination } from './deps';
 import { systemClock } from '../runtime/clock';
 import { processBackoff } from '../graph/backoff';
+import { PagePrefetch } from './pagePrefetch';
 import { UPLOAD_HOSTS_BY_CLOUD } from './upload/uploadUrl';
 import { CryptKeyring, CryptPasswordStore } from '../secrets/cryptPasswords';
 
@@ -103,6 +104,7 @@ export async function buildBackupDeps(
     clock: systemClock,
     log,
     backoff: processBackoff,
+    pagePrefetch: new PagePrefetch(systemClock),
     onQuotaAlert: options.onQuotaAlert,
     crypt: auth.secrets && new CryptKeyring(new CryptPasswordStore(auth.secrets)),
   };
