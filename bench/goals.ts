@@ -74,7 +74,7 @@ export const GOALS: Goal[] = [
     derive: (r) =>
       r.planning && {
         measured: Math.min(r.planning.first.blobsPerSecond, r.planning.rerun.blobsPerSecond),
-        detail: `${r.planning.blobs.toLocaleString('en-US')}-blob container: first run ${fixed(r.planning.first.blobsPerSecond, 0)}, unchanged rerun ${fixed(r.planning.rerun.blobsPerSecond, 0)} blobs/s (page digests; ${r.planning.firstRerun ? fixed(r.planning.firstRerun.blobsPerSecond, 0) : '?'} when it queried the manifest); worker CPU ${fixed(r.planning.first.workerCpuSeconds, 1)} s and ${fixed(r.planning.rerun.workerCpuSeconds, 1)} s (planning part, real Azurite queues and tables, ${r.planning.azuriteLayout ?? 'one process'})`,
+        detail: `${r.planning.blobs.toLocaleString('en-US')}-blob container: first run ${fixed(r.planning.first.blobsPerSecond, 0)}, unchanged rerun ${fixed(r.planning.rerun.blobsPerSecond, 0)} blobs/s (page digests; ${r.planning.firstRerun ? fixed(r.planning.firstRerun.blobsPerSecond, 0) : '?'} when it queried the manifest); worker CPU ${fixed(r.planning.first.workerCpuSeconds, 1)} s and ${fixed(r.planning.rerun.workerCpuSeconds, 1)} s${r.planning.listing ? `; the container listed alone, nothing else: ${fixed(r.planning.listing.blobsPerSecond, 0)} blobs/s` : ''} (planning part, real Azurite queues and tables, ${r.planning.azuriteLayout ?? 'one process'})`,
       },
   },
   {
