@@ -110,17 +110,15 @@ async function measured(
   const azuriteUsed = azuriteAfter.map((after, i) =>
     after !== undefined && azuriteBefore[i] !== undefined ? after - azuriteBefore[i] : undefined,
   );
+  // Every process's CPU read, or none reported (not a sum missing one).
+  const known = azuriteUsed.every((used) => used !== undefined) ? (azuriteUsed as number[]) : undefined;
   return {
     seconds,
     blobsPerSecond: blobs / seconds,
     peakRssMiB: peak / 1024 / 1024,
     workerCpuSeconds: (used.user + used.system) / 1e6,
-    azuriteCpuSeconds: azuriteUsed.includes(undefined)
-      ? undefined
-      : azuriteUsed.reduce<number>((sum, used) => sum + used!, 0),
-    ...(azuriteUsed.length > 1 && !azuriteUsed.includes(undefined)
-      ? { azuriteCpuByProcess: azuriteUsed as number[] }
-      : {}),
+    ...(known && { azuriteCpuSeconds: known.reduce((sum, used) => sum + used, 0) }),
+    ...(known && known.length > 1 && { azuriteCpuByProcess: known }),
   };
 }
 

@@ -7,7 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { AZURITE_ACCOUNT, azuriteConnectionString, freePort } from '../emulators/azurite';
+import {
+  AZURITE_ACCOUNT,
+  AZURITE_FLAGS,
+  azuriteConnectionString,
+  azuriteEntry,
+  freePort,
+  stopChild,
+} from '../emulators/azurite';
 import { CONTROL_KEY_HEADER } from '../emulators/shared/server';
 import type { EmulatorsChildAnswer } from './emulatorsChild';
 
@@ -28,15 +35,6 @@ function tsx(script: string, env: Record<string, string> = {}): ChildProcess {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   });
 }
 
@@ -146,7 +144,7 @@ export async function startEmulatorsProcess(env: Record<string, string> = {}): P
       };
       return body.requests.filter((r) => !r.path.startsWith('/_emulator/'));
     },
-    stop: () => stopChild(child),
+    stop: () => stopChild(child, 5000),
   };
 }
 
@@ -165,7 +163,7 @@ export interface HostProcess {
 export async function startHostProcess(env: Record<string, string>): Promise<HostProcess> {
   const child = tsx('hostChild.ts', { ...DEPLOYED_WORKER_ENV, ...env });
   const { url } = await firstJsonLine<{ url: string }>(child, 'The local host');
-  const host: HostProcess = { url, pid: child.pid!, stop: () => stopChild(child) };
+  const host: HostProcess = { url, pid: child.pid!, stop: () => stopChild(child, 5000) };
   if (process.env.BENCH_CPU_PROFILE) {
     const waiting: Array<(file: string | undefined) => void> = [];
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -209,15 +207,12 @@ export function azuriteService(requestLine: string): 'blob' | 'queue' | 'table' 
  */
 export async function startCountingAzurite(): Promise<CountedAzurite> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
-  const entry = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  // Not --silent: the access log is what is counted.
   const child = spawn(
     process.execPath,
     [
-      entry,
-      '--inMemoryPersistence',
-      '--disableTelemetry',
-      '--skipApiVersionCheck',
-      '--loose',
+      azuriteEntry(),
+      ...AZURITE_FLAGS,
       '--blobPort',
       String(blobPort),
       '--queuePort',
@@ -257,7 +252,7 @@ export async function startCountingAzurite(): Promise<CountedAzurite> {
     requests: () => ({ ...counts }),
     stop: async () => {
       process.removeListener('exit', killOnExit);
-      await stopChild(child);
+      await stopChild(child, 5000);
     },
   };
 }

@@ -65,11 +65,6 @@ export function azuriteConnectionString(blobUrl: string, queueUrl: string, table
   ].join(';');
 }
 
-/**
- * Starts Azurite, on fresh ports again when it exits before listening: a free port is only known
- * free when it is probed, and another process (a parallel test worker starting its own Azurite or
- * emulator) can take it before Azurite binds it, which makes Azurite exit with code 1.
- */
 export interface AzuriteOptions {
   silent?: boolean;
   /**
@@ -100,9 +95,22 @@ class AzuriteExited extends Error {}
 
 const SERVICES = ['blob', 'queue', 'table'] as const;
 
+/** Azurite's entry point: all services, or one service's own. */
+export function azuriteEntry(service?: (typeof SERVICES)[number]): string {
+  const dist = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src');
+  return service ? path.join(dist, service, 'main.js') : path.join(dist, 'azurite.js');
+}
+
+/** How every Azurite here runs: in memory, offline, accepting any API version and header. */
+export const AZURITE_FLAGS = [
+  '--inMemoryPersistence',
+  '--disableTelemetry',
+  '--skipApiVersionCheck',
+  '--loose',
+];
+
 async function startAzuriteOnce(options: AzuriteOptions): Promise<AzuriteInstance> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
-  const dist = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src');
   const ports = [
     '--blobPort',
     String(blobPort),
@@ -111,20 +119,10 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<AzuriteInstanc
     '--tablePort',
     String(tablePort),
   ];
-  const common = [
-    '--inMemoryPersistence',
-    '--silent',
-    '--disableTelemetry',
-    '--skipApiVersionCheck',
-    '--loose',
-  ];
+  const common = ['--silent', ...AZURITE_FLAGS];
   const launches = options.processPerService
-    ? SERVICES.map((service, i) => [
-        path.join(dist, service, 'main.js'),
-        ...common,
-        ...ports.slice(2 * i, 2 * i + 2),
-      ])
-    : [[path.join(dist, 'azurite.js'), ...common, ...ports]];
+    ? SERVICES.map((service, i) => [azuriteEntry(service), ...common, ...ports.slice(2 * i, 2 * i + 2)])
+    : [[azuriteEntry(), ...common, ...ports]];
   const children = launches.map((args) =>
     spawn(process.execPath, args, { stdio: options.silent === false ? 'inherit' : 'ignore' }),
   );
@@ -151,16 +149,17 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<AzuriteInstanc
     pids: children.map((child) => child.pid ?? -1),
     stop: async () => {
       process.removeListener('exit', killAll);
-      await Promise.all(children.map(stopChild));
+      await Promise.all(children.map((child) => stopChild(child, 3000)));
     },
   };
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
+/** SIGTERM, then SIGKILL after `killAfterMs`; resolves when the child has exited. */
+export function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    setTimeout(() => child.kill('SIGKILL'), killAfterMs).unref();
   });
 }
