@@ -8,6 +8,7 @@ import { comparisonChart } from './chart';
 import { goalRows, type GoalFigures } from './goals';
 import type { Machine } from './machine';
 import type { CryptResult } from './crypt';
+import type { CrashResult } from './crashResume';
 import type { EventFigures } from './events';
 import type { HashResult } from './hash';
 import type { RerunCost, SmallFilesPass } from './smallFiles';
@@ -34,6 +35,8 @@ export interface Results {
   planning?: PlanningResult;
   requests: RunCount[];
   rclone?: RcloneComparison;
+  /** The soak's host kills, what each made the product send again (bench/crashResume.ts). */
+  crash?: CrashResult;
   /** Goal figures a part sets directly (see goals.ts); they win over what a goal derives. */
   goals: GoalFigures;
 }
@@ -310,7 +313,7 @@ const SECTIONS: Array<{ title: string; body: (r: Results) => string | undefined;
     notes: 'large-files.md',
   },
   { title: 'Encryption', body: () => undefined, notes: 'encryption.md' },
-  { title: 'Crash resume', body: () => undefined, notes: 'crash-resume.md' },
+  { title: 'Crash resume', body: (r) => crashSection(r), notes: 'crash-resume.md' },
 ];
 
 /**
@@ -321,6 +324,43 @@ const SECTIONS: Array<{ title: string; body: (r: Results) => string | undefined;
 function notes(file: string): string {
   const at = path.join(__dirname, 'notes', file);
   return existsSync(at) ? `\n### Analysis\n\n${readFileSync(at, 'utf8')}` : '';
+}
+
+/** Each kill of the crash part: files it interrupted, what they sent again, how soon they resumed. */
+function crashSection(r: Results): string | undefined {
+  const c = r.crash;
+  if (!c) return undefined;
+  const table = markdownTable(
+    [
+      'Kill',
+      'Files interrupted',
+      'Resent in chunks',
+      'Most for one file',
+      'Small files resent whole',
+      'Kill to resume',
+    ],
+    c.kills.map((k) => [
+      String(k.kill),
+      String(k.filesInterrupted),
+      `${fixed(k.sessionBytes / MiB)} MiB`,
+      `${fixed(k.maxSessionBytesPerFile / MiB)} MiB (${fixed(k.maxSessionBytesPerFile / c.chunkBytes, 2)} chunks)`,
+      `${fixed(k.simpleBytes / MiB, 2)} MiB`,
+      k.firstResumeMs === undefined ? '—' : `${fixed(k.firstResumeMs / 1000)} s`,
+    ]),
+  );
+  return `bench/crashResume.ts: the soak (scripts/soak.ts) with its kills alone: the local host in a child
+process, SIGKILLed ${c.kills.length} times while a chunk PUT was on the wire and restarted each time, backing up
+${c.files} files (${mib(c.bytes)}, ${mib(c.chunkBytes)} chunks). The Graph emulator's socket layer counts
+every byte offered again and charges it to the kill that interrupted its file; no faults or
+session expiries are injected. Run ${c.runStatus}, ${c.verifiedFiles} of ${c.files} files byte-identical in the
+drive; ${fixed(c.bytesResent / MiB)} MiB resent in all (${fixed(c.resentOtherwise / MiB)} MiB not charged to a kill);
+wall time ${fixed(c.wallSeconds, 0)} s. A killed task comes back when its queue lease ends (${c.leaseSeconds} s in the
+soak's host; in Azure the Functions host's 10-minute lease), and "kill to resume" is until the
+restarted host's first \`GET\` of an interrupted session (— when the kill's files were resumed only
+after a later kill, or had nothing left to resume).
+
+${table}
+`;
 }
 
 /** The small-files part's passes and the unchanged rerun split into what a run and a page cost. */
@@ -474,14 +514,14 @@ npm run bench
 \`\`\`
 
 It starts Azurite and the emulators itself, needs about 4 GiB of free memory (the emulators hold
-the data) and rewrites this file and its chart. \`BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,rclone\`
+the data) and rewrites this file and its chart. \`BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,crypt,crash,rclone\`
 runs a subset (the page then says which figures were not measured); \`BENCH_PLAN_BLOBS\` changes the
 planning container's size (default 10000; seeding stops after 5 minutes and the figure says how
 many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
 another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
 \`BENCH_RCLONE_LARGE_MIB\` large blobs (default \`256,1024\`; \`64,256\` for a quicker run) and
 \`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000); \`BENCH_SMALL_FILES\` sizes the small-files
-part (default 1000). \`BENCH_CPU_PROFILE=<dir>\` writes V8 CPU profiles (of each planning pass, and of
+part (default 1000) and \`BENCH_THROUGHPUT_ROUNDS\` the engine's rounds against a plain PUT (default 5). \`BENCH_CPU_PROFILE=<dir>\` writes V8 CPU profiles (of each planning pass, and of
 the comparison's worker for each product run), which \`npx tsx bench/profileTop.ts <file>\` sums up;
 \`BENCH_STORAGE_LOG=<file>\` keeps the comparison's Azurite request lines with the time each was
 read. The memory part's engine runs take \`BENCH_MEM_ENGINE_MIB\` sizes (default \`256,4096\`) in

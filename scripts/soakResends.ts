@@ -253,7 +253,9 @@ export class ResendTracker {
     const startedAt = Date.now();
     res.once('close', () => {
       track.inFlight -= 1;
-      if (res.statusCode === 200 || res.statusCode === 201) track.done = true;
+      // A response the kill cut before it was sent still reads 200 (the default): only one that
+      // was written out means the drive took the file.
+      if (res.writableFinished && (res.statusCode === 200 || res.statusCode === 201)) track.done = true;
       if (placed.session && res.statusCode === 404) {
         this.gone.add(placed.session);
         return;

@@ -318,6 +318,28 @@ describe('crash resume', () => {
     expect(itemReads(p, requestsBefore)).toBe(1);
   });
 
+  it('a kill after the last chunks landed while the saved state was two chunks behind: nothing is sent', async () => {
+    const p = await prepare();
+    const saves: UploadContinuation[] = [];
+    await attemptKilledAt(p, 10, 'after-answer', checkpointsFor(p.file, saves));
+    // Saved in the background, the row can lag the server: here by the last full chunk and the short one.
+    const behind = saves.find((s) => s.nextOffset === 8 * CHUNK);
+    expect(behind).toBeDefined();
+    await store.put(p.file, behind!);
+    const before = offered;
+    const requestsBefore = fx.graph.server.requests.length;
+    const outcome = await uploadFile(
+      { ...p.request, checkpoints: checkpointsFor(p.file) },
+      uploadOptions({ chunkBytes: CHUNK }),
+    );
+    expect(outcome.status).toBe('completed');
+    expectInDrive(p);
+    // Both chunks are hashed from the source; without that the file would go again whole.
+    expect(bytesOffered(before)).toBe(0);
+    expect(outcome.stats.sessionsCreated).toBe(0);
+    expect(itemReads(p, requestsBefore)).toBe(1);
+  });
+
   it('a kill after the file completed but before its task recorded it: the redelivery sends nothing', async () => {
     const p = await prepare();
     const first = await uploadFile(

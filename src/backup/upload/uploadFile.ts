@@ -158,18 +158,26 @@ async function itemAt(ctx: UploadContext, request: UploadRequest): Promise<Drive
  * else undefined: the one "does the drive already hold these bytes" check, for a redelivered small
  * file, a session gone after a crash and a last chunk whose answer was lost.
  */
+/** The drive's item at the target path, or undefined when there is none. */
+async function itemIfAny(ctx: UploadContext, request: UploadRequest): Promise<DriveItem | undefined> {
+  try {
+    return await itemAt(ctx, request);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'NotFound') return undefined;
+    throw error;
+  }
+}
+
+const holds = (item: DriveItem | undefined, size: number, digest: string): item is DriveItem =>
+  item !== undefined && item.size === size && item.quickXorHash === digest;
+
 async function heldAlready(
   ctx: UploadContext,
   request: UploadRequest,
   digest: string,
 ): Promise<DriveItem | undefined> {
-  try {
-    const item = await itemAt(ctx, request);
-    return item.size === request.size && item.quickXorHash === digest ? item : undefined;
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'NotFound') return undefined;
-    throw error;
-  }
+  const item = await itemIfAny(ctx, request);
+  return holds(item, request.size, digest) ? item : undefined;
 }
 
 async function verify(
@@ -403,15 +411,16 @@ class SessionUpload {
    * its item is returned, to be verified without reading it a second time.
    */
   private async finishedBeforeCrash(): Promise<DriveItem | undefined> {
-    if (this.total - this.committed > this.options.chunkBytes) return undefined;
+    // Cheap first: without an item of exactly this size in the drive there is nothing to check.
+    const existing = await itemIfAny(this.ctx, this.request);
+    if (existing?.size !== this.total) return undefined;
+    // The saved state can be more than a chunk behind the server (it is saved in the background, and
+    // a short last chunk follows a full one quickly), so hash all that is left, a chunk at a time.
+    // That costs a download of the rest; giving up here would upload the whole file again.
+    // Nothing is left when the saved state is the finished one: the task died before recording it.
     const candidate = this.options.hash.restore(this.hasher.save());
-    // Nothing left when the saved state is the finished one: the task died before recording the file.
-    if (this.committed < this.total) {
-      const rest = await this.request.read(this.committed, this.total - this.committed);
-      if (rest.length !== this.total - this.committed) return undefined;
-      candidate.update(rest);
-    }
-    const item = await heldAlready(this.ctx, this.request, candidate.digest());
+    if (!(await this.hashFromSource(this.committed, this.total, candidate, false))) return undefined;
+    const item = holds(existing, this.total, candidate.digest()) ? existing : undefined;
     if (!item) return undefined;
     this.options.log.info('upload.session.finished', { size: this.total });
     this.hasher = candidate;
@@ -450,21 +459,33 @@ class SessionUpload {
     this.committed = next;
   }
 
-  private async hashFromSource(from: number, to: number): Promise<void> {
+  /**
+   * Hashes source bytes [from, to) into `into` (the session's hasher unless told). A short read means
+   * the source changed: an error, or false when `strict` is off (the caller then decides).
+   */
+  private async hashFromSource(
+    from: number,
+    to: number,
+    into: ContentHasher = this.hasher,
+    strict = true,
+  ): Promise<boolean> {
     this.prefetch.discard();
     // One pool buffer for the whole re-read: a rewind to byte 0 of a large file reads it all again.
-    const scratch = this.pool.acquire();
+    const scratch = from < to ? this.pool.acquire() : undefined;
     try {
       for (let offset = from; offset < to;) {
         const count = Math.min(this.options.chunkBytes, to - offset);
         const data = await this.request.read(offset, count, scratch);
-        if (data.length !== count)
+        if (data.length !== count) {
+          if (!strict) return false;
           throw new AppError('UpstreamError', 'The source changed during the upload.');
-        this.hasher.update(data);
+        }
+        into.update(data);
         offset += count;
       }
+      return true;
     } finally {
-      this.pool.release(scratch);
+      if (scratch) this.pool.release(scratch);
     }
   }
 

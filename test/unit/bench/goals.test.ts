@@ -169,6 +169,36 @@ describe('the goal table', () => {
     r.memory.push(memory(4 * 1024 ** 3, 204));
     expect(row(r, 'Peak worker RSS')).toMatchObject({ measured: '14.0 MiB', met: 'no' });
   });
+
+  it('reads the resend goal from the crash part: the most one file sent again after one kill, in chunks', () => {
+    const r = empty();
+    const chunk = 10 * 1024 ** 2;
+    const kill = (n: number, most: number, all: number) => ({
+      kill: n,
+      filesInterrupted: 3,
+      sessionBytes: all,
+      maxSessionBytesPerFile: most,
+      simpleBytes: 0,
+    });
+    r.crash = {
+      files: 44,
+      bytes: 800 * 1024 ** 2,
+      chunkBytes: chunk,
+      kills: [kill(1, 0, 0), kill(2, chunk, 3 * chunk), kill(3, chunk / 2, chunk / 2)],
+      bytesResent: 3.5 * chunk,
+      resentOtherwise: 0,
+      runStatus: 'succeeded',
+      verifiedFiles: 44,
+      leaseSeconds: 8,
+      wallSeconds: 40,
+      problems: [],
+    };
+    // Three files each resending their one cut chunk is within the goal; one file resending two is not.
+    expect(row(r, 'Bytes resent')).toMatchObject({ measured: '1.00 chunks', met: 'yes' });
+    expect(row(r, 'Bytes resent').detail).toContain('3 kills');
+    r.crash.kills.push(kill(4, 2 * chunk, 2 * chunk));
+    expect(row(r, 'Bytes resent')).toMatchObject({ measured: '2.00 chunks', met: 'no' });
+  });
 });
 
 describe('the benchmarks page', () => {
