@@ -6,20 +6,11 @@
 // shown too. The job is files of several chunks at the product's default chunk size, so a kill
 // lands mid-file and what a resume costs shows in chunks.
 import { runSoak, shortSoakOptions, type SoakReport } from '../scripts/soak';
+import type { KillResends } from '../scripts/soakResends';
 import { MiB } from './pipeline';
 
-export interface CrashKill {
-  kill: number;
-  filesInterrupted: number;
-  /** Bytes resent in upload-session chunks because of this kill, all files. */
-  sessionBytes: number;
-  /** The most one file resent in chunks because of this kill. */
-  maxSessionBytesPerFile: number;
-  /** Small files sent again whole (a simple upload cannot resume). */
-  simpleBytes: number;
-  /** From the kill to the restarted host's first GET of an interrupted session's upload URL. */
-  firstResumeMs?: number;
-}
+/** One kill's resends as the soak's tracker counted them, without the stories of files over a chunk. */
+export type CrashKill = Omit<KillResends, 'filesOverChunk'>;
 
 export interface CrashResult {
   files: number;
@@ -49,14 +40,7 @@ export function crashJobSizes(): number[] {
 }
 
 export function crashResultOf(report: SoakReport): CrashResult {
-  const kills = report.resends.kills.map((k) => ({
-    kill: k.kill,
-    filesInterrupted: k.filesInterrupted,
-    sessionBytes: k.sessionBytes,
-    maxSessionBytesPerFile: k.maxSessionBytesPerFile,
-    simpleBytes: k.simpleBytes,
-    firstResumeMs: k.firstResumeMs,
-  }));
+  const kills = report.resends.kills.map(({ filesOverChunk: _stories, ...kill }): CrashKill => kill);
   const resentOtherwise = Object.entries(report.resends.byCause)
     .filter(([cause]) => !/^kill \d+$/.test(cause))
     .reduce((sum, [, bytes]) => sum + bytes, 0);

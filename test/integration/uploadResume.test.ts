@@ -10,7 +10,7 @@ import type { TableClient } from '@azure/data-tables';
 import { KeyVaultEmulator } from '../../emulators/keyvault';
 import { uploadFile } from '../../src/backup/upload';
 import type { SessionCheckpoints } from '../../src/backup/upload/sessionStore';
-import type { UploadContinuation, UploadRequest } from '../../src/backup/upload/types';
+import type { UploadContinuation, UploadOutcome, UploadRequest } from '../../src/backup/upload/types';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
 import * as wire from '../../src/graph/wire';
 import { setLogSink, type LogSink } from '../../src/log/logger';
@@ -190,6 +190,29 @@ function expectInDrive(p: Prepared): void {
   );
 }
 
+/**
+ * The attempt after a kill that left the file finished in the drive: it completes from the drive's
+ * item, offering no byte and creating no session, and reads the item once (the item that shows the
+ * file finished is the one verified, not read again to verify it).
+ */
+async function expectFinishedSendingNothing(p: Prepared): Promise<UploadOutcome> {
+  const before = offered;
+  const requestsBefore = fx.graph.server.requests.length;
+  const outcome = await uploadFile(
+    { ...p.request, checkpoints: checkpointsFor(p.file) },
+    uploadOptions({ chunkBytes: CHUNK }),
+  );
+  expect(outcome.status).toBe('completed');
+  expect(bytesOffered(before)).toBe(0);
+  expect(outcome.stats.sessionsCreated).toBe(0);
+  expect(
+    fx.graph.server.requests.slice(requestsBefore).filter((r) => r.path.endsWith(':/createUploadSession')),
+  ).toHaveLength(0);
+  expect(itemReads(p, requestsBefore)).toBe(1);
+  expectInDrive(p);
+  return outcome;
+}
+
 describe('crash resume', () => {
   it('a task redelivered after a kill mid-chunk resumes with GET uploadUrl and resends only that chunk', async () => {
     const p = await prepare();
@@ -304,18 +327,7 @@ describe('crash resume', () => {
   it('a kill after the last chunk landed: the next attempt finds the finished file and sends nothing', async () => {
     const p = await prepare();
     await attemptKilledAt(p, 10, 'after-answer');
-    const before = offered;
-    const requestsBefore = fx.graph.server.requests.length;
-    const outcome = await uploadFile(
-      { ...p.request, checkpoints: checkpointsFor(p.file) },
-      uploadOptions({ chunkBytes: CHUNK }),
-    );
-    expect(outcome.status).toBe('completed');
-    expectInDrive(p);
-    expect(bytesOffered(before)).toBe(0);
-    expect(outcome.stats.sessionsCreated).toBe(0);
-    // The item that shows the file finished is the one verified: read once, not again to verify it.
-    expect(itemReads(p, requestsBefore)).toBe(1);
+    await expectFinishedSendingNothing(p);
   });
 
   it('a kill after the last chunks landed while the saved state was two chunks behind: nothing is sent', async () => {
@@ -326,18 +338,8 @@ describe('crash resume', () => {
     const behind = saves.find((s) => s.nextOffset === 8 * CHUNK);
     expect(behind).toBeDefined();
     await store.put(p.file, behind!);
-    const before = offered;
-    const requestsBefore = fx.graph.server.requests.length;
-    const outcome = await uploadFile(
-      { ...p.request, checkpoints: checkpointsFor(p.file) },
-      uploadOptions({ chunkBytes: CHUNK }),
-    );
-    expect(outcome.status).toBe('completed');
-    expectInDrive(p);
     // Both chunks are hashed from the source; without that the file would go again whole.
-    expect(bytesOffered(before)).toBe(0);
-    expect(outcome.stats.sessionsCreated).toBe(0);
-    expect(itemReads(p, requestsBefore)).toBe(1);
+    await expectFinishedSendingNothing(p);
   });
 
   it('a kill after the file completed but before its task recorded it: the redelivery sends nothing', async () => {
@@ -348,22 +350,9 @@ describe('crash resume', () => {
     );
     expect(first.status).toBe('completed');
     // The process dies here, before the manifest entry and the run's record of the file are written.
-    const before = offered;
-    const requestsBefore = fx.graph.server.requests.length;
-    const again = await uploadFile(
-      { ...p.request, checkpoints: checkpointsFor(p.file) },
-      uploadOptions({ chunkBytes: CHUNK }),
-    );
-    expect(again.status).toBe('completed');
+    const again = await expectFinishedSendingNothing(p);
     expect(again.status === 'completed' && again.item.id).toBe(first.status === 'completed' && first.item.id);
-    expect(bytesOffered(before)).toBe(0);
-    expect(again.stats.sessionsCreated).toBe(0);
-    expect(
-      fx.graph.server.requests.slice(requestsBefore).filter((r) => r.path.endsWith(':/createUploadSession')),
-    ).toHaveLength(0);
-    expect(itemReads(p, requestsBefore)).toBe(1);
     expect(logLines.some((l) => l.includes('upload.session.finished'))).toBe(true);
-    expectInDrive(p);
   });
 
   it('a redelivered small file the drive already holds is not sent again; one it does not hold is', async () => {

@@ -153,11 +153,6 @@ async function itemAt(ctx: UploadContext, request: UploadRequest): Promise<Drive
   return readItem(found.body);
 }
 
-/**
- * The drive's item at the target when it has exactly the request's size and this quickXorHash,
- * else undefined: the one "does the drive already hold these bytes" check, for a redelivered small
- * file, a session gone after a crash and a last chunk whose answer was lost.
- */
 /** The drive's item at the target path, or undefined when there is none. */
 async function itemIfAny(ctx: UploadContext, request: UploadRequest): Promise<DriveItem | undefined> {
   try {
@@ -168,9 +163,14 @@ async function itemIfAny(ctx: UploadContext, request: UploadRequest): Promise<Dr
   }
 }
 
+/**
+ * The one "does the drive already hold these bytes" check (exactly this size and quickXorHash), for
+ * a redelivered small file, a session gone after a crash and a last chunk whose answer was lost.
+ */
 const holds = (item: DriveItem | undefined, size: number, digest: string): item is DriveItem =>
   item !== undefined && item.size === size && item.quickXorHash === digest;
 
+/** The drive's item at the target when it holds exactly the request's bytes, else undefined. */
 async function heldAlready(
   ctx: UploadContext,
   request: UploadRequest,
@@ -420,12 +420,11 @@ class SessionUpload {
     // Nothing is left when the saved state is the finished one: the task died before recording it.
     const candidate = this.options.hash.restore(this.hasher.save());
     if (!(await this.hashFromSource(this.committed, this.total, candidate, false))) return undefined;
-    const item = holds(existing, this.total, candidate.digest()) ? existing : undefined;
-    if (!item) return undefined;
+    if (!holds(existing, this.total, candidate.digest())) return undefined;
     this.options.log.info('upload.session.finished', { size: this.total });
     this.hasher = candidate;
     this.committed = this.total;
-    return item;
+    return existing;
   }
 
   /** GET uploadUrl, then move `committed` and the hash to where the server is. 404: start over. */
