@@ -98,13 +98,20 @@ function listUrl(base: string, query: ListQuery): string {
   return url.toString();
 }
 
-/** The service's error, as the SDK would raise it (status and error code), for toSourceError. */
+/**
+ * The service's error, as the SDK would raise it (status and error code), for toSourceError. A 400
+ * names the query parameter it refused (`<QueryParameterName>`), kept in `details`: the source
+ * tells a refusal of `include=tags` from a refusal of anything else by it.
+ */
 function listingError(status: number, errorCode: string | undefined, body: string | undefined): RestError {
   const code = errorCode ?? /<Code>([^<]*)<\/Code>/.exec(body ?? '')?.[1];
-  return new RestError(`List Blobs answered HTTP ${status}${code ? ` ${code}` : ''}`, {
+  const error = new RestError(`List Blobs answered HTTP ${status}${code ? ` ${code}` : ''}`, {
     statusCode: status,
     code,
   });
+  const queryParameterName = /<QueryParameterName>([^<]*)<\/QueryParameterName>/.exec(body ?? '')?.[1];
+  if (queryParameterName !== undefined) error.details = { queryParameterName };
+  return error;
 }
 
 export function createBlobLister(client: ContainerClient, retry: StorageRetryOptions): BlobLister {

@@ -46,6 +46,24 @@ async function readBody(
   return filled === expected ? out : out.subarray(0, filled);
 }
 
+/**
+ * Whether a listing's error refuses the index tags rather than the listing: a 403 (the identity
+ * may read blobs but not tags), a 400 naming `include` as the bad parameter (accounts with a
+ * hierarchical namespace, where blob index tags are not offered, and services older than tags),
+ * or 409 FeatureNotEnabled (an account where the blob index feature is off).
+ */
+function refusesTags(error: unknown): boolean {
+  const { statusCode, code, details } = error as {
+    statusCode?: number;
+    code?: string;
+    details?: { queryParameterName?: string };
+  };
+  if (statusCode === 403) return true;
+  if (statusCode === 400)
+    return code === 'InvalidQueryParameterValue' && details?.queryParameterName?.toLowerCase() === 'include';
+  return statusCode === 409 && code === 'FeatureNotEnabled';
+}
+
 export function createBlobSource(options: BlobSourceOptions): BlobSource {
   const client: ContainerClient = createContainerClient(options);
   const container = options.container;
@@ -68,7 +86,7 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
         const page = await list({ prefix: listPrefix, marker, maxResults: pageSize, includeTags: tagsRead });
         return { page, tagsRead };
       } catch (error) {
-        if (!tagsRead || (error as { statusCode?: number }).statusCode !== 403) throw error;
+        if (!tagsRead || !refusesTags(error)) throw error;
         tagsReadable = false;
       }
     }

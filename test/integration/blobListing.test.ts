@@ -201,6 +201,9 @@ describe('against a service that refuses tags, with a token', () => {
   let url: string;
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
   let busyAnswers = 0;
+  const permissionMismatch = { status: 403, code: 'AuthorizationPermissionMismatch', body: '' };
+  /** How the server refuses `include=tags`; each test that changes it puts it back. */
+  let refusal = permissionMismatch;
   const answer = `<?xml version="1.0" encoding="utf-8"?>
 <EnumerationResults ServiceEndpoint="http://x/" ContainerName="box"><MaxResults>10</MaxResults><Blobs>
 <Blob><Name>one</Name><Properties><Last-Modified>Tue, 01 Dec 2026 10:00:00 GMT</Last-Modified><Etag>0x8D1</Etag><Content-Length>3</Content-Length><Content-Type /></Properties><Metadata /></Blob>
@@ -217,8 +220,9 @@ describe('against a service that refuses tags, with a token', () => {
         return;
       }
       if (req.url?.includes('tags')) {
-        res.writeHead(403, { 'x-ms-error-code': 'AuthorizationPermissionMismatch' });
-        res.end('<?xml version="1.0"?><Error><Code>AuthorizationPermissionMismatch</Code></Error>');
+        const { status, code, body } = refusal;
+        res.writeHead(status, { 'x-ms-error-code': code });
+        res.end(`<?xml version="1.0"?><Error><Code>${code}</Code>${body}</Error>`);
         return;
       }
       res.writeHead(200, { 'content-type': 'application/xml' });
@@ -281,6 +285,55 @@ describe('against a service that refuses tags, with a token', () => {
       'metadata',
       'metadata',
     ]);
+  });
+
+  // A hierarchical namespace account offers no blob index tags and refuses the include value
+  // (https://learn.microsoft.com/rest/api/storageservices/list-blobs: include=tags; the 400 names
+  // the parameter, https://learn.microsoft.com/rest/api/storageservices/common-rest-api-error-codes);
+  // an account with the blob index off answers FeatureNotEnabled.
+  it.each([
+    [
+      'a hierarchical namespace (400 naming include)',
+      {
+        status: 400,
+        code: 'InvalidQueryParameterValue',
+        body: '<QueryParameterName>include</QueryParameterName><QueryParameterValue>metadata,tags</QueryParameterValue>',
+      },
+    ],
+    [
+      'the blob index feature off (409)',
+      { status: 409, code: 'FeatureNotEnabled', body: '<FeatureName>BlobIndex</FeatureName>' },
+    ],
+  ])('goes on without tags on %s', async (_, refused) => {
+    refusal = refused;
+    try {
+      const source = tokenSource();
+      const page = await source.listPage(undefined, 10);
+      expect(page.items.map((i) => [i.name, i.facts?.tagsUnread])).toEqual([['one', true]]);
+    } finally {
+      refusal = permissionMismatch;
+    }
+  });
+
+  it('a 400 naming another parameter is the listing’s error, and tags are still asked for after it', async () => {
+    refusal = {
+      status: 400,
+      code: 'InvalidQueryParameterValue',
+      body: '<QueryParameterName>marker</QueryParameterName><QueryParameterValue>x</QueryParameterValue>',
+    };
+    try {
+      const source = tokenSource();
+      const error = await source.listPage(undefined, 10).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'UpstreamError',
+        message: expect.stringMatching(/refused a request/),
+      });
+      const before = seen.length;
+      await source.listPage(undefined, 10).catch(() => undefined);
+      expect(/include=([^&]*)/.exec(seen[before].url)![1]).toBe('metadata,tags');
+    } finally {
+      refusal = permissionMismatch;
+    }
   });
 
   it('retries a busy service under the storage retry policy, and says Transient when it stays busy', async () => {
