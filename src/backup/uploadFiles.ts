@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger';
 import type { BlobFacts } from '../sources/blobFacts';
 import type { BlobSource } from '../sources/types';
 import { normalizeEtag } from '../sources/blobSource';
+import { SourceError } from '../sources/storageErrors';
 import type { Job } from '../store/jobs';
 import { manifestMatches, type ManifestEntry } from '../store/manifest';
 import { FINAL_RUN_STATUSES, type FileResult, type Run, type StoredFile } from '../store/runs';
@@ -271,7 +272,10 @@ export function assertTaskMatches(
   blob: { size: number; etag: string },
 ): void {
   if (normalizeEtag(task.etag) !== normalizeEtag(blob.etag))
-    throw new AppError('Conflict', `The blob's ETag is ${blob.etag}, not the ${task.etag} that was planned.`);
+    throw new SourceError(
+      'Conflict',
+      `The blob's ETag is ${blob.etag}, not the ${task.etag} that was planned.`,
+    );
   if (task.size !== blob.size)
     throw new AppError(
       'MessageInvalid',
@@ -346,7 +350,7 @@ export function plansVersion(row: StoredFile, file: { etag: string }): boolean {
 
 /** A source that changed or vanished mid-run is not a failure of the copy: say so. */
 export function sourceAware(error: AppError): AppError {
-  if (error.code === 'Conflict' || error.code === 'NotFound')
+  if (error instanceof SourceError && (error.code === 'Conflict' || error.code === 'NotFound'))
     return new AppError(
       error.code,
       `The blob changed or was deleted during the backup (${error.message}); the next run copies its current version.`,

@@ -10,6 +10,13 @@ interface StorageErrorShape {
   message?: string;
 }
 
+/**
+ * An error about the source blob or container, not the destination: a blob deleted or changed
+ * during a backup reads as that only when the error says it came from the source (a Graph 404 or
+ * 409 is not the blob's doing).
+ */
+export class SourceError extends AppError {}
+
 export interface BlobContext {
   container: string;
   name?: string;
@@ -35,7 +42,7 @@ export function toSourceError(error: unknown, context: BlobContext): AppError {
   const code = storageCode(e);
   const detail = code ? `${e.statusCode ?? ''} ${code}`.trim() : e.message?.slice(0, 200);
   if (e.statusCode === 412 || code === 'ConditionNotMet')
-    return new AppError(
+    return new SourceError(
       'Conflict',
       `The ${where} changed while it was being read (its ETag is no longer ${context.etag}).`,
       {
@@ -45,27 +52,27 @@ export function toSourceError(error: unknown, context: BlobContext): AppError {
       },
     );
   if (e.statusCode === 404)
-    return new AppError('NotFound', `The ${where} was not found${code ? ` (${code})` : ''}.`, {
+    return new SourceError('NotFound', `The ${where} was not found${code ? ` (${code})` : ''}.`, {
       detail,
       cause: error,
       advice:
         'Check the job source (account, container and prefix); a blob deleted after planning is skipped next run.',
     });
   if (e.statusCode === 401 || e.statusCode === 403)
-    return new AppError('Unauthorized', `Access to the ${where} was refused.`, {
+    return new SourceError('Unauthorized', `Access to the ${where} was refused.`, {
       detail,
       cause: error,
       advice:
         "Give the app's managed identity the Storage Blob Data Reader role on the source storage account.",
     });
   if (e.name === 'AbortError')
-    return new AppError('Transient', `Reading the ${where} was cancelled.`, { cause: error });
+    return new SourceError('Transient', `Reading the ${where} was cancelled.`, { cause: error });
   if (e.statusCode === undefined || e.statusCode === 408 || e.statusCode === 429 || e.statusCode >= 500)
-    return new AppError('Transient', `Reading the ${where} failed: ${e.message ?? 'network error'}.`, {
+    return new SourceError('Transient', `Reading the ${where} failed: ${e.message ?? 'network error'}.`, {
       detail,
       cause: error,
     });
-  return new AppError('UpstreamError', `Blob storage refused a request for the ${where}.`, {
+  return new SourceError('UpstreamError', `Blob storage refused a request for the ${where}.`, {
     detail,
     cause: error,
   });

@@ -454,6 +454,41 @@ describe('an upload the drive reports back differently', () => {
     });
   });
 
+  // "In some cases hash values may not be available. If this is the case, the hash values on an
+  // item will be updated after the item is downloaded."
+  // (https://learn.microsoft.com/graph/api/resources/hashes): an answer without one is read again.
+  const hashless = (id: string, size: number) => ({ id, name: 'file.bin', size, file: {} });
+  const readsById = (id: string, from: number) =>
+    fx.graph.server.requests
+      .slice(from)
+      .filter((r) => r.method === 'GET' && r.path.endsWith(`/items/${encodeURIComponent(id)}`)).length;
+
+  it('an answer without a quickXorHash is checked by reading the item again', async () => {
+    const { data, request } = await prepare(1000);
+    const first = await uploadFile(request, uploadOptions());
+    if (first.status !== 'completed') throw new Error('the first upload did not finish');
+    answerSimpleUpload(hashless(first.item.id, data.length));
+    const before = fx.graph.server.requests.length;
+    const outcome = await uploadFile(request, uploadOptions());
+    expect(outcome).toMatchObject({
+      status: 'completed',
+      item: { id: first.item.id, size: 1000, quickXorHash: QuickXorHash.of(data) },
+    });
+    expect(readsById(first.item.id, before)).toBe(1);
+  });
+
+  it('an item gone when read again is a retryable failure about the drive, not a missing blob', async () => {
+    const { data, request } = await prepare(1000);
+    answerSimpleUpload(hashless('ITEM-FROM-FAULT', data.length));
+    const error = (await uploadFile(request, uploadOptions()).catch((e: unknown) => e)) as AppError;
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({
+      code: 'Transient',
+      message: expect.stringMatching(/not on the drive when it was read back/),
+    });
+    expect(error.retryable).toBe(true);
+  });
+
   it('accepts the same answer when size and quickXorHash are the source’s', async () => {
     const { data, request } = await prepare(1000);
     answerSimpleUpload(itemAnswer(data.length, QuickXorHash.of(data)));

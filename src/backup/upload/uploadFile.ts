@@ -18,7 +18,7 @@
 // nothing resent; the chunk on the wire at the crash is the only one sent twice. A session's first
 // save is awaited before its first chunk (so a crash never leaves a session without a row), and the
 // finished state is saved too, for a task that dies before recording the file (see Checkpointer.finish).
-import { AppError, isPermanent } from '../../errors';
+import { AppError, isAppError, isPermanent } from '../../errors';
 import {
   awaitTurn,
   describe,
@@ -195,7 +195,17 @@ async function verify(
       request.tokens,
       { method: 'GET', url: itemByIdUrl(request.target, item.id) },
       'Read uploaded item',
-    );
+    ).catch((error: unknown) => {
+      if (!isAppError(error, 'NotFound')) throw error;
+      // Gone between the upload and this read (deleted or moved on the drive at once, or a
+      // library that does not yet serve the new item): the drive does not hold the copy, so the
+      // file is sent again, by the queue's retry, instead of failing as if the source were gone.
+      throw new AppError(
+        'Transient',
+        'The uploaded file was not on the drive when it was read back to check its quickXorHash.',
+        { detail: error.detail, advice: 'The file is uploaded again.' },
+      );
+    });
     checked = readItem(again.body);
   }
   try {
