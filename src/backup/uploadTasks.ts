@@ -6,7 +6,7 @@
 // adds files to a running backup.
 import { QUEUES } from '../app/queues';
 import type { SourceItem } from '../sources/types';
-import { PLAN_SET_CHARS, planSetEntry, planSetId, type PlannedFile } from '../store/runs';
+import { PLAN_SET_CHARS, planSetEntry, planSetId, planSetJson, type PlannedFile } from '../store/runs';
 import type { BackupDeps } from './deps';
 import { BATCH_LIMITS, type UploadBatchFile, type UploadMessage, type UploadTask } from './messages';
 
@@ -21,22 +21,9 @@ export async function queueUploadTasks(
   items: readonly SourceItem[],
 ): Promise<number> {
   if (!items.length) return 0;
-  const tasks = uploadTasks(runId, jobId, items, deps.settings.simpleUploadMaxBytes);
-  const planned = new Map(items.map((item) => [item.name, plannedFileOf(item)]));
-  const of = (file: { blobName: string }): PlannedFile => planned.get(file.blobName)!;
+  const { tasks, singles, sets } = plannedTasks(runId, jobId, items, deps.settings.simpleUploadMaxBytes);
   // Planned before queued: the uploader refuses a task whose file its run did not plan.
-  await Promise.all([
-    deps.runs.planFiles(
-      runId,
-      tasks.flatMap((task) => (task.v === 1 ? [of(task)] : [])),
-    ),
-    deps.runs.planSets(
-      runId,
-      tasks.flatMap((task) =>
-        task.v === 2 && task.set ? [{ id: task.set, files: task.files.map(of) }] : [],
-      ),
-    ),
-  ]);
+  await Promise.all([deps.runs.planFiles(runId, singles), deps.runs.planSets(runId, sets)]);
   return sendTasks(deps, tasks);
 }
 
@@ -89,7 +76,22 @@ export function uploadTasks(
   items: readonly SourceItem[],
   simpleUploadMaxBytes: number,
 ): UploadTask[] {
+  return plannedTasks(runId, jobId, items, simpleUploadMaxBytes).tasks;
+}
+
+/**
+ * The tasks for `items` with what marks them planned: the planned rows of the single-file tasks,
+ * and each batch's plan set (its JSON, from the entries serialised once to size the batch).
+ */
+function plannedTasks(
+  runId: string,
+  jobId: string,
+  items: readonly SourceItem[],
+  simpleUploadMaxBytes: number,
+): { tasks: UploadTask[]; singles: PlannedFile[]; sets: Array<{ id: string; json: string }> } {
   const out: UploadTask[] = [];
+  const singles: PlannedFile[] = [];
+  const sets: Array<{ id: string; json: string }> = [];
   // The set id is a hash: its length is known before the batch is.
   const envelope = JSON.stringify({
     v: 2,
@@ -99,28 +101,39 @@ export function uploadTasks(
     files: [],
     set: '0'.repeat(64),
   }).length;
-  let batch: UploadBatchFile[] = [];
+  let batch: Array<{ file: UploadBatchFile; planned: PlannedFile }> = [];
+  let entries: string[] = [];
   let bytes = 0;
   let chars = envelope;
   let planChars = 2;
   const close = (): void => {
-    if (batch.length === 1) out.push(single(runId, jobId, batch[0]));
-    else if (batch.length > 1)
-      out.push({ v: 2, kind: 'upload-batch', runId, jobId, files: batch, set: planSetId(batch) });
+    if (batch.length === 1) {
+      out.push(single(runId, jobId, batch[0].file));
+      singles.push(batch[0].planned);
+    } else if (batch.length > 1) {
+      const files = batch.map((b) => b.file);
+      const set = planSetId(files);
+      out.push({ v: 2, kind: 'upload-batch', runId, jobId, files, set });
+      sets.push({ id: set, json: planSetJson(entries) });
+    }
     batch = [];
+    entries = [];
     bytes = 0;
     chars = envelope;
     planChars = 2;
   };
   for (const item of items) {
     const file = fileOf(item);
+    const planned = plannedFileOf(item);
     if (item.size > simpleUploadMaxBytes) {
       out.push(single(runId, jobId, file));
+      singles.push(planned);
       continue;
     }
     const fileChars = JSON.stringify(file).length + 1;
     // The batch's plan set row holds each file's facts (metadata, tags) too, and is bounded as well.
-    const setChars = JSON.stringify(planSetEntry(plannedFileOf(item))).length + 1;
+    const entry = planSetEntry(planned);
+    const setChars = entry.length + 1;
     if (
       batch.length >= BATCH_LIMITS.files ||
       bytes + file.size > BATCH_LIMITS.bytes ||
@@ -128,13 +141,14 @@ export function uploadTasks(
       planChars + setChars > PLAN_SET_CHARS
     )
       close();
-    batch.push(file);
+    batch.push({ file, planned });
+    entries.push(entry);
     bytes += file.size;
     chars += fileChars;
     planChars += setChars;
   }
   close();
-  return out;
+  return { tasks: out, singles, sets };
 }
 
 function single(runId: string, jobId: string, file: UploadBatchFile): UploadMessage {

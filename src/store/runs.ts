@@ -217,17 +217,25 @@ export function planSetId(files: ReadonlyArray<{ blobName: string; etag?: string
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** One file as a plan set row stores it: what planFiles keeps in a planned row's columns. */
-export function planSetEntry(file: PlannedFile): Record<string, unknown> {
-  return definedFields({
-    blobName: file.blobName,
-    size: file.size,
-    etag: file.etag,
-    lastModified: file.lastModified,
-    contentMd5: file.contentMd5,
-    facts: file.facts,
-  });
+/** One file as a plan set row stores it (JSON): what planFiles keeps in a planned row's columns. */
+export function planSetEntry(file: PlannedFile): string {
+  return JSON.stringify(
+    definedFields({
+      blobName: file.blobName,
+      size: file.size,
+      etag: file.etag,
+      lastModified: file.lastModified,
+      contentMd5: file.contentMd5,
+      facts: file.facts,
+    }),
+  );
 }
+
+/**
+ * A plan set's JSON from its entries (planSetEntry): the planner serialises each entry once, to
+ * size its batch, and the row is joined from those same strings.
+ */
+export const planSetJson = (entries: readonly string[]): string => `[${entries.join(',')}]`;
 
 /** Columns of a planned row (a blob's `etag` would clash with the row's own). */
 const PLANNED_ETAG = 'plannedEtag';
@@ -540,20 +548,16 @@ export class RunStore {
    * its own row when its outcome (or progress) is written; until then getFiles answers from the set.
    * A set already there (a redelivered page listing the same batch) is left as it is.
    */
-  async planSets(
-    runId: string,
-    sets: ReadonlyArray<{ id: string; files: ReadonlyArray<PlannedFile> }>,
-  ): Promise<void> {
+  async planSets(runId: string, sets: ReadonlyArray<{ id: string; json: string }>): Promise<void> {
     if (!sets.length) return;
     const at = this.now().toISOString();
     // Each row's characters, kept as it is built: the weight of the row in a transaction.
     const chars = new Map<TableEntity<Row>, number>();
-    const rows = sets.map(({ id, files }) => {
-      const json = JSON.stringify(files.map(planSetEntry));
+    const rows = sets.map(({ id, json }) => {
       if (json.length > PLAN_SET_CHARS)
         throw new AppError(
           'ValidationFailed',
-          `A plan set of ${files.length} files is too large for one row.`,
+          `A plan set of ${json.length} characters is too large for one row.`,
         );
       const row = {
         partitionKey: runId,

@@ -1,6 +1,6 @@
 import { BATCH_LIMITS, parseUploadTask, type UploadTask } from '../../../src/backup/messages';
 import { plannedFileOf, uploadTasks } from '../../../src/backup/uploadTasks';
-import { PLAN_SET_CHARS, planSetEntry, planSetId } from '../../../src/store/runs';
+import { PLAN_SET_CHARS, planSetEntry, planSetId, planSetJson } from '../../../src/store/runs';
 import { tableBatches } from '../../../src/store/table';
 import type { SourceItem } from '../../../src/sources/types';
 
@@ -84,9 +84,8 @@ describe('uploadTasks', () => {
     for (const task of tasks) {
       if (task.v !== 2) continue;
       const byName = new Map(items.map((i) => [i.name, i]));
-      const json = JSON.stringify(
-        task.files.map((f) => planSetEntry(plannedFileOf(byName.get(f.blobName)!))),
-      );
+      const json = planSetJson(task.files.map((f) => planSetEntry(plannedFileOf(byName.get(f.blobName)!))));
+      expect(JSON.parse(json)).toHaveLength(task.files.length);
       expect(json.length).toBeLessThanOrEqual(PLAN_SET_CHARS);
     }
     expect(tasks.flatMap((t) => (t.v === 2 ? t.files : [t])).length).toBe(100);
