@@ -21,10 +21,17 @@ import type { EmulatorsChildAnswer } from './emulatorsChild';
 const ROOT = path.join(__dirname, '..');
 
 /**
- * The environment infra/main.bicep gives the worker beyond the product's own settings (test/infra
- * checks the template against it): the bench's product processes run with it, as deployed.
+ * The Node.js flags infra/main.bicep gives the worker (`languageWorkers__node__arguments`, which
+ * the Functions host puts on the worker's command line; test/infra checks the template against it).
  */
-export const DEPLOYED_WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+export const DEPLOYED_NODE_ARGUMENTS = '--max-semi-space-size=2';
+
+/**
+ * The environment infra/main.bicep gives the worker beyond the product's own settings (test/infra
+ * checks the template against it): the bench's product processes run with it, as deployed, the
+ * worker's Node.js flags through NODE_OPTIONS (they are spawned by node, not by the host).
+ */
+export const DEPLOYED_WORKER_ENV = { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: DEPLOYED_NODE_ARGUMENTS } as const;
 
 /**
  * `node --import tsx <script>`: the child's pid is the script's own process (the tsx CLI would put

@@ -8,32 +8,12 @@
 // does little but list, so that parse was most of its time. The request still goes through the
 // Azure SDK's own pipeline pieces: the storage retry policy with the source's bounds, and the
 // credential the ContainerClient was built with (shared key, SAS in the URL, or a token).
-import { isTokenCredential } from '@azure/core-auth';
-import { createRequestPolicyFactoryPolicy } from '@azure/core-http-compat';
-import {
-  bearerTokenAuthenticationPolicy,
-  createHttpHeaders,
-  createPipelineFromOptions,
-  createPipelineRequest,
-  decompressResponsePolicyName,
-  RestError,
-  type Pipeline,
-} from '@azure/core-rest-pipeline';
-import { StorageOAuthScopes, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
-import {
-  getCachedDefaultHttpClient,
-  storageRetryPolicy,
-  type StorageRetryOptions,
-} from '@azure/storage-common';
+import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+import type { ContainerClient } from '@azure/storage-blob';
+import { getCachedDefaultHttpClient, type StorageRetryOptions } from '@azure/storage-common';
 import { SaxesParser } from 'saxes';
 import { blobHeaders, type BlobHeaders } from './blobFacts';
-
-/**
- * The service version the storage SDK sends on its own requests (the test checks they agree), so a
- * listing answers with the same features: index tags (2019-12-12 and later) and names the XML
- * cannot carry percent-encoded with `Encoded="true"`.
- */
-export const LISTING_SERVICE_VERSION = '2026-04-06';
+import { SOURCE_SERVICE_VERSION, sourcePipeline, storageError } from './storagePipeline';
 
 export interface ListedBlob {
   name: string;
@@ -62,27 +42,6 @@ export interface ListQuery {
 
 export type BlobLister = (query: ListQuery) => Promise<ListedPage>;
 
-function listingPipeline(client: ContainerClient, retry: StorageRetryOptions): Pipeline {
-  const pipeline = createPipelineFromOptions({});
-  // As the storage SDK builds its own: no Accept-Encoding (the service answers uncompressed), and
-  // the storage retry policy instead of the generic one.
-  pipeline.removePolicy({ name: decompressResponsePolicyName });
-  pipeline.removePolicy({ phase: 'Retry' });
-  pipeline.addPolicy(storageRetryPolicy(retry), { phase: 'Retry' });
-  const credential = client.credential;
-  // No tenant-challenge callback (the SDK's clients answer a 401 naming another tenant with a token
-  // for it): the source's identity is a managed identity, which gets tokens from its own tenant
-  // only, and a challenge's resource_id would choose what the token is for.
-  if (isTokenCredential(credential))
-    pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: StorageOAuthScopes }), {
-      phase: 'Sign',
-    });
-  else if (credential instanceof StorageSharedKeyCredential)
-    pipeline.addPolicy(createRequestPolicyFactoryPolicy([credential]), { phase: 'Sign' });
-  // Otherwise anonymous: a SAS, if any, is already in the client's URL.
-  return pipeline;
-}
-
 function listUrl(base: string, query: ListQuery): string {
   const url = new URL(base);
   // encodeURIComponent, not URLSearchParams: the service reads '+' in a query as a plus sign.
@@ -98,24 +57,8 @@ function listUrl(base: string, query: ListQuery): string {
   return url.toString();
 }
 
-/**
- * The service's error, as the SDK would raise it (status and error code), for toSourceError. A 400
- * names the query parameter it refused (`<QueryParameterName>`), kept in `details`: the source
- * tells a refusal of `include=tags` from a refusal of anything else by it.
- */
-function listingError(status: number, errorCode: string | undefined, body: string | undefined): RestError {
-  const code = errorCode ?? /<Code>([^<]*)<\/Code>/.exec(body ?? '')?.[1];
-  const error = new RestError(`List Blobs answered HTTP ${status}${code ? ` ${code}` : ''}`, {
-    statusCode: status,
-    code,
-  });
-  const queryParameterName = /<QueryParameterName>([^<]*)<\/QueryParameterName>/.exec(body ?? '')?.[1];
-  if (queryParameterName !== undefined) error.details = { queryParameterName };
-  return error;
-}
-
 export function createBlobLister(client: ContainerClient, retry: StorageRetryOptions): BlobLister {
-  const pipeline = listingPipeline(client, retry);
+  const pipeline = sourcePipeline(client, retry);
   return async (query) => {
     // The HTTP client (and its keep-alive connections) the storage SDK's own clients share.
     const response = await pipeline.sendRequest(
@@ -123,13 +66,14 @@ export function createBlobLister(client: ContainerClient, retry: StorageRetryOpt
       createPipelineRequest({
         url: listUrl(client.url, query),
         method: 'GET',
-        headers: createHttpHeaders({ 'x-ms-version': LISTING_SERVICE_VERSION, accept: 'application/xml' }),
+        headers: createHttpHeaders({ 'x-ms-version': SOURCE_SERVICE_VERSION, accept: 'application/xml' }),
         // The endpoint was checked before the client was built (endpointPolicy); Azurite is http.
         allowInsecureConnection: true,
       }),
     );
     if (response.status !== 200)
-      throw listingError(
+      throw storageError(
+        'List Blobs',
         response.status,
         response.headers.get('x-ms-error-code'),
         response.bodyAsText ?? undefined,

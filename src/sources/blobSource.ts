@@ -3,13 +3,15 @@
 // to the ETag the planner saw, so a blob overwritten mid-upload is detected instead of producing
 // a file that mixes two versions.
 
+import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import type { ContainerClient } from '@azure/storage-blob';
-import { AppError } from '../errors';
 import { factsOfListed, type BlobFacts } from './blobFacts';
 import { createBlobLister, type ListedBlob, type ListedPage } from './blobListing';
 import { createContainerClient, SOURCE_RETRY, type SourceConnection } from './containerClient';
 import { readAhead } from './readAhead';
-import { isInvalidRange, toSourceError } from './storageErrors';
+import { intoBuffer, type BodyTarget } from './socketHttpClient';
+import { isInvalidRange, SourceError, toSourceError } from './storageErrors';
+import { SOURCE_SERVICE_VERSION, sourcePipeline, storageError } from './storagePipeline';
 import type { BlobSource, OpenReaderOptions, SourceChunk, SourceItem, SourcePage } from './types';
 
 export interface BlobSourceOptions extends SourceConnection {
@@ -27,24 +29,11 @@ export function normalizeEtag(etag: string): string {
 const md5Base64 = (md5: Uint8Array | undefined): string | undefined =>
   md5 && md5.length > 0 ? Buffer.from(md5).toString('base64') : undefined;
 
-async function readBody(
-  stream: NodeJS.ReadableStream | undefined,
-  expected: number,
-  into: Buffer | undefined,
-): Promise<Buffer> {
-  if (!stream) return Buffer.alloc(0);
-  // Into the caller's buffer (the upload engine's pooled chunk) or one preallocated to the response
-  // length: each socket piece is copied once, straight to its place, with no concatenation.
-  const out = into && into.length >= expected ? into.subarray(0, expected) : Buffer.allocUnsafe(expected);
-  let filled = 0;
-  for await (const piece of stream as AsyncIterable<Buffer>) {
-    if (filled + piece.length > expected)
-      throw new Error(`Blob download returned more than the ${expected} bytes announced`);
-    piece.copy(out, filled);
-    filled += piece.length;
-  }
-  return filled === expected ? out : out.subarray(0, filled);
-}
+/** The first byte a 206's Content-Range names (`bytes 10-19/100`), or undefined. */
+const rangeStart = (contentRange: string | undefined): number | undefined => {
+  const start = /^bytes (\d+)-/.exec(contentRange ?? '')?.[1];
+  return start === undefined ? undefined : Number(start);
+};
 
 /**
  * Whether a listing's error refuses the index tags rather than the listing: a 403 (the identity
@@ -74,6 +63,7 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
   let tagsReadable = true;
 
   const list = createBlobLister(client, SOURCE_RETRY);
+  const pipeline = sourcePipeline(client, SOURCE_RETRY);
 
   async function firstPage(
     listPrefix: string | undefined,
@@ -151,14 +141,44 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
     if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(count) || count < 0)
       throw new RangeError(`Invalid range: offset ${offset}, count ${count}`);
     if (count === 0) return Buffer.alloc(0);
+    // Into the caller's buffer (the upload engine's pooled chunk) or one of the range's length: each
+    // piece the socket reads is copied once, straight to its place (socketHttpClient.ts).
+    const body: BodyTarget = {
+      target: into && into.length >= count ? into.subarray(0, count) : Buffer.allocUnsafe(count),
+      filled: 0,
+    };
     try {
-      const response = await client.getBlobClient(name).download(offset, count, {
-        conditions: etag ? { ifMatch: normalizeEtag(etag) } : undefined,
-        abortSignal,
-        // Resumes a body cut mid-stream (the SDK pins the retry to the same ETag).
-        maxRetryRequests: 3,
+      const headers = createHttpHeaders({
+        'x-ms-version': SOURCE_SERVICE_VERSION,
+        'x-ms-range': `bytes=${offset}-${offset + count - 1}`,
       });
-      return await readBody(response.readableStreamBody, response.contentLength ?? count, into);
+      if (etag) headers.set('if-match', normalizeEtag(etag));
+      // A body cut mid-way fails the exchange, and the storage retry policy sends the request again
+      // (the whole range, pinned to the same ETag).
+      const response = await pipeline.sendRequest(
+        intoBuffer(body),
+        createPipelineRequest({
+          url: client.getBlobClient(name).url,
+          method: 'GET',
+          headers,
+          abortSignal,
+          // The endpoint was checked before the client was built (endpointPolicy); Azurite is http.
+          allowInsecureConnection: true,
+        }),
+      );
+      if (response.status !== 200 && response.status !== 206)
+        throw storageError(
+          'Get Blob',
+          response.status,
+          response.headers.get('x-ms-error-code'),
+          response.bodyAsText ?? undefined,
+        );
+      // A range past the blob's end comes back shorter; one that starts elsewhere is not this read.
+      if (response.status === 206 && rangeStart(response.headers.get('content-range')) !== offset)
+        throw new RestError(`Get Blob answered a range that does not start at ${offset}`, {
+          statusCode: 502,
+        });
+      return body.filled === count ? body.target : body.target.subarray(0, body.filled);
     } catch (error) {
       // Reading at or past the end returns nothing, like a file read at EOF.
       if (isInvalidRange(error)) return Buffer.alloc(0);
@@ -171,7 +191,7 @@ export function createBlobSource(options: BlobSourceOptions): BlobSource {
     if (size === undefined) {
       const props = await properties(name);
       if (etag && normalizeEtag(etag) !== props.etag)
-        throw new AppError(
+        throw new SourceError(
           'Conflict',
           `The blob "${name}" in container "${container}" changed since it was planned (ETag ${etag}, now ${props.etag}).`,
           {

@@ -11,7 +11,7 @@ import {
   type ArmTemplate,
   type Diagnostic,
 } from '../../scripts/bicep';
-import { DEPLOYED_WORKER_ENV } from '../../bench/processes';
+import { DEPLOYED_NODE_ARGUMENTS, DEPLOYED_WORKER_ENV } from '../../bench/processes';
 import { SETTINGS } from '../../src/config/settings';
 import { ALERT_EVENTS } from '../../src/log/alertEvents';
 import {
@@ -66,6 +66,8 @@ const PLATFORM_EXTRAS = [
   'AZURE_CLIENT_ID',
   // glibc's, for the worker's memory (infra/main.bicep says why; bench/processes.ts runs the same).
   'MALLOC_ARENA_MAX',
+  // The host's, for the Node.js worker's flags (infra/main.bicep says why; the bench runs the same).
+  'languageWorkers__node__arguments',
 ];
 
 describeWithBicep('infra/main.bicep', (compiler) => {
@@ -334,6 +336,7 @@ describeWithBicep('infra/main.bicep', (compiler) => {
     it('connects to storage with the managed identity', () => {
       expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
       expect(settings.MALLOC_ARENA_MAX).toBe(DEPLOYED_WORKER_ENV.MALLOC_ARENA_MAX);
+      expect(settings.languageWorkers__node__arguments).toBe(DEPLOYED_NODE_ARGUMENTS);
       expect(String(settings.AzureWebJobsStorage__clientId)).toMatch(IDENTITY_CLIENT_ID);
       expect(String(settings.MANAGED_IDENTITY_CLIENT_ID)).toMatch(IDENTITY_CLIENT_ID);
       expect(String(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)).toContain('Authorization=AAD');

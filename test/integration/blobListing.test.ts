@@ -16,7 +16,8 @@ import {
 } from '@azure/storage-blob';
 import { isAppError } from '../../src/errors';
 import { blobHeaders } from '../../src/sources/blobFacts';
-import { createBlobLister, LISTING_SERVICE_VERSION } from '../../src/sources/blobListing';
+import { createBlobLister } from '../../src/sources/blobListing';
+import { SOURCE_SERVICE_VERSION } from '../../src/sources/storagePipeline';
 import { createBlobSource, normalizeEtag } from '../../src/sources/blobSource';
 import { SOURCE_RETRY } from '../../src/sources/containerClient';
 import type { SourceItem } from '../../src/sources/types';
@@ -160,10 +161,7 @@ describe('on the wire', () => {
         connectionString: proxy.connectionString,
         container: container.containerName,
       }).listPage(undefined, 1);
-      expect(proxy.requests.map((r) => r.version)).toEqual([
-        LISTING_SERVICE_VERSION,
-        LISTING_SERVICE_VERSION,
-      ]);
+      expect(proxy.requests.map((r) => r.version)).toEqual([SOURCE_SERVICE_VERSION, SOURCE_SERVICE_VERSION]);
     } finally {
       await proxy.stop();
     }
