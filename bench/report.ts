@@ -418,8 +418,9 @@ const LARGE_FILE_NOTES = `- **Upload throughput.** The upload engine (\`src/back
   chunks referenced (the one on the wire and the one read ahead) and no other large buffer; the
   rest of the peak is dead buffers V8 has not collected yet (it runs a full
   collection of array buffers when their total has grown by about 64 MiB since the last one, a
-  constant, not a share of the file), mostly the 64 KiB pieces each socket read allocates while a
-  chunk downloads. After the run and a forced collection the array buffers are back at idle, but
+  constant, not a share of the file). The blob's bytes make none of it: each connection reads into
+  one buffer of its own (\`onread\`, src/sources/socketHttpClient.ts) and every piece is copied from
+  there to its place in the chunk. After the run and a forced collection the array buffers are back at idle, but
   RSS stays above idle: freed chunk-sized blocks stay with the C allocator for reuse rather than
   going back to the system, so that floor is reused by the next file, not a leak.
 - **quickXorHash alone.** MiB hashed per CPU-second (\`bench/hash.ts\`), 10 MiB updates at an
