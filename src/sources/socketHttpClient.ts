@@ -16,7 +16,6 @@
 // to the SDK's own client, which knows proxies.
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { AbortError } from '@azure/abort-controller';
 import {
   createHttpHeaders,
   RestError,
@@ -26,6 +25,9 @@ import {
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import { getCachedDefaultHttpClient } from '@azure/storage-common';
+
+/** What the SDK's own clients throw for an aborted request: callers tell it by its name. */
+const aborted = (): Error => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
 
 /** Bytes one socket read fills at most: the buffer each connection reads into, reused. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -313,7 +315,7 @@ class Exchange {
     this.request.abortSignal?.removeEventListener('abort', this.onAbort);
   }
 
-  readonly onAbort = (): void => this.fail(new AbortError('The operation was aborted.'));
+  readonly onAbort = (): void => this.fail(aborted());
 }
 
 function requestHead(request: PipelineRequest, url: URL): string {
@@ -329,7 +331,7 @@ function requestHead(request: PipelineRequest, url: URL): string {
 /** Sends one bodiless request and writes a 2xx response's body into `body.target`. */
 function exchange(request: PipelineRequest, body: BodyTarget): Promise<PipelineResponse> {
   return new Promise((resolve, reject) => {
-    if (request.abortSignal?.aborted) return reject(new AbortError('The operation was aborted.'));
+    if (request.abortSignal?.aborted) return reject(aborted());
     const url = new URL(request.url);
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       return reject(new RestError(`Unsupported protocol ${url.protocol}`));
