@@ -359,8 +359,10 @@ export function intoBuffer(body: BodyTarget): HttpClient {
     async sendRequest(request) {
       if (request.body !== undefined && request.body !== null)
         throw new RestError('This client sends bodiless requests only');
-      if (!request.proxySettings) return exchange(request, body);
-      // Through a proxy: the SDK's client, its stream copied into the target.
+      // The pipeline's proxy policy (proxy options, or HTTPS_PROXY and the like in the
+      // environment) sets an agent for the proxy; a request with none goes on our own socket.
+      if (!request.agent && !request.proxySettings) return exchange(request, body);
+      // Through a proxy: the SDK's client (its agent speaks to the proxy), its stream copied in.
       request.streamResponseStatusCodes = new Set([200, 206]);
       const response = await getCachedDefaultHttpClient().sendRequest(request);
       body.filled = 0;

@@ -6,7 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { createHttpHeaders, createPipelineRequest, isRestError } from '@azure/core-rest-pipeline';
+import {
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  isRestError,
+} from '@azure/core-rest-pipeline';
 import { ensureTls } from '../../emulators/shared/tls';
 import { closeIdleConnections, intoBuffer, type BodyTarget } from '../../src/sources/socketHttpClient';
 
@@ -241,6 +246,40 @@ describe('socketHttpClient', () => {
       await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
     } finally {
       await server.close();
+    }
+  });
+
+  it('a request the pipeline routes through a proxy goes to the proxy (the SDK’s client), its body into the target', async () => {
+    const data = randomBytes(50_000);
+    const proxy = await rawServer(
+      (socket) =>
+        void socket.write(
+          Buffer.concat([head('206 Partial Content', { 'Content-Length': String(data.length) }), data]),
+        ),
+    );
+    try {
+      const body = { target: Buffer.alloc(data.length), filled: 0 };
+      // As the source's pipeline is built, with a proxy set the way HTTPS_PROXY would set it.
+      const pipeline = createPipelineFromOptions({
+        proxyOptions: { host: 'http://127.0.0.1', port: Number(new URL(proxy.url).port) },
+      });
+      const response = await pipeline.sendRequest(
+        intoBuffer(body),
+        createPipelineRequest({
+          url: 'http://blob.example.invalid/account/box/blob',
+          method: 'GET',
+          allowInsecureConnection: true,
+        }),
+      );
+      expect(response.status).toBe(206);
+      expect(body.filled).toBe(data.length);
+      expect(body.target.equals(data)).toBe(true);
+      // A forward proxy is asked for the absolute URL.
+      expect(proxy.requests[0]).toMatch(
+        /^GET http:\/\/blob\.example\.invalid\/account\/box\/blob HTTP\/1\.1/,
+      );
+    } finally {
+      await proxy.close();
     }
   });
 
