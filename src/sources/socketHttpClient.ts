@@ -9,15 +9,16 @@
 // (docs/benchmarks.md, Memory). A socket opened with `onread` reads into one buffer of its own,
 // reused for every read, and each piece is copied from there to its place once: no garbage per read.
 //
-// It speaks only what one Get Blob needs: one request at a time per connection, a response body
-// sized by Content-Length (or chunked, or ended by the connection closing), keep-alive. Requests
-// still go through the storage SDK's pipeline (the storage retry policy, the credential's signing),
+// It speaks only what one Get Blob needs: one request at a time per connection, interim (1xx)
+// answers skipped, a response body sized by Content-Length (or chunked, or ended by the connection
+// closing), keep-alive, and a silent connection given up. Requests still go through the storage SDK's pipeline (the storage retry policy, the credential's signing),
 // which calls this client for the exchange itself. Requests the pipeline routes through a proxy go
 // to the SDK's own client, which knows proxies.
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import {
   createHttpHeaders,
+  isRestError,
   RestError,
   type HttpClient,
   type HttpHeaders,
@@ -42,6 +43,14 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * policy at once (its first retry has no delay), so this only keeps it rare.
  */
 const IDLE_REUSE_MS = 4_000;
+/**
+ * Inactivity after which a read is given up when the pipeline sets no timeout: the service answers
+ * a range read at once and streams it, so two minutes without a byte is a dead connection (the
+ * same two minutes the source asks the service to finish a request in, `tryTimeoutInMs`).
+ */
+const NO_ANSWER_MS = 120_000;
+/** TCP keep-alive probes start after this much silence. */
+const KEEPALIVE_PROBE_MS = 15_000;
 /** Idle connections kept per origin. */
 const MAX_IDLE_PER_ORIGIN = 8;
 
@@ -92,6 +101,9 @@ function open(url: URL): Connection {
         } as ConnectionOptions & { onread: OnReadOpts })
       : netConnect({ host, port, onread });
   connection.socket.setNoDelay(true);
+  // Probes on an idle-looking connection, as the SDK's keep-alive agent sets: a peer or NAT entry
+  // gone without a word then fails the read instead of leaving it waiting.
+  connection.socket.setKeepAlive(true, KEEPALIVE_PROBE_MS);
   connection.socket.on('error', (error) => connection.exchange?.fail(networkError(error)));
   // One listener for the connection's life: each exchange only sets the time (setTimeout with a
   // callback would add a listener per request).
@@ -188,12 +200,27 @@ class Exchange {
   private readHead(buffer: Buffer, bytes: number): number {
     const before = this.head.length;
     this.head = Buffer.concat([this.head, buffer.subarray(0, bytes)]);
-    const end = this.head.indexOf(CRLF_CRLF);
-    if (end < 0) {
-      if (this.head.length > MAX_HEAD_BYTES) throw new Error('the response head is too long');
-      return bytes;
+    // Interim (1xx) answers come before the final one, each a head without a body: skipped.
+    for (let start = 0; ;) {
+      const end = this.head.indexOf(CRLF_CRLF, start);
+      if (end < 0) {
+        if (this.head.length > MAX_HEAD_BYTES) throw new Error('the response head is too long');
+        return bytes;
+      }
+      this.parseHead(this.head.subarray(start, end).toString('latin1'));
+      start = end + CRLF_CRLF.length;
+      if (this.status >= 200) {
+        this.startBody();
+        // Where the body starts in this read: the head's end, less what earlier reads brought.
+        return start - before;
+      }
+      if (this.status === 101) throw new Error('the server switched protocols');
+      this.headers = createHttpHeaders();
     }
-    const lines = this.head.subarray(0, end).toString('latin1').split('\r\n');
+  }
+
+  private parseHead(text: string): void {
+    const lines = text.split('\r\n');
     const statusLine = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
     if (!statusLine) throw new Error('the response does not start with an HTTP/1 status line');
     this.status = Number(statusLine[2]);
@@ -206,9 +233,17 @@ class Exchange {
       const previous = this.headers.get(name);
       this.headers.set(name, previous === undefined ? value : `${previous}, ${value}`);
     }
-    const connection = this.headers.get('connection')?.toLowerCase();
-    if (connection === 'close') this.keepAlive = false;
-    if (connection === 'keep-alive') this.keepAlive = true;
+    // Connection is a list of options (`close, x-foo`): any `close` ends the connection.
+    const options = (this.headers.get('connection') ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((option) => option.trim());
+    if (options.includes('close')) this.keepAlive = false;
+    else if (options.includes('keep-alive')) this.keepAlive = true;
+  }
+
+  /** The final answer's head is read: how its body is framed. */
+  private startBody(): void {
     this.body.filled = 0;
     const length = this.headers.get('content-length');
     if (this.status === 204 || this.status === 304 || this.request.method === 'HEAD') this.mode = 'done';
@@ -222,8 +257,6 @@ class Exchange {
       this.keepAlive = false;
     }
     if (this.mode === 'done') this.finish();
-    // Where the body starts in this read: the head's end, less what earlier reads brought.
-    return end + CRLF_CRLF.length - before;
   }
 
   private readLength(buffer: Buffer, at: number, bytes: number): number {
@@ -345,7 +378,9 @@ function exchange(request: PipelineRequest, body: BodyTarget): Promise<PipelineR
     const current = new Exchange(connection, request, body, resolve, reject);
     connection.exchange = current;
     request.abortSignal?.addEventListener('abort', current.onAbort, { once: true });
-    if (request.timeout > 0) connection.socket.setTimeout(request.timeout);
+    // The pipeline's timeout when it sets one; otherwise a silent connection is given up after
+    // NO_ANSWER_MS (a read is retried by the storage retry policy then, as any network failure).
+    connection.socket.setTimeout(request.timeout > 0 ? request.timeout : NO_ANSWER_MS);
     connection.socket.write(head);
   });
 }
@@ -366,15 +401,22 @@ export function intoBuffer(body: BodyTarget): HttpClient {
       request.streamResponseStatusCodes = new Set([200, 206]);
       const response = await getCachedDefaultHttpClient().sendRequest(request);
       body.filled = 0;
-      if (response.readableStreamBody)
-        for await (const piece of response.readableStreamBody as AsyncIterable<Buffer>) {
-          if (body.filled + piece.length > body.target.length)
-            throw new RestError('The response body is longer than the range asked for', {
-              code: 'ECONNRESET',
-            });
-          piece.copy(body.target, body.filled);
-          body.filled += piece.length;
-        }
+      try {
+        if (response.readableStreamBody)
+          for await (const piece of response.readableStreamBody as AsyncIterable<Buffer>) {
+            if (body.filled + piece.length > body.target.length)
+              throw new RestError('The response body is longer than the range asked for', {
+                code: 'ECONNRESET',
+              });
+            piece.copy(body.target, body.filled);
+            body.filled += piece.length;
+          }
+      } catch (error) {
+        // A body cut mid-way surfaces as the stream's plain Error: a RestError is what the storage
+        // retry policy retries (an abort stays an abort).
+        if (isRestError(error) || (error as Error).name === 'AbortError') throw error;
+        throw networkError(error as Error & { code?: string });
+      }
       return { ...response, readableStreamBody: undefined };
     },
   };

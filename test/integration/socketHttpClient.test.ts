@@ -283,6 +283,96 @@ describe('socketHttpClient', () => {
     }
   });
 
+  it('skips interim answers (100, 103) before the final one', async () => {
+    const server = await rawServer((socket) =>
+      writeInPieces(
+        socket,
+        Buffer.concat([
+          Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n'),
+          head('206 Partial Content', { 'Content-Length': '5' }),
+          Buffer.from('hello'),
+        ]),
+        [3, 40, 9],
+      ),
+    );
+    try {
+      const body = { target: Buffer.alloc(5), filled: 0 };
+      const response = await get(server.url, body);
+      expect(response.status).toBe(206);
+      expect(response.headers.get('link')).toBeUndefined();
+      expect(body.target.toString()).toBe('hello');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a Connection header listing close among other options ends the connection', async () => {
+    const server = await rawServer(
+      (socket) =>
+        void socket.write(
+          Buffer.concat([
+            head('200 OK', { 'Content-Length': '2', Connection: 'x-other, close' }),
+            Buffer.from('ok'),
+          ]),
+        ),
+    );
+    try {
+      for (let i = 0; i < 2; i++) await get(server.url, { target: Buffer.alloc(2), filled: 0 });
+      expect(server.connections).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a server that goes silent is given up after the request timeout, as a retryable ETIMEDOUT', async () => {
+    const server = await rawServer(
+      (socket) => void socket.write(head('206 Partial Content', { 'Content-Length': '10' })),
+    );
+    try {
+      const reading = intoBuffer({ target: Buffer.alloc(10), filled: 0 }).sendRequest(
+        createPipelineRequest({
+          url: server.url,
+          method: 'GET',
+          timeout: 200,
+          allowInsecureConnection: true,
+        }),
+      );
+      const error = await reading.catch((e: unknown) => e);
+      expect(isRestError(error)).toBe(true);
+      expect(error).toMatchObject({ code: 'ETIMEDOUT' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('through a proxy, a body cut mid-way is a retryable RestError too', async () => {
+    const proxy = await rawServer((socket) => {
+      socket.write(
+        Buffer.concat([head('206 Partial Content', { 'Content-Length': '10' }), Buffer.from('12345')]),
+      );
+      setTimeout(() => socket.destroy(), 20);
+    });
+    try {
+      const pipeline = createPipelineFromOptions({
+        proxyOptions: { host: 'http://127.0.0.1', port: Number(new URL(proxy.url).port) },
+      });
+      const error = await pipeline
+        .sendRequest(
+          intoBuffer({ target: Buffer.alloc(10), filled: 0 }),
+          createPipelineRequest({
+            url: 'http://blob.example.invalid/account/box/blob',
+            method: 'GET',
+            allowInsecureConnection: true,
+          }),
+        )
+        .catch((e: unknown) => e);
+      expect(isRestError(error)).toBe(true);
+      expect((error as { code?: string }).code).toMatch(/^E[A-Z]+$/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('reads over TLS, and keeps that connection too', async () => {
     const data = randomBytes(200_000);
     const server = await rawServer(
