@@ -101,8 +101,8 @@ function plannedTasks(
     files: [],
     set: '0'.repeat(64),
   }).length;
-  let batch: Array<{ file: UploadBatchFile; planned: PlannedFile }> = [];
-  let entries: string[] = [];
+  /** Each file with its planned record and that record as a plan set entry (JSON). */
+  let batch: Array<{ file: UploadBatchFile; planned: PlannedFile; entry: string }> = [];
   let bytes = 0;
   let chars = envelope;
   let planChars = 2;
@@ -114,10 +114,9 @@ function plannedTasks(
       const files = batch.map((b) => b.file);
       const set = planSetId(files);
       out.push({ v: 2, kind: 'upload-batch', runId, jobId, files, set });
-      sets.push({ id: set, json: planSetJson(entries) });
+      sets.push({ id: set, json: planSetJson(batch.map((b) => b.entry)) });
     }
     batch = [];
-    entries = [];
     bytes = 0;
     chars = envelope;
     planChars = 2;
@@ -141,8 +140,7 @@ function plannedTasks(
       planChars + setChars > PLAN_SET_CHARS
     )
       close();
-    batch.push({ file, planned });
-    entries.push(entry);
+    batch.push({ file, planned, entry });
     bytes += file.size;
     chars += fileChars;
     planChars += setChars;

@@ -11,8 +11,9 @@
 //
 // It speaks only what one Get Blob needs: one request at a time per connection, interim (1xx)
 // answers skipped, a response body sized by Content-Length (or chunked, or ended by the connection
-// closing), keep-alive, and a silent connection given up. Requests still go through the storage SDK's pipeline (the storage retry policy, the credential's signing),
-// which calls this client for the exchange itself. Requests the pipeline routes through a proxy go
+// closing), keep-alive, and a silent connection given up. Requests still go through the storage
+// SDK's pipeline (the storage retry policy, the credential's signing), which calls this client for
+// the exchange itself. Requests the pipeline routes through a proxy go
 // to the SDK's own client, which knows proxies.
 import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -147,6 +148,14 @@ function release(connection: Connection): void {
   idle.set(connection.origin, list);
 }
 
+/** Appends `source[from, to)` to the body, refusing more bytes than the target holds. */
+function append(body: BodyTarget, source: Buffer, from: number, to: number): void {
+  if (body.filled + (to - from) > body.target.length)
+    throw new RestError('The response body is longer than the range asked for', { code: 'ECONNRESET' });
+  source.copy(body.target, body.filled, from, to);
+  body.filled += to - from;
+}
+
 function networkError(error: Error & { code?: string }): RestError {
   // The storage retry policy retries a RestError whose code names a network failure.
   return new RestError(error.message, { code: error.code ?? 'ECONNRESET' });
@@ -185,7 +194,7 @@ class Exchange {
       while (at < bytes && !this.settled) {
         if (this.mode === 'length') at = this.readLength(buffer, at, bytes);
         else if (this.mode === 'chunked') at = this.readChunked(buffer, at, bytes);
-        else if (this.mode === 'close') at = this.take(buffer, at, bytes);
+        else if (this.mode === 'close') at = this.copyBody(buffer, at, bytes);
         else throw new Error('the server sent more than its response');
       }
     } catch (error) {
@@ -198,7 +207,7 @@ class Exchange {
   }
 
   private readHead(buffer: Buffer, bytes: number): number {
-    const before = this.head.length;
+    let before = this.head.length;
     this.head = Buffer.concat([this.head, buffer.subarray(0, bytes)]);
     // Interim (1xx) answers come before the final one, each a head without a body: skipped.
     for (let start = 0; ;) {
@@ -216,6 +225,10 @@ class Exchange {
       }
       if (this.status === 101) throw new Error('the server switched protocols');
       this.headers = createHttpHeaders();
+      // Dropped from the head kept; `before` follows, so the body's start in this read stays right.
+      this.head = this.head.subarray(start);
+      before -= start;
+      start = 0;
     }
   }
 
@@ -260,20 +273,23 @@ class Exchange {
   }
 
   private readLength(buffer: Buffer, at: number, bytes: number): number {
-    const end = Math.min(bytes, at + this.remaining);
-    this.take(buffer, at, end);
-    this.remaining -= end - at;
+    const end = this.takeRemaining(buffer, at, bytes);
     if (this.remaining === 0) this.finish();
+    return end;
+  }
+
+  /** Up to `remaining` body bytes from `at`; answers where it stopped. */
+  private takeRemaining(buffer: Buffer, at: number, bytes: number): number {
+    const end = Math.min(bytes, at + this.remaining);
+    this.copyBody(buffer, at, end);
+    this.remaining -= end - at;
     return end;
   }
 
   private readChunked(buffer: Buffer, at: number, bytes: number): number {
     while (at < bytes && this.mode === 'chunked') {
       if (this.chunkState === 'data') {
-        const end = Math.min(bytes, at + this.remaining);
-        this.take(buffer, at, end);
-        this.remaining -= end - at;
-        at = end;
+        at = this.takeRemaining(buffer, at, bytes);
         if (this.remaining === 0) this.chunkState = 'data-end';
         continue;
       }
@@ -297,14 +313,9 @@ class Exchange {
   }
 
   /** Body bytes: into the target for a 2xx answer, kept (bounded) for any other. */
-  private take(buffer: Buffer, from: number, to: number): number {
-    if (this.status >= 200 && this.status < 300) {
-      const { target } = this.body;
-      if (this.body.filled + (to - from) > target.length)
-        throw new RestError('The response body is longer than the range asked for', { code: 'ECONNRESET' });
-      buffer.copy(target, this.body.filled, from, to);
-      this.body.filled += to - from;
-    } else if (this.errorBytes < MAX_ERROR_BODY_BYTES) {
+  private copyBody(buffer: Buffer, from: number, to: number): number {
+    if (this.status >= 200 && this.status < 300) append(this.body, buffer, from, to);
+    else if (this.errorBytes < MAX_ERROR_BODY_BYTES) {
       // A copy: the read buffer is overwritten by the next read.
       this.errorBody.push(Buffer.from(buffer.subarray(from, Math.min(to, from + MAX_ERROR_BODY_BYTES))));
       this.errorBytes += to - from;
@@ -403,14 +414,8 @@ export function intoBuffer(body: BodyTarget): HttpClient {
       body.filled = 0;
       try {
         if (response.readableStreamBody)
-          for await (const piece of response.readableStreamBody as AsyncIterable<Buffer>) {
-            if (body.filled + piece.length > body.target.length)
-              throw new RestError('The response body is longer than the range asked for', {
-                code: 'ECONNRESET',
-              });
-            piece.copy(body.target, body.filled);
-            body.filled += piece.length;
-          }
+          for await (const piece of response.readableStreamBody as AsyncIterable<Buffer>)
+            append(body, piece, 0, piece.length);
       } catch (error) {
         // A body cut mid-way surfaces as the stream's plain Error: a RestError is what the storage
         // retry policy retries (an abort stays an abort).

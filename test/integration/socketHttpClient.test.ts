@@ -24,7 +24,10 @@ interface RawServer {
   close(): Promise<void>;
 }
 
-/** A server that hands each request's head (read whole) to `handler`, on one socket or many. */
+/**
+ * A server that hands each request's head (read whole) to `handler`, on one socket or many; closed
+ * after the test.
+ */
 async function rawServer(handler: Handler, tls = false): Promise<RawServer> {
   const state = { connections: 0, requests: [] as string[] };
   const onSocket = (socket: Socket): void => {
@@ -48,7 +51,7 @@ async function rawServer(handler: Handler, tls = false): Promise<RawServer> {
     : createNetServer(onSocket);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const raw: RawServer = {
     url: `${tls ? 'https' : 'http'}://${tls ? 'localhost' : '127.0.0.1'}:${port}/account/box/blob`,
     get connections() {
       return state.connections;
@@ -60,6 +63,8 @@ async function rawServer(handler: Handler, tls = false): Promise<RawServer> {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+  started.push(raw);
+  return raw;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -94,7 +99,12 @@ function get(url: string, body: BodyTarget, abortSignal?: AbortSignal) {
   );
 }
 
-afterEach(() => closeIdleConnections());
+/** Every server a test started, closed after it (the client's idle connections first). */
+const started: RawServer[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((server) => server.close()));
+  closeIdleConnections();
+});
 
 describe('socketHttpClient', () => {
   it('puts a body split at odd places, head included, into the target byte for byte', async () => {
@@ -106,18 +116,14 @@ describe('socketHttpClient', () => {
         [1, 7, 13, 70_000, 3, 65_536],
       ),
     );
-    try {
-      const body = { target: Buffer.alloc(data.length + 10), filled: 0 };
-      const response = await get(server.url, body);
-      expect(response.status).toBe(206);
-      expect(body.filled).toBe(data.length);
-      expect(body.target.subarray(0, data.length).equals(data)).toBe(true);
-      expect(server.requests[0]).toMatch(/^GET \/account\/box\/blob HTTP\/1\.1\r\n/);
-      expect(server.requests[0]).toMatch(/\r\nx-ms-range: bytes=0-99(\r\n|$)/);
-      expect(server.requests[0]).toMatch(/\r\nhost: 127\.0\.0\.1:\d+(\r\n|$)/);
-    } finally {
-      await server.close();
-    }
+    const body = { target: Buffer.alloc(data.length + 10), filled: 0 };
+    const response = await get(server.url, body);
+    expect(response.status).toBe(206);
+    expect(body.filled).toBe(data.length);
+    expect(body.target.subarray(0, data.length).equals(data)).toBe(true);
+    expect(server.requests[0]).toMatch(/^GET \/account\/box\/blob HTTP\/1\.1\r\n/);
+    expect(server.requests[0]).toMatch(/\r\nx-ms-range: bytes=0-99(\r\n|$)/);
+    expect(server.requests[0]).toMatch(/\r\nhost: 127\.0\.0\.1:\d+(\r\n|$)/);
   });
 
   it('keeps the connection for the next request, and opens a new one once the server closed it', async () => {
@@ -131,20 +137,16 @@ describe('socketHttpClient', () => {
       );
       if (close) socket.end();
     });
-    try {
-      const read = async (url: string) => {
-        const body = { target: Buffer.alloc(3), filled: 0 };
-        await get(url, body);
-        return body.target.toString();
-      };
-      expect([await read(server.url), await read(server.url)]).toEqual(['abc', 'abc']);
-      expect(server.connections).toBe(1);
-      expect(await read(`${server.url}?close-after`)).toBe('abc');
-      expect(await read(server.url)).toBe('abc');
-      expect(server.connections).toBe(2);
-    } finally {
-      await server.close();
-    }
+    const read = async (url: string) => {
+      const body = { target: Buffer.alloc(3), filled: 0 };
+      await get(url, body);
+      return body.target.toString();
+    };
+    expect([await read(server.url), await read(server.url)]).toEqual(['abc', 'abc']);
+    expect(server.connections).toBe(1);
+    expect(await read(`${server.url}?close-after`)).toBe('abc');
+    expect(await read(server.url)).toBe('abc');
+    expect(server.connections).toBe(2);
   });
 
   it('reads a chunked body', async () => {
@@ -158,13 +160,9 @@ describe('socketHttpClient', () => {
         [2, 5, 1],
       ),
     );
-    try {
-      const body = { target: Buffer.alloc(64), filled: 0 };
-      await get(server.url, body);
-      expect(body.target.subarray(0, body.filled).toString()).toBe('hello 0123456789');
-    } finally {
-      await server.close();
-    }
+    const body = { target: Buffer.alloc(64), filled: 0 };
+    await get(server.url, body);
+    expect(body.target.subarray(0, body.filled).toString()).toBe('hello 0123456789');
   });
 
   it('a body cut before its Content-Length is a retryable network error, not a short read', async () => {
@@ -174,27 +172,19 @@ describe('socketHttpClient', () => {
       );
       socket.destroy();
     });
-    try {
-      const error = await get(server.url, { target: Buffer.alloc(100), filled: 0 }).catch((e: unknown) => e);
-      expect(isRestError(error)).toBe(true);
-      expect(error).toMatchObject({ code: 'ECONNRESET' });
-    } finally {
-      await server.close();
-    }
+    const error = await get(server.url, { target: Buffer.alloc(100), filled: 0 }).catch((e: unknown) => e);
+    expect(isRestError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ECONNRESET' });
   });
 
   it('a body longer than the target fails instead of writing past it', async () => {
     const server = await rawServer((socket) => {
       socket.write(Buffer.concat([head('200 OK', { 'Content-Length': '20' }), Buffer.alloc(20, 1)]));
     });
-    try {
-      const target = Buffer.alloc(30);
-      const body = { target: target.subarray(0, 10), filled: 0 };
-      await expect(get(server.url, body)).rejects.toMatchObject({ code: 'ECONNRESET' });
-      expect(target.subarray(10).every((b) => b === 0)).toBe(true);
-    } finally {
-      await server.close();
-    }
+    const target = Buffer.alloc(30);
+    const body = { target: target.subarray(0, 10), filled: 0 };
+    await expect(get(server.url, body)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(target.subarray(10).every((b) => b === 0)).toBe(true);
   });
 
   it('answers an error status with its headers and body as text, leaving the target alone', async () => {
@@ -210,43 +200,31 @@ describe('socketHttpClient', () => {
         ]),
       );
     });
-    try {
-      const body = { target: Buffer.alloc(10), filled: 0 };
-      const response = await get(server.url, body);
-      expect(response.status).toBe(412);
-      expect(response.headers.get('x-ms-error-code')).toBe('ConditionNotMet');
-      expect(response.bodyAsText).toBe(xml);
-      expect(body.filled).toBe(0);
-    } finally {
-      await server.close();
-    }
+    const body = { target: Buffer.alloc(10), filled: 0 };
+    const response = await get(server.url, body);
+    expect(response.status).toBe(412);
+    expect(response.headers.get('x-ms-error-code')).toBe('ConditionNotMet');
+    expect(response.bodyAsText).toBe(xml);
+    expect(body.filled).toBe(0);
   });
 
   it('refuses an answer that is not HTTP/1', async () => {
     const server = await rawServer((socket) => void socket.write('SSH-2.0-OpenSSH\r\n\r\n'));
-    try {
-      await expect(get(server.url, { target: Buffer.alloc(10), filled: 0 })).rejects.toMatchObject({
-        code: 'ECONNRESET',
-        message: expect.stringMatching(/status line/),
-      });
-    } finally {
-      await server.close();
-    }
+    await expect(get(server.url, { target: Buffer.alloc(10), filled: 0 })).rejects.toMatchObject({
+      code: 'ECONNRESET',
+      message: expect.stringMatching(/status line/),
+    });
   });
 
   it('an abort mid-body ends the read with an AbortError', async () => {
     const server = await rawServer((socket) => {
       socket.write(Buffer.concat([head('200 OK', { 'Content-Length': '100' }), Buffer.alloc(10)]));
     });
-    try {
-      const controller = new AbortController();
-      const reading = get(server.url, { target: Buffer.alloc(100), filled: 0 }, controller.signal);
-      await pause(50);
-      controller.abort();
-      await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
-    } finally {
-      await server.close();
-    }
+    const controller = new AbortController();
+    const reading = get(server.url, { target: Buffer.alloc(100), filled: 0 }, controller.signal);
+    await pause(50);
+    controller.abort();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('a request the pipeline routes through a proxy goes to the proxy (the SDK’s client), its body into the target', async () => {
@@ -257,30 +235,24 @@ describe('socketHttpClient', () => {
           Buffer.concat([head('206 Partial Content', { 'Content-Length': String(data.length) }), data]),
         ),
     );
-    try {
-      const body = { target: Buffer.alloc(data.length), filled: 0 };
-      // As the source's pipeline is built, with a proxy set the way HTTPS_PROXY would set it.
-      const pipeline = createPipelineFromOptions({
-        proxyOptions: { host: 'http://127.0.0.1', port: Number(new URL(proxy.url).port) },
-      });
-      const response = await pipeline.sendRequest(
-        intoBuffer(body),
-        createPipelineRequest({
-          url: 'http://blob.example.invalid/account/box/blob',
-          method: 'GET',
-          allowInsecureConnection: true,
-        }),
-      );
-      expect(response.status).toBe(206);
-      expect(body.filled).toBe(data.length);
-      expect(body.target.equals(data)).toBe(true);
-      // A forward proxy is asked for the absolute URL.
-      expect(proxy.requests[0]).toMatch(
-        /^GET http:\/\/blob\.example\.invalid\/account\/box\/blob HTTP\/1\.1/,
-      );
-    } finally {
-      await proxy.close();
-    }
+    const body = { target: Buffer.alloc(data.length), filled: 0 };
+    // As the source's pipeline is built, with a proxy set the way HTTPS_PROXY would set it.
+    const pipeline = createPipelineFromOptions({
+      proxyOptions: { host: 'http://127.0.0.1', port: Number(new URL(proxy.url).port) },
+    });
+    const response = await pipeline.sendRequest(
+      intoBuffer(body),
+      createPipelineRequest({
+        url: 'http://blob.example.invalid/account/box/blob',
+        method: 'GET',
+        allowInsecureConnection: true,
+      }),
+    );
+    expect(response.status).toBe(206);
+    expect(body.filled).toBe(data.length);
+    expect(body.target.equals(data)).toBe(true);
+    // A forward proxy is asked for the absolute URL.
+    expect(proxy.requests[0]).toMatch(/^GET http:\/\/blob\.example\.invalid\/account\/box\/blob HTTP\/1\.1/);
   });
 
   it('skips interim answers (100, 103) before the final one', async () => {
@@ -295,15 +267,11 @@ describe('socketHttpClient', () => {
         [3, 40, 9],
       ),
     );
-    try {
-      const body = { target: Buffer.alloc(5), filled: 0 };
-      const response = await get(server.url, body);
-      expect(response.status).toBe(206);
-      expect(response.headers.get('link')).toBeUndefined();
-      expect(body.target.toString()).toBe('hello');
-    } finally {
-      await server.close();
-    }
+    const body = { target: Buffer.alloc(5), filled: 0 };
+    const response = await get(server.url, body);
+    expect(response.status).toBe(206);
+    expect(response.headers.get('link')).toBeUndefined();
+    expect(body.target.toString()).toBe('hello');
   });
 
   it('a Connection header listing close among other options ends the connection', async () => {
@@ -316,33 +284,25 @@ describe('socketHttpClient', () => {
           ]),
         ),
     );
-    try {
-      for (let i = 0; i < 2; i++) await get(server.url, { target: Buffer.alloc(2), filled: 0 });
-      expect(server.connections).toBe(2);
-    } finally {
-      await server.close();
-    }
+    for (let i = 0; i < 2; i++) await get(server.url, { target: Buffer.alloc(2), filled: 0 });
+    expect(server.connections).toBe(2);
   });
 
   it('a server that goes silent is given up after the request timeout, as a retryable ETIMEDOUT', async () => {
     const server = await rawServer(
       (socket) => void socket.write(head('206 Partial Content', { 'Content-Length': '10' })),
     );
-    try {
-      const reading = intoBuffer({ target: Buffer.alloc(10), filled: 0 }).sendRequest(
-        createPipelineRequest({
-          url: server.url,
-          method: 'GET',
-          timeout: 200,
-          allowInsecureConnection: true,
-        }),
-      );
-      const error = await reading.catch((e: unknown) => e);
-      expect(isRestError(error)).toBe(true);
-      expect(error).toMatchObject({ code: 'ETIMEDOUT' });
-    } finally {
-      await server.close();
-    }
+    const reading = intoBuffer({ target: Buffer.alloc(10), filled: 0 }).sendRequest(
+      createPipelineRequest({
+        url: server.url,
+        method: 'GET',
+        timeout: 200,
+        allowInsecureConnection: true,
+      }),
+    );
+    const error = await reading.catch((e: unknown) => e);
+    expect(isRestError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ETIMEDOUT' });
   });
 
   it('through a proxy, a body cut mid-way is a retryable RestError too', async () => {
@@ -352,25 +312,21 @@ describe('socketHttpClient', () => {
       );
       setTimeout(() => socket.destroy(), 20);
     });
-    try {
-      const pipeline = createPipelineFromOptions({
-        proxyOptions: { host: 'http://127.0.0.1', port: Number(new URL(proxy.url).port) },
-      });
-      const error = await pipeline
-        .sendRequest(
-          intoBuffer({ target: Buffer.alloc(10), filled: 0 }),
-          createPipelineRequest({
-            url: 'http://blob.example.invalid/account/box/blob',
-            method: 'GET',
-            allowInsecureConnection: true,
-          }),
-        )
-        .catch((e: unknown) => e);
-      expect(isRestError(error)).toBe(true);
-      expect((error as { code?: string }).code).toMatch(/^E[A-Z]+$/);
-    } finally {
-      await proxy.close();
-    }
+    const pipeline = createPipelineFromOptions({
+      proxyOptions: { host: 'http://127.0.0.1', port: Number(new URL(proxy.url).port) },
+    });
+    const error = await pipeline
+      .sendRequest(
+        intoBuffer({ target: Buffer.alloc(10), filled: 0 }),
+        createPipelineRequest({
+          url: 'http://blob.example.invalid/account/box/blob',
+          method: 'GET',
+          allowInsecureConnection: true,
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(isRestError(error)).toBe(true);
+    expect((error as { code?: string }).code).toMatch(/^E[A-Z]+$/);
   });
 
   it('reads over TLS, and keeps that connection too', async () => {
@@ -380,15 +336,11 @@ describe('socketHttpClient', () => {
         void socket.write(Buffer.concat([head('200 OK', { 'Content-Length': String(data.length) }), data])),
       true,
     );
-    try {
-      for (let i = 0; i < 2; i++) {
-        const body = { target: Buffer.alloc(data.length), filled: 0 };
-        await get(server.url, body);
-        expect(body.target.equals(data)).toBe(true);
-      }
-      expect(server.connections).toBe(1);
-    } finally {
-      await server.close();
+    for (let i = 0; i < 2; i++) {
+      const body = { target: Buffer.alloc(data.length), filled: 0 };
+      await get(server.url, body);
+      expect(body.target.equals(data)).toBe(true);
     }
+    expect(server.connections).toBe(1);
   });
 });
