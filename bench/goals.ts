@@ -74,7 +74,7 @@ export const GOALS: Goal[] = [
     derive: (r) =>
       r.planning && {
         measured: Math.min(r.planning.first.blobsPerSecond, r.planning.rerun.blobsPerSecond),
-        detail: `${r.planning.blobs.toLocaleString('en-US')}-blob container: first run ${fixed(r.planning.first.blobsPerSecond, 0)}, unchanged rerun ${fixed(r.planning.rerun.blobsPerSecond, 0)} blobs/s (page digests; ${r.planning.firstRerun ? fixed(r.planning.firstRerun.blobsPerSecond, 0) : '?'} when it queried the manifest); worker CPU ${fixed(r.planning.first.workerCpuSeconds, 1)} s and ${fixed(r.planning.rerun.workerCpuSeconds, 1)} s${r.planning.listing ? `; the container listed alone, nothing else: ${fixed(r.planning.listing.blobsPerSecond, 0)} blobs/s` : ''} (planning part, real Azurite queues and tables, ${r.planning.azuriteLayout ?? 'one process'})`,
+        detail: `${r.planning.blobs.toLocaleString('en-US')}-blob container: first run ${fixed(r.planning.first.blobsPerSecond, 0)}, unchanged rerun ${fixed(r.planning.rerun.blobsPerSecond, 0)} blobs/s (page digests the first run recorded; ${r.planning.firstRerun ? fixed(r.planning.firstRerun.blobsPerSecond, 0) : '?'} after a run with a failure, when it queries the manifest); worker CPU ${fixed(r.planning.first.workerCpuSeconds, 1)} s and ${fixed(r.planning.rerun.workerCpuSeconds, 1)} s${r.planning.listing ? `; the container listed alone, nothing else: ${fixed(r.planning.listing.blobsPerSecond, 0)} blobs/s` : ''} (planning part, real Azurite queues and tables, ${r.planning.azuriteLayout ?? 'one process'})`,
       },
   },
   {
@@ -119,7 +119,7 @@ export const GOALS: Goal[] = [
       if (cost && Number.isFinite(cost.marginalPerFile))
         return {
           measured: cost.marginalPerFile,
-          detail: `per file of a container in pages of 5,000: a page of ≤ 1,000 blobs adds ${fixed(cost.perPage, 1)} requests (${cost.smallPagesTotal} in ${cost.smallPages} pages vs ${cost.total} in ${cost.pages}), a full page ${fixed(cost.perPage + 4, 1)}; fixed per run ${fixed(cost.fixed, 1)} (small-files part, counting proxy)${comparison}`,
+          detail: `per file of a container in pages of 5,000 whose digests match: a page adds ${fixed(cost.perPage, 1)} requests (${cost.smallPagesTotal} in ${cost.smallPages} pages vs ${cost.total} in ${cost.pages})${cost.comparedMarginalPerFile !== undefined ? `; compared with the manifest (after a run with a failure) a page of ≤ 1,000 adds ${fixed(cost.comparedPerPage!, 1)}, a full page ${fixed(cost.comparedPerPage! + 4, 1)}, ${cost.comparedMarginalPerFile.toPrecision(2)} per file` : ''}; fixed per run ${fixed(cost.fixed, 1)} (small-files part, counting proxy)${comparison}`,
         };
       const pass = r.smallFiles?.[1];
       if ((!j || !r.rclone) && pass)

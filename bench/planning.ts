@@ -2,15 +2,18 @@
 // queues and tables, 5,000 blobs per page (the service's listing limit). First run: no blob is
 // known, so every one becomes part of an upload task, sent to the real upload queue (the tasks are
 // counted there and not run: this measures planning only). Unchanged rerun: the manifest holds every
-// blob as the uploader would have recorded it, so no blob becomes a task; it runs twice: the first
-// rerun queries the manifest and records each page's digest, the second finds them and queries
-// nothing (src/backup/pageDigest.ts). Seeding is not timed.
+// blob as the uploader would have recorded it, and the first run's page digests are recorded as its
+// successful end records them (src/backup/plannedDigests.ts), so no blob becomes a task and no
+// page is queried. The rerun after a run with a failure (no digest recorded) runs too: it queries
+// the manifest for every page (and records the digests). Seeding is not timed.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { finishRun } from '../src/backup/completion';
 import { startRun } from '../src/backup/scheduler';
 import type { ManifestEntry } from '../src/store/manifest';
+import { EMPTY_TOTALS } from '../src/store/runs';
 import { benchPipeline, tableName, type BenchPipeline } from './pipeline';
 import { drainPlanQueue, useRealQueues, type RealQueues } from './realQueues';
 import { seedManyBlobs } from './seed';
@@ -57,9 +60,9 @@ export interface PlanningResult {
   /** The container listed through the product's source and nothing else (after one untimed listing). */
   listing?: Omit<PlanningPass, 'pages' | 'uploadTasks'>;
   first: PlanningPass;
-  /** The first unchanged rerun: it queries the manifest for every page and records the page digests. */
+  /** An unchanged rerun with no page digest recorded (after a run with a failure): it queries the manifest. */
   firstRerun: PlanningPass;
-  /** The next unchanged rerun: every page's digest matches, so no manifest query is made. */
+  /** The unchanged rerun after the first run succeeded: every page's digest matches, no manifest query. */
   rerun: PlanningPass;
 }
 
@@ -145,8 +148,8 @@ async function listAll(p: BenchPipeline): Promise<void> {
 }
 
 /**
- * What the uploader would have recorded for every blob (without running it), and the job's lock
- * released, so the next run is an unchanged rerun. Written in 100-row transactions.
+ * What the uploader would have recorded for every blob (without running it), so the next run is an
+ * unchanged rerun. Written in 100-row transactions.
  */
 async function recordAllUploaded(p: BenchPipeline): Promise<void> {
   const source = p.deps.source(p.job);
@@ -169,8 +172,6 @@ async function recordAllUploaded(p: BenchPipeline): Promise<void> {
     await p.deps.manifest.putMany(p.job.id, entries);
     token = page.continuationToken;
   } while (token);
-  const job = (await p.deps.jobs.getWithEtag(p.job.id))!;
-  await p.deps.jobs.save({ ...job.value, activeRunId: undefined }, job.etag);
 }
 
 export async function measurePlanning(options: {
@@ -227,11 +228,26 @@ export async function measurePlanning(options: {
   const first = await profiled('first', () => pass(pipeline, queues, blobs, options.azuritePids));
   say(`first run ${JSON.stringify(first)}`);
   await queues.upload.clearMessages();
+  const firstRun = (await pipeline.deps.runs.listForJob(pipeline.job.id, 1))[0];
   await recordAllUploaded(pipeline);
-  const firstRerun = await profiled('rerun-query', () => pass(pipeline, queues, blobs, options.azuritePids));
-  say(`unchanged rerun, manifest queried ${JSON.stringify(firstRerun)}`);
+  // The first run's end as it is when every upload succeeded (finishRun): the page digests its
+  // planner kept recorded, its run index written, the job released.
+  const firstRow = (await pipeline.deps.runs.get(pipeline.job.id, firstRun.id))!;
+  const planned = { ...EMPTY_TOTALS, plannedFiles: blobs, uploadedFiles: blobs };
+  const ended = await finishRun(pipeline.deps, firstRow.value, firstRow.etag, planned, 'succeeded');
+  if (ended !== 'succeeded') throw new Error(`the first run could not be finished (${ended})`);
   const rerun = await profiled('rerun', () => pass(pipeline, queues, blobs, options.azuritePids));
   say(`unchanged rerun, page digests ${JSON.stringify(rerun)}`);
+  // As after a run with a failure: no page digest that matches, so every page is compared.
+  const positions = await pipeline.deps.runs.pendingDigests(firstRun.id);
+  if (positions.length !== first.pages)
+    throw new Error(`the first run kept ${positions.length} page digests`);
+  await pipeline.deps.manifest.recordPageDigests(
+    pipeline.job.id,
+    positions.map(({ tokenHash }) => ({ position: tokenHash, digest: 'none' })),
+  );
+  const firstRerun = await profiled('rerun-query', () => pass(pipeline, queues, blobs, options.azuritePids));
+  say(`unchanged rerun, manifest queried ${JSON.stringify(firstRerun)}`);
   await container.delete();
   return {
     target: options.target,

@@ -380,11 +380,12 @@ function smallFilesSection(r: Results): string | undefined {
   );
   const c = r.smallFilesRerun;
   const split = c
-    ? `\nThe unchanged rerun, ${c.total} requests in ${c.pages} page(s), again in ${c.smallPages} pages of ${c.smallPageFiles}: ${c.smallPagesTotal}. So a page of up to 1,000 blobs adds ${c.perPage.toFixed(1)} requests and a run costs ${c.fixed.toFixed(1)} whatever its size; a full page of 5,000 adds ${(c.perPage + 4).toFixed(1)} (its manifest rows in 5 query pages), **${c.marginalPerFile.toPrecision(2)} per unchanged file**, the figure the goal row uses.\n`
+    ? `\nThe unchanged rerun, ${c.total} requests in ${c.pages} page(s), again in ${c.smallPages} pages of ${c.smallPageFiles} whose digests were recorded: ${c.smallPagesTotal}. So a page adds ${c.perPage.toFixed(1)} requests whatever its size and a run costs ${c.fixed.toFixed(1)}: **${c.marginalPerFile.toPrecision(2)} per unchanged file** in pages of 5,000, the figure the goal row uses.${c.comparedTotal !== undefined && c.comparedPerPage !== undefined && c.comparedMarginalPerFile !== undefined ? ` At page positions no run had recorded (as after a run with a failure) the same rerun made ${c.comparedTotal}: a page compared with the manifest adds ${c.comparedPerPage.toFixed(1)}, a full page of 5,000 ${(c.comparedPerPage + 4).toFixed(1)} (its manifest rows in 5 query pages), ${c.comparedMarginalPerFile.toPrecision(2)} per file.` : ''}\n`
     : '';
   return `bench/smallFiles.ts: blobs of 4 KiB backed up by the real planner and uploader in the bench process
 (real Azurite queues and tables through a counting proxy, the Graph emulator in its own process); a
-first run, an unchanged rerun, and the rerun again in smaller listing pages.
+first run, an unchanged rerun, and the rerun again in smaller listing pages (first at positions no
+run had recorded, then with their digests).
 
 ${passes}
 ${split}`;

@@ -4,12 +4,16 @@
 //
 // An unchanged rerun costs a fixed number of requests per run (claim and release the job, create,
 // read and finish the run, the completion check) plus a number per listing page (the listing, the
-// manifest's range query, the page's row, moving the plan binding, the next page's message). With
-// the default pages of 5,000 a bench-sized container is one page, so a second rerun lists the same
-// blobs in pages of at most 1,000 (each then one manifest query page too): the difference between
-// the two reruns is what a page adds, which splits the first rerun's count into its fixed and
-// per-page parts. The per-file cost of a large container is the per-page cost of a 5,000-blob
-// page (its 5 manifest query pages of 1,000 rows each instead of 1) over 5,000 blobs.
+// page's digest, the page's row, moving the plan binding, the next page's message). The first run
+// succeeds, so it records its pages' digests (src/backup/plannedDigests.ts) and the rerun compares
+// no page with the manifest. With the default pages of 5,000 a bench-sized container is one page,
+// so the rerun runs again in pages of at most 1,000: first at page positions no run has recorded
+// (each page compared with the manifest: its range query, the digest written), then again with
+// those digests. The difference between that last rerun and the first is what a page adds, which
+// splits the first rerun's count into its fixed and per-page parts; a page whose digest matches
+// costs the same whatever its size. The rerun at new positions gives what comparing a page adds
+// (after a run with a failure, no digest is recorded): a full page of 5,000 reads its manifest rows
+// in 5 query pages of 1,000 instead of 1.
 import { randomBytes } from 'node:crypto';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { AzuriteInstance } from '../emulators/azurite';
@@ -33,16 +37,22 @@ export interface RerunCost {
   /** Requests of the rerun that listed the blobs in default pages of 5,000 (one page here). */
   total: number;
   pages: number;
-  /** The rerun again in pages of `smallPageFiles` blobs. */
+  /** The rerun again in pages of `smallPageFiles` blobs, their digests recorded. */
   smallPageFiles: number;
   smallPages: number;
   smallPagesTotal: number;
-  /** Requests one page of at most 1,000 blobs adds. */
+  /** The same rerun at page positions with no digest recorded: every page compared with the manifest. */
+  comparedTotal?: number;
+  /** Requests one page adds when its digest matches. */
   perPage: number;
   /** Requests a run costs whatever its size. */
   fixed: number;
-  /** Requests per unchanged file of a large container in pages of 5,000 (5 manifest query pages each). */
+  /** Requests per unchanged file of a large container in pages of 5,000 whose digests match. */
   marginalPerFile: number;
+  /** Requests one page of at most 1,000 blobs adds when it is compared with the manifest. */
+  comparedPerPage?: number;
+  /** Requests per unchanged file in pages of 5,000 compared with the manifest (5 query pages each). */
+  comparedMarginalPerFile?: number;
 }
 
 /** Rows per page of a Table query: the service's limit, so a manifest range query of n rows is ceil(n/1000) requests. */
@@ -54,12 +64,13 @@ export function rerunCost(
   rerun: number,
   smallPageFiles: number,
   smallPagesTotal: number,
+  comparedTotal?: number,
 ): RerunCost {
   const pages = Math.ceil(files / LIST_PAGE_FILES);
   const smallPages = Math.ceil(files / smallPageFiles);
   const perPage = smallPages > pages ? (smallPagesTotal - rerun) / (smallPages - pages) : Number.NaN;
-  // A page of ≤ 1,000 blobs reads its manifest rows in one query page; a full page in five.
-  const perFullPage = perPage + (LIST_PAGE_FILES / TABLE_PAGE_ROWS - 1);
+  const comparedPerPage =
+    comparedTotal === undefined ? undefined : perPage + (comparedTotal - smallPagesTotal) / smallPages;
   return {
     total: rerun,
     pages,
@@ -68,7 +79,13 @@ export function rerunCost(
     smallPagesTotal,
     perPage,
     fixed: rerun - pages * perPage,
-    marginalPerFile: perFullPage / LIST_PAGE_FILES,
+    marginalPerFile: perPage / LIST_PAGE_FILES,
+    ...(comparedPerPage !== undefined && {
+      comparedTotal,
+      comparedPerPage,
+      // A page of ≤ 1,000 blobs reads its manifest rows in one query page; a full page in five.
+      comparedMarginalPerFile: (comparedPerPage + (LIST_PAGE_FILES / TABLE_PAGE_ROWS - 1)) / LIST_PAGE_FILES,
+    }),
   };
 }
 
@@ -110,7 +127,13 @@ export async function measureSmallFiles(options: {
     const queues = await useRealQueues(pipeline, proxy.connectionString);
     const out: SmallFilesPass[] = [];
     const smallPageFiles = Math.max(1, Math.min(TABLE_PAGE_ROWS, Math.ceil(options.files / 4)));
-    for (const label of ['first run', 'unchanged rerun', `unchanged rerun, pages of ${smallPageFiles}`]) {
+    const labels = [
+      'first run',
+      'unchanged rerun',
+      `unchanged rerun, pages of ${smallPageFiles}, compared with the manifest`,
+      `unchanged rerun, pages of ${smallPageFiles}`,
+    ];
+    for (const label of labels) {
       if (label.includes('pages of')) pipeline.deps.settings.plannerPageSize = smallPageFiles;
       proxy.take();
       const cpu = process.cpuUsage();
@@ -132,7 +155,13 @@ export async function measureSmallFiles(options: {
     await container.delete();
     return {
       passes: out,
-      rerun: rerunCost(options.files, out[1].storage.total, smallPageFiles, out[2].storage.total),
+      rerun: rerunCost(
+        options.files,
+        out[1].storage.total,
+        smallPageFiles,
+        out[3].storage.total,
+        out[2].storage.total,
+      ),
     };
   } finally {
     await proxy.stop();

@@ -10,6 +10,7 @@ import type { Job } from '../store/jobs';
 import type { Stored } from '../store/table';
 import type { BackupDeps, DriveDestination } from './deps';
 import { runFolder } from './destination';
+import { recordPlannedDigests } from './plannedDigests';
 import { cleanupAfterRun } from './retention';
 import { writeRunIndex } from './runIndexWriter';
 
@@ -79,6 +80,7 @@ export async function finishRun(
       error,
     },
   );
+  if (status === 'succeeded' && run.kind === 'backup') await recordPlannedDigests(deps, run);
   if (status === 'succeeded' || status === 'partially-failed') {
     let cleaned: boolean;
     try {

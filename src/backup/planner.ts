@@ -49,7 +49,9 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   try {
     page = await listPage(deps, job, message);
     // A snapshot copies every file whatever the manifest says, so only a mirror has pages to skip.
-    if (job.mode === 'mirror' && page.items.length) {
+    // A file past the maximum age may have had its entry removed since the digest was recorded
+    // (retention at the end of a run): that page is compared with the manifest again.
+    if (job.mode === 'mirror' && page.items.length && !anyPastMaxAge(job, page.items, deps.clock.now())) {
       digest = pageDigest(job, page.items);
       unchanged = (await deps.manifest.pageDigest(job.id, tokenHash)) === digest;
     }
@@ -84,6 +86,10 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
   )
     await deps.manifest.recordPageDigest(job.id, tokenHash, digest);
   const last = page.continuationToken === undefined;
+  const pendingDigest =
+    digest !== undefined && !unchanged && decisions.upload.length
+      ? plannedDigest(digest, page.items, decisions)
+      : undefined;
   const first = await deps.runs.createPage(message.runId, message.page, {
     files: decisions.upload.length,
     bytes: decisions.upload.reduce((sum, item) => sum + item.size, 0),
@@ -98,6 +104,7 @@ export async function handlePlanMessage(deps: BackupDeps, raw: unknown): Promise
     ...(refreshed ? { refreshedFiles: refreshed } : {}),
     last,
     tokenHash,
+    ...(pendingDigest ? { pendingDigest } : {}),
   });
   // The first delivery's row stands; a different token for the same page is not this run's page.
   if (first && first.tokenHash !== tokenHash)
@@ -234,6 +241,20 @@ interface Decisions {
   refresh: Array<{ item: SourceItem; entry: ManifestEntry }>;
 }
 
+/**
+ * The page's digest, to record when its run succeeds (./plannedDigests.ts), when every file of
+ * it is either to be uploaded by this run or unchanged in the manifest: once every upload has
+ * landed, the manifest holds each file as listed, which is what a recorded digest promises. A file
+ * past the maximum age never copied has no entry, so its page gets none.
+ */
+function plannedDigest(
+  digest: string,
+  items: readonly SourceItem[],
+  decisions: Decisions,
+): string | undefined {
+  return decisions.upload.length + decisions.refresh.length === items.length ? digest : undefined;
+}
+
 /** The decision for a page whose digest matches the one recorded when all of it was unchanged. */
 function allUnchanged(items: SourceItem[]): Decisions {
   return { upload: [], skipped: items, known: items.map((i) => i.name), refresh: [] };
@@ -254,10 +275,7 @@ async function decide(
           items.map((i) => i.name),
         )
       : new Map();
-  const maxAge =
-    job.mode === 'mirror' && job.retention.mirrorMaxAgeDays
-      ? job.retention.mirrorMaxAgeDays * DAY_MS
-      : undefined;
+  const maxAge = mirrorMaxAgeMs(job);
   for (const item of items) {
     const entry = entries.get(item.name);
     if (entry) out.known.push(item.name);
@@ -274,6 +292,18 @@ async function decide(
     } else out.upload.push(item);
   }
   return out;
+}
+
+/** A mirror's maximum age in milliseconds, undefined when it has none. */
+function mirrorMaxAgeMs(job: Job): number | undefined {
+  return job.mode === 'mirror' && job.retention.mirrorMaxAgeDays
+    ? job.retention.mirrorMaxAgeDays * DAY_MS
+    : undefined;
+}
+
+function anyPastMaxAge(job: Job, items: readonly SourceItem[], now: number): boolean {
+  const maxAge = mirrorMaxAgeMs(job);
+  return maxAge !== undefined && items.some((item) => now - item.lastModified.getTime() > maxAge);
 }
 
 function uploadedByRun(entry: ManifestEntry | undefined, run: { id: string; createdAt: string }): boolean {

@@ -213,6 +213,23 @@ export class ManifestStore {
     await this.repo.upsert(pagesPartition(jobId), `p${position}`, { digest });
   }
 
+  /** Many pages' digests (a finished run's), in transactions of 100 as Table storage allows. */
+  async recordPageDigests(
+    jobId: string,
+    digests: ReadonlyArray<{ position: string; digest: string }>,
+  ): Promise<void> {
+    if (!digests.length) return;
+    await this.repo.prepare();
+    for (const batch of tableBatches(digests))
+      await this.client.submitTransaction(
+        batch.map(({ position, digest }): TransactionAction => [
+          'upsert',
+          { partitionKey: pagesPartition(jobId), rowKey: `p${position}`, digest },
+          'Replace',
+        ]),
+      );
+  }
+
   async put(jobId: string, entry: ManifestEntry): Promise<void> {
     await this.repo.upsert(jobId, encodeRowKey(entry.blobName), toRow(entry));
   }

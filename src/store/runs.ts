@@ -271,6 +271,11 @@ export interface PagePlan {
   tokenHash?: string;
   /** Of `files`, those blob events should have copied already (src/events/missed.ts). */
   missedByEvents?: number;
+  /**
+   * The page's listing digest (src/backup/pageDigest.ts), kept for the end of the run: recorded
+   * as the job's page digest only if the run succeeds, when the manifest holds every file as listed.
+   */
+  pendingDigest?: string;
 }
 
 /** Run ids sort newest first inside a job's partition. */
@@ -488,6 +493,20 @@ export class RunStore {
       if (!existing) throw error;
       return existing;
     }
+  }
+
+  /** The page digests a backup's planner kept for the end of the run, with the page positions. */
+  async pendingDigests(runId: string): Promise<Array<{ tokenHash: string; digest: string }>> {
+    const rows = query(
+      this.clients.progress,
+      odata`PartitionKey eq ${runId} and RowKey ge ${PAGE_PREFIX} and RowKey lt ${PAGE_END}`,
+    );
+    const out: Array<{ tokenHash: string; digest: string }> = [];
+    for await (const row of rows) {
+      const digest = field.string(row, 'pendingDigest');
+      if (digest) out.push({ tokenHash: field.string(row, 'tokenHash') ?? '', digest });
+    }
+    return out;
   }
 
   async getPage(runId: string, index: number): Promise<PagePlan | undefined> {
@@ -1056,7 +1075,10 @@ function planSetFiles(row: Record<string, unknown>): PlannedFile[] {
   return out;
 }
 
-const pageKey = (index: number): string => `page-${String(index).padStart(8, '0')}`;
+const PAGE_PREFIX = 'page-';
+/** The first row key after every `page-N` (the character after '-'). */
+const PAGE_END = 'page.';
+const pageKey = (index: number): string => `${PAGE_PREFIX}${String(index).padStart(8, '0')}`;
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -149,11 +149,12 @@ it('a page listed as it was when all of it was last unchanged is not queried aga
     return getMany(jobId, names);
   };
 
-  // The first unchanged rerun reads the manifest and records each page's digest ...
+  // The first run succeeded, so it recorded the digests of the pages it copied whole: the first
+  // rerun reads no manifest row ...
   const second = await runOnce(w);
-  expect(queried).toEqual([['a.txt', 'b/c.txt'], ['d.txt']]);
-  // ... the next one reads no manifest row, and still counts every file as skipped.
-  queried.length = 0;
+  expect(queried).toEqual([]);
+  expect(second.uploads).toBe(0);
+  // ... nor does the next one, and both count every file as skipped.
   const third = await runOnce(w);
   expect(queried).toEqual([]);
   expect(third.uploads).toBe(0);
@@ -183,6 +184,74 @@ it('a page listed as it was when all of it was last unchanged is not queried aga
   expect(queried).not.toContainEqual(['a.txt', 'b/c.txt']);
   expect(sixth.run.status).toBe('succeeded');
   expect(await totals(sixth.run)).toMatchObject({ uploadedFiles: 1, skippedFiles: 2 });
+});
+
+it('a first run with a failed file records no page digest: the rerun compares every page with the manifest', async () => {
+  const w = await world();
+  w.deps.settings.plannerPageSize = 2;
+  // Over 400 characters of drive path: the file fails for good (the run is partially failed).
+  const tooLong = `${'d'.repeat(140)}/${'e'.repeat(140)}/${'f'.repeat(140)}/long.txt`;
+  for (const name of ['a.txt', 'b.txt', tooLong]) await putBlob(w.container, name, content(100));
+  const first = await runOnce(w);
+  expect(first.run.status).toBe('partially-failed');
+  expect(await w.deps.manifest.pageDigest(w.job.id, '')).toBeUndefined();
+  const queried: string[][] = [];
+  const getMany = w.deps.manifest.getMany.bind(w.deps.manifest);
+  w.deps.manifest.getMany = async (jobId, names) => {
+    queried.push([...names]);
+    return getMany(jobId, names);
+  };
+  await runOnce(w);
+  expect(queried).toContainEqual(['a.txt', 'b.txt']);
+});
+
+it('a successful run records the digest of a page it copied in part when the rest was unchanged', async () => {
+  const w = await world();
+  for (const name of ['a.txt', 'b.txt']) await putBlob(w.container, name, content(100));
+  await runOnce(w);
+  const before = await w.deps.manifest.pageDigest(w.job.id, '');
+  expect(before).toBeDefined();
+  await putBlob(w.container, 'b.txt', content(120));
+  const second = await runOnce(w);
+  expect(second.uploads).toBe(1);
+  expect(second.run.status).toBe('succeeded');
+  const after = await w.deps.manifest.pageDigest(w.job.id, '');
+  expect(after).toBeDefined();
+  expect(after).not.toBe(before);
+  const queried: string[][] = [];
+  const getMany = w.deps.manifest.getMany.bind(w.deps.manifest);
+  w.deps.manifest.getMany = async (jobId, names) => {
+    queried.push([...names]);
+    return getMany(jobId, names);
+  };
+  const third = await runOnce(w);
+  expect(queried).toEqual([]);
+  expect(third.uploads).toBe(0);
+});
+
+it('a successful run records no digest for a page with a file past the maximum age (it has no entry to promise)', async () => {
+  const w = await world();
+  const job = { ...w.job, retention: { ...w.job.retention, mirrorMaxAgeDays: 30 } };
+  await w.deps.jobs.save(job);
+  w.job = job;
+  for (const name of ['a.txt', 'old.txt']) await putBlob(w.container, name, content(100));
+  // The listing says old.txt was last written long ago (Azurite stamps every blob with the time now).
+  const listed = w.deps.source;
+  w.deps.source = (j) => {
+    const source = listed(j);
+    return {
+      ...source,
+      listPage: async (token, size) => {
+        const page = await source.listPage(token, size);
+        const items = page.items.map((i) => (i.name === 'old.txt' ? { ...i, lastModified: new Date(0) } : i));
+        return { ...page, items };
+      },
+    };
+  };
+  const first = await runOnce(w);
+  expect(first.uploads).toBe(1);
+  expect(first.run.status).toBe('succeeded');
+  expect(await w.deps.manifest.pageDigest(w.job.id, '')).toBeUndefined();
 });
 
 it('a page with a changed file records no digest while its upload is still to happen (it may fail)', async () => {
@@ -226,6 +295,31 @@ it('a page with files past the maximum age that were never copied records no dig
     expect(uploads).toBe(0);
   }
   expect(await deps.manifest.pageDigest(job.id, '')).toBeUndefined();
+});
+
+it('a recorded page whose files have since passed the maximum age is compared again, and the runs after their removal succeed', async () => {
+  const w = await world();
+  const job = {
+    ...w.job,
+    propagateDeletes: true,
+    retention: { ...w.job.retention, mirrorMaxAgeDays: 1 },
+  };
+  await w.deps.jobs.save(job);
+  w.job = job;
+  for (const name of ['a.txt', 'b.txt']) await putBlob(w.container, name, content(100));
+  expect((await runOnce(w)).uploads).toBe(2);
+  expect(await w.deps.manifest.pageDigest(w.job.id, '')).toBeDefined();
+  // Three days after the blobs were written: both are past the maximum age.
+  w.clock.advance(Date.now() + 3 * 86_400_000 - w.clock.now());
+  for (let i = 0; i < 3; i += 1) {
+    const { run, uploads } = await runOnce(w);
+    expect(run.status).toBe('succeeded');
+    expect(uploads).toBe(0);
+  }
+  expect(await w.deps.manifest.get(w.job.id, 'a.txt')).toBeUndefined();
+  expect(
+    fx.graph.listFiles(fx.driveId).filter((f) => f.path.endsWith(`/${w.job.destinationFolder}/a.txt`)),
+  ).toEqual([]);
 });
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
