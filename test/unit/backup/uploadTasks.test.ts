@@ -1,5 +1,5 @@
 import { BATCH_LIMITS, parseUploadTask, type UploadTask } from '../../../src/backup/messages';
-import { plannedFileOf, uploadTasks } from '../../../src/backup/uploadTasks';
+import { plannedFileOf, queueUploadTasks, uploadTasks } from '../../../src/backup/uploadTasks';
 import { PLAN_SET_CHARS, planSetEntry, planSetId, planSetJson } from '../../../src/store/runs';
 import { tableBatches } from '../../../src/store/table';
 import type { SourceItem } from '../../../src/sources/types';
@@ -106,5 +106,93 @@ describe('tableBatches', () => {
     expect([...tableBatches(items, { weight: () => 1, budget: 1_000 })].map((b) => b.length)).toEqual([
       100, 100, 50,
     ]);
+  });
+});
+
+describe('queueUploadTasks', () => {
+  /** Files named so each task says which rows plan it: a batch its set id, a single its name. */
+  const page = (files: number): SourceItem[] => [
+    ...Array.from({ length: files }, (_, i) => ({
+      ...item(`small/${String(i).padStart(5, '0')}-${'n'.repeat(60)}`, 10),
+      facts: {
+        properties: {},
+        metadata: { owner: 'o'.repeat(200) },
+        tags: {},
+        lastModified: '2026-01-01T00:00:00.000Z',
+      },
+    })),
+    item('large.bin', 8 * MiB),
+  ];
+  const planKey = (t: UploadTask): string => (t.v === 2 ? `set:${t.set}` : `one:${t.blobName}`);
+
+  /**
+   * A run store whose plan writes finish in order after a few milliseconds each (as Table
+   * transactions do), recording when each one started and ended; `failAt` makes that write fail.
+   */
+  function fakeDeps(failAt?: number) {
+    const events: string[] = [];
+    const written = new Set<string>();
+    const sent: UploadTask[] = [];
+    let writes = 0;
+    const plan = async (keys: string[]): Promise<void> => {
+      if (!keys.length) return;
+      const n = writes++;
+      events.push(`write-start:${n}`);
+      await new Promise((r) => setTimeout(r, 5));
+      if (n === failAt) throw new Error('Table write failed');
+      for (const k of keys) written.add(k);
+      events.push(`write-end:${n}`);
+    };
+    const deps = {
+      runs: {
+        planFiles: (_run: string, files: ReadonlyArray<{ blobName: string }>) =>
+          plan(files.map((f) => `one:${f.blobName}`)),
+        planSets: (_run: string, sets: ReadonlyArray<{ id: string }>) => plan(sets.map((s) => `set:${s.id}`)),
+      },
+      send: async (_queue: string, task: UploadTask) => {
+        // Planned before queued: the uploader refuses a task whose rows are not there.
+        if (!written.has(planKey(task))) throw new Error(`sent before planned: ${planKey(task)}`);
+        events.push('send');
+        sent.push(task);
+        await new Promise((r) => setImmediate(r));
+      },
+      settings: { simpleUploadMaxBytes: 4 * MiB, sendConcurrency: 16 },
+    } as unknown as Parameters<typeof queueUploadTasks>[0];
+    return { deps, events, sent, written };
+  }
+
+  it('sends every task once its own rows are written, and the first ones while later rows are still being written', async () => {
+    const items = page(5_000);
+    const { deps, events, sent } = fakeDeps();
+    const queued = await queueUploadTasks(deps, 'run-1', 'job-1', items);
+    expect(queued).toBe(sent.length);
+    // Every file queued exactly once.
+    const names = sent.flatMap((t) => (t.v === 2 ? t.files.map((f) => f.blobName) : [t.blobName]));
+    expect(names.sort()).toEqual(items.map((i) => i.name).sort());
+    // The page's rows went in several writes, and sending began before the last of them ended.
+    const ends = events.filter((e) => e.startsWith('write-end')).length;
+    expect(ends).toBeGreaterThan(3);
+    expect(events.indexOf('send')).toBeLessThan(events.lastIndexOf(`write-end:${ends - 1}`));
+    // Never more than two groups' writes under way at once (a group may write sets and a single).
+    let open = 0;
+    let most = 0;
+    for (const e of events) {
+      if (e.startsWith('write-start')) most = Math.max(most, ++open);
+      if (e.startsWith('write-end')) open -= 1;
+    }
+    expect(most).toBeLessThanOrEqual(4);
+  });
+
+  it('after a failed write sends no task its rows did not plan, starts no later write, and fails with that error', async () => {
+    const { deps, events, sent, written } = fakeDeps(2);
+    await expect(queueUploadTasks(deps, 'run-1', 'job-1', page(5_000))).rejects.toThrow('Table write failed');
+    expect(sent.length).toBeGreaterThan(0);
+    for (const task of sent) expect(written.has(planKey(task))).toBe(true);
+    // The writes under way when it failed end; none starts after it.
+    await new Promise((r) => setTimeout(r, 50));
+    const failedAt = events.indexOf('write-start:2') + 1;
+    const after = events.slice(failedAt).filter((e) => e.startsWith('write-start'));
+    expect(after.length).toBeLessThanOrEqual(1);
+    expect(events.filter((e) => e.startsWith('write-start')).length).toBeLessThan(6);
   });
 });
