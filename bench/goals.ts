@@ -180,7 +180,7 @@ export const GOALS: Goal[] = [
     derive: (r) =>
       r.throughput && {
         measured: r.throughput.ratio,
-        detail: `${Math.round(r.throughput.bytes / 1024 ** 2)} MiB, ${r.throughput.rounds} rounds, medians (throughput part)`,
+        detail: `${Math.round(r.throughput.bytes / 1024 ** 2)} MiB, ${r.throughput.rounds} rounds, the median of each round's engine ÷ plain PUT (both back to back in every round, so a change of the machine's speed between rounds falls on both)${r.throughput.ratioOfMedians !== undefined ? `; median ÷ median ${r.throughput.ratioOfMedians.toFixed(2)}` : ''} (throughput part)`,
       },
   },
   {
@@ -193,7 +193,7 @@ export const GOALS: Goal[] = [
       r.throughput?.encryptedRatio !== undefined
         ? {
             measured: r.throughput.encryptedRatio,
-            detail: `the upload engine with and without encryption, ${Math.round(r.throughput.bytes / 1024 ** 2)} MiB, ${r.throughput.rounds} rounds, medians of plaintext MiB/s (throughput part)`,
+            detail: `the upload engine with and without encryption, ${Math.round(r.throughput.bytes / 1024 ** 2)} MiB, ${r.throughput.rounds} rounds, the median of each round's ratio of plaintext MiB/s${r.throughput.encryptedRatioOfMedians !== undefined ? `; median ÷ median ${r.throughput.encryptedRatioOfMedians.toFixed(2)}` : ''} (throughput part)`,
           }
         : undefined,
   },

@@ -26,15 +26,19 @@ export interface ThroughputResult {
   rounds: number;
   engineMiBps: number[];
   plainMiBps: number[];
-  /** Median engine / median plain. */
+  /** Median of the rounds' engine / plain ratios (pairedRatio). */
   ratio: number;
+  /** Median engine / median plain: the same figure without pairing (absent in older results). */
+  ratioOfMedians?: number;
   /** This process's CPU time (user + system) per GiB sent, medians: what each side costs the worker. */
   engineCpuSecondsPerGiB: number;
   plainCpuSecondsPerGiB: number;
   /** The same engine uploading the rclone crypt ciphertext of the same bytes (an encrypted job). */
   encryptedMiBps: number[];
-  /** Median encrypted engine / median plain engine (plaintext MiB/s on both sides). */
+  /** Median of the rounds' encrypted / plain engine ratios (plaintext MiB/s on both sides). */
   encryptedRatio: number;
+  /** Median encrypted engine / median plain engine (absent in older results). */
+  encryptedRatioOfMedians?: number;
   /** This process's CPU (all threads, the sealing worker's included) per GiB of plaintext, median. */
   encryptedCpuSecondsPerGiB?: number;
   /**
@@ -60,6 +64,17 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+
+/**
+ * The median of the per-round ratios a[i] / b[i]. Each round runs both sides back to back, so a
+ * change of the machine's speed between rounds (this shared machine's doubles or halves within
+ * minutes) falls on both sides of a round's ratio; a ratio of the two sides' medians can pair the
+ * fast rounds of one side with the slow rounds of the other.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length || a.length === 0) throw new Error('pairedRatio needs one pair per round');
+  return median(a.map((x, i) => x / b[i]));
+}
 
 interface Round {
   miBps: number;
@@ -233,11 +248,13 @@ export async function measureThroughput(options: {
     rounds: options.rounds,
     engineMiBps,
     plainMiBps,
-    ratio: median(engineMiBps) / median(plainMiBps),
+    ratio: pairedRatio(engineMiBps, plainMiBps),
+    ratioOfMedians: median(engineMiBps) / median(plainMiBps),
     engineCpuSecondsPerGiB: median(engineRounds.map((r) => r.cpuSecondsPerGiB)),
     plainCpuSecondsPerGiB: median(plainRounds.map((r) => r.cpuSecondsPerGiB)),
     encryptedMiBps,
-    encryptedRatio: median(encryptedMiBps) / median(engineMiBps),
+    encryptedRatio: pairedRatio(encryptedMiBps, engineMiBps),
+    encryptedRatioOfMedians: median(encryptedMiBps) / median(engineMiBps),
     encryptedCpuSecondsPerGiB: median(encryptedRounds.map((r) => r.cpuSecondsPerGiB)),
     ...(compare
       ? {
