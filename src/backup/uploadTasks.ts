@@ -54,7 +54,12 @@ export async function queueUploadTasks(
   const queued = groups.flatMap((group, i) =>
     group.records.map((r) => ({ task: r.task, ready: written[i] })),
   );
-  return sendTasks(deps, queued);
+  try {
+    return await sendTasks(deps, queued);
+  } finally {
+    // No write outlives the call (a failed send ends it while later groups may still be writing).
+    await Promise.allSettled(written);
+  }
 }
 
 /**

@@ -129,7 +129,7 @@ describe('queueUploadTasks', () => {
    * A run store whose plan writes finish in order after a few milliseconds each (as Table
    * transactions do), recording when each one started and ended; `failAt` makes that write fail.
    */
-  function fakeDeps(failAt?: number) {
+  function fakeDeps(failAt?: number, sendFailsAt?: number) {
     const events: string[] = [];
     const written = new Set<string>();
     const sent: UploadTask[] = [];
@@ -152,6 +152,7 @@ describe('queueUploadTasks', () => {
       send: async (_queue: string, task: UploadTask) => {
         // Planned before queued: the uploader refuses a task whose rows are not there.
         if (!written.has(planKey(task))) throw new Error(`sent before planned: ${planKey(task)}`);
+        if (sent.length === sendFailsAt) throw new Error('Queue send failed');
         events.push('send');
         sent.push(task);
         await new Promise((r) => setImmediate(r));
@@ -194,5 +195,13 @@ describe('queueUploadTasks', () => {
     const after = events.slice(failedAt).filter((e) => e.startsWith('write-start'));
     expect(after.length).toBeLessThanOrEqual(1);
     expect(events.filter((e) => e.startsWith('write-start')).length).toBeLessThan(6);
+  });
+
+  it('after a failed send fails with its error only once no write of the page is still under way', async () => {
+    const { deps, events } = fakeDeps(undefined, 0);
+    await expect(queueUploadTasks(deps, 'run-1', 'job-1', page(5_000))).rejects.toThrow('Queue send failed');
+    const starts = events.filter((e) => e.startsWith('write-start')).length;
+    expect(starts).toBeGreaterThan(2);
+    expect(events.filter((e) => e.startsWith('write-end')).length).toBe(starts);
   });
 });
