@@ -88,13 +88,13 @@ function rows(r: Results): string[][] {
     out.push([
       'Upload throughput, engine / plain PUT',
       `${fixed(t.ratio, 2)} (goal ≥ 0.9)`,
-      `${mib(t.bytes)} file, ${mib(t.chunkBytes)} chunks, ${t.rounds} rounds; median of the rounds' ratios${t.ratioOfMedians !== undefined ? ` (median over median: ${fixed(t.ratioOfMedians, 2)})` : ''}; engine MiB/s: ${list(t.engineMiBps)}; plain MiB/s: ${list(t.plainMiBps)}; worker CPU per GiB: engine ${fixed(t.engineCpuSecondsPerGiB, 2)} s, plain PUT ${fixed(t.plainCpuSecondsPerGiB, 2)} s`,
+      `${mib(t.bytes)} file, ${mib(t.chunkBytes)} chunks, ${t.rounds} rounds; median of the rounds' ratios${t.ratioOfMedians !== undefined ? ` (median ÷ median: ${fixed(t.ratioOfMedians, 2)})` : ''}; engine MiB/s: ${list(t.engineMiBps)}; plain MiB/s: ${list(t.plainMiBps)}; worker CPU per GiB: engine ${fixed(t.engineCpuSecondsPerGiB, 2)} s, plain PUT ${fixed(t.plainCpuSecondsPerGiB, 2)} s`,
     ]);
     if (t.encryptedMiBps?.length)
       out.push([
         'Upload throughput, encrypted (rclone crypt) / plain engine',
         `${fixed(t.encryptedRatio, 2)} (goal ≥ 0.8)`,
-        `same file and chunks; median of the rounds' ratios${t.encryptedRatioOfMedians !== undefined ? ` (median over median: ${fixed(t.encryptedRatioOfMedians, 2)})` : ''}; encrypted engine MiB/s of plaintext: ${list(t.encryptedMiBps)}` +
+        `same file and chunks; median of the rounds' ratios${t.encryptedRatioOfMedians !== undefined ? ` (median ÷ median: ${fixed(t.encryptedRatioOfMedians, 2)})` : ''}; encrypted engine MiB/s of plaintext: ${list(t.encryptedMiBps)}` +
           (t.encryptedCpuSecondsPerGiB !== undefined
             ? `; CPU per GiB (sealing worker included) ${fixed(t.encryptedCpuSecondsPerGiB, 2)} s`
             : '') +

@@ -7,7 +7,7 @@
 import { QUEUES } from '../app/queues';
 import type { SourceItem } from '../sources/types';
 import { PLAN_SET_CHARS, planSetEntry, planSetId, planSetJson, type PlannedFile } from '../store/runs';
-import { TABLE_BATCH_LIMIT } from '../store/table';
+import { tableBatches } from '../store/table';
 import type { BackupDeps } from './deps';
 import { BATCH_LIMITS, type UploadBatchFile, type UploadMessage, type UploadTask } from './messages';
 
@@ -32,10 +32,12 @@ export async function queueUploadTasks(
   if (!items.length) return 0;
   const groups = planGroups(plannedTasks(runId, jobId, items, deps.settings.simpleUploadMaxBytes));
   let failure: unknown;
-  const write = (group: PlanGroup) => async (): Promise<void> => {
+  const write = (group: PlannedTask[]) => async (): Promise<void> => {
     if (failure) throw failure;
+    const singles = group.flatMap((r) => (r.single ? [r.single] : []));
+    const sets = group.flatMap((r) => (r.set ? [r.set] : []));
     try {
-      await Promise.all([deps.runs.planFiles(runId, group.singles), deps.runs.planSets(runId, group.sets)]);
+      await Promise.all([deps.runs.planFiles(runId, singles), deps.runs.planSets(runId, sets)]);
     } catch (error) {
       failure ??= error;
       throw error;
@@ -51,9 +53,7 @@ export async function queueUploadTasks(
   // Awaited by the sends below; a failure surfaces there, once.
   for (const w of written) w.catch(() => undefined);
   // Planned before queued: the uploader refuses a task whose file its run did not plan.
-  const queued = groups.flatMap((group, i) =>
-    group.records.map((r) => ({ task: r.task, ready: written[i] })),
-  );
+  const queued = groups.flatMap((group, i) => group.map((r) => ({ task: r.task, ready: written[i] })));
   try {
     return await sendTasks(deps, queued);
   } finally {
@@ -132,13 +132,6 @@ interface PlannedTask {
   set?: { id: string; json: string };
 }
 
-/** Consecutive tasks whose planned rows are written together: one transaction of each kind. */
-interface PlanGroup {
-  records: PlannedTask[];
-  singles: PlannedFile[];
-  sets: Array<{ id: string; json: string }>;
-}
-
 /**
  * Plan set characters of one group: a page of small files (about 1.4 MB of sets for 5,000 files
  * with their metadata and tags) is written in several groups, so its first tasks are sent after a
@@ -146,26 +139,13 @@ interface PlanGroup {
  */
 const GROUP_SET_CHARS = 250_000;
 
-/** `records` in groups of at most TABLE_BATCH_LIMIT rows and GROUP_SET_CHARS of plan sets. */
-function planGroups(records: readonly PlannedTask[]): PlanGroup[] {
-  const groups: PlanGroup[] = [];
-  let group: PlanGroup | undefined;
-  let chars = 0;
-  for (const record of records) {
-    const weight = record.set?.json.length ?? 0;
-    const rows = group ? group.singles.length + group.sets.length : 0;
-    if (!group || rows >= TABLE_BATCH_LIMIT || (chars && chars + weight > GROUP_SET_CHARS)) {
-      group = { records: [], singles: [], sets: [] };
-      groups.push(group);
-      chars = 0;
-    }
-    group.records.push(record);
-    if (record.single) group.singles.push(record.single);
-    if (record.set) group.sets.push(record.set);
-    chars += weight;
-  }
-  return groups;
-}
+/**
+ * Consecutive tasks whose planned rows are written together, one transaction of each kind: each
+ * task has one row (its planned row or its plan set), so a group is a table batch of them.
+ */
+const planGroups = (records: readonly PlannedTask[]): PlannedTask[][] => [
+  ...tableBatches(records, { weight: (r) => r.set?.json.length ?? 0, budget: GROUP_SET_CHARS }),
+];
 
 /**
  * The tasks for `items`, each with what marks it planned: a single-file task's planned row, or a
