@@ -18,7 +18,6 @@ import { ManualClock } from '../../src/runtime/clock';
 import { sessionUrlHash } from '../../src/backup/upload/uploadUrl';
 import { isAppError } from '../../src/errors';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Job } from '../../src/store/jobs';
 import { parseRestoreMessage } from '../../src/restore/messages';
 import {
@@ -30,7 +29,7 @@ import {
   MiB,
   newContainer,
   putBlob,
-  startGraph,
+  useGraph,
   UNIT,
   type GraphFixture,
   type QueuedMessage,
@@ -41,7 +40,6 @@ import { uniqueName } from '../helpers/azurite';
 
 let fx: GraphFixture;
 let evil: EmulatorServer;
-let previousSink: LogSink;
 const logs: Array<Record<string, unknown>> = [];
 
 interface World {
@@ -95,18 +93,19 @@ async function snapshot(w: World, blobNames: string[]) {
   };
 }
 
+useGraph(
+  'work',
+  (started) => (fx = started),
+  (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+);
 beforeAll(async () => {
-  previousSink = setLogSink((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  fx = await startGraph('work');
   // Stands in for any other service reachable from the worker: it must never see a request.
   evil = await new EmulatorServer('evil').start();
   evil.route('GET', /.*/, () => ({ status: 200, body: { nextExpectedRanges: ['0-'] } }));
   evil.route('PUT', /.*/, () => ({ status: 202, body: { nextExpectedRanges: ['0-'] } }));
 });
-
 afterAll(async () => {
-  setLogSink(previousSink);
-  await Promise.all([fx.graph.stop(), evil.stop()]);
+  await evil.stop();
 });
 
 let w: World;

@@ -22,7 +22,7 @@ import { ManualClock } from '../../src/runtime/clock';
 import { quickXorAlgorithm } from '../../src/backup/upload/quickXor';
 import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
 import type { AccessTokenProvider, UploadOptions } from '../../src/backup/upload/types';
-import { createLogger } from '../../src/log/logger';
+import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
 import { createBlobSource } from '../../src/sources/blobSource';
 import type { BlobSource } from '../../src/sources/types';
 import { JobStore, validateJob, type Job } from '../../src/store/jobs';
@@ -59,6 +59,29 @@ export async function startGraph(token: TestToken = 'personal'): Promise<GraphFi
       return token;
     },
   };
+}
+
+/**
+ * A Graph emulator signed in as `token` for the tests of one file: started before them (and handed
+ * to `use`), stopped after them, with the log sink set to `sink` meanwhile (silent unless told), so
+ * the file's own hooks only hold what is particular to it.
+ */
+export function useGraph(
+  token: TestToken,
+  use: (fixture: GraphFixture) => void,
+  sink: LogSink = () => undefined,
+): void {
+  let fixture: GraphFixture | undefined;
+  let previousSink: LogSink | undefined;
+  beforeAll(async () => {
+    previousSink = setLogSink(sink);
+    fixture = await startGraph(token);
+    use(fixture);
+  }, 60_000);
+  afterAll(async () => {
+    if (previousSink) setLogSink(previousSink);
+    await fixture?.graph.stop();
+  });
 }
 
 /** True for a drive path (decoded or percent-encoded) inside the app's own folder (the run index). */

@@ -12,7 +12,6 @@ import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/runtime/clock';
 import { QuickXorHash } from '../../src/graph/quickXorHash';
 import { decodeDrivePath } from '../../src/graph/names';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Job } from '../../src/store/jobs';
 import type { UploadContinuation } from '../../src/backup/upload/types';
 import type { UploadMessage } from '../../src/backup/messages';
@@ -28,7 +27,7 @@ import {
   MiB,
   newContainer,
   putBlob,
-  startGraph,
+  useGraph,
   UNIT,
   type GraphFixture,
   type QueuedMessage,
@@ -37,7 +36,6 @@ import {
 } from './backupHarness';
 
 let fx: GraphFixture;
-let previousSink: LogSink;
 
 interface World {
   deps: BackupDeps;
@@ -100,14 +98,7 @@ function driveFile(
   return found[0];
 }
 
-beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('work');
-});
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
+useGraph('work', (started) => (fx = started));
 
 const NAMES = [
   'plain.txt',

@@ -30,7 +30,7 @@ import { blockBlobTarget } from '../../src/restore/target/blockBlobTarget';
 import { handleRestoreMessage } from '../../src/restore/worker';
 import { ManualClock, type Clock } from '../../src/runtime/clock';
 import { DEFAULT_RETRY_POLICY } from '../../src/runtime/retry';
-import { createLogger, setLogSink, type LogSink } from '../../src/log/logger';
+import { createLogger, setLogSink } from '../../src/log/logger';
 import type { HttpRequestLike } from '../../src/http/types';
 import type { TableClient } from '@azure/data-tables';
 import { JobStore, type Job } from '../../src/store/jobs';
@@ -47,7 +47,7 @@ import {
   MiB,
   newContainer,
   putBlob,
-  startGraph,
+  useGraph,
   uploadOptions,
   type GraphFixture,
   type QueuedMessage,
@@ -56,16 +56,8 @@ import {
 
 const ROOT = 'Apps/Backup';
 let fx: GraphFixture;
-let previousSink: LogSink;
 
-beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('work');
-});
-afterAll(async () => {
-  await fx?.graph.stop();
-  setLogSink(previousSink);
-});
+useGraph('work', (started) => (fx = started));
 
 interface World {
   deps: BackupDeps;

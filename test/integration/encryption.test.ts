@@ -19,7 +19,6 @@ import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
 import { obscure } from '../../src/crypt';
 import { decodeDrivePath } from '../../src/graph/names';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import { restoreJob, type RestoreApiDeps } from '../../src/restore/api';
 import type { RestoreDeps } from '../../src/restore/deps';
 import { handleRestoreMessage } from '../../src/restore/worker';
@@ -37,7 +36,7 @@ import {
   newContainer,
   newTable,
   putBlob,
-  startGraph,
+  useGraph,
   UNIT,
   type GraphFixture,
 } from './backupHarness';
@@ -78,15 +77,7 @@ const digests = (files: Map<string, Buffer>): Record<string, string> =>
 const RCLONE = spawnSync('rclone', ['version'], { encoding: 'utf8' }).status === 0;
 
 let fx: GraphFixture;
-let previousSink: LogSink;
-beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('personal');
-}, 60_000);
-afterAll(async () => {
-  await fx?.graph.stop();
-  setLogSink(previousSink);
-});
+useGraph('personal', (started) => (fx = started));
 
 interface World {
   backup: BackupDeps;

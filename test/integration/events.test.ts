@@ -6,9 +6,8 @@
 import { QUEUES } from '../../src/app/queues';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { startRun } from '../../src/backup/scheduler';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { Run } from '../../src/store/runs';
-import { content, startGraph, type GraphFixture } from './backupHarness';
+import { content, useGraph, type GraphFixture } from './backupHarness';
 import {
   blobEvent,
   deliverEvent,
@@ -24,18 +23,14 @@ import {
 } from './eventsWorld';
 
 let fx: GraphFixture;
-let previousSink: LogSink;
 const logLines: Array<Record<string, unknown>> = [];
 const logged = (event: string): Array<Record<string, unknown>> => logLines.filter((l) => l.event === event);
 
-beforeAll(async () => {
-  previousSink = setLogSink((line) => void logLines.push(JSON.parse(line) as Record<string, unknown>));
-  fx = await startGraph('work');
-});
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
+useGraph(
+  'work',
+  (started) => (fx = started),
+  (line) => void logLines.push(JSON.parse(line) as Record<string, unknown>),
+);
 beforeEach(() => {
   logLines.length = 0;
 });

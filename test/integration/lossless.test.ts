@@ -17,7 +17,6 @@ import { handleUploadMessage } from '../../src/backup/uploader';
 import { graphPath } from '../../src/graph/names';
 import { parseRunIndexLine, RUN_INDEX_FOLDER, type RunIndexFile } from '../../src/graph/runIndex';
 import type { HttpResult } from '../../src/http/types';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import { restoreFromConnection, restoreJob, type RestoreApiDeps } from '../../src/restore/api';
 import type { RestoreReport } from '../../src/restore/index/report';
 import { HASH_METADATA_KEY } from '../../src/restore/target/blockBlobTarget';
@@ -33,7 +32,7 @@ import {
   createBackupJob,
   MiB,
   newTable,
-  startGraph,
+  useGraph,
   UNIT,
   type GraphFixture,
 } from './backupHarness';
@@ -87,7 +86,6 @@ const CORPUS: Record<string, BlobSpec> = {
 };
 
 let fx: GraphFixture;
-let previousSink: LogSink;
 const bytes = new Map<string, Buffer>();
 
 interface Deployment {
@@ -230,16 +228,10 @@ async function readIndex(job: Job, runId: string, snapshot?: string): Promise<Ru
   return lines.slice(1) as RunIndexFile[];
 }
 
+useGraph('work', (started) => (fx = started));
 beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('work');
   for (const [name, spec] of Object.entries(CORPUS)) bytes.set(name, content(spec.size));
 }, 60_000);
-
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
 
 describe('a backup keeps what a blob is besides its bytes', () => {
   let job: Job;

@@ -7,7 +7,6 @@ import type { BackupDeps } from '../../src/backup/deps';
 import { PagePrefetch } from '../../src/backup/pagePrefetch';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { startRun } from '../../src/backup/scheduler';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import { ManualClock } from '../../src/runtime/clock';
 import type { BlobSource } from '../../src/sources/types';
 import {
@@ -19,21 +18,13 @@ import {
   memoryQueue,
   newContainer,
   putBlob,
-  startGraph,
+  useGraph,
   type GraphFixture,
   type QueuedMessage,
 } from './backupHarness';
 
 let fx: GraphFixture;
-let previousSink: LogSink;
-beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('work');
-});
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
+useGraph('work', (started) => (fx = started));
 
 function takePlanMessage(queue: QueuedMessage[]): Record<string, unknown> {
   const at = queue.findIndex((m) => m.queue === QUEUES.plan);

@@ -27,7 +27,6 @@ import { ManualClock } from '../../src/runtime/clock';
 import { decodeDrivePath } from '../../src/graph/names';
 import { RUN_INDEX_FOLDER } from '../../src/graph/runIndex';
 import type { HttpResult } from '../../src/http/types';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import { restoreFromConnection, restoreJob, type RestoreApiDeps } from '../../src/restore/api';
 import type { RestoreDeps } from '../../src/restore/deps';
 import type { RestoreMessage } from '../../src/restore/messages';
@@ -42,7 +41,7 @@ import {
   createBackupJob,
   MiB,
   newTable,
-  startGraph,
+  useGraph,
   UNIT,
   type GraphFixture,
 } from './backupHarness';
@@ -97,7 +96,6 @@ const CORPUS: ReadonlyArray<[string, number]> = [
 ];
 
 let fx: GraphFixture;
-let previousSink: LogSink;
 /** Name → bytes: the truth every restore is compared with. */
 const source = new Map<string, Buffer>();
 const md5 = (data: Buffer): string => createHash('md5').update(data).digest('hex');
@@ -396,9 +394,8 @@ const passThrough = (count: number, match: Partial<FaultRule>): FaultRule => ({
   count,
 });
 
+useGraph('work', (started) => (fx = started));
 beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('work');
   // Deterministic pseudo-random content (cheap for 101 MiB, distinct per file).
   for (const [i, [name, size]] of CORPUS.entries()) {
     const data = Buffer.allocUnsafe(size);
@@ -414,11 +411,6 @@ beforeAll(async () => {
     sourceMd5.set(name, md5(data));
   }
 }, 60_000);
-
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
 
 afterEach(() => fx.graph.server.faults.clear());
 

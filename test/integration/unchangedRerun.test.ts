@@ -7,7 +7,6 @@ import { QUEUES } from '../../src/app/queues';
 import { handlePlanMessage } from '../../src/backup/planner';
 import { startRun } from '../../src/backup/scheduler';
 import { RUN_INDEX_FOLDER } from '../../src/graph/runIndex';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import { emptyStats } from '../../src/restore/download/types';
 import type { IndexedFile, LoadedIndex, RestoreIndexStore } from '../../src/restore/index/indexStore';
 import { loadRunIndex } from '../../src/restore/index/loadIndex';
@@ -23,21 +22,13 @@ import {
   memoryQueue,
   newContainer,
   putBlob,
-  startGraph,
+  useGraph,
   type GraphFixture,
   type QueuedMessage,
 } from './backupHarness';
 
 let fx: GraphFixture;
-let previousSink: LogSink;
-beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('work');
-});
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
+useGraph('work', (started) => (fx = started));
 
 interface World {
   deps: BackupDeps;

@@ -11,7 +11,6 @@ import { handleUploadPoison } from '../../src/backup/poison';
 import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
 import { isAppError } from '../../src/errors';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import { ManualClock } from '../../src/runtime/clock';
 import type { Job } from '../../src/store/jobs';
 import { RunStore } from '../../src/store/runs';
@@ -27,22 +26,14 @@ import {
   MiB,
   newContainer,
   putBlob,
-  startGraph,
+  useGraph,
   type GraphFixture,
   type QueuedMessage,
 } from './backupHarness';
 
 let fx: GraphFixture;
-let previousSink: LogSink;
 
-beforeAll(async () => {
-  previousSink = setLogSink(() => undefined);
-  fx = await startGraph('work');
-});
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
+useGraph('work', (started) => (fx = started));
 
 interface World {
   deps: BackupDeps;

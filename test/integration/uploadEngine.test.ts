@@ -8,7 +8,6 @@ import type { UploadContinuation, UploadOptions, UploadRequest } from '../../src
 import { QuickXorHash } from '../../src/graph/quickXorHash';
 import * as wire from '../../src/graph/wire';
 import { createBlobSource } from '../../src/sources/blobSource';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import { AppError } from '../../src/errors';
 import { azuriteConnectionString } from '../helpers/azurite';
 import {
@@ -18,6 +17,7 @@ import {
   putBlob,
   randomName,
   startGraph,
+  useGraph,
   UNIT,
   uploadOptions,
   type GraphFixture,
@@ -26,16 +26,14 @@ import {
 let fx: GraphFixture;
 let container: ContainerClient;
 const logLines: string[] = [];
-let previousSink: LogSink;
 
+useGraph(
+  'personal',
+  (started) => (fx = started),
+  (line) => logLines.push(line),
+);
 beforeAll(async () => {
-  previousSink = setLogSink((line) => logLines.push(line));
-  fx = await startGraph('personal');
   container = await newContainer();
-});
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
 });
 afterEach(() => fx.graph.server.faults.clear());
 

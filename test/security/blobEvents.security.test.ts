@@ -8,8 +8,7 @@
 import { QUEUES } from '../../src/app/queues';
 import { odata } from '@azure/data-tables';
 import { EVENT_STATE_TABLE } from '../../src/events/eventState';
-import { setLogSink, type LogSink } from '../../src/log/logger';
-import { azuriteTable, content, startGraph, type GraphFixture } from '../integration/backupHarness';
+import { azuriteTable, content, useGraph, type GraphFixture } from '../integration/backupHarness';
 import {
   ACCOUNT,
   blobEvent,
@@ -24,18 +23,14 @@ import {
 } from '../integration/eventsWorld';
 
 let fx: GraphFixture;
-let previousSink: LogSink;
 const logLines: Array<Record<string, unknown>> = [];
 const refusals = (): unknown[] => logLines.filter((l) => l.event === 'events.refused').map((l) => l.reason);
 
-beforeAll(async () => {
-  previousSink = setLogSink((line) => void logLines.push(JSON.parse(line) as Record<string, unknown>));
-  fx = await startGraph('work');
-});
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
+useGraph(
+  'work',
+  (started) => (fx = started),
+  (line) => void logLines.push(JSON.parse(line) as Record<string, unknown>),
+);
 beforeEach(() => {
   logLines.length = 0;
 });

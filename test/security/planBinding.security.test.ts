@@ -16,7 +16,6 @@ import { startRun } from '../../src/backup/scheduler';
 import { handleUploadMessage } from '../../src/backup/uploader';
 import { ManualClock } from '../../src/runtime/clock';
 import { isAppError } from '../../src/errors';
-import { setLogSink, type LogSink } from '../../src/log/logger';
 import type { BlobSource } from '../../src/sources/types';
 import type { Job } from '../../src/store/jobs';
 import {
@@ -28,7 +27,7 @@ import {
   memoryQueue,
   newContainer,
   putBlob,
-  startGraph,
+  useGraph,
   type GraphFixture,
   type QueuedMessage,
   inAppFolder,
@@ -37,7 +36,6 @@ import {
 const FILES = Array.from({ length: 15 }, (_, i) => `data/file-${String(i).padStart(2, '0')}.txt`);
 
 let fx: GraphFixture;
-let previousSink: LogSink;
 const logs: Array<Record<string, unknown>> = [];
 
 interface World {
@@ -110,15 +108,11 @@ async function mirroredWorld(): Promise<World> {
   return w;
 }
 
-beforeAll(async () => {
-  previousSink = setLogSink((line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  fx = await startGraph('work');
-});
-
-afterAll(async () => {
-  setLogSink(previousSink);
-  await fx.graph.stop();
-});
+useGraph(
+  'work',
+  (started) => (fx = started),
+  (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+);
 
 describe('forged plan messages are refused and change nothing', () => {
   it.each([
