@@ -33,6 +33,8 @@ export interface Results {
   throughput?: ThroughputResult;
   memory: MemoryResult[];
   planning?: PlanningResult;
+  /** With a planning container too large for its manifest: the same part on a smaller one, with the rerun after a failure. */
+  planningManifest?: PlanningResult;
   requests: RunCount[];
   rclone?: RcloneComparison;
   /** The soak's host kills, what each made the product send again (bench/crashResume.ts). */
@@ -150,12 +152,12 @@ function rows(r: Results): string[][] {
       `upload engine, ${mib(small.chunkBytes)} chunks; peaks ${mib(large.peak.rss)} and ${mib(small.peak.rss)}; over each worker's idle RSS ${signed(overIdle)}`,
     ]);
   }
-  if (r.planning) {
-    const p = r.planning;
+  for (const p of [r.planning, r.planningManifest]) {
+    if (!p) continue;
     out.push([
       `Planning rate, ${p.blobs.toLocaleString('en-US')}-blob container`,
       `${fixed(p.blobsPerSecond, 0)} blobs/s (${fixed(p.seconds)} s)`,
-      `${p.pages} planner messages of ≤ 5,000 blobs; ${p.uploadTasks.toLocaleString('en-US')} upload tasks queued; Azurite ${p.azuriteLayout ?? 'one process'}${byProcess(p.first.azuriteCpuByProcess)}; seeding took ${fixed(p.seedSeconds, 0)} s${p.seedCapped ? ` and was capped below the ${p.target.toLocaleString('en-US')} target` : ''}`,
+      `${p.pages} planner messages of ≤ 5,000 blobs; ${p.uploadTasks.toLocaleString('en-US')} upload tasks queued; Azurite ${p.azuriteLayout ?? 'one process'}${byProcess(p.first.azuriteCpuByProcess)}; ${liveHeap(p)}seeding took ${fixed(p.seedSeconds, 0)} s${p.seedCapped ? ` and was capped below the ${p.target.toLocaleString('en-US')} target` : ''}`,
     ]);
   }
   for (const c of r.requests) {
@@ -183,6 +185,13 @@ function byProcess(cpu: number[] | undefined): string {
   if (!cpu || cpu.length !== 3) return '';
   const [blob, queue, table] = cpu.map((s) => fixed(s, 2));
   return `, its CPU-s in the first run: Blob ${blob}, Queue ${queue}, Table ${table}`;
+}
+
+/** "heap in use after each pass 39, 38 and 38 MiB; " where the passes recorded it. */
+function liveHeap(p: PlanningResult): string {
+  const passes = [p.listing, p.first, p.rerun, p.firstRerun].filter((x) => x?.liveHeapMiB !== undefined);
+  if (passes.length === 0) return '';
+  return `heap in use after each pass (a full collection): ${passes.map((x) => fixed(x!.liveHeapMiB!, 0)).join(', ')} MiB; `;
 }
 
 /** What the figures reveal beyond their values (kept in the report, not just in a chat). */
@@ -392,12 +401,15 @@ ${split}`;
 }
 
 const PLANNING_NOTES = `The planner lists a container of tiny blobs in pages of 5,000 and checks each blob against the
-manifest (a first run: every blob becomes an upload task, counted and not run). Seeding is not timed
-into the rate. The container is capped by the 5-minute seeding budget when seeding is slow; planning
-is per page, so the rate does not depend on the container's size. The part runs on an Azurite of its
+manifest (a first run: every blob becomes an upload task, counted and not run). The container holds
+100,000 blobs by default. They are written into Azurite's Blob metadata rather than put one by one
+(bench/seed.ts): Azurite's Put Blob scans every blob the account already holds, so seeding through
+it would take over an hour; seeding is not timed into the rate. The part runs on an Azurite of its
 own with Blob, Queue and Table each in a process (as the real services never share a CPU; one Azurite
 process would queue the listing behind the queue sends and Table writes on one core), after one
 untimed listing of the container (Azurite's first listing in a process costs about a third more).
+The rerun after a run with a failure needs a manifest row for every blob, and Azurite's cost per
+Table row grows with its partition, so it is measured on a second container of 10,000 blobs.
 `;
 
 const LARGE_FILE_NOTES = `- **Upload throughput.** The upload engine (\`src/backup/upload\`: read-ahead, quickXorHash while
@@ -518,8 +530,10 @@ npm run bench
 It starts Azurite and the emulators itself, needs about 4 GiB of free memory (the emulators hold
 the data) and rewrites this file and its chart. \`BENCH_ONLY=hash,throughput,memory,requests,planning,smallfiles,events,crypt,crash,rclone\`
 runs a subset (the page then says which figures were not measured); \`BENCH_PLAN_BLOBS\` changes the
-planning container's size (default 10000; seeding stops after 5 minutes and the figure says how
-many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
+planning container's size (default 100000) and \`BENCH_PLAN_MANIFEST_BLOBS\` the second one, for the
+rerun after a failure (default 10000, 0 for none; a first container of at most 20000 gets that
+rerun itself). With \`BENCH_PLAN_AZURITE=shared\` the part runs on the bench's one-process Azurite,
+seeded through Put Blob (stopped after 5 minutes; the figure says how many blobs it measured). The rclone comparison uses the \`rclone\` on PATH (\`BENCH_RCLONE\` names
 another binary, or none when empty), \`BENCH_ROUNDS\` rounds (default 3),
 \`BENCH_RCLONE_LARGE_MIB\` large blobs (default \`256,1024\`; \`64,256\` for a quicker run) and
 \`BENCH_RCLONE_SMALL_FILES\` small ones (default 1000); \`BENCH_SMALL_FILES\` sizes the small-files

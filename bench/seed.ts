@@ -1,8 +1,15 @@
 // Source data for the benchmarks, written to Azurite without holding it in memory: a large blob is
-// streamed from 8 MiB random pieces, many small blobs go with bounded concurrency.
+// streamed from 8 MiB random pieces, many small blobs go with bounded concurrency, or straight into
+// Azurite's metadata when there are too many for its Put Blob.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { ContainerClient } from '@azure/storage-blob';
+import { promisify } from 'node:util';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { startAzurite, type AzuriteInstance } from '../emulators/azurite';
 
 const PIECE = 8 * 1024 * 1024;
 
@@ -17,6 +24,11 @@ export async function seedLargeBlob(container: ContainerClient, name: string, si
     },
   });
   await container.getBlockBlobClient(name).uploadStream(stream, PIECE, 4);
+}
+
+/** The name of the i-th tiny blob: folders of 1,000, like a real dated layout. */
+export function seedName(i: number): string {
+  return `d${String(Math.floor(i / 1000)).padStart(3, '0')}/f${String(i).padStart(6, '0')}.txt`;
 }
 
 /**
@@ -34,10 +46,9 @@ export async function seedManyBlobs(
   const worker = async (): Promise<void> => {
     while (next < count && Date.now() < deadline) {
       const i = next++;
-      // Folders of 1,000 like a real dated layout; the body is small, listing cost is per blob.
-      const name = `d${String(Math.floor(i / 1000)).padStart(3, '0')}/f${String(i).padStart(6, '0')}.txt`;
+      // The body is small: listing cost is per blob.
       const body = `blob ${i}\n`;
-      await container.getBlockBlobClient(name).upload(body, body.length);
+      await container.getBlockBlobClient(seedName(i)).upload(body, body.length);
       written += 1;
     }
   };
@@ -74,4 +85,66 @@ export async function seedRepeatedBlob(
   }
   const { etag } = await blob.commitBlockList(list);
   return etag!;
+}
+
+export interface AzuriteWithBlobs {
+  azurite: AzuriteInstance;
+  blobs: number;
+  seedSeconds: number;
+}
+
+/**
+ * An Azurite of its own (a process per service) whose container `containerName` holds `count` tiny
+ * blobs, named as seedManyBlobs names them. Written this way because Azurite (3.35) looks each new
+ * blob up by account, container and name before it inserts it, and only the account part of that
+ * lookup is indexed: every Put Blob scans every blob already stored, so seeding through the service
+ * is quadratic (10,000 blobs 31–41 s, 20,000 about 180 s, 100,000 over an hour). Instead one blob
+ * is put through the service, Azurite is stopped, its Blob metadata file gets that blob's record
+ * copied under the other names (bench/blobMetadataChild.ts), and Azurite starts again on it. The
+ * copies share the first blob's stored bytes, size and MD5; each has an ETag of its own. A listing,
+ * which is what they are for, reads the records alone. The Blob service's data then lives in a
+ * temporary folder, removed when the returned Azurite stops.
+ */
+export async function azuriteWithManyBlobs(containerName: string, count: number): Promise<AzuriteWithBlobs> {
+  const started = Date.now();
+  const blobLocation = await mkdtemp(path.join(tmpdir(), 'bench-blobs-'));
+  try {
+    const seeding = await startAzurite({ processPerService: true, blobLocation });
+    try {
+      const container = BlobServiceClient.fromConnectionString(seeding.connectionString).getContainerClient(
+        containerName,
+      );
+      await container.create();
+      await container.getBlockBlobClient(seedName(0)).upload('blob 0\n', 7);
+    } finally {
+      await seeding.stop();
+    }
+    await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'blobMetadataChild.ts')],
+      {
+        env: {
+          ...process.env,
+          BLOB_LOCATION: blobLocation,
+          BLOB_CONTAINER: containerName,
+          BLOB_COUNT: String(count),
+        },
+      },
+    );
+    const azurite = await startAzurite({ processPerService: true, blobLocation });
+    return {
+      azurite: {
+        ...azurite,
+        stop: async () => {
+          await azurite.stop();
+          await rm(blobLocation, { recursive: true, force: true });
+        },
+      },
+      blobs: count,
+      seedSeconds: (Date.now() - started) / 1000,
+    };
+  } catch (error) {
+    await rm(blobLocation, { recursive: true, force: true });
+    throw error;
+  }
 }

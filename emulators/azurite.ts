@@ -74,6 +74,11 @@ export interface AzuriteOptions {
    * measure the three services queued behind one another on one core.
    */
   processPerService?: boolean;
+  /**
+   * Keep the Blob service's data in this folder instead of in memory (with a process per service
+   * only), so that Azurite can be stopped and started again on what it held.
+   */
+  blobLocation?: string;
 }
 
 /**
@@ -119,9 +124,19 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<AzuriteInstanc
     '--tablePort',
     String(tablePort),
   ];
+  if (options.blobLocation && !options.processPerService)
+    throw new Error('blobLocation needs processPerService: one process would keep every service on disk');
   const common = ['--silent', ...AZURITE_FLAGS];
+  const onDisk = (service: string): string[] =>
+    service === 'blob' && options.blobLocation
+      ? [...common.filter((flag) => flag !== '--inMemoryPersistence'), '--location', options.blobLocation]
+      : common;
   const launches = options.processPerService
-    ? SERVICES.map((service, i) => [azuriteEntry(service), ...common, ...ports.slice(2 * i, 2 * i + 2)])
+    ? SERVICES.map((service, i) => [
+        azuriteEntry(service),
+        ...onDisk(service),
+        ...ports.slice(2 * i, 2 * i + 2),
+      ])
     : [[azuriteEntry(), ...common, ...ports]];
   const children = launches.map((args) =>
     spawn(process.execPath, args, { stdio: options.silent === false ? 'inherit' : 'ignore' }),

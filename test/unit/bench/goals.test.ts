@@ -8,6 +8,7 @@ import { goalRows, GOALS } from '../../../bench/goals';
 import type { Machine } from '../../../bench/machine';
 import type { JobComparison, RcloneComparison, RunFigures } from '../../../bench/rclone/compare';
 import { ratiosOf, summarize } from '../../../bench/rclone/compare';
+import type { PlanningPass, PlanningResult } from '../../../bench/planning';
 import { CHART_FILE, writeMarkdown, type Results } from '../../../bench/report';
 
 const machine: Machine = {
@@ -82,6 +83,43 @@ describe('the goal table', () => {
     });
     const planning = row(r, 'Planning rate');
     expect(planning).toMatchObject({ measured: '5,000 blobs/s', ratio: '0.50', met: 'no' });
+  });
+
+  it('derives the planning goal from the slower pass, with the rerun after a failure from the smaller container', () => {
+    const pass = (blobsPerSecond: number, seconds: number, blobCpu: number): PlanningPass => ({
+      seconds,
+      blobsPerSecond,
+      pages: 20,
+      uploadTasks: 1000,
+      peakRssMiB: 300,
+      workerCpuSeconds: 2,
+      azuriteCpuByProcess: [blobCpu, 0.1, 0.2],
+    });
+    const planning = (blobs: number, firstRerun?: PlanningPass): PlanningResult => ({
+      target: blobs,
+      azuriteLayout: 'a process per service',
+      blobs,
+      seedSeconds: 10,
+      seedCapped: false,
+      pages: blobs / 5000,
+      uploadTasks: 1000,
+      seconds: 16,
+      blobsPerSecond: 6250,
+      listing: pass(7000, 14, 13),
+      first: pass(6250, 16, 12),
+      rerun: pass(8000, 12.5, 12),
+      ...(firstRerun && { firstRerun }),
+    });
+    const r = empty();
+    r.planning = planning(100_000);
+    r.planningManifest = planning(10_000, pass(6700, 1.5, 1));
+    const derived = row(r, 'Planning rate');
+    expect(derived).toMatchObject({ measured: '6,250 blobs/s', met: 'no' });
+    expect(derived.detail).toContain('100,000-blob container: first run 6250, unchanged rerun 8000');
+    expect(derived.detail).toContain('6700 on a 10,000-blob container after a run with a failure');
+    expect(derived.detail).toContain("Azurite's Blob process busy 96 % of the rerun");
+    r.planningManifest = undefined;
+    expect(row(r, 'Planning rate').detail).toContain('not measured after a run with a failure');
   });
 
   it('derives the rclone goals from the comparison: product ÷ rclone of the medians', () => {
