@@ -118,8 +118,8 @@ async function measured(
 ): Promise<Omit<PlanningPass, 'pages' | 'uploadTasks'>> {
   const cpu = process.cpuUsage();
   const azuriteBefore = azuritePids.map(cpuSecondsOf);
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   const started = process.hrtime.bigint();
   try {
     await work();
