@@ -2,7 +2,7 @@
 // fault, and nothing may be stored: no row created, an existing row unchanged, no secret written.
 // Connections go through the auth area's real handlers; jobs through the backup area's jobs API,
 // each over tables of this file's own.
-import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
+import { localAdmin } from '../helpers/blobEndpoints';
 import { TableClient } from '@azure/data-tables';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -64,11 +64,7 @@ beforeAll(async () => {
     clock,
     log: createLogger({ test: 'admin-corpus' }),
   };
-  admin = {
-    backup,
-    connectionExists: async (id) => id === 'conn-1',
-    blobEndpoints: LOCAL_BLOB_ENDPOINTS,
-  };
+  admin = localAdmin(backup);
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 // The backup pipeline end to end through its handlers (scheduler → planner → uploader → completion)
 // against Azurite tables and blobs and the Graph emulator, with an in-memory queue drained by the
 // test so every delivery, redelivery and poison path can be driven precisely.
-import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
+import { localAdmin } from '../helpers/blobEndpoints';
 import type { ContainerClient } from '@azure/storage-blob';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -70,11 +70,7 @@ async function world(jobInput: Record<string, unknown> = {}, budgetSeconds = 480
     queue,
     container,
     job,
-    admin: {
-      backup: deps,
-      connectionExists: async (id) => id === 'conn-1',
-      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
-    },
+    admin: localAdmin(deps),
   };
 }
 

@@ -9,7 +9,7 @@
 //     its first delivery with the reason on the run record;
 //   - throttling: a 429 on one upload holds the connection's other uploads too, and the run's
 //     figures count it.
-import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
+import { LOCAL_BLOB_ENDPOINTS, localAdmin } from '../helpers/blobEndpoints';
 import { APP_FOLDER_NAME } from '../../src/graph/names';
 import type { ContainerClient } from '@azure/storage-blob';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -100,11 +100,7 @@ async function world(jobInput: Record<string, unknown> = {}): Promise<World> {
     queue,
     container,
     job,
-    admin: {
-      backup: deps,
-      connectionExists: async (id) => id === 'conn-1',
-      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
-    },
+    admin: localAdmin(deps),
     alerts,
     manifestTable,
   };

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
-import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
+import { LOCAL_BLOB_ENDPOINTS, localAdmin } from '../helpers/blobEndpoints';
 import { QUEUES } from '../../src/app/queues';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -134,7 +134,7 @@ async function world(extra: Record<string, number> = {}): Promise<World> {
   return {
     backup,
     restore,
-    admin: { backup, connectionExists: async (id) => id === 'conn-1', blobEndpoints: LOCAL_BLOB_ENDPOINTS },
+    admin: localAdmin(backup),
     api: { restore, job: (id) => backup.jobs.require(id), blobEndpoints: LOCAL_BLOB_ENDPOINTS },
     secrets,
     queue,

@@ -5,7 +5,7 @@
 // Azurite and the Graph emulator, as the round trip does. The run index in the drive is what makes
 // it possible without the manifest; the tests read it, delete a file behind its back, add one it
 // does not know, and see the restore report both.
-import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
+import { LOCAL_BLOB_ENDPOINTS, localAdmin } from '../helpers/blobEndpoints';
 import { gunzipSync } from 'node:zlib';
 import type { BlobHTTPHeaders, ContainerClient } from '@azure/storage-blob';
 import { QUEUES } from '../../src/app/queues';
@@ -138,7 +138,7 @@ async function deployment(): Promise<Deployment> {
     clock,
     backup,
     api: { restore, job: (id) => backup.jobs.require(id), blobEndpoints: LOCAL_BLOB_ENDPOINTS },
-    admin: { backup, connectionExists: async (id) => id === CONNECTION, blobEndpoints: LOCAL_BLOB_ENDPOINTS },
+    admin: localAdmin(backup),
     drain,
   };
 }

@@ -12,7 +12,7 @@
 //      session injected on both legs, with no duplicate file left in the drive;
 //   3. the same from OneDrive alone (fresh tables: no job, no manifest, no runs) through
 //      POST connections/{id}/restore.
-import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
+import { LOCAL_BLOB_ENDPOINTS, localAdmin } from '../helpers/blobEndpoints';
 import { createHash } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
@@ -282,11 +282,7 @@ async function deployment(options: { restoreBudgetSeconds?: number } = {}): Prom
       job: (id) => backup.jobs.require(id),
       blobEndpoints: LOCAL_BLOB_ENDPOINTS,
     },
-    admin: {
-      backup,
-      connectionExists: async (id) => id === CONNECTION,
-      blobEndpoints: LOCAL_BLOB_ENDPOINTS,
-    },
+    admin: localAdmin(backup),
     queues,
     backupClock,
     restoreClock,

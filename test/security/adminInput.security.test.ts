@@ -4,7 +4,7 @@
 // control characters or have names with spaces at their ends; schedules that fire every few
 // seconds; the headers every JSON answer must carry; and a forged sign-in code (AADSTS9002313),
 // whose page must say what happened rather than that the sign-in expired.
-import { LOCAL_BLOB_ENDPOINTS } from '../helpers/blobEndpoints';
+import { localAdmin } from '../helpers/blobEndpoints';
 import { createAppRoot } from '../../src/app/root';
 import type { HttpTrigger } from '../../src/app/types';
 import { jobsApi, type AdminDeps } from '../../src/backup/admin';
@@ -55,11 +55,7 @@ beforeAll(async () => {
     clock,
     log: createLogger({ test: 'admin-input' }),
   } as unknown as BackupDeps;
-  admin = {
-    backup,
-    connectionExists: async (id) => id === 'conn-1',
-    blobEndpoints: LOCAL_BLOB_ENDPOINTS,
-  };
+  admin = localAdmin(backup);
 }, 60_000);
 
 afterAll(async () => {
