@@ -59,50 +59,67 @@ const MANIFEST_PASS_MAX_BLOBS = 20_000;
  */
 async function planningAt(ctx: BenchContext, target: number, manifestPass: boolean): Promise<PlanningResult> {
   const container = tableName('plan').toLowerCase();
-  const common = {
-    container,
-    target,
-    manifestPass,
-    graph: ctx.graph,
-    driveId: ctx.driveId,
-    graphToken: ctx.graphToken,
-  };
-  if (process.env.BENCH_PLAN_AZURITE === 'shared') {
-    ctx.step(`planning: seeding up to ${target} blobs through Put Blob`);
-    const client = BlobServiceClient.fromConnectionString(ctx.azurite.connectionString).getContainerClient(
-      container,
-    );
-    await client.create();
-    const seedStart = Date.now();
-    const blobs = await seedManyBlobs(client, target, 64, seedStart + 5 * 60_000);
-    const seedSeconds = (Date.now() - seedStart) / 1000;
-    try {
-      return await measurePlanning({
-        ...common,
-        blobs,
-        seedSeconds,
-        connectionString: ctx.azurite.connectionString,
-        azuritePids: ctx.azurite.pids,
-        azuriteLayout: 'one process',
-      });
-    } finally {
-      await client.delete();
-    }
-  }
-  ctx.step(`planning: ${target} blobs`);
-  const { azurite, blobs, seedSeconds } = await azuriteWithManyBlobs(container, target);
+  const seeded =
+    process.env.BENCH_PLAN_AZURITE === 'shared'
+      ? await sharedAzuriteWithBlobs(ctx, container, target)
+      : await ownAzuriteWithBlobs(ctx, container, target);
   try {
     return await measurePlanning({
-      ...common,
-      blobs,
-      seedSeconds,
-      connectionString: azurite.connectionString,
-      azuritePids: azurite.pids,
-      azuriteLayout: 'a process per service',
+      container,
+      target,
+      manifestPass,
+      graph: ctx.graph,
+      driveId: ctx.driveId,
+      graphToken: ctx.graphToken,
+      blobs: seeded.blobs,
+      seedSeconds: seeded.seedSeconds,
+      connectionString: seeded.azurite.connectionString,
+      azuritePids: seeded.azurite.pids,
+      azuriteLayout: seeded.layout,
     });
   } finally {
-    await azurite.stop();
+    await seeded.release();
   }
+}
+
+interface SeededPlanning {
+  azurite: AzuriteInstance;
+  blobs: number;
+  seedSeconds: number;
+  layout: 'one process' | 'a process per service';
+  /** Gives back what seeding took: the container, or the Azurite started for it. */
+  release(): Promise<void>;
+}
+
+async function ownAzuriteWithBlobs(
+  ctx: BenchContext,
+  container: string,
+  target: number,
+): Promise<SeededPlanning> {
+  ctx.step(`planning: ${target} blobs`);
+  const { azurite, blobs, seedSeconds } = await azuriteWithManyBlobs(container, target);
+  return { azurite, blobs, seedSeconds, layout: 'a process per service', release: () => azurite.stop() };
+}
+
+async function sharedAzuriteWithBlobs(
+  ctx: BenchContext,
+  container: string,
+  target: number,
+): Promise<SeededPlanning> {
+  ctx.step(`planning: seeding up to ${target} blobs through Put Blob`);
+  const client = BlobServiceClient.fromConnectionString(ctx.azurite.connectionString).getContainerClient(
+    container,
+  );
+  await client.create();
+  const seedStart = Date.now();
+  const blobs = await seedManyBlobs(client, target, 64, seedStart + 5 * 60_000);
+  return {
+    azurite: ctx.azurite,
+    blobs,
+    seedSeconds: (Date.now() - seedStart) / 1000,
+    layout: 'one process',
+    release: async () => void (await client.delete()),
+  };
 }
 
 const PARTS: Part[] = [

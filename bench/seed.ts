@@ -31,6 +31,11 @@ export function seedName(i: number): string {
   return `d${String(Math.floor(i / 1000)).padStart(3, '0')}/f${String(i).padStart(6, '0')}.txt`;
 }
 
+/** The body of the i-th tiny blob: small, as a listing's cost is per blob. */
+export function seedBody(i: number): string {
+  return `blob ${i}\n`;
+}
+
 /**
  * Writes `count` tiny blobs with `concurrency` requests in flight, stopping early at `deadline`
  * (epoch ms). Returns how many were written: the caller reports what it measured.
@@ -46,8 +51,7 @@ export async function seedManyBlobs(
   const worker = async (): Promise<void> => {
     while (next < count && Date.now() < deadline) {
       const i = next++;
-      // The body is small: listing cost is per blob.
-      const body = `blob ${i}\n`;
+      const body = seedBody(i);
       await container.getBlockBlobClient(seedName(i)).upload(body, body.length);
       written += 1;
     }
@@ -115,7 +119,8 @@ export async function azuriteWithManyBlobs(containerName: string, count: number)
         containerName,
       );
       await container.create();
-      await container.getBlockBlobClient(seedName(0)).upload('blob 0\n', 7);
+      const body = seedBody(0);
+      await container.getBlockBlobClient(seedName(0)).upload(body, body.length);
     } finally {
       await seeding.stop();
     }

@@ -127,14 +127,14 @@ async function startAzuriteOnce(options: AzuriteOptions): Promise<AzuriteInstanc
   if (options.blobLocation && !options.processPerService)
     throw new Error('blobLocation needs processPerService: one process would keep every service on disk');
   const common = ['--silent', ...AZURITE_FLAGS];
-  const onDisk = (service: string): string[] =>
+  const flagsOf = (service: string): string[] =>
     service === 'blob' && options.blobLocation
       ? [...common.filter((flag) => flag !== '--inMemoryPersistence'), '--location', options.blobLocation]
       : common;
   const launches = options.processPerService
     ? SERVICES.map((service, i) => [
         azuriteEntry(service),
-        ...onDisk(service),
+        ...flagsOf(service),
         ...ports.slice(2 * i, 2 * i + 2),
       ])
     : [[azuriteEntry(), ...common, ...ports]];
