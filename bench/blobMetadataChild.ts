@@ -1,4 +1,4 @@
-// Child-process entry (bench/seed.ts, azuriteWithManyBlobs): gives a stopped Azurite's container
+// Child-process entry (bench/seed.ts, blobsOnDisk): gives a stopped Azurite's container
 // `count` blobs by copying the record of the one blob it holds, in the Blob service's own metadata
 // file, with the LokiJS that Azurite itself loads (so the file is written exactly as Azurite reads
 // it). A process of its own so that the benchmark process, whose memory the planning part

@@ -4,6 +4,7 @@
 // it from the part's result. A figure no part produced shows as "not measured in this run", so a
 // partial bench (BENCH_ONLY) still writes a complete, honest table.
 import type { Results } from './report';
+import type { PlanningResult } from './planning';
 
 export type GoalId =
   | 'planningRate'
@@ -80,8 +81,19 @@ function planningDetail(r: Results): string {
       ? `; the container listed alone, nothing else: ${fixed(p.listing.blobsPerSecond, 0)} blobs/s`
       : '',
     blobBusy !== undefined ? `; Azurite's Blob process busy ${fixed(100 * blobBusy, 0)} % of the rerun` : '',
-    ` (planning part, real Azurite queues and tables, ${p.azuriteLayout ?? 'one process'})`,
+    ` (planning part, real Azurite queues and tables, ${p.azuriteLayout ?? 'one process'}`,
+    azuriteTuning(p),
+    ')',
   ].join('');
+}
+
+/** ", each with a young generation of 64 MiB a semi-space (at Node's default ...)" when it had one. */
+function azuriteTuning(p: PlanningResult): string {
+  if (!p.azuriteYoungGenerationMiB) return '';
+  const atDefaults = p.listingAtDefaults
+    ? `; at Node's default the container listed alone at ${fixed(p.listingAtDefaults.blobsPerSecond, 0)} blobs/s`
+    : '';
+  return `, each with a young generation of ${p.azuriteYoungGenerationMiB} MiB a semi-space${atDefaults}`;
 }
 
 export const GOALS: Goal[] = [

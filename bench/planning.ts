@@ -14,6 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { finishRun } from '../src/backup/completion';
 import { startRun } from '../src/backup/scheduler';
+import type { BlobSource } from '../src/sources/types';
 import type { ManifestEntry } from '../src/store/manifest';
 import { EMPTY_TOTALS } from '../src/store/runs';
 import { benchPipeline, type BenchPipeline } from './pipeline';
@@ -38,6 +39,9 @@ export interface PlanningPass {
   /** With a process per service: Blob, Queue, Table. */
   azuriteCpuByProcess?: number[];
 }
+
+/** A listing of the whole container, timed as a pass is. */
+export type PlanningListing = Omit<PlanningPass, 'pages' | 'uploadTasks'>;
 
 /** User + system CPU seconds of another process (Linux /proc), undefined elsewhere. */
 export function cpuSecondsOf(pid: number | undefined): number | undefined {
@@ -64,7 +68,14 @@ export interface PlanningResult {
   seconds: number;
   blobsPerSecond: number;
   /** The container listed through the product's source and nothing else (after one untimed listing). */
-  listing?: Omit<PlanningPass, 'pages' | 'uploadTasks'>;
+  listing?: PlanningListing;
+  /**
+   * Each Azurite process's young generation, MiB a semi-space, when the part set one
+   * (AzuriteOptions.youngGenerationMiB); absent: Node's default.
+   */
+  azuriteYoungGenerationMiB?: number;
+  /** With azuriteYoungGenerationMiB: the same listing on the same blobs, Azurite at Node's default. */
+  listingAtDefaults?: PlanningListing;
   first: PlanningPass;
   /**
    * An unchanged rerun with no page digest recorded (after a run with a failure): it queries the
@@ -115,7 +126,7 @@ async function measured(
   blobs: number,
   azuritePids: number[],
   work: () => Promise<void>,
-): Promise<Omit<PlanningPass, 'pages' | 'uploadTasks'>> {
+): Promise<PlanningListing> {
   const cpu = process.cpuUsage();
   const azuriteBefore = azuritePids.map(cpuSecondsOf);
   let peak = process.memoryUsage.rss();
@@ -162,11 +173,26 @@ async function pass(
   return { ...figures, pages: q.handled.plan - before, uploadTasks: approximateMessagesCount ?? 0 };
 }
 
-async function listAll(p: BenchPipeline): Promise<void> {
-  const source = p.deps.source(p.job);
+async function listAll(source: Pick<BlobSource, 'listPage'>): Promise<void> {
   let token: string | undefined;
   do token = (await source.listPage(token, 5000)).continuationToken;
   while (token);
+}
+
+/**
+ * What the source alone can be listed at (the product's listing, nothing else): the ceiling the
+ * planner's passes are read against. One untimed listing first, as the rclone comparison runs each
+ * side once untimed: Azurite's first List Blobs in a process costs it about a third more CPU (its
+ * code not yet compiled), which a long-running storage service never pays, and the worker's
+ * listing code warms the same way a function instance's does on its first page.
+ */
+export async function listingAlone(
+  source: Pick<BlobSource, 'listPage'>,
+  blobs: number,
+  azuritePids: number[],
+): Promise<PlanningListing> {
+  await listAll(source);
+  return measured(blobs, azuritePids, () => listAll(source));
 }
 
 /**
@@ -231,14 +257,7 @@ export async function measurePlanning(options: {
     }),
   });
   const queues = await useRealQueues(pipeline, options.connectionString);
-  // One untimed listing of the container first, as the rclone comparison runs each side once
-  // untimed: Azurite's first List Blobs in a process costs it about a third more CPU (its code
-  // not yet compiled), which a long-running storage service never pays, and the worker's listing
-  // code warms the same way a function instance's does on its first page.
-  await listAll(pipeline);
-  // What the source alone can be listed at here (the product's listing, nothing else): the
-  // ceiling the planner's passes are read against.
-  const listing = await measured(blobs, options.azuritePids, () => listAll(pipeline));
+  const listing = await listingAlone(pipeline.deps.source(pipeline.job), blobs, options.azuritePids);
   say(`listing alone ${JSON.stringify(listing)}`);
   const first = await profiled('first', () => pass(pipeline, queues, blobs, options.azuritePids));
   say(`first run ${JSON.stringify(first)}`);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type AzuriteInstance } from '../emulators/azurite';
 import { setLogSink } from '../src/log/logger';
+import { createBlobSource } from '../src/sources/blobSource';
 import { describeMachine } from './machine';
 import { measureCrashResume } from './crashResume';
 import { describeCrypt, measureCrypt } from './crypt';
@@ -19,12 +20,12 @@ import { measureEvents, writeEventsSection } from './events';
 import { measureHash } from './hash';
 import { measureEngineMemory, measureMemory } from './memory';
 import { driveIdOf, MiB, tableName } from './pipeline';
-import { measurePlanning, type PlanningResult } from './planning';
+import { listingAlone, measurePlanning, type PlanningListing, type PlanningResult } from './planning';
 import { startGraphProcess, type GraphProcess } from './processes';
 import { comparisonOptionsFromEnv, measureRcloneComparison } from './rclone/compare';
 import { printTable, RESULTS_FILE, writeMarkdown, type Results } from './report';
 import { measureRequests } from './requests';
-import { azuriteWithManyBlobs, seedManyBlobs } from './seed';
+import { blobsOnDisk, seedManyBlobs } from './seed';
 import { measureSmallFiles } from './smallFiles';
 import { measureThroughput } from './throughput';
 
@@ -64,7 +65,7 @@ async function planningAt(ctx: BenchContext, target: number, manifestPass: boole
       ? await sharedAzuriteWithBlobs(ctx, container, target)
       : await ownAzuriteWithBlobs(ctx, container, target);
   try {
-    return await measurePlanning({
+    const measuredPlanning = await measurePlanning({
       container,
       target,
       manifestPass,
@@ -77,6 +78,7 @@ async function planningAt(ctx: BenchContext, target: number, manifestPass: boole
       azuritePids: seeded.azurite.pids,
       azuriteLayout: seeded.layout,
     });
+    return { ...measuredPlanning, ...seeded.tuning };
   } finally {
     await seeded.release();
   }
@@ -87,9 +89,17 @@ interface SeededPlanning {
   blobs: number;
   seedSeconds: number;
   layout: 'one process' | 'a process per service';
+  /** How its Azurite was started when not at Node's defaults, and the listing at the defaults. */
+  tuning?: Pick<PlanningResult, 'azuriteYoungGenerationMiB' | 'listingAtDefaults'>;
   /** Gives back what seeding took: the container, or the Azurite started for it. */
   release(): Promise<void>;
 }
+
+/**
+ * Each planning Azurite process's young generation, MiB a semi-space (AzuriteOptions says why).
+ * The listing alone is measured at Node's default as well, so the page shows both ceilings.
+ */
+const PLANNING_AZURITE_YOUNG_MIB = 64;
 
 async function ownAzuriteWithBlobs(
   ctx: BenchContext,
@@ -97,8 +107,30 @@ async function ownAzuriteWithBlobs(
   target: number,
 ): Promise<SeededPlanning> {
   ctx.step(`planning: ${target} blobs`);
-  const { azurite, blobs, seedSeconds } = await azuriteWithManyBlobs(container, target);
-  return { azurite, blobs, seedSeconds, layout: 'a process per service', release: () => azurite.stop() };
+  const disk = await blobsOnDisk(container, target);
+  try {
+    const atDefaults = await disk.start();
+    let listingAtDefaults: PlanningListing;
+    try {
+      const source = createBlobSource({ connectionString: atDefaults.connectionString, container });
+      listingAtDefaults = await listingAlone(source, disk.blobs, atDefaults.pids);
+    } finally {
+      await atDefaults.stop();
+    }
+    ctx.step(`planning: listing alone, Azurite at Node's defaults ${JSON.stringify(listingAtDefaults)}`);
+    const azurite = await disk.start({ youngGenerationMiB: PLANNING_AZURITE_YOUNG_MIB });
+    return {
+      azurite,
+      blobs: disk.blobs,
+      seedSeconds: disk.seedSeconds,
+      layout: 'a process per service',
+      tuning: { azuriteYoungGenerationMiB: PLANNING_AZURITE_YOUNG_MIB, listingAtDefaults },
+      release: () => disk.remove(),
+    };
+  } catch (error) {
+    await disk.remove();
+    throw error;
+  }
 }
 
 async function sharedAzuriteWithBlobs(

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { startAzurite, type AzuriteInstance } from '../emulators/azurite';
+import { startAzurite, type AzuriteInstance, type AzuriteOptions } from '../emulators/azurite';
 
 const PIECE = 8 * 1024 * 1024;
 
@@ -91,27 +91,31 @@ export async function seedRepeatedBlob(
   return etag!;
 }
 
-export interface AzuriteWithBlobs {
-  azurite: AzuriteInstance;
+/** A seeded Blob service on disk, for an Azurite (a process per service) to start on, and again. */
+export interface BlobsOnDisk {
   blobs: number;
   seedSeconds: number;
+  /** An Azurite on these blobs; one at a time (its Blob metadata is one file). */
+  start(options?: Pick<AzuriteOptions, 'youngGenerationMiB'>): Promise<AzuriteInstance>;
+  /** Deletes the folder; every Azurite started on it is stopped first. */
+  remove(): Promise<void>;
 }
 
 /**
- * An Azurite of its own (a process per service) whose container `containerName` holds `count` tiny
- * blobs, named as seedManyBlobs names them. Written this way because Azurite (3.35) looks each new
- * blob up by account, container and name before it inserts it, and only the account part of that
- * lookup is indexed: every Put Blob scans every blob already stored, so seeding through the service
- * is quadratic (10,000 blobs 31–41 s, 20,000 about 180 s, 100,000 over an hour). Instead one blob
- * is put through the service, Azurite is stopped, its Blob metadata file gets that blob's record
- * copied under the other names (bench/blobMetadataChild.ts), and Azurite starts again on it. The
- * copies share the first blob's stored bytes, size and MD5; each has an ETag of its own. A listing,
- * which is what they are for, reads the records alone. The Blob service's data then lives in a
- * temporary folder, removed when the returned Azurite stops.
+ * A Blob service folder whose container `containerName` holds `count` tiny blobs, named as
+ * seedManyBlobs names them. Written this way because Azurite (3.35) looks each new blob up by
+ * account, container and name before it inserts it, and only the account part of that lookup is
+ * indexed: every Put Blob scans every blob already stored, so seeding through the service is
+ * quadratic (10,000 blobs 31–41 s, 20,000 about 180 s, 100,000 over an hour). Instead one blob is
+ * put through the service, Azurite is stopped, and its Blob metadata file gets that blob's record
+ * copied under the other names (bench/blobMetadataChild.ts). The copies share the first blob's
+ * stored bytes, size and MD5; each has an ETag of its own. A listing, which is what they are for,
+ * reads the records alone.
  */
-export async function azuriteWithManyBlobs(containerName: string, count: number): Promise<AzuriteWithBlobs> {
+export async function blobsOnDisk(containerName: string, count: number): Promise<BlobsOnDisk> {
   const started = Date.now();
   const blobLocation = await mkdtemp(path.join(tmpdir(), 'bench-blobs-'));
+  const remove = (): Promise<void> => rm(blobLocation, { recursive: true, force: true });
   try {
     const seeding = await startAzurite({ processPerService: true, blobLocation });
     try {
@@ -136,20 +140,29 @@ export async function azuriteWithManyBlobs(containerName: string, count: number)
         },
       },
     );
-    const azurite = await startAzurite({ processPerService: true, blobLocation });
-    return {
-      azurite: {
-        ...azurite,
-        stop: async () => {
-          await azurite.stop();
-          await rm(blobLocation, { recursive: true, force: true });
-        },
-      },
-      blobs: count,
-      seedSeconds: (Date.now() - started) / 1000,
-    };
   } catch (error) {
-    await rm(blobLocation, { recursive: true, force: true });
+    await remove();
     throw error;
   }
+  const running = new Set<AzuriteInstance>();
+  return {
+    blobs: count,
+    seedSeconds: (Date.now() - started) / 1000,
+    start: async (options = {}) => {
+      const azurite = await startAzurite({ ...options, processPerService: true, blobLocation });
+      running.add(azurite);
+      return {
+        ...azurite,
+        stop: async () => {
+          running.delete(azurite);
+          await azurite.stop();
+        },
+      };
+    },
+    remove: async () => {
+      await Promise.all([...running].map((azurite) => azurite.stop()));
+      running.clear();
+      await remove();
+    },
+  };
 }

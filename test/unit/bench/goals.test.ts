@@ -118,8 +118,19 @@ describe('the goal table', () => {
     expect(derived.detail).toContain('100,000-blob container: first run 6250, unchanged rerun 8000');
     expect(derived.detail).toContain('6700 on a 10,000-blob container after a run with a failure');
     expect(derived.detail).toContain("Azurite's Blob process busy 96 % of the rerun");
+    // Azurite at Node's defaults: nothing said of a young generation.
+    expect(derived.detail).not.toContain('young generation');
     r.planningManifest = undefined;
     expect(row(r, 'Planning rate').detail).toContain('not measured after a run with a failure');
+    // Azurite with a young generation set: said, with the listing at Node's default beside it.
+    r.planning = {
+      ...planning(100_000),
+      azuriteYoungGenerationMiB: 64,
+      listingAtDefaults: pass(8480, 11.8, 12),
+    };
+    expect(row(r, 'Planning rate').detail).toContain(
+      "a process per service, each with a young generation of 64 MiB a semi-space; at Node's default the container listed alone at 8480 blobs/s)",
+    );
   });
 
   it('derives the rclone goals from the comparison: product ÷ rclone of the medians', () => {
