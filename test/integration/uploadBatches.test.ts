@@ -2,6 +2,7 @@
 // what they share once, uploads them in parallel and records their results together. These tests
 // hold the batch to what single tasks guarantee: only planned files, counted once however often
 // delivered, every file of a poisoned batch failed, a tampered file failed alone.
+import { inflateRawSync } from 'node:zlib';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { BackupDeps } from '../../src/backup/deps';
@@ -245,6 +246,27 @@ it('plans a batch in one plan set row, not a row per file; each file gets its ro
   const listed: string[] = [];
   for await (const file of w.deps.runs.fileRows(runId)) listed.push(file.blobName);
   expect(listed.sort()).toEqual(names(40));
+});
+
+it('keeps a plan set deflated when that is shorter, and reads a set stored as plain JSON by an earlier version', async () => {
+  const w = await world();
+  const { runId, batch } = await plannedBatch(w, 40);
+  const row = await w.filesTable.getEntity<Record<string, unknown>>(runId, `~set-${batch.set}`);
+  expect(row.files).toBeUndefined();
+  const json = inflateRawSync(Buffer.from(String(row.filesDeflated), 'base64')).toString('utf8');
+  const entries = JSON.parse(json) as Array<{ blobName: string }>;
+  expect(entries.map((e) => e.blobName)).toEqual(batch.files.map((f) => f.blobName));
+  // 40 files sharing a folder and their properties: several times shorter than the JSON.
+  expect(String(row.filesDeflated).length * 3).toBeLessThan(json.length);
+
+  // The row as the version before wrote it (the JSON in `files`): its batch still uploads.
+  await w.filesTable.upsertEntity(
+    { partitionKey: runId, rowKey: `~set-${batch.set}`, at: row.at, filesParts: 1, files: json },
+    'Replace',
+  );
+  await handleUploadMessage(w.deps, batch);
+  expect(await runRows(w, runId)).toHaveLength(41);
+  expect((await w.deps.runs.get(w.job.id, runId))!.value.status).toBe('succeeded');
 });
 
 it('a batch naming a plan set its run did not write, or none, is refused whole and nothing is uploaded', async () => {
