@@ -571,7 +571,8 @@ export class RunStore {
   async planSets(runId: string, sets: ReadonlyArray<{ id: string; json: string }>): Promise<void> {
     if (!sets.length) return;
     const at = this.now().toISOString();
-    // Each row's characters, kept as it is built: the weight of the row in a transaction.
+    // Each set's JSON characters, kept as its row is built: the weight of the row in a transaction (an
+    // upper bound of what the row stores when planSetColumns deflated it).
     const chars = new Map<TableEntity<Row>, number>();
     const rows = sets.map(({ id, json }) => {
       if (json.length > PLAN_SET_CHARS)
