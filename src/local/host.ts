@@ -4,7 +4,6 @@
 // table is the app's root (src/app/root.ts) built with this host's settings, as Azure builds it.
 import { isIP } from 'node:net';
 import type { AzuriteInstance } from '../../emulators/azurite';
-import { freePort } from '../../emulators/azurite';
 import type { Emulators } from '../../emulators';
 import { assertValidTable } from '../app/functionTable';
 import { poisonQueueName } from '../app/queues';
@@ -97,9 +96,14 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 
   try {
     const requestedPort = options.port ?? Number(baseEnv.LOCAL_HOST_PORT?.trim() || 7071);
-    // The port must be known before the settings: PUBLIC_BASE_URL and the redirect URI contain it.
-    const port = requestedPort === 0 ? await freePort() : requestedPort;
+    // Bound first: PUBLIC_BASE_URL and the redirect URI contain the port, and port 0 (any free
+    // one) is only ours once bound; a port probed free and bound after the emulators start could
+    // be taken by another process in between. Requests meanwhile get 503.
+    const http = new LocalHttpServer(log);
+    const port = await listenOn(http, requestedPort, listenAddress(baseEnv.LOCAL_HOST_ADDRESS));
+    cleanups.push(() => http.close());
     const url = `http://localhost:${port}`;
+    log.info('localhost.listening', { url });
 
     let backends: EmbeddedBackends | undefined;
     let env: Env = baseEnv;
@@ -178,15 +182,13 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       cleanups.push(() => detector.stop());
     }
 
-    const http = new LocalHttpServer({ functions, functionKey, log });
-    const boundPort = await http.listen(port, listenAddress(config));
-    cleanups.push(() => http.close());
+    http.serve({ functions, functionKey });
     log.info('localhost.started', { url, embedded, functions: functions.length });
 
     let stopping: Promise<void> | undefined;
     return {
       url,
-      port: boundPort,
+      port,
       functionKey,
       config,
       services,
@@ -224,13 +226,26 @@ function notifyingPollers(services: Services, pollers: ReadonlyMap<string, Queue
   };
 }
 
+/** Listens, naming the setting to change when the port is taken. */
+async function listenOn(http: LocalHttpServer, port: number, address: string): Promise<number> {
+  try {
+    return await http.listen(port, address);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new AppError('ConfigInvalid', `Port ${port} on ${address} is already in use.`, {
+      field: 'LOCAL_HOST_PORT',
+      advice: 'Stop what listens there, or set LOCAL_HOST_PORT to a free port.',
+    });
+  }
+}
+
 /**
  * Where the HTTP server listens: loopback unless LOCAL_HOST_ADDRESS asks otherwise. The local host
  * speaks plain http and holds the emulators' secrets, so reaching it from another machine must be
  * a deliberate choice.
  */
-function listenAddress(config: Config): string {
-  const address = config.localHostAddress.trim() || '127.0.0.1';
+function listenAddress(setting: string | undefined): string {
+  const address = setting?.trim() || '127.0.0.1';
   if (!isIP(address))
     throw new AppError('ConfigInvalid', `LOCAL_HOST_ADDRESS: expected an IP address, got "${address}".`, {
       field: 'LOCAL_HOST_ADDRESS',

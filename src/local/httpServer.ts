@@ -27,16 +27,35 @@ interface HttpEntry {
 export interface LocalHttpServerOptions {
   functions: readonly FunctionDefinition[];
   functionKey: string;
-  log: Logger;
 }
 
+/** What the server answers with once the host is ready: the table's entries and the key. */
+interface Routes {
+  functions: readonly FunctionDefinition[];
+  functionKey: string;
+  entries: HttpEntry[];
+}
+
+/**
+ * Listens first and serves later: the host's URL (in PUBLIC_BASE_URL and the OAuth redirect URI)
+ * must be known before its settings, and an ephemeral port probed and released would be open to
+ * any other process until bound. Until `serve`, requests get 503.
+ */
 export class LocalHttpServer {
   readonly server: http.Server;
-  private readonly entries: HttpEntry[];
+  private routes: Routes | undefined;
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly options: LocalHttpServerOptions) {
-    this.entries = options.functions
+  constructor(private readonly log: Logger) {
+    this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  serve(options: LocalHttpServerOptions): void {
+    const entries = options.functions
       .filter((f) => f.trigger.type === 'http')
       .map((definition) => {
         const trigger = definition.trigger as HttpTrigger;
@@ -49,11 +68,7 @@ export class LocalHttpServer {
       })
       // Azure prefers literal segments over parameters; order the same way so `runs/latest` beats `runs/{id}`.
       .sort((a, b) => compareSpecificity(b.specificity, a.specificity));
-    this.server = http.createServer((req, res) => void this.dispatch(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+    this.routes = { ...options, entries };
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -76,7 +91,14 @@ export class LocalHttpServer {
   }
 
   private async dispatch(raw: IncomingMessage, res: ServerResponse): Promise<void> {
-    const log = this.options.log;
+    const log = this.log;
+    const routes = this.routes;
+    if (!routes)
+      return send(
+        res,
+        notFoundLike(503, 'Starting', 'The local host is still starting.', { 'retry-after': '1' }),
+        raw,
+      );
     try {
       const url = new URL(raw.url ?? '/', `http://${raw.headers.host ?? 'localhost'}`);
       const headers: Record<string, string | undefined> = {};
@@ -94,9 +116,9 @@ export class LocalHttpServer {
       // never has it read, so unauthenticated callers cannot make the host buffer anything.
       const next =
         url.pathname === '/api' || url.pathname.startsWith('/api/')
-          ? this.api(request, url.pathname.slice('/api'.length))
+          ? this.api(routes, request, url.pathname.slice('/api'.length))
           : url.pathname.replace(/\/+$/, '') === '/runtime/webhooks/eventgrid'
-            ? this.eventGrid(request)
+            ? this.eventGrid(routes, request)
             : notFoundLike(404, 'NotFound', `Nothing is served at ${url.pathname}.`);
       if (typeof next !== 'function') return send(res, next, raw);
       const body = await readBody(raw);
@@ -112,16 +134,16 @@ export class LocalHttpServer {
   }
 
   /** The answer, or once the caller may send a body, what handles the request with it. */
-  private api(request: HttpRequestLike, path: string): HttpResult | WithBody {
+  private api(routes: Routes, request: HttpRequestLike, path: string): HttpResult | WithBody {
     const allowed = new Set<string>();
-    for (const entry of this.entries) {
+    for (const entry of routes.entries) {
       const params = entry.route.match(path);
       if (!params) continue;
       if (!entry.trigger.methods.includes(request.method as HttpTrigger['methods'][number])) {
         entry.trigger.methods.forEach((m) => allowed.add(m));
         continue;
       }
-      if (entry.trigger.authLevel !== 'anonymous' && !this.authorized(request))
+      if (entry.trigger.authLevel !== 'anonymous' && !authorized(routes, request))
         return notFoundLike(
           401,
           'Unauthorized',
@@ -137,18 +159,14 @@ export class LocalHttpServer {
     return notFoundLike(404, 'NotFound', `No function serves /api${path}.`);
   }
 
-  private authorized(request: HttpRequestLike): boolean {
-    return keyMatches(presentedKey(request.headers, request.query), this.options.functionKey);
-  }
-
-  private eventGrid(request: HttpRequestLike): HttpResult | WithBody {
+  private eventGrid(routes: Routes, request: HttpRequestLike): HttpResult | WithBody {
     if (request.method !== 'POST')
       return notFoundLike(405, 'MethodNotAllowed', 'Event Grid posts events.', { allow: 'POST' });
     // Azure guards this endpoint with the Event Grid extension's system key; locally the function key stands in.
-    if (!this.authorized(request))
+    if (!authorized(routes, request))
       return notFoundLike(401, 'Unauthorized', 'Pass the function key as ?code=.');
     const name = request.query.get('functionName') ?? '';
-    const definition = this.options.functions.find((f) => f.name === name && f.trigger.type === 'eventGrid');
+    const definition = routes.functions.find((f) => f.name === name && f.trigger.type === 'eventGrid');
     if (!definition) return notFoundLike(404, 'NotFound', `No Event Grid function named "${name}".`);
     return (withBody) => this.deliverEvents(definition, withBody);
   }
@@ -198,6 +216,10 @@ export class LocalHttpServer {
       );
     return { status: 202 };
   }
+}
+
+function authorized(routes: Routes, request: HttpRequestLike): boolean {
+  return keyMatches(presentedKey(request.headers, request.query), routes.functionKey);
 }
 
 function notFoundLike(
