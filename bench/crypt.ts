@@ -13,6 +13,7 @@ import {
   sealHere,
 } from '../src/crypt';
 import { cryptDecryption } from '../src/restore/download/decryption';
+import { nativeSodium } from '../src/crypt/nativeSecretbox';
 
 const MiB = 1024 * 1024;
 
@@ -28,6 +29,8 @@ export interface CryptResult {
   decryptMiBps: number[];
   /** What a restore does: whole-block ranges of 10 MiB of plaintext, opened in the worker pool. */
   restoreDecryptMiBps?: number[];
+  /** Which build of libsodium sealed and opened (absent in older results: the WebAssembly one). */
+  secretbox?: 'sodium-native' | 'libsodium-wrappers';
 }
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -50,6 +53,7 @@ export async function measureCrypt(
     encryptInThreadMiBps: [],
     decryptMiBps: [],
     restoreDecryptMiBps: [],
+    secretbox: nativeSodium ? 'sodium-native' : 'libsodium-wrappers',
   };
   const source = async (offset: number, count: number): Promise<Buffer> =>
     plain.subarray(offset, offset + count);

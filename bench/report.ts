@@ -74,7 +74,7 @@ function rows(r: Results): string[][] {
     out.push([
       'rclone crypt alone, MiB/s',
       `encrypt ${list(c.encryptMiBps)}${c.encryptInThreadMiBps?.length ? ` (on the event loop: ${list(c.encryptInThreadMiBps)})` : ''}; decrypt ${list(c.decryptMiBps)}${c.restoreDecryptMiBps?.length ? ` (restore's ranges, in the worker: ${list(c.restoreDecryptMiBps)})` : ''}`,
-      `${mib(c.bytes)} in ${mib(c.chunkBytes)} ciphertext ranges (not block-aligned), ${c.rounds} rounds; secretbox from libsodium-wrappers`,
+      `${mib(c.bytes)} in ${mib(c.chunkBytes)} ciphertext ranges (not block-aligned), ${c.rounds} rounds; secretbox from ${c.secretbox === 'sodium-native' ? "libsodium's native build (sodium-native)" : 'libsodium-wrappers (WebAssembly)'}`,
     ]);
   }
   if (r.hash) {

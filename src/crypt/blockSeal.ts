@@ -4,8 +4,10 @@
 // Here the raw module it wraps (`sodium.libsodium`, the same compiled libsodium) is called on fixed
 // heap slots instead: one copy in, one copy out, nothing allocated per block, the nonce bumped in
 // place. The bytes are crypto_secretbox_easy's, tag then ciphertext, under nonce + block index.
-// The worker in ./sealWorkerSource.ts runs this same loop; keep the two in step.
+// Where the native addon loads (./nativeSecretbox.ts) it seals instead, straight into the output.
+// The worker in ./sealWorkerSource.ts runs these same loops; keep them in step.
 import sodium from 'libsodium-wrappers';
+import { nativeSodium, type NativeSodium } from './nativeSecretbox';
 import { NONCE_BYTES } from './nonce';
 import { SECRETBOX_OVERHEAD, sodiumReady } from './secretbox';
 
@@ -99,8 +101,27 @@ export function checkSealJob(job: SealJob): void {
     throw new RangeError(`${job.cipher.length} bytes cannot hold the boxes of ${job.plain.length}`);
 }
 
-/** Seals on this thread (synchronously once libsodium is loaded). */
+/** Seals on this thread (synchronously once libsodium is loaded), natively where the addon loads. */
 export function sealBlocksSync(job: SealJob): void {
+  if (nativeSodium) sealBlocksNatively(job, nativeSodium);
+  else sealBlocksInWasm(job);
+}
+
+/** sealBlocksSync through the native addon: each box written in place into `cipher`. */
+export function sealBlocksNatively(job: SealJob, native: NativeSodium): void {
+  checkSealJob(job);
+  const nonce = Uint8Array.from(job.nonce);
+  for (let at = 0, out = 0; at < job.plain.length; at += BLOCK_DATA_BYTES) {
+    const length = Math.min(BLOCK_DATA_BYTES, job.plain.length - at);
+    const box = job.cipher.subarray(out, out + length + SECRETBOX_OVERHEAD);
+    native.crypto_secretbox_easy(box, job.plain.subarray(at, at + length), nonce, job.key);
+    out += box.length;
+    incrementNonce(nonce);
+  }
+}
+
+/** sealBlocksSync through the WebAssembly build, on its heap slots. */
+export function sealBlocksInWasm(job: SealJob): void {
   checkSealJob(job);
   const s = heapSlots();
   // The heap view is replaced when the module's memory grows; nothing below allocates, so one read holds.
@@ -162,6 +183,27 @@ export function checkOpenJob(job: OpenJob): void {
  * meaningful up to that box.
  */
 export function openBlocksSync(job: OpenJob): number {
+  return nativeSodium ? openBlocksNatively(job, nativeSodium) : openBlocksInWasm(job);
+}
+
+/** openBlocksSync through the native addon: each box opened in place into `plain`. */
+export function openBlocksNatively(job: OpenJob, native: NativeSodium): number {
+  checkOpenJob(job);
+  const nonce = Uint8Array.from(job.nonce);
+  for (let at = 0, out = 0, box = 0; at < job.cipher.length; box++) {
+    const length = Math.min(BLOCK_BYTES, job.cipher.length - at);
+    const data = job.plain.subarray(out, out + length - SECRETBOX_OVERHEAD);
+    if (!native.crypto_secretbox_open_easy(data, job.cipher.subarray(at, at + length), nonce, job.key))
+      return box;
+    out += data.length;
+    at += length;
+    incrementNonce(nonce);
+  }
+  return -1;
+}
+
+/** openBlocksSync through the WebAssembly build, on its heap slots. */
+export function openBlocksInWasm(job: OpenJob): number {
   checkOpenJob(job);
   const s = heapSlots();
   const heap = s.raw.HEAPU8;

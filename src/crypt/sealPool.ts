@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkOpenJob, checkSealJob, type BlockSealer, type OpenJob, type SealJob } from './blockSeal';
+import { nativeSodiumPath } from './nativeSecretbox';
 import { SEAL_WORKER_SOURCE } from './sealWorkerSource';
 
 interface Task {
@@ -29,7 +30,14 @@ export class SealPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly size = defaultWorkers()) {
+  /**
+   * @param native seal with the native addon where it loaded (../nativeSecretbox.ts); false keeps
+   *   the WebAssembly build (tests compare the two).
+   */
+  constructor(
+    readonly size = defaultWorkers(),
+    private readonly native = true,
+  ) {
     if (!Number.isSafeInteger(size) || size < 1)
       throw new RangeError('a seal pool needs at least one worker');
   }
@@ -92,7 +100,10 @@ export class SealPool {
   private spawn(): Slot {
     const worker = new Worker(SEAL_WORKER_SOURCE, {
       eval: true,
-      workerData: { sodiumPath: require.resolve('libsodium-wrappers') },
+      workerData: {
+        sodiumPath: require.resolve('libsodium-wrappers'),
+        nativePath: this.native ? nativeSodiumPath : undefined,
+      },
       // Not the parent's flags: a loader such as tsx would be loaded again in every worker for nothing.
       execArgv: [],
     });

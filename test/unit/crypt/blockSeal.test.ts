@@ -3,12 +3,19 @@ import sodium from 'libsodium-wrappers';
 import {
   BLOCK_DATA_BYTES,
   incrementNonce,
+  openBlocksInWasm,
+  openBlocksNatively,
   openBlocksSync,
   openedLength,
+  sealBlocksInWasm,
+  sealBlocksNatively,
   sealBlocksSync,
   sealedLength,
   sealHere,
+  type OpenJob,
+  type SealJob,
 } from '../../../src/crypt/blockSeal';
+import { nativeSodium } from '../../../src/crypt/nativeSecretbox';
 import { nonceAdd } from '../../../src/crypt/nonce';
 import { sodiumReady } from '../../../src/crypt/secretbox';
 
@@ -23,6 +30,23 @@ function reference(key: Uint8Array, nonce: Uint8Array, plain: Buffer): Buffer {
 }
 
 beforeAll(() => sodiumReady());
+
+// Every loop that seals or opens, each checked against the wrappers' own secretbox: the one the
+// process uses, the WebAssembly build's and the native addon's.
+const sealers: Array<[string, (job: SealJob) => void]> = [
+  ['sealBlocksSync', sealBlocksSync],
+  ['in WebAssembly', sealBlocksInWasm],
+  ['natively', (job) => sealBlocksNatively(job, nativeSodium!)],
+];
+const openers: Array<[string, (job: OpenJob) => number]> = [
+  ['openBlocksSync', openBlocksSync],
+  ['in WebAssembly', openBlocksInWasm],
+  ['natively', (job) => openBlocksNatively(job, nativeSodium!)],
+];
+
+it('the native addon loads on this platform (linux-x64 has a prebuild)', () => {
+  expect(nativeSodium).toBeDefined();
+});
 
 describe('incrementNonce', () => {
   it('adds one in place like nonceAdd(n, 1), carrying across bytes and wrapping at 2^192', () => {
@@ -49,7 +73,7 @@ describe('incrementNonce', () => {
   });
 });
 
-describe('sealBlocksSync', () => {
+describe.each(sealers)('sealing, %s', (_name, sealBlocksSync) => {
   const key = randomBytes(32);
 
   it.each([
@@ -98,7 +122,7 @@ describe('sealBlocksSync', () => {
   });
 });
 
-describe('openBlocksSync', () => {
+describe.each(openers)('opening, %s', (_name, openBlocksSync) => {
   const key = randomBytes(32);
 
   it('opens what the wrappers sealed, block by block, into one buffer', () => {
