@@ -226,40 +226,37 @@ export async function measureThroughput(options: {
   const plain = (): Promise<void> =>
     plainUpload(options.apiBaseUrl, options.driveId, PLAIN_PATH, options.token, data, options.chunkBytes);
 
+  /** One side of the comparison: what it uploads where, and its timed rounds. */
+  interface Side {
+    run: () => Promise<void>;
+    path: string;
+    rounds: Round[];
+  }
+  const side = (run: () => Promise<void>, path: string): Side => ({ run, path, rounds: [] });
+  const plainSide = side(plain, PLAIN_PATH);
+  const engineSide = side(() => engine(), enginePath(false));
+  const encryptedSide = side(() => engine(true), enginePath(true));
+  const inThreadSide = side(() => engine('in-thread'), enginePath('in-thread'));
+  const compare = process.env.BENCH_CRYPT_COMPARE === '1';
+  const sides = [plainSide, engineSide, encryptedSide, ...(compare ? [inThreadSide] : [])];
   const forget = (path: string): Promise<void> =>
     discard(options.apiBaseUrl, options.driveId, path, options.token);
-  /** One timed upload, then its file deleted outside the timing. */
-  const measured = async (work: () => Promise<void>, path: string): Promise<Round> => {
-    const round = await timed(work, data.length, options.graphPid);
-    await forget(path);
-    return round;
-  };
 
   // One untimed pass of each warms the emulator, TLS sessions and the JIT.
-  await plain().then(() => forget(PLAIN_PATH));
-  await engine().then(() => forget(enginePath(false)));
-  await engine(true).then(() => forget(enginePath(true)));
-  const compare = process.env.BENCH_CRYPT_COMPARE === '1';
-  if (compare) await engine('in-thread').then(() => forget(enginePath('in-thread')));
-  const engineRounds: Round[] = [];
-  const inThreadRounds: Round[] = [];
-  const plainRounds: Round[] = [];
-  const encryptedRounds: Round[] = [];
+  for (const { run, path } of sides) await run().then(() => forget(path));
   for (let round = 0; round < options.rounds; round += 1) {
     // Alternate which goes first, so a drift in the machine's state falls on all three.
-    const order = [
-      async () => plainRounds.push(await measured(plain, PLAIN_PATH)),
-      async () => engineRounds.push(await measured(() => engine(), enginePath(false))),
-      async () => encryptedRounds.push(await measured(() => engine(true), enginePath(true))),
-      ...(compare
-        ? [
-            async () =>
-              inThreadRounds.push(await measured(() => engine('in-thread'), enginePath('in-thread'))),
-          ]
-        : []),
-    ];
-    for (let i = 0; i < order.length; i += 1) await order[(i + round) % order.length]();
+    for (let i = 0; i < sides.length; i += 1) {
+      const { run, path, rounds } = sides[(i + round) % sides.length];
+      rounds.push(await timed(run, data.length, options.graphPid));
+      // Outside the timing.
+      await forget(path);
+    }
   }
+  const { rounds: plainRounds } = plainSide;
+  const { rounds: engineRounds } = engineSide;
+  const { rounds: encryptedRounds } = encryptedSide;
+  const { rounds: inThreadRounds } = inThreadSide;
   const encryptedMiBps = encryptedRounds.map((r) => r.miBps);
   const engineMiBps = engineRounds.map((r) => r.miBps);
   const plainMiBps = plainRounds.map((r) => r.miBps);

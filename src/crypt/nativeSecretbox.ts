@@ -11,22 +11,22 @@ export interface NativeSodium {
   crypto_secretbox_open_easy(m: Uint8Array, c: Uint8Array, n: Uint8Array, k: Uint8Array): boolean;
 }
 
-/** Where the addon's module resolves, for the sealing workers to load it too; undefined without it. */
-export let nativeSodiumPath: string | undefined;
-
-function load(): NativeSodium | undefined {
+function load(): { sodium: NativeSodium; path: string } | undefined {
   try {
     const path = require.resolve('sodium-native');
     // A static import would fail the whole module on a platform without the prebuild.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const native = require(path) as NativeSodium;
-    if (typeof native.crypto_secretbox_easy !== 'function') return undefined;
-    nativeSodiumPath = path;
-    return native;
+    const sodium = require(path) as NativeSodium;
+    return typeof sodium.crypto_secretbox_easy === 'function' ? { sodium, path } : undefined;
   } catch {
     return undefined;
   }
 }
 
+const loaded = load();
+
 /** The native secretbox, or undefined where only the WebAssembly build runs. */
-export const nativeSodium: NativeSodium | undefined = load();
+export const nativeSodium: NativeSodium | undefined = loaded?.sodium;
+
+/** Where the addon's module resolves, for the sealing workers to load it too; undefined without it. */
+export const nativeSodiumPath: string | undefined = loaded?.path;

@@ -242,7 +242,7 @@ async function listenOn(http: LocalHttpServer, port: number, address: string): P
 /**
  * Where the HTTP server listens: loopback unless LOCAL_HOST_ADDRESS asks otherwise. The local host
  * speaks plain http and holds the emulators' secrets, so reaching it from another machine must be
- * a deliberate choice.
+ * a deliberate choice. Read from the settings themselves: the server listens before they are loaded.
  */
 function listenAddress(setting: string | undefined): string {
   const address = setting?.trim() || '127.0.0.1';
