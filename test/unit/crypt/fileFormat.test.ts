@@ -19,6 +19,7 @@ import {
   keysFromBytes,
   sealHere,
   closeSharedSealPool,
+  sharedSealPool,
   sodiumReady,
   newFileNonce,
   nonceAdd,
@@ -195,11 +196,19 @@ describe('encryptingRangeReader: random access', () => {
     const plain = randomBytes(plainSize);
     const read = encryptingRangeReader(keys, nonce, plainSize, async (o, c) => plain.subarray(o, o + c));
     await read(0, 1024 * 1024); // starts the worker
-    let ticks = 0;
-    const timer = setInterval(() => (ticks += 1), 1);
-    const got = await read(0, encryptedSize(plainSize));
-    clearInterval(timer);
-    expect(ticks).toBeGreaterThan(1);
+    const pool = sharedSealPool();
+    const seal = jest.spyOn(pool, 'seal');
+    // Whether the event loop turns while the range is sealed: sealing here would finish inside the
+    // read's own microtasks, before any immediate runs. (A timer count is not a measure: the native
+    // build seals 16 MiB in about 10 ms, less than two 1 ms ticks.)
+    let turned = false;
+    const pending = read(0, encryptedSize(plainSize));
+    setImmediate(() => (turned = true));
+    let turnedBeforeSealed = false;
+    const got = await pending.then((bytes) => ((turnedBeforeSealed = turned), bytes));
+    expect(seal).toHaveBeenCalled();
+    seal.mockRestore();
+    expect(turnedBeforeSealed).toBe(true);
     expect(got.equals(await encryptBuffer(keys, nonce, plain))).toBe(true);
   });
 
