@@ -42,6 +42,11 @@ export interface SoakOptions {
   kills: number;
   /** A kill comes this long (random in [min, max] ms) after the host became ready. */
   killAfterMs: [number, number];
+  /**
+   * Or sooner, once the host has put this many chunks (random in [min, max]) since it became
+   * ready: on a fast machine a short run can end before any time-based kill is due.
+   */
+  killAfterChunks?: [number, number];
   /** Fraction of Graph requests that get a random fault. */
   faultRate: number;
   /** Chance that a chunk PUT is answered 416 (realign from the session status). */
@@ -469,7 +474,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     let kills = 0;
     let sessionExpiries = 0;
-    let nextKillAt = Date.now() + span(options.killAfterMs, random);
+    let nextKillAt = 0;
+    let killAtChunk = Infinity;
+    const armKill = (): void => {
+      nextKillAt = Date.now() + span(options.killAfterMs, random);
+      killAtChunk = options.killAfterChunks
+        ? resends.chunkPuts() + Math.round(span(options.killAfterChunks, random))
+        : Infinity;
+    };
+    // A kill is due once a chunk is on the wire (so it lands mid-file, where a resume can be
+    // measured) and its time or chunk count has come, or regardless a while later on a job of
+    // small files.
+    const killDue = (): boolean =>
+      kills < options.kills &&
+      ((resends.chunkInFlight() && (Date.now() >= nextKillAt || resends.chunkPuts() >= killAtChunk)) ||
+        Date.now() >= nextKillAt + 2 * options.killAfterMs[1]);
+    armKill();
     let run: SoakReport['run'] | undefined;
     for (;;) {
       if (Date.now() - began > options.timeoutMs) {
@@ -490,12 +510,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         graph.expireAllSessions();
         sessionExpiries += 1;
       }
-      // A kill is due at nextKillAt, once a chunk is on the wire (so it lands mid-file, where a
-      // resume can be measured), or regardless a while later on a job of small files.
-      const killDue =
-        Date.now() >= nextKillAt &&
-        (resends.chunkInFlight() || Date.now() >= nextKillAt + 2 * options.killAfterMs[1]);
-      if (kills < options.kills && killDue) {
+      if (killDue()) {
         resends.killStarted(kills + 1);
         await host.kill();
         kills += 1;
@@ -509,14 +524,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         });
         say(`kill ${kills}: host SIGKILLed (${run?.totals?.uploadedFiles ?? 0} files uploaded so far)`);
         await host.start();
-        nextKillAt = Date.now() + span(options.killAfterMs, random);
+        armKill();
       }
-      // Poll the run record once a second (sooner when a due kill sees a chunk on the wire): the
-      // host does not announce its progress to the soak.
-      const due = kills < options.kills && Date.now() >= nextKillAt;
+      // Poll the run record once a second, and every 20 ms whether a kill has come due: the host
+      // does not announce its progress to the soak.
       const waitUntil = Date.now() + 1000;
-      while (Date.now() < waitUntil && !(due && resends.chunkInFlight()))
-        await new Promise((resolve) => setTimeout(resolve, due ? 20 : waitUntil - Date.now()));
+      const killsLeft = kills < options.kills;
+      while (Date.now() < waitUntil && !killDue())
+        await new Promise((resolve) => setTimeout(resolve, killsLeft ? 20 : waitUntil - Date.now()));
     }
     const runSeconds = (Date.now() - runStart) / 1000;
     graph.server.faults.clear();
@@ -644,8 +659,10 @@ export function shortSoakOptions(): SoakOptions {
     files: 60,
     sizes,
     kills: 2,
-    // Early: with small files batched the run is short, and both kills must land before its end.
+    // Early: with small files batched the run is short, and both kills must land before its end;
+    // the chunk count brings them on time on a machine that finishes the run in a few seconds.
     killAfterMs: [1_500, 3_000],
+    killAfterChunks: [4, 12],
     faultRate: 0.1,
     rangeConflictRate: 0.05,
     sessionExpiryRate: 0.1,

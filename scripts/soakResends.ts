@@ -71,6 +71,7 @@ export class ResendTracker {
   /** Per file, what its sessions did from the first kill on (for explaining a resend). */
   private readonly stories = new Map<string, string[]>();
   private killing = 0;
+  private chunks = 0;
   /** Sessions seen answering 404 (expired by the soak). */
   private readonly gone = new Set<string>();
 
@@ -84,6 +85,11 @@ export class ResendTracker {
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) =>
       this.onRequest(req, res),
     );
+  }
+
+  /** Chunk PUTs the emulator has been sent so far (of the backed-up files, retries included). */
+  chunkPuts(): number {
+    return this.chunks;
   }
 
   /** True while a chunk PUT is on the wire: a kill now interrupts it mid-body. */
@@ -250,6 +256,7 @@ export class ResendTracker {
     track.highWater = Math.max(track.highWater, placed.end);
     track.sessionHigh = Math.max(track.sessionHigh, placed.end);
     track.inFlight += 1;
+    if (!placed.simple) this.chunks += 1;
     const startedAt = Date.now();
     res.once('close', () => {
       track.inFlight -= 1;
