@@ -526,12 +526,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await host.start();
         armKill();
       }
-      // Poll the run record once a second, and every 20 ms whether a kill has come due: the host
+      // Poll the run record once a second, and whether a kill has come due every 20 ms and as
+      // each chunk arrives (so a chunk-count kill lands while that chunk is on the wire): the host
       // does not announce its progress to the soak.
       const waitUntil = Date.now() + 1000;
       const killsLeft = kills < options.kills;
       while (Date.now() < waitUntil && !killDue())
-        await new Promise((resolve) => setTimeout(resolve, killsLeft ? 20 : waitUntil - Date.now()));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, killsLeft ? 20 : waitUntil - Date.now());
+          const off = killsLeft ? resends.onChunkPut(done) : () => undefined;
+          function done(): void {
+            clearTimeout(timer);
+            off();
+            resolve();
+          }
+        });
     }
     const runSeconds = (Date.now() - runStart) / 1000;
     graph.server.faults.clear();

@@ -72,6 +72,7 @@ export class ResendTracker {
   private readonly stories = new Map<string, string[]>();
   private killing = 0;
   private chunks = 0;
+  private readonly chunkListeners = new Set<() => void>();
   /** Sessions seen answering 404 (expired by the soak). */
   private readonly gone = new Set<string>();
 
@@ -90,6 +91,12 @@ export class ResendTracker {
   /** Chunk PUTs the emulator has been sent so far (of the backed-up files, retries included). */
   chunkPuts(): number {
     return this.chunks;
+  }
+
+  /** Calls `listener` as each chunk PUT arrives (while it is on the wire); returns the unsubscribe. */
+  onChunkPut(listener: () => void): () => void {
+    this.chunkListeners.add(listener);
+    return () => this.chunkListeners.delete(listener);
   }
 
   /** True while a chunk PUT is on the wire: a kill now interrupts it mid-body. */
@@ -256,8 +263,13 @@ export class ResendTracker {
     track.highWater = Math.max(track.highWater, placed.end);
     track.sessionHigh = Math.max(track.sessionHigh, placed.end);
     track.inFlight += 1;
-    if (!placed.simple) this.chunks += 1;
-    const startedAt = Date.now();
+    if (!placed.simple) {
+      this.chunks += 1;
+      for (const listener of [...this.chunkListeners]) listener();
+    }
+    // Which kill the PUT came after, by count: two events in the same millisecond cannot be told
+    // apart by their times.
+    const killsBefore = this.kills.length;
     res.once('close', () => {
       track.inFlight -= 1;
       // A response the kill cut before it was sent still reads 200 (the default): only one that
@@ -269,7 +281,7 @@ export class ResendTracker {
       }
       // A kill closes every socket: that is the kill's doing, not a fault's. A PUT sent after the
       // kill (the restarted host's resume) that fails met an injected fault like any other.
-      if (startedAt <= this.killing && Date.now() - this.killing < 3000) return;
+      if (killsBefore < this.kills.length && Date.now() - this.killing < 3000) return;
       const failed =
         !res.writableFinished || res.statusCode === 416 || res.statusCode >= 500 || res.statusCode === 429;
       if (failed) track.cause = 'fault';

@@ -44,6 +44,15 @@ describe('ResendTracker', () => {
       req.end(body);
     });
 
+  // The clock stands still: the restarted host's first PUT can come in the same millisecond as the
+  // kill (a fast machine), and must still count as sent after it.
+  let frozen: jest.SpyInstance;
+  beforeEach(() => {
+    const now = Date.now();
+    frozen = jest.spyOn(Date, 'now').mockReturnValue(now);
+  });
+  afterEach(() => frozen.mockRestore());
+
   it('charges a resend after the restart to the kill, and one after a fault on it to the fault', async () => {
     answer = (_req, res) => {
       res.writeHead(202);
