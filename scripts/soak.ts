@@ -523,6 +523,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           count: options.tokenOutageRequests,
         });
         say(`kill ${kills}: host SIGKILLed (${run?.totals?.uploadedFiles ?? 0} files uploaded so far)`);
+        resends.hostRestarted();
         await host.start();
         armKill();
       }

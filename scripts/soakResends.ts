@@ -71,6 +71,8 @@ export class ResendTracker {
   /** Per file, what its sessions did from the first kill on (for explaining a resend). */
   private readonly stories = new Map<string, string[]>();
   private killing = 0;
+  /** Hosts started again after a kill: the host of generation g is the one kill g + 1 ends. */
+  private restarts = 0;
   private chunks = 0;
   private readonly chunkListeners = new Set<() => void>();
   /** Sessions seen answering 404 (expired by the soak). */
@@ -141,6 +143,14 @@ export class ResendTracker {
       maxSessionBytesPerFile: 0,
       perFile: new Map(),
     });
+  }
+
+  /**
+   * Call just before the killed host is started again. Until then every request still comes from the
+   * host being killed (it can send one between killStarted and its death); from then on, from the new one.
+   */
+  hostRestarted(): void {
+    this.restarts += 1;
   }
 
   /** Call when the soak expires every open session. */
@@ -267,9 +277,9 @@ export class ResendTracker {
       this.chunks += 1;
       for (const listener of [...this.chunkListeners]) listener();
     }
-    // Which kill the PUT came after, by count: two events in the same millisecond cannot be told
-    // apart by their times.
-    const killsBefore = this.kills.length;
+    // Which host sent the PUT, by restart count: two events in the same millisecond cannot be told
+    // apart by their times, and the host being killed can still send a PUT after the kill began.
+    const generation = this.restarts;
     res.once('close', () => {
       track.inFlight -= 1;
       // A response the kill cut before it was sent still reads 200 (the default): only one that
@@ -279,12 +289,14 @@ export class ResendTracker {
         this.gone.add(placed.session);
         return;
       }
-      // A kill closes every socket: that is the kill's doing, not a fault's. A PUT sent after the
-      // kill (the restarted host's resume) that fails met an injected fault like any other.
-      if (killsBefore < this.kills.length && Date.now() - this.killing < 3000) return;
       const failed =
         !res.writableFinished || res.statusCode === 416 || res.statusCode >= 500 || res.statusCode === 429;
-      if (failed) track.cause = 'fault';
+      if (!failed) return;
+      // A kill closes every socket of the host it ends: a PUT of that host that did not finish is
+      // the kill's doing, not a fault's, even one it sent after the kill began. A PUT of the
+      // restarted host that fails met an injected fault like any other.
+      const killOfItsHost = this.kills[generation];
+      track.cause = killOfItsHost ? `kill ${killOfItsHost.kill}` : 'fault';
     });
   }
 

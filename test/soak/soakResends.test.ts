@@ -1,8 +1,9 @@
 // The soak's resend bookkeeping (scripts/soakResends.ts), driven by real PUTs to a local server: a
 // resend is charged to what last interrupted the file. A chunk cut by a kill, sent again after the
 // restart, is the kill's; if that resend then meets an injected fault (here a 416), sending it once
-// more is the fault's, even within seconds of the kill.
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+// more is the fault's, even within seconds of the kill. A chunk the dying host still sends after the
+// kill began is the kill's too.
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ResendTracker } from '../../scripts/soakResends';
 
@@ -10,19 +11,21 @@ const TOTAL = 300;
 
 describe('ResendTracker', () => {
   let answer: (req: IncomingMessage, res: ServerResponse) => void;
-  const server = createServer((req, res) => answer(req, res));
+  let server: Server;
   let port = 0;
-  const tracker = new ResendTracker(
-    () => [{ id: 'S1', path: '/Backup/file.bin' }],
-    () => false,
-  );
-  tracker.attach(server);
+  let tracker: ResendTracker;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    server = createServer((req, res) => answer(req, res));
+    tracker = new ResendTracker(
+      () => [{ id: 'S1', path: '/Backup/file.bin' }],
+      () => false,
+    );
+    tracker.attach(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const put = (start: number, end: number): Promise<number> =>
     new Promise((resolve) => {
@@ -70,6 +73,7 @@ describe('ResendTracker', () => {
     const lost = put(100, 200);
     await cut;
     await lost;
+    tracker.hostRestarted();
     // The restarted host sends it again; the answer is an injected 416.
     answer = (_req, res) => {
       res.writeHead(416);
@@ -83,6 +87,36 @@ describe('ResendTracker', () => {
     expect(await put(100, 200)).toBe(202);
     const report = tracker.report(100);
     expect(report.byCause).toEqual({ 'kill 1': 100, fault: 100 });
+    expect(report.kills[0]).toMatchObject({ kill: 1, sessionBytes: 100, maxSessionBytesPerFile: 100 });
+  });
+
+  it('charges the resend of a chunk the dying host sent after the kill began to the kill', async () => {
+    answer = (_req, res) => {
+      res.writeHead(202);
+      res.end();
+    };
+    expect(await put(0, 100)).toBe(202);
+    // The kill has begun with nothing on the wire; before the host dies it sends one more chunk,
+    // and its death cuts it.
+    tracker.killStarted(1);
+    const cut = new Promise<void>((resolve) => {
+      answer = (req) => {
+        req.socket.destroy();
+        resolve();
+      };
+    });
+    const lost = put(100, 200);
+    await cut;
+    await lost;
+    tracker.hostRestarted();
+    answer = (_req, res) => {
+      res.writeHead(202);
+      res.end();
+    };
+    expect(await put(100, 200)).toBe(202);
+    expect(await put(200, 300)).toBe(202);
+    const report = tracker.report(100);
+    expect(report.byCause).toEqual({ 'kill 1': 100 });
     expect(report.kills[0]).toMatchObject({ kill: 1, sessionBytes: 100, maxSessionBytesPerFile: 100 });
   });
 });
