@@ -56,34 +56,41 @@ describe('ResendTracker', () => {
   });
   afterEach(() => frozen.mockRestore());
 
-  it('charges a resend after the restart to the kill, and one after a fault on it to the fault', async () => {
+  /** The server answers every request with `status` from now on. */
+  const answerWith = (status: number): void => {
     answer = (_req, res) => {
-      res.writeHead(202);
+      res.writeHead(status);
       res.end();
     };
-    expect(await put(0, 100)).toBe(202);
-    // The second chunk is on the wire when the host is killed: the kill cuts it.
+  };
+
+  /**
+   * The host's PUT of [start, end) is cut by the kill (its socket destroyed as it arrives, after
+   * `onArrival`), and the host is started again.
+   */
+  const cutByKill = async (start: number, end: number, onArrival: () => void): Promise<void> => {
     const cut = new Promise<void>((resolve) => {
       answer = (req) => {
-        tracker.killStarted(1);
+        onArrival();
         req.socket.destroy();
         resolve();
       };
     });
-    const lost = put(100, 200);
+    const lost = put(start, end);
     await cut;
     await lost;
     tracker.hostRestarted();
+  };
+
+  it('charges a resend after the restart to the kill, and one after a fault on it to the fault', async () => {
+    answerWith(202);
+    expect(await put(0, 100)).toBe(202);
+    // The second chunk is on the wire when the host is killed: the kill cuts it.
+    await cutByKill(100, 200, () => tracker.killStarted(1));
     // The restarted host sends it again; the answer is an injected 416.
-    answer = (_req, res) => {
-      res.writeHead(416);
-      res.end();
-    };
+    answerWith(416);
     expect(await put(100, 200)).toBe(416);
-    answer = (_req, res) => {
-      res.writeHead(202);
-      res.end();
-    };
+    answerWith(202);
     expect(await put(100, 200)).toBe(202);
     const report = tracker.report(100);
     expect(report.byCause).toEqual({ 'kill 1': 100, fault: 100 });
@@ -91,28 +98,13 @@ describe('ResendTracker', () => {
   });
 
   it('charges the resend of a chunk the dying host sent after the kill began to the kill', async () => {
-    answer = (_req, res) => {
-      res.writeHead(202);
-      res.end();
-    };
+    answerWith(202);
     expect(await put(0, 100)).toBe(202);
     // The kill has begun with nothing on the wire; before the host dies it sends one more chunk,
     // and its death cuts it.
     tracker.killStarted(1);
-    const cut = new Promise<void>((resolve) => {
-      answer = (req) => {
-        req.socket.destroy();
-        resolve();
-      };
-    });
-    const lost = put(100, 200);
-    await cut;
-    await lost;
-    tracker.hostRestarted();
-    answer = (_req, res) => {
-      res.writeHead(202);
-      res.end();
-    };
+    await cutByKill(100, 200, () => undefined);
+    answerWith(202);
     expect(await put(100, 200)).toBe(202);
     expect(await put(200, 300)).toBe(202);
     const report = tracker.report(100);
