@@ -345,11 +345,11 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'LOCAL_HOST_PORT',
     type: 'integer',
     default: '7071',
-    min: 1,
+    min: 0,
     max: 65535,
     required: false,
     source: 'local',
-    description: 'Port of the local host (npm start).',
+    description: 'Port of the local host (npm start); 0 picks a free port, which the start banner names.',
   },
   {
     name: 'LOCAL_HOST_ADDRESS',

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { DEFAULT_CLIENT_SECRET } from '../../emulators/identity';
-import { freePort } from '../../emulators/azurite';
 import { encodeQueueMessage } from '../../src/app/queues';
 import type { EventGridEvent, FunctionDefinition, QueueMessageMeta, TimerInfo } from '../../src/app/types';
 import { jsonResult } from '../../src/http/types';
@@ -305,8 +304,9 @@ describe('npm start', () => {
   });
 
   it('starts embedded, serves /api/health, and on SIGINT exits with everything it started', async () => {
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, LOCAL_HOST_PORT: String(port) };
+    // Port 0: the host binds a free port itself and the banner names it (a port probed free here
+    // could be taken by a suite running alongside before npm start gets to bind it).
+    const env: NodeJS.ProcessEnv = { ...process.env, LOCAL_HOST_PORT: '0' };
     // No real settings may leak in from the test environment: embedded mode is the point.
     for (const name of [
       'AzureWebJobsStorage',
@@ -336,7 +336,8 @@ describe('npm start', () => {
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     try {
       await ready;
-      expect(output).toContain(`http://localhost:${port}/api`);
+      const port = Number(/http:\/\/localhost:(\d+)\/api/.exec(output)?.[1]);
+      expect(port).toBeGreaterThan(0);
       expect(output).toMatch(/Azurite blob\s+http:\/\/127\.0\.0\.1:\d+/);
       expect(output).toMatch(/Graph emulator\s+https:\/\/localhost:\d+/);
       const health = await fetch(`http://localhost:${port}/api/health`);
