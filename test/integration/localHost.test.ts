@@ -40,7 +40,7 @@ const failQueue = uniqueName('lhfail');
 
 const okMessage = deferred<{ message: unknown; meta: QueueMessageMeta }>();
 const failedAttempts: number[] = [];
-const timerTick = deferred<TimerInfo>();
+const timerTick = deferred<{ timer: TimerInfo; ranAt: number }>();
 const gridEvents: EventGridEvent[] = [];
 
 /** Served next to the app's own table, which the host builds with its settings. */
@@ -90,7 +90,7 @@ const testFunctions: FunctionDefinition[] = [
     trigger: {
       type: 'timer',
       scheduleSetting: 'SCHEDULER_CRON',
-      handler: async (timer) => timerTick.resolve(timer),
+      handler: async (timer) => timerTick.resolve({ timer, ranAt: Date.now() }),
     },
   },
   {
@@ -254,9 +254,11 @@ describe('local host queues and timers', () => {
   });
 
   it('fires a timer on its NCRONTAB setting', async () => {
-    const tick = await timerTick.promise;
+    const { timer: tick, ranAt } = await timerTick.promise;
     expect(tick.scheduledAt.getUTCMilliseconds()).toBe(0);
-    expect(tick.isPastDue).toBe(false);
+    // Past due only when it ran more than a second late (a loaded machine can make the first tick
+    // late; test/unit/local/timers.test.ts makes one late on purpose).
+    expect(tick.isPastDue).toBe(ranAt - tick.scheduledAt.getTime() > 1000);
   });
 });
 

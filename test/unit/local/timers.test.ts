@@ -1,10 +1,10 @@
 // The local host's timers and the settings loader read NCRONTAB with the same rules as job
 // schedules: a timer with both a day and a day of week fires only when both match, as Azure's
 // timer trigger does, where Unix cron fires when either matches.
-import type { FunctionDefinition } from '../../../src/app/types';
+import type { FunctionDefinition, TimerInfo } from '../../../src/app/types';
 import { isNcrontab } from '../../../src/config';
 import { TimerScheduler } from '../../../src/local/timers';
-import { createLogger } from '../../../src/log/logger';
+import { createLogger, setLogSink } from '../../../src/log/logger';
 
 const timerFunction: FunctionDefinition = {
   name: 'fridayThe13th',
@@ -36,5 +36,36 @@ describe('NCRONTAB settings', () => {
   it('accept what the timer trigger runs, names included', () => {
     expect(isNcrontab('0 30 9 * Jan Mon')).toBe(true);
     expect(isNcrontab('0 */5 * * * *')).toBe(true);
+  });
+});
+
+describe('a timer tick', () => {
+  beforeEach(() => jest.useFakeTimers({ now: at('2026-01-01T00:00:00.200Z') }));
+  afterEach(() => jest.useRealTimers());
+
+  it('reports isPastDue only when it runs more than a second after its scheduled time', async () => {
+    const ticks: TimerInfo[] = [];
+    const everySecond: FunctionDefinition = {
+      name: 'everySecond',
+      trigger: { type: 'timer', scheduleSetting: 'SCHEDULER_CRON', handler: async (t) => void ticks.push(t) },
+    };
+    const previous = setLogSink(() => undefined);
+    const timer = new TimerScheduler(everySecond, '* * * * * *', createLogger());
+    try {
+      timer.start();
+      await jest.advanceTimersByTimeAsync(800);
+      expect(ticks).toEqual([{ scheduledAt: at('2026-01-01T00:00:01Z'), isPastDue: false }]);
+      // The process stalls for five seconds (the clock moves, no timer runs): the 00:00:02 tick runs
+      // late, says so, and the next one is scheduled from now, not from the missed seconds.
+      jest.setSystemTime(at('2026-01-01T00:00:06.000Z'));
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(ticks[1]).toEqual({ scheduledAt: at('2026-01-01T00:00:02Z'), isPastDue: true });
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(ticks).toHaveLength(3);
+      expect(ticks[2]).toEqual({ scheduledAt: at('2026-01-01T00:00:08Z'), isPastDue: false });
+    } finally {
+      await timer.stop();
+      setLogSink(previous);
+    }
   });
 });
