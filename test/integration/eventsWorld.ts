@@ -143,8 +143,14 @@ export async function drain(w: EventsWorld): Promise<void> {
   }
 }
 
-/** Moves the test clock past the settle time (and Azurite's whole-second last-modified) and drains. */
+/**
+ * Moves the test clock past the settle time (and Azurite's whole-second last-modified) and drains.
+ * The clock first catches up with the real one: Azurite stamps a blob's last-modified in real time,
+ * so on a slow machine a blob written seconds after the world began would otherwise still look
+ * fresh after the advance.
+ */
 export async function settle(w: EventsWorld, seconds = SETTLE_SECONDS + 2): Promise<void> {
+  w.clock.advance(Math.max(0, Date.now() - w.clock.now()));
   w.clock.advance(seconds * 1000);
   await drain(w);
 }
