@@ -37,11 +37,16 @@ afterAll(async () => {
 afterEach(() => fx.graph.server.faults.clear());
 
 const downloads = (): number => fx.graph.server.count('GET', /^\/dl\//);
-/** Waits until no download request has arrived for 100 ms. */
+/**
+ * Waits until no download request has arrived for 100 ms. Each count comes after a turn of the
+ * event loop's I/O phase (setImmediate runs after it): the emulator runs in this process, so after
+ * a stall the timer fires before the requests that arrived meanwhile are read.
+ */
 async function settledDownloads(): Promise<void> {
   for (let last = -1; last !== downloads();) {
     last = downloads();
     await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
